@@ -1,0 +1,158 @@
+//! Building a [`FlacArray`] from uncompressed data, in parallel over streams.
+
+use rayon::prelude::*;
+
+use super::{stream_count, Element, FlacArray};
+use crate::codec::EncodeOptions;
+use crate::error::{Error, Result};
+use crate::quantize::Step;
+
+/// How float streams are turned into integers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum StepSpec {
+    /// Each stream's peak-to-peak range spans 2^30 integer levels.
+    #[default]
+    Range,
+    /// The integer step: one value for all streams, or one per stream.
+    Quanta(Vec<f64>),
+    /// Decimal digits kept relative to each stream's standard deviation:
+    /// one value for all streams, or one per stream.
+    Precision(Vec<f64>),
+}
+
+impl StepSpec {
+    fn check(&self, nstreams: usize) -> Result<()> {
+        let (name, values) = match self {
+            StepSpec::Range => return Ok(()),
+            StepSpec::Quanta(v) => ("quanta", v),
+            StepSpec::Precision(v) => ("precision", v),
+        };
+        if values.len() == 1 || values.len() == nstreams {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "{name} has {} values; expected one value or one per stream ({nstreams})",
+                values.len()
+            )))
+        }
+    }
+
+    fn for_stream(&self, i: usize) -> Step {
+        let pick = |v: &Vec<f64>| if v.len() == 1 { v[0] } else { v[i] };
+        match self {
+            StepSpec::Range => Step::Range,
+            StepSpec::Quanta(v) => Step::Quanta(pick(v)),
+            StepSpec::Precision(v) => Step::Precision(pick(v)),
+        }
+    }
+}
+
+/// Settings for [`FlacArray::compress`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompressOptions {
+    /// libFLAC compression level, 0..=8.
+    pub level: u32,
+    /// Samples per FLAC frame (the unit of random access).
+    pub block_size: u32,
+    /// Float quantization rule (must be [`StepSpec::Range`] for integers).
+    pub step: StepSpec,
+}
+
+impl Default for CompressOptions {
+    fn default() -> Self {
+        CompressOptions {
+            level: 5,
+            block_size: 4096,
+            step: StepSpec::Range,
+        }
+    }
+}
+
+/// Streams at least this many blocks long get libFLAC's own threads when
+/// there are fewer streams than cores.
+const MIN_BLOCKS_FOR_INNER_THREADS: usize = 16;
+
+impl FlacArray {
+    /// Compresses `data`, a C-ordered array of the given `shape`, whose last
+    /// axis holds the streams. Work is spread over the current rayon pool;
+    /// the output does not depend on the number of threads.
+    pub fn compress<T: Element>(
+        data: &[T],
+        shape: &[usize],
+        options: &CompressOptions,
+    ) -> Result<Self> {
+        let nstreams = stream_count(shape)?;
+        let stream_size = shape[shape.len() - 1];
+        let total = nstreams.checked_mul(stream_size);
+        if total != Some(data.len()) {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} needs {} values but {} were given",
+                total.map_or_else(|| "too many".to_string(), |t| t.to_string()),
+                data.len()
+            )));
+        }
+        if data.is_empty() {
+            return Err(Error::invalid(format!(
+                "cannot compress an empty array (shape {shape:?})"
+            )));
+        }
+        if !T::DTYPE.is_float() && options.step != StepSpec::Range {
+            return Err(Error::invalid(format!(
+                "quanta and precision apply to float data only, not {}",
+                T::DTYPE
+            )));
+        }
+        options.step.check(nstreams)?;
+        let cores = rayon::current_num_threads();
+        let inner_threads =
+            if stream_size >= MIN_BLOCKS_FOR_INNER_THREADS * options.block_size as usize {
+                (cores / nstreams).max(1) as u32
+            } else {
+                1
+            };
+        let encode = EncodeOptions {
+            level: options.level,
+            block_size: options.block_size,
+            threads: inner_threads,
+        };
+        encode.validate()?;
+
+        let mut out = FlacArray {
+            dtype: T::DTYPE,
+            shape: shape.to_vec(),
+            compressed: Vec::new(),
+            starts: Vec::with_capacity(nstreams),
+            nbytes: Vec::with_capacity(nstreams),
+            offsets: T::DTYPE.is_float().then(|| Vec::with_capacity(nstreams)),
+            gains: T::DTYPE.is_float().then(|| Vec::with_capacity(nstreams)),
+            level: options.level,
+        };
+        // Encode a batch of streams at a time and append it, so that at most
+        // one batch of per-stream buffers exists besides the output.
+        let batch = (cores * 4).max(1);
+        for first in (0..nstreams).step_by(batch) {
+            let last = (first + batch).min(nstreams);
+            let encoded: Vec<_> = (first..last)
+                .into_par_iter()
+                .map(|i| {
+                    let values = &data[i * stream_size..(i + 1) * stream_size];
+                    T::encode_stream(values, options.step.for_stream(i), &encode)
+                        .map_err(|e| e.in_stream(i))
+                })
+                .collect();
+            for result in encoded {
+                let (bytes, scale) = result?;
+                out.starts.push(out.compressed.len() as u64);
+                out.nbytes.push(bytes.len() as u64);
+                out.compressed.extend_from_slice(&bytes);
+                if let (Some(scale), Some(offsets), Some(gains)) =
+                    (scale, &mut out.offsets, &mut out.gains)
+                {
+                    offsets.push(scale.offset);
+                    gains.push(scale.gain);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,235 @@
+//! The four element types a [`super::FlacArray`] can hold, and how one
+//! stream of each is encoded and decoded.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use crate::codec::{decode_into, encode_i32, encode_i64, EncodeOptions};
+use crate::error::{Error, Result};
+use crate::quantize::{
+    dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Scale, Step,
+};
+
+/// Element type of the uncompressed array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 32-bit signed integers, stored losslessly as 1-channel FLAC.
+    Int32,
+    /// 64-bit signed integers, stored losslessly as 2-channel FLAC.
+    Int64,
+    /// 32-bit floats, quantized to 32-bit integers.
+    Float32,
+    /// 64-bit floats, quantized to 64-bit integers.
+    Float64,
+}
+
+impl DType {
+    /// The numpy name of the type ("int32", "float64", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+        }
+    }
+
+    /// Parses a numpy type name.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "int32" => Ok(DType::Int32),
+            "int64" => Ok(DType::Int64),
+            "float32" => Ok(DType::Float32),
+            "float64" => Ok(DType::Float64),
+            other => Err(Error::unsupported(format!(
+                "unsupported dtype '{other}': expected int32, int64, float32 or float64"
+            ))),
+        }
+    }
+
+    /// True for the types that are quantized (and so carry offsets and gains).
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::Float32 | DType::Float64)
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::Int32 | DType::Float32 => 4,
+            DType::Int64 | DType::Float64 => 8,
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i32 {}
+    impl Sealed for i64 {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A Rust type that can be an array element: `i32`, `i64`, `f32` or `f64`.
+pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
+    /// The matching [`DType`].
+    const DTYPE: DType;
+
+    /// Compresses one stream; floats also return their scale.
+    #[doc(hidden)]
+    fn encode_stream(
+        values: &[Self],
+        step: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)>;
+
+    /// Decodes samples `first .. first + out.len()` of one stream.
+    #[doc(hidden)]
+    fn decode_stream(
+        bytes: &[u8],
+        stream_len: u64,
+        first: u64,
+        out: &mut [Self],
+        scale: Option<Scale>,
+    ) -> Result<()>;
+}
+
+thread_local! {
+    static SCRATCH_I32: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_I64: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a per-thread integer buffer of length `n`.
+fn with_scratch<T: Copy + Default, R>(
+    key: &'static std::thread::LocalKey<RefCell<Vec<T>>>,
+    n: usize,
+    f: impl FnOnce(&mut [T]) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.resize(n, T::default());
+            f(&mut buf[..n])
+        }
+        Err(_) => f(&mut vec![T::default(); n]),
+    })
+}
+
+fn needs_scale(scale: Option<Scale>) -> Result<Scale> {
+    let scale = scale.ok_or_else(|| Error::corrupt("float stream has no offset/gain"))?;
+    validate_scale(scale)?;
+    Ok(scale)
+}
+
+impl Element for i32 {
+    const DTYPE: DType = DType::Int32;
+
+    fn encode_stream(
+        values: &[Self],
+        _: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)> {
+        Ok((encode_i32(values, options)?, None))
+    }
+
+    fn decode_stream(
+        bytes: &[u8],
+        len: u64,
+        first: u64,
+        out: &mut [Self],
+        _: Option<Scale>,
+    ) -> Result<()> {
+        decode_into(bytes, len, first, out, false, |v| v as i32)
+    }
+}
+
+impl Element for i64 {
+    const DTYPE: DType = DType::Int64;
+
+    fn encode_stream(
+        values: &[Self],
+        _: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)> {
+        Ok((encode_i64(values, options)?, None))
+    }
+
+    fn decode_stream(
+        bytes: &[u8],
+        len: u64,
+        first: u64,
+        out: &mut [Self],
+        _: Option<Scale>,
+    ) -> Result<()> {
+        decode_into(bytes, len, first, out, true, |v| v)
+    }
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::Float32;
+
+    fn encode_stream(
+        values: &[Self],
+        step: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)> {
+        with_scratch(&SCRATCH_I32, values.len(), |ints| {
+            let scale = quantize_f32(values, step, ints)?;
+            Ok((encode_i32(ints, options)?, Some(scale)))
+        })
+    }
+
+    fn decode_stream(
+        bytes: &[u8],
+        len: u64,
+        first: u64,
+        out: &mut [Self],
+        scale: Option<Scale>,
+    ) -> Result<()> {
+        decode_into(
+            bytes,
+            len,
+            first,
+            out,
+            false,
+            dequantizer_f32(needs_scale(scale)?),
+        )
+    }
+}
+
+impl Element for f64 {
+    const DTYPE: DType = DType::Float64;
+
+    fn encode_stream(
+        values: &[Self],
+        step: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)> {
+        with_scratch(&SCRATCH_I64, values.len(), |ints| {
+            let scale = quantize_f64(values, step, ints)?;
+            Ok((encode_i64(ints, options)?, Some(scale)))
+        })
+    }
+
+    fn decode_stream(
+        bytes: &[u8],
+        len: u64,
+        first: u64,
+        out: &mut [Self],
+        scale: Option<Scale>,
+    ) -> Result<()> {
+        // 1-channel float64 streams come from the reference's format 0.
+        decode_into(
+            bytes,
+            len,
+            first,
+            out,
+            true,
+            dequantizer_f64(needs_scale(scale)?),
+        )
+    }
+}

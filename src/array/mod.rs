@@ -1,0 +1,358 @@
+//! The array layer: [`FlacArray`], an N-D array whose last-axis vectors
+//! ("streams") are each stored as one FLAC bytestream.
+
+mod compress;
+mod element;
+mod select;
+mod threads;
+
+use std::fmt;
+
+pub use compress::{CompressOptions, StepSpec};
+pub use element::{DType, Element};
+pub use threads::with_thread_count;
+
+use crate::codec::max_samples_in;
+use crate::error::{Error, Result};
+use crate::quantize::Scale;
+
+/// A compressed N-dimensional array.
+///
+/// The last axis of the original array holds the streams; the other axes
+/// (the *leading shape*) index them in C order. All streams are concatenated
+/// in [`compressed`](Self::compressed); stream `i` occupies
+/// `compressed[starts[i] .. starts[i] + nbytes[i]]`. Float arrays also carry
+/// one offset and gain per stream.
+#[derive(Clone)]
+pub struct FlacArray {
+    dtype: DType,
+    shape: Vec<usize>,
+    compressed: Vec<u8>,
+    starts: Vec<u64>,
+    nbytes: Vec<u64>,
+    offsets: Option<Vec<f64>>,
+    gains: Option<Vec<f64>>,
+    level: u32,
+}
+
+/// Everything a [`FlacArray`] is made of, for containers that store it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlacArrayParts {
+    /// Element type of the uncompressed array.
+    pub dtype: DType,
+    /// Full shape; the last entry is the stream length.
+    pub shape: Vec<usize>,
+    /// All streams' FLAC bytes, concatenated.
+    pub compressed: Vec<u8>,
+    /// Byte offset of each stream in `compressed`.
+    pub starts: Vec<u64>,
+    /// Byte length of each stream.
+    pub nbytes: Vec<u64>,
+    /// Per-stream offsets (float types only).
+    pub offsets: Option<Vec<f64>>,
+    /// Per-stream gains (float types only).
+    pub gains: Option<Vec<f64>>,
+    /// Compression level used (informational).
+    pub level: u32,
+}
+
+fn stream_count(shape: &[usize]) -> Result<usize> {
+    let (_, leading) = shape
+        .split_last()
+        .ok_or_else(|| Error::invalid("array must have at least one dimension"))?;
+    leading
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::invalid(format!("shape {shape:?} is too large")))
+}
+
+/// A borrowed, validated view of a compressed array: what selection and
+/// decompression work on. Containers that keep the parts in their own
+/// buffers (numpy, Arrow) decode through a view without copying them.
+#[derive(Debug, Clone, Copy)]
+pub struct FlacArrayRef<'a> {
+    dtype: DType,
+    shape: &'a [usize],
+    compressed: &'a [u8],
+    starts: &'a [u64],
+    nbytes: &'a [u64],
+    offsets: Option<&'a [f64]>,
+    gains: Option<&'a [f64]>,
+}
+
+impl<'a> FlacArrayRef<'a> {
+    /// Checks that the parts are consistent (every stream inside the buffer,
+    /// one scale per stream for floats, a stream length its bytes can
+    /// actually hold) and builds the view.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        dtype: DType,
+        shape: &'a [usize],
+        compressed: &'a [u8],
+        starts: &'a [u64],
+        nbytes: &'a [u64],
+        offsets: Option<&'a [f64]>,
+        gains: Option<&'a [f64]>,
+    ) -> Result<Self> {
+        let nstreams = stream_count(shape)?;
+        let stream_size = *shape.last().unwrap_or(&0);
+        for (name, len) in [
+            ("stream_starts", starts.len()),
+            ("stream_nbytes", nbytes.len()),
+        ] {
+            if len != nstreams {
+                return Err(Error::corrupt(format!(
+                    "{name} has {len} entries but the shape {shape:?} has {nstreams} streams"
+                )));
+            }
+        }
+        let total = compressed.len() as u64;
+        for (i, (&start, &n)) in starts.iter().zip(nbytes).enumerate() {
+            if start.checked_add(n).is_none_or(|end| end > total) {
+                return Err(Error::corrupt(format!(
+                    "stream {i} claims bytes {start}..{} but only {total} compressed bytes exist",
+                    start.saturating_add(n)
+                )));
+            }
+            if stream_size as u64 > max_samples_in(n as usize) {
+                return Err(Error::corrupt(format!(
+                    "stream {i} claims {stream_size} samples in only {n} bytes"
+                )));
+            }
+        }
+        match (dtype.is_float(), offsets, gains) {
+            (true, Some(o), Some(g)) => {
+                for (name, len) in [("offsets", o.len()), ("gains", g.len())] {
+                    if len != nstreams {
+                        return Err(Error::corrupt(format!(
+                            "stream_{name} has {len} entries, expected {nstreams}"
+                        )));
+                    }
+                }
+            }
+            (true, _, _) => {
+                return Err(Error::corrupt(format!(
+                    "{dtype} data needs both stream offsets and gains"
+                )))
+            }
+            (false, None, None) => {}
+            (false, _, _) => {
+                return Err(Error::corrupt(format!(
+                    "{dtype} data must not have stream offsets or gains"
+                )))
+            }
+        }
+        Ok(FlacArrayRef {
+            dtype,
+            shape,
+            compressed,
+            starts,
+            nbytes,
+            offsets,
+            gains,
+        })
+    }
+
+    /// Element type of the uncompressed array.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Full shape of the uncompressed array.
+    pub fn shape(&self) -> &'a [usize] {
+        self.shape
+    }
+
+    /// Samples per stream.
+    pub fn stream_size(&self) -> usize {
+        self.shape[self.shape.len() - 1]
+    }
+
+    /// Number of streams.
+    pub fn nstreams(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The FLAC bytes of stream `i` (a complete FLAC file).
+    pub fn stream_bytes(&self, i: usize) -> Result<&'a [u8]> {
+        let n = self.nstreams();
+        if i >= n {
+            return Err(Error::invalid(format!(
+                "stream index {i} is out of range for {n} streams"
+            )));
+        }
+        let start = self.starts[i] as usize;
+        Ok(&self.compressed[start..start + self.nbytes[i] as usize])
+    }
+
+    fn scale(&self, i: usize) -> Option<Scale> {
+        match (self.offsets, self.gains) {
+            (Some(o), Some(g)) => Some(Scale {
+                offset: o[i],
+                gain: g[i],
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl FlacArray {
+    /// Assembles an array from stored parts after the checks of
+    /// [`FlacArrayRef::new`].
+    pub fn from_parts(parts: FlacArrayParts) -> Result<Self> {
+        FlacArrayRef::new(
+            parts.dtype,
+            &parts.shape,
+            &parts.compressed,
+            &parts.starts,
+            &parts.nbytes,
+            parts.offsets.as_deref(),
+            parts.gains.as_deref(),
+        )?;
+        Ok(FlacArray {
+            dtype: parts.dtype,
+            shape: parts.shape,
+            compressed: parts.compressed,
+            starts: parts.starts,
+            nbytes: parts.nbytes,
+            offsets: parts.offsets,
+            gains: parts.gains,
+            level: parts.level,
+        })
+    }
+
+    /// A borrowed view, for selection and decompression.
+    pub fn view(&self) -> FlacArrayRef<'_> {
+        FlacArrayRef {
+            dtype: self.dtype,
+            shape: &self.shape,
+            compressed: &self.compressed,
+            starts: &self.starts,
+            nbytes: &self.nbytes,
+            offsets: self.offsets.as_deref(),
+            gains: self.gains.as_deref(),
+        }
+    }
+
+    /// Gives the parts back (no copy).
+    pub fn into_parts(self) -> FlacArrayParts {
+        FlacArrayParts {
+            dtype: self.dtype,
+            shape: self.shape,
+            compressed: self.compressed,
+            starts: self.starts,
+            nbytes: self.nbytes,
+            offsets: self.offsets,
+            gains: self.gains,
+            level: self.level,
+        }
+    }
+
+    /// Element type of the uncompressed array.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Full shape of the uncompressed array.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Shape of the array of streams (all axes but the last).
+    pub fn leading_shape(&self) -> &[usize] {
+        &self.shape[..self.shape.len() - 1]
+    }
+
+    /// Samples per stream.
+    pub fn stream_size(&self) -> usize {
+        self.shape[self.shape.len() - 1]
+    }
+
+    /// Number of streams.
+    pub fn nstreams(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// All compressed bytes.
+    pub fn compressed(&self) -> &[u8] {
+        &self.compressed
+    }
+
+    /// Total compressed size in bytes.
+    pub fn nbytes(&self) -> usize {
+        self.compressed.len()
+    }
+
+    /// Byte offset of each stream.
+    pub fn stream_starts(&self) -> &[u64] {
+        &self.starts
+    }
+
+    /// Byte length of each stream.
+    pub fn stream_nbytes(&self) -> &[u64] {
+        &self.nbytes
+    }
+
+    /// Per-stream offsets (float arrays only).
+    pub fn stream_offsets(&self) -> Option<&[f64]> {
+        self.offsets.as_deref()
+    }
+
+    /// Per-stream gains (float arrays only).
+    pub fn stream_gains(&self) -> Option<&[f64]> {
+        self.gains.as_deref()
+    }
+
+    /// Compression level the streams were written with.
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// The FLAC bytes of stream `i` (a complete FLAC file).
+    pub fn stream_bytes(&self, i: usize) -> Result<&[u8]> {
+        self.view().stream_bytes(i)
+    }
+}
+
+/// Formats a shape the way Python prints a tuple: `(5,)`, `(4, 3, 10)`.
+pub fn shape_string(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => {
+            let items: Vec<String> = shape.iter().map(ToString::to_string).collect();
+            format!("({})", items.join(", "))
+        }
+    }
+}
+
+impl fmt::Display for FlacArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<FlacArray {} shape={} bytes={}>",
+            self.dtype,
+            shape_string(&self.shape),
+            self.nbytes()
+        )
+    }
+}
+
+impl fmt::Debug for FlacArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Two arrays are equal when they hold the same compressed streams with the
+/// same shape, type and scales (the compression level is not compared).
+impl PartialEq for FlacArray {
+    fn eq(&self, other: &Self) -> bool {
+        self.dtype == other.dtype
+            && self.shape == other.shape
+            && self.starts == other.starts
+            && self.nbytes == other.nbytes
+            && self.offsets == other.offsets
+            && self.gains == other.gains
+            && self.compressed == other.compressed
+    }
+}

@@ -1,0 +1,151 @@
+//! Decompressing all or part of an array: any list of streams, any
+//! contiguous sample range, decoding only the frames that range touches.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{Element, FlacArray, FlacArrayRef};
+use crate::error::{Error, Result};
+
+/// Below this many samples a range is not split across threads.
+const MIN_SPLIT_SAMPLES: usize = 1 << 16;
+
+impl FlacArrayRef<'_> {
+    fn check_selection<T: Element>(&self, streams: &[usize], samples: &Range<usize>) -> Result<()> {
+        if T::DTYPE != self.dtype {
+            return Err(Error::invalid(format!(
+                "array holds {} values, not {}",
+                self.dtype,
+                T::DTYPE
+            )));
+        }
+        let n = self.nstreams();
+        if let Some(&bad) = streams.iter().find(|&&s| s >= n) {
+            return Err(Error::invalid(format!(
+                "stream index {bad} is out of range for {n} streams"
+            )));
+        }
+        let size = self.stream_size();
+        if samples.start > samples.end || samples.end > size {
+            return Err(Error::invalid(format!(
+                "sample range {}..{} is out of bounds for streams of {size} samples",
+                samples.start, samples.end
+            )));
+        }
+        Ok(())
+    }
+
+    /// Decodes samples `samples` of each stream in `streams` (flat indices,
+    /// any order, repeats allowed) into `out`, row after row:
+    /// `out.len()` must be `streams.len() * samples.len()`.
+    pub fn decompress_into<T: Element>(
+        &self,
+        streams: &[usize],
+        samples: Range<usize>,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.check_selection::<T>(streams, &samples)?;
+        let len = samples.len();
+        if out.len() != streams.len() * len {
+            return Err(Error::invalid(format!(
+                "output holds {} values but {} streams x {len} samples were requested",
+                out.len(),
+                streams.len()
+            )));
+        }
+        if len == 0 || streams.is_empty() {
+            return Ok(());
+        }
+        // With fewer streams than threads, split each range into pieces that
+        // are decoded independently (each starts at its own frame).
+        let cores = rayon::current_num_threads();
+        let piece = if streams.len() < cores && len >= 2 * MIN_SPLIT_SAMPLES {
+            let per_stream = cores.div_ceil(streams.len());
+            len.div_ceil(per_stream).max(MIN_SPLIT_SAMPLES)
+        } else {
+            len
+        };
+        let stream_len = self.stream_size() as u64;
+        out.par_chunks_mut(len)
+            .zip(streams.par_iter())
+            .try_for_each(|(row, &s)| {
+                let bytes = self.stream_bytes(s)?;
+                let scale = self.scale(s);
+                row.par_chunks_mut(piece)
+                    .enumerate()
+                    .try_for_each(|(k, part)| {
+                        let first = (samples.start + k * piece) as u64;
+                        T::decode_stream(bytes, stream_len, first, part, scale)
+                            .map_err(|e| e.in_stream(s))
+                    })
+            })
+    }
+
+    /// Like [`decompress_into`](Self::decompress_into), allocating the output.
+    pub fn decompress<T: Element>(
+        &self,
+        streams: &[usize],
+        samples: Range<usize>,
+    ) -> Result<Vec<T>> {
+        self.check_selection::<T>(streams, &samples)?;
+        let mut out = vec![T::default(); streams.len() * samples.len()];
+        self.decompress_into(streams, samples, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decompresses the whole array (C order, the original shape).
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let all: Vec<usize> = (0..self.nstreams()).collect();
+        self.decompress(&all, 0..self.stream_size())
+    }
+
+    /// Flat indices of the streams whose entry in a C-ordered boolean mask
+    /// over the leading shape is true.
+    pub fn keep_indices(&self, keep: &[bool]) -> Result<Vec<usize>> {
+        if keep.len() != self.nstreams() {
+            return Err(Error::invalid(format!(
+                "keep mask has {} entries but the array has {} streams",
+                keep.len(),
+                self.nstreams()
+            )));
+        }
+        Ok(keep
+            .iter()
+            .enumerate()
+            .filter(|(_, &k)| k)
+            .map(|(i, _)| i)
+            .collect())
+    }
+}
+
+impl FlacArray {
+    /// See [`FlacArrayRef::decompress_into`].
+    pub fn decompress_into<T: Element>(
+        &self,
+        streams: &[usize],
+        samples: Range<usize>,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.view().decompress_into(streams, samples, out)
+    }
+
+    /// See [`FlacArrayRef::decompress`].
+    pub fn decompress<T: Element>(
+        &self,
+        streams: &[usize],
+        samples: Range<usize>,
+    ) -> Result<Vec<T>> {
+        self.view().decompress(streams, samples)
+    }
+
+    /// See [`FlacArrayRef::to_vec`].
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        self.view().to_vec()
+    }
+
+    /// See [`FlacArrayRef::keep_indices`].
+    pub fn keep_indices(&self, keep: &[bool]) -> Result<Vec<usize>> {
+        self.view().keep_indices(keep)
+    }
+}

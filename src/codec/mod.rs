@@ -1,0 +1,53 @@
+//! The codec layer: one integer stream ⇄ one standard FLAC bytestream.
+//!
+//! int32 samples are stored as 1-channel FLAC at the smallest bit depth that
+//! holds them; int64 samples as 2 channels (low word, high word). Every
+//! stream is self-contained (`fLaC` marker, STREAMINFO, frames), so any FLAC
+//! decoder can read it.
+
+mod decoder;
+mod encoder;
+mod frames;
+
+pub use decoder::{decode_into, stream_info};
+pub use encoder::{encode_i32, encode_i64, EncodeOptions};
+pub use frames::StreamInfo;
+
+/// Decodes a whole 1-channel stream into 32-bit samples.
+pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
+    let n = stream_info(bytes)?.total_samples;
+    let mut out = vec![0i32; checked_len(n, bytes.len())?];
+    decode_into(bytes, n, 0, &mut out, false, |v| v as i32)?;
+    Ok(out)
+}
+
+/// Decodes a whole stream (1 or 2 channels) into 64-bit samples.
+pub fn decode_i64(bytes: &[u8]) -> crate::Result<Vec<i64>> {
+    let n = stream_info(bytes)?.total_samples;
+    let mut out = vec![0i64; checked_len(n, bytes.len())?];
+    decode_into(bytes, n, 0, &mut out, true, |v| v)?;
+    Ok(out)
+}
+
+/// The most samples `nbytes` of FLAC can hold: a frame costs at least 9
+/// bytes (header, one constant subframe, CRC) for at most 65535 samples.
+pub fn max_samples_in(nbytes: usize) -> u64 {
+    (nbytes as u64 / 9 + 1) * 65535
+}
+
+/// A stream's STREAMINFO sample count is untrusted: never allocate more than
+/// the bytes could possibly hold.
+fn checked_len(total: u64, nbytes: usize) -> crate::Result<usize> {
+    if total == 0 {
+        return Err(crate::Error::unsupported(
+            "stream does not record its sample count; decode with an explicit length",
+        ));
+    }
+    if total > max_samples_in(nbytes) {
+        return Err(crate::Error::corrupt(format!(
+            "stream claims {total} samples, more than {nbytes} bytes can hold"
+        )));
+    }
+    usize::try_from(total)
+        .map_err(|_| crate::Error::corrupt(format!("stream claims {total} samples")))
+}

@@ -1,0 +1,91 @@
+//! The crate's single error type.
+
+use std::fmt;
+
+/// What went wrong, in broad strokes; match on this instead of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller passed something unusable: a bad shape, NaN, an out-of-range selection.
+    InvalidInput,
+    /// Compressed bytes or container metadata are damaged or inconsistent.
+    Corrupt,
+    /// Well-formed input that this version does not handle.
+    Unsupported,
+    /// Reading or writing a file failed.
+    Io,
+    /// libFLAC reported a failure that is not attributable to the input.
+    Codec,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Corrupt => "corrupt data",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Io => "I/O error",
+            ErrorKind::Codec => "codec error",
+        };
+        f.write_str(name)
+    }
+}
+
+/// An error with a [`ErrorKind`] and a message naming the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// Builds an error of the given kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`ErrorKind::InvalidInput`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Corrupt`].
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Corrupt, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Unsupported`].
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
+    }
+
+    /// The broad category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The human-readable description, without the kind prefix.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Prefixes the message with the index of the stream it concerns.
+    pub fn in_stream(self, stream: usize) -> Self {
+        Error {
+            kind: self.kind,
+            message: format!("stream {stream}: {}", self.message),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, err.to_string())
+    }
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,30 @@
+//! Compress N-dimensional numeric arrays with FLAC, one stream per last-axis vector.
+//!
+//! Layers, each depending only on the ones before it:
+//! - [`codec`]: one integer stream ⇄ one FLAC bytestream (libFLAC);
+//! - [`quantize`]: float ⇄ integer with a per-stream offset and gain;
+//! - [`array`]: [`FlacArray`], the compressed N-D array with selection and
+//!   parallel (rayon) compression and decompression.
+//!
+//! ```
+//! use flacarray::{CompressOptions, FlacArray};
+//!
+//! let data: Vec<i32> = (0..3 * 1000).map(|i| (i % 97) * 3 - 100).collect();
+//! let fa = FlacArray::compress(&data, &[3, 1000], &CompressOptions::default())?;
+//! assert_eq!(fa.to_vec::<i32>()?, data);
+//! // samples 10..20 of streams 2 and 0
+//! let part = fa.decompress::<i32>(&[2, 0], 10..20)?;
+//! assert_eq!(&part[..10], &data[2010..2020]);
+//! # Ok::<(), flacarray::Error>(())
+//! ```
+
+pub mod array;
+pub mod codec;
+mod error;
+pub mod quantize;
+
+pub use array::{
+    with_thread_count, CompressOptions, DType, Element, FlacArray, FlacArrayParts, FlacArrayRef,
+    StepSpec,
+};
+pub use error::{Error, ErrorKind, Result};

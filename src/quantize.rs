@@ -1,0 +1,244 @@
+//! The quantization layer: floating-point streams ⇄ integer streams.
+//!
+//! A float stream `x` becomes integers `round((x - offset) * gain)` (rounding
+//! half away from zero) and comes back as `offset + (1 / gain) * int`, the
+//! reference package's formula, so files are interchangeable. The step
+//! `1 / gain` (the *quanta*) is chosen per stream by a [`Step`] rule.
+
+use crate::error::{Error, Result};
+
+/// Integer levels spanned by a stream's peak-to-peak range by default.
+pub const DEFAULT_LEVELS: f64 = (1u64 << 30) as f64;
+
+/// How the quantization step of one stream is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// The stream's peak-to-peak range spans [`DEFAULT_LEVELS`] steps.
+    Range,
+    /// A fixed step: the value of one integer unit.
+    Quanta(f64),
+    /// Keep this many decimal digits relative to the stream's standard
+    /// deviation: step = std / 10^digits.
+    Precision(f64),
+}
+
+/// The per-stream parameters needed to restore floats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    /// Value subtracted before scaling.
+    pub offset: f64,
+    /// Integer units per unit of the data (1 / quanta).
+    pub gain: f64,
+}
+
+/// Summary statistics of one stream, with the finiteness check.
+struct Stats {
+    min: f64,
+    max: f64,
+}
+
+fn stats(values: impl Iterator<Item = f64>) -> Result<Stats> {
+    let mut s = Stats {
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+    for (i, v) in values.enumerate() {
+        if !v.is_finite() {
+            return Err(Error::invalid(format!(
+                "cannot quantize non-finite value {v} at sample {i}"
+            )));
+        }
+        s.min = s.min.min(v);
+        s.max = s.max.max(v);
+    }
+    Ok(s)
+}
+
+fn std_dev(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (n, sum) = values
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    if n == 0 {
+        return 0.0;
+    }
+    let mean = sum / n as f64;
+    let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    var.sqrt()
+}
+
+/// Resolves the step rule to a quanta value; `None` means the stream is
+/// constant and needs no step at all.
+fn quanta_for(
+    step: Step,
+    stats: &Stats,
+    values: impl Iterator<Item = f64> + Clone,
+) -> Result<Option<f64>> {
+    let range = stats.max - stats.min;
+    let from_range = || (range > 0.0).then(|| range / DEFAULT_LEVELS);
+    match step {
+        Step::Range => Ok(from_range()),
+        Step::Quanta(q) if q > 0.0 && q.is_finite() => Ok(Some(q)),
+        Step::Quanta(q) => Err(Error::invalid(format!(
+            "quanta must be a positive finite number, got {q}"
+        ))),
+        Step::Precision(p) if p.is_finite() => {
+            let q = std_dev(values) / 10f64.powf(p);
+            Ok(if q > 0.0 && q.is_finite() {
+                Some(q)
+            } else {
+                from_range()
+            })
+        }
+        Step::Precision(p) => Err(Error::invalid(format!("precision must be finite, got {p}"))),
+    }
+}
+
+/// Quantizes a float64 stream into 64-bit integers. The offset sits at the
+/// stream minimum (rounded down to a whole number of steps), so integers are
+/// non-negative and the high 32-bit word stays constant: cheap to store.
+pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale> {
+    let st = stats(values.iter().copied())?;
+    let Some(q) = quanta_for(step, &st, values.iter().copied())? else {
+        out.fill(0);
+        return Ok(Scale {
+            offset: st.min,
+            gain: 1.0,
+        });
+    };
+    let offset = q * (st.min / q).floor();
+    let gain = 1.0 / q;
+    if !gain.is_finite() || !offset.is_finite() || (st.max - offset) * gain >= 9.2e18 {
+        return Err(Error::invalid(format!(
+            "quanta {q:e} is too small for values in [{}, {}]: they would need more than 64 bits",
+            st.min, st.max
+        )));
+    }
+    for (o, &v) in out.iter_mut().zip(values) {
+        *o = ((v - offset) * gain).round() as i64;
+    }
+    Ok(Scale { offset, gain })
+}
+
+/// Quantizes a float32 stream into 32-bit integers. Offset and gain are
+/// float32 values (as the reference stores them) centred on the stream's
+/// midpoint. A step too small for 32 bits is an error, never a silent clip.
+pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale> {
+    let wide = values.iter().map(|&v| f64::from(v));
+    let st = stats(wide.clone())?;
+    let Some(q) = quanta_for(step, &st, wide)? else {
+        out.fill(0);
+        return Ok(Scale {
+            offset: st.min,
+            gain: 1.0,
+        });
+    };
+    let mid = 0.5 * (st.min + st.max);
+    let offset = f64::from((q * (mid / q).round()) as f32);
+    let gain = f64::from((1.0 / q) as f32);
+    let limit = f64::from(i32::MAX);
+    let extreme = ((st.max - offset) * gain)
+        .abs()
+        .max(((st.min - offset) * gain).abs());
+    if !gain.is_finite() || gain == 0.0 || !offset.is_finite() || extreme.round() > limit {
+        return Err(Error::invalid(format!(
+            "quanta {q:e} is too small for float32 values in [{}, {}]: they would need more than 32 bits",
+            st.min, st.max
+        )));
+    }
+    for (o, &v) in out.iter_mut().zip(values) {
+        *o = ((f64::from(v) - offset) * gain).round() as i32;
+    }
+    Ok(Scale { offset, gain })
+}
+
+/// Restores float64 values: `offset + (1 / gain) * int`.
+pub fn dequantizer_f64(scale: Scale) -> impl Fn(i64) -> f64 + Copy {
+    let coeff = 1.0 / scale.gain;
+    let offset = scale.offset;
+    move |v| offset + coeff * v as f64
+}
+
+/// Restores float32 values in float32 arithmetic, exactly as the reference
+/// package does (so its files decode to the same bits).
+pub fn dequantizer_f32(scale: Scale) -> impl Fn(i64) -> f32 + Copy {
+    let coeff = (1.0 / scale.gain) as f32;
+    let offset = scale.offset as f32;
+    move |v| offset + coeff * v as f32
+}
+
+/// Checks stored scale parameters before they are used to decode.
+pub fn validate_scale(scale: Scale) -> Result<()> {
+    if !scale.offset.is_finite() || !scale.gain.is_finite() || scale.gain == 0.0 {
+        return Err(Error::corrupt(format!(
+            "invalid offset/gain pair ({}, {})",
+            scale.offset, scale.gain
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_range_spans_two_to_the_thirty() {
+        let x = [-1.0, 0.0, 3.0];
+        let mut out = [0i64; 3];
+        let s = quantize_f64(&x, Step::Range, &mut out).unwrap();
+        assert_eq!(out[0], 0);
+        assert_eq!(out[2], 1 << 30);
+        let back = dequantizer_f64(s);
+        for (&v, &i) in x.iter().zip(&out) {
+            assert!((back(i) - v).abs() <= 0.5 / s.gain);
+        }
+    }
+
+    #[test]
+    fn constant_stream_is_exact() {
+        let x = [2.5f64; 7];
+        let mut out = [9i64; 7];
+        let s = quantize_f64(&x, Step::Range, &mut out).unwrap();
+        assert_eq!(out, [0; 7]);
+        assert_eq!(dequantizer_f64(s)(0), 2.5);
+        let mut out32 = [9i32; 7];
+        let x32 = [0f32; 7];
+        let s = quantize_f32(&x32, Step::Precision(3.0), &mut out32).unwrap();
+        assert_eq!(dequantizer_f32(s)(0), 0.0);
+    }
+
+    #[test]
+    fn nan_is_rejected_with_position() {
+        let mut out = [0i64; 3];
+        let err = quantize_f64(&[0.0, f64::NAN, 1.0], Step::Range, &mut out).unwrap_err();
+        assert!(err.message().contains("sample 1"), "{err}");
+        let err = quantize_f64(&[0.0, f64::INFINITY], Step::Range, &mut out[..2]).unwrap_err();
+        assert!(err.message().contains("non-finite"), "{err}");
+    }
+
+    #[test]
+    fn float32_quanta_too_small_is_an_error() {
+        let mut out = [0i32; 2];
+        let err = quantize_f32(&[0.0, 1000.0], Step::Quanta(1e-9), &mut out).unwrap_err();
+        assert!(err.message().contains("more than 32 bits"), "{err}");
+    }
+
+    #[test]
+    fn bad_quanta_rejected() {
+        let mut out = [0i64; 2];
+        for q in [0.0, -1.0, f64::NAN] {
+            let err = quantize_f64(&[0.0, 1.0], Step::Quanta(q), &mut out).unwrap_err();
+            assert!(err.message().contains("quanta must be"), "{err}");
+        }
+    }
+
+    #[test]
+    fn precision_uses_std() {
+        let x: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut out = vec![0i64; x.len()];
+        let s = quantize_f64(&x, Step::Precision(2.0), &mut out).unwrap();
+        let q = 1.0 / s.gain;
+        let sd = std_dev(x.iter().copied());
+        assert!((q - sd / 100.0).abs() < 1e-12);
+    }
+}
