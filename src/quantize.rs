@@ -7,13 +7,20 @@
 
 use crate::error::{Error, Result};
 
-/// Integer levels spanned by a stream's peak-to-peak range by default.
-pub const DEFAULT_LEVELS: f64 = (1u64 << 30) as f64;
+/// Integer levels spanned by a float64 stream's peak-to-peak range by default
+/// (the seed's behaviour).
+pub const DEFAULT_LEVELS_F64: f64 = (1u64 << 30) as f64;
+
+/// Integer levels spanned by a float32 stream's peak-to-peak range by
+/// default. float32 carries 24 significant bits and is restored in float32
+/// arithmetic, so finer steps would only store rounding noise.
+pub const DEFAULT_LEVELS_F32: f64 = (1u64 << 24) as f64;
 
 /// How the quantization step of one stream is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Step {
-    /// The stream's peak-to-peak range spans [`DEFAULT_LEVELS`] steps.
+    /// The stream's peak-to-peak range spans [`DEFAULT_LEVELS_F64`] steps
+    /// ([`DEFAULT_LEVELS_F32`] for float32).
     Range,
     /// A fixed step: the value of one integer unit.
     Quanta(f64),
@@ -70,11 +77,12 @@ fn std_dev(values: impl Iterator<Item = f64> + Clone) -> f64 {
 /// constant and needs no step at all.
 fn quanta_for(
     step: Step,
+    levels: f64,
     stats: &Stats,
     values: impl Iterator<Item = f64> + Clone,
 ) -> Result<Option<f64>> {
     let range = stats.max - stats.min;
-    let from_range = || (range > 0.0).then(|| range / DEFAULT_LEVELS);
+    let from_range = || (range > 0.0).then(|| range / levels);
     match step {
         Step::Range => Ok(from_range()),
         Step::Quanta(q) if q > 0.0 && q.is_finite() => Ok(Some(q)),
@@ -98,7 +106,7 @@ fn quanta_for(
 /// non-negative and the high 32-bit word stays constant: cheap to store.
 pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale> {
     let st = stats(values.iter().copied())?;
-    let Some(q) = quanta_for(step, &st, values.iter().copied())? else {
+    let Some(q) = quanta_for(step, DEFAULT_LEVELS_F64, &st, values.iter().copied())? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -125,7 +133,7 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
 pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale> {
     let wide = values.iter().map(|&v| f64::from(v));
     let st = stats(wide.clone())?;
-    let Some(q) = quanta_for(step, &st, wide)? else {
+    let Some(q) = quanta_for(step, DEFAULT_LEVELS_F32, &st, wide)? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -159,7 +167,9 @@ pub fn dequantizer_f64(scale: Scale) -> impl Fn(i64) -> f64 + Copy {
 }
 
 /// Restores float32 values in float32 arithmetic, exactly as the reference
-/// package does (so its files decode to the same bits).
+/// package does (so its files decode to the same bits). The two float32
+/// roundings add up to about one float32 ulp of the stream's largest
+/// magnitude on top of the half-step quantization error.
 pub fn dequantizer_f32(scale: Scale) -> impl Fn(i64) -> f32 + Copy {
     let coeff = (1.0 / scale.gain) as f32;
     let offset = scale.offset as f32;
