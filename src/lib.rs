@@ -28,3 +28,6 @@ pub use array::{
     StepSpec,
 };
 pub use error::{Error, ErrorKind, Result};
+
+#[cfg(feature = "python")]
+mod python;

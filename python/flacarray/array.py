@@ -1,0 +1,319 @@
+"""The FlacArray class: a compressed N-D array held in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from .selection import index_tuples, keep_flat_indices, leading_selection, sample_range
+
+SUPPORTED_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Returns `dtype` as a numpy dtype, or raises TypeError if unsupported."""
+    dt = np.dtype(dtype)
+    if dt.name not in SUPPORTED_DTYPES:
+        raise TypeError(
+            f"unsupported dtype '{dt}': flacarray handles int32, int64, float32 and float64"
+        )
+    return dt
+
+
+def thread_count(use_threads: bool) -> int | None:
+    """Maps the `use_threads` flag to the core's thread count (None = all cores)."""
+    return None if use_threads else 1
+
+
+def per_stream(name: str, value, leading_shape: tuple) -> list[float] | None:
+    """Normalizes a scalar or per-stream `quanta`/`precision` to a flat list."""
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return [float(arr)]
+    expected = leading_shape if leading_shape else (1,)
+    if arr.shape != expected:
+        raise ValueError(
+            f"{name} must be a scalar or have the leading shape {expected}, got shape {arr.shape}"
+        )
+    return arr.ravel().tolist()
+
+
+class FlacArray:
+    """A FLAC-compressed N-dimensional array.
+
+    The last axis of the original array holds the streams; the leading axes
+    index them. All streams' FLAC bytes are concatenated in `compressed`;
+    `stream_starts` and `stream_nbytes` locate each one. Float arrays carry
+    one offset and gain per stream: value = offset + int / gain.
+
+    Build one with `FlacArray.from_array`, `read_hdf5` or `read_zarr`; passing
+    another FlacArray makes an independent copy.
+    """
+
+    def __init__(
+        self,
+        other: FlacArray | None = None,
+        *,
+        dtype=None,
+        shape=None,
+        compressed=None,
+        stream_starts=None,
+        stream_nbytes=None,
+        stream_offsets=None,
+        stream_gains=None,
+    ):
+        if other is not None:
+            if not isinstance(other, FlacArray):
+                raise TypeError("FlacArray(other) copies another FlacArray")
+            dtype, shape = other._dtype, other._shape
+            compressed = other._compressed.copy()
+            stream_starts, stream_nbytes = other._starts.copy(), other._nbytes.copy()
+            stream_offsets = None if other._offsets is None else other._offsets.copy()
+            stream_gains = None if other._gains is None else other._gains.copy()
+        if dtype is None or shape is None or compressed is None:
+            raise ValueError("FlacArray needs dtype, shape and compressed bytes")
+        self._dtype = check_dtype(dtype)
+        self._shape = tuple(int(s) for s in shape)
+        if len(self._shape) == 0:
+            raise ValueError("a FlacArray has at least one dimension")
+        self._compressed = np.ascontiguousarray(compressed, dtype=np.uint8).reshape(-1)
+        self._starts = np.ascontiguousarray(stream_starts, dtype=np.int64).reshape(-1)
+        self._nbytes = np.ascontiguousarray(stream_nbytes, dtype=np.int64).reshape(-1)
+        as_f64 = (
+            lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
+        )
+        self._offsets = as_f64(stream_offsets)
+        self._gains = as_f64(stream_gains)
+        # Let the core check consistency now (bounds, counts, scales) rather
+        # than at the first decompression.
+        self._decode(np.zeros(0, dtype=np.int64), 0, 0, None)
+
+    # ---- construction -------------------------------------------------------
+
+    @classmethod
+    def from_array(cls, arr, level=5, quanta=None, precision=None, use_threads=True):
+        """Compresses a numpy array whose last axis holds the streams.
+
+        Args:
+            arr: int32, int64, float32 or float64 array of any dimension >= 1.
+            level: FLAC compression level, 0 (fastest) to 8 (smallest).
+            quanta: float data only: the value of one integer step, a scalar
+                or one per stream (an array of the leading shape).
+            precision: float data only, instead of quanta: decimal digits kept
+                relative to each stream's standard deviation.
+            use_threads: compress streams in parallel on all cores.
+
+        Without quanta or precision, each float stream's peak-to-peak range
+        spans 2^30 integer steps (2^24 for float32).
+        """
+        arr = np.asarray(arr)
+        dtype = check_dtype(arr.dtype)
+        if arr.ndim == 0:
+            raise ValueError("cannot compress a 0-dimensional array; streams lie on the last axis")
+        if arr.size == 0:
+            raise ValueError(f"cannot compress an empty array (shape {arr.shape})")
+        if quanta is not None and precision is not None:
+            raise ValueError("give quanta or precision, not both")
+        leading = arr.shape[:-1]
+        q = per_stream("quanta", quanta, leading)
+        p = per_stream("precision", precision, leading)
+        if dtype.kind == "i" and (q is not None or p is not None):
+            raise ValueError(f"quanta and precision apply to float data only, not {dtype}")
+        if isinstance(level, bool) or not isinstance(level, int | np.integer):
+            raise TypeError(f"level must be an integer, got {level!r}")
+        data = np.ascontiguousarray(arr)
+        compressed, starts, nbytes, offsets, gains = _core.compress(
+            data, int(level), q, p, thread_count(use_threads)
+        )
+        return cls(
+            dtype=dtype,
+            shape=arr.shape,
+            compressed=compressed,
+            stream_starts=starts,
+            stream_nbytes=nbytes,
+            stream_offsets=offsets,
+            stream_gains=gains,
+        )
+
+    # ---- properties ---------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        """Shape of the uncompressed array."""
+        return self._shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Element type of the uncompressed array."""
+        return self._dtype
+
+    @property
+    def typestr(self) -> str:
+        """The dtype's name ("float64", ...)."""
+        return self._dtype.name
+
+    @property
+    def leading_shape(self) -> tuple:
+        """Shape of the array of streams (every axis but the last)."""
+        return self._shape[:-1]
+
+    @property
+    def stream_size(self) -> int:
+        """Samples per stream."""
+        return self._shape[-1]
+
+    @property
+    def nstreams(self) -> int:
+        """Number of streams."""
+        return int(self._starts.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Total compressed size in bytes."""
+        return int(self._compressed.nbytes)
+
+    @property
+    def compressed(self) -> np.ndarray:
+        """All streams' FLAC bytes, concatenated (uint8)."""
+        return self._compressed
+
+    def _leading_view(self, flat: np.ndarray | None, dtype=None):
+        if flat is None:
+            return None
+        shape = self.leading_shape if self.leading_shape else (1,)
+        out = flat.reshape(shape)
+        return out if dtype is None else out.astype(dtype)
+
+    @property
+    def stream_starts(self) -> np.ndarray:
+        """Byte offset of each stream in `compressed` (leading shape)."""
+        return self._leading_view(self._starts)
+
+    @property
+    def stream_nbytes(self) -> np.ndarray:
+        """Byte length of each stream (leading shape)."""
+        return self._leading_view(self._nbytes)
+
+    @property
+    def stream_offsets(self) -> np.ndarray | None:
+        """Per-stream offsets of float data (in the data's dtype), else None."""
+        return self._leading_view(self._offsets, self._dtype)
+
+    @property
+    def stream_gains(self) -> np.ndarray | None:
+        """Per-stream gains of float data (in the data's dtype), else None."""
+        return self._leading_view(self._gains, self._dtype)
+
+    # ---- decompression ------------------------------------------------------
+
+    def _decode(self, streams: np.ndarray, first: int, last: int, threads) -> np.ndarray:
+        return _core.decompress(
+            self._dtype.name,
+            list(self._shape),
+            self._compressed,
+            self._starts,
+            self._nbytes,
+            self._offsets,
+            self._gains,
+            np.ascontiguousarray(streams, dtype=np.int64),
+            first,
+            last,
+            threads,
+        )
+
+    def to_array(self, keep=None, stream_slice=None, keep_indices=False, use_threads=True):
+        """Decompresses into a numpy array of the original dtype.
+
+        Args:
+            keep: optional boolean mask of the leading shape; only the True
+                streams are decoded and returned as a 2-D (kept, samples) array.
+            stream_slice: optional slice (step 1) of samples to decode.
+            keep_indices: also return the kept streams' index tuples
+                (None when `keep` is None).
+            use_threads: decode streams in parallel on all cores.
+        """
+        first, last = sample_range(stream_slice, self.stream_size)
+        threads = thread_count(use_threads)
+        if keep is None:
+            streams = np.arange(self.nstreams, dtype=np.int64)
+            out = self._decode(streams, first, last, threads)
+            out = out.reshape(self.leading_shape + (last - first,))
+            return (out, None) if keep_indices else out
+        flat = keep_flat_indices(keep, self.leading_shape)
+        out = self._decode(flat, first, last, threads)
+        if keep_indices:
+            return out, index_tuples(flat, self.leading_shape)
+        return out
+
+    def __getitem__(self, key):
+        """Decompresses a selection, with numpy's indexing rules.
+
+        Leading axes take any numpy index (ints, slices with steps, arrays,
+        boolean masks, Ellipsis); the last axis takes an int or a step-1
+        slice. Only the selected streams and the frames holding the selected
+        samples are decoded.
+        """
+        streams, first, last, out_shape = leading_selection(self._shape, key)
+        out = self._decode(streams.ravel(), first, last, None)
+        return out.reshape(out_shape)
+
+    def __setitem__(self, key, value):
+        raise TypeError("FlacArray is read-only: compress a new array instead")
+
+    def __len__(self) -> int:
+        return self._shape[0]
+
+    # ---- comparison and display ---------------------------------------------
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, FlacArray):
+            return NotImplemented
+        same_optional = all(
+            (a is None and b is None)
+            or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in ((self._offsets, other._offsets), (self._gains, other._gains))
+        )
+        return (
+            self._dtype == other._dtype
+            and self._shape == other._shape
+            and np.array_equal(self._starts, other._starts)
+            and np.array_equal(self._nbytes, other._nbytes)
+            and same_optional
+            and np.array_equal(self._compressed, other._compressed)
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<FlacArray {self.typestr} shape={self._shape} bytes={self.nbytes}>"
+
+    # ---- containers ---------------------------------------------------------
+
+    def write_hdf5(self, hgrp) -> None:
+        """Writes this array into an h5py group (flacarray format 1)."""
+        from .hdf5 import write_compressed
+
+        write_compressed(hgrp, self)
+
+    @classmethod
+    def read_hdf5(cls, hgrp, keep=None) -> FlacArray:
+        """Reads an array from an h5py group; with `keep`, only the kept
+        streams' bytes are read, giving a (kept, samples) array."""
+        from .hdf5 import read_compressed
+
+        return read_compressed(hgrp, keep=keep)
+
+    def write_zarr(self, zgrp) -> None:
+        """Writes this array into a zarr group (flacarray format 1)."""
+        from .zarr import write_compressed
+
+        write_compressed(zgrp, self)
+
+    @classmethod
+    def read_zarr(cls, zgrp, keep=None) -> FlacArray:
+        """Reads an array from a zarr group; `keep` as in `read_hdf5`."""
+        from .zarr import read_compressed
+
+        return read_compressed(zgrp, keep=keep)

@@ -1,0 +1,58 @@
+"""HDF5 (h5py) storage of compressed arrays, and direct numpy <-> HDF5 I/O."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import io_common
+from .array import FlacArray
+
+
+class _H5Backend(io_common.Backend):
+    name = "HDF5"
+
+    def create(self, grp, name, data, *, bulk=False):
+        return grp.create_dataset(name, data=np.asarray(data))
+
+
+BACKEND = _H5Backend()
+
+
+def _check_group(hgrp) -> None:
+    import h5py
+
+    if not isinstance(hgrp, h5py.Group):
+        raise TypeError(f"expected an h5py Group or File, got {type(hgrp).__name__}")
+
+
+def write_compressed(hgrp, fa: FlacArray) -> None:
+    """Writes a FlacArray into an h5py group (format 1)."""
+    _check_group(hgrp)
+    io_common.write_group(BACKEND, hgrp, fa)
+
+
+def read_compressed(hgrp, keep=None) -> FlacArray:
+    """Reads a FlacArray from an h5py group written in format 0 or 1; with
+    `keep` only the kept streams' bytes are read from the file."""
+    _check_group(hgrp)
+    return io_common.read_group(BACKEND, hgrp, keep=keep)[0]
+
+
+def write_array(arr, hgrp, level=5, quanta=None, precision=None, use_threads=True) -> None:
+    """Compresses a numpy array and writes it into an h5py group."""
+    fa = FlacArray.from_array(
+        arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+    )
+    write_compressed(hgrp, fa)
+
+
+def read_array(hgrp, keep=None, stream_slice=None, keep_indices=False, use_threads=True):
+    """Reads and decompresses an array from an h5py group.
+
+    With `keep` (boolean mask over the leading shape) only those streams are
+    read from disk and a (kept, samples) array is returned; `stream_slice`
+    (step 1) limits the samples decoded; `keep_indices` also returns the kept
+    streams' index tuples.
+    """
+    _check_group(hgrp)
+    return io_common.read_array(BACKEND, hgrp, keep, stream_slice, keep_indices, use_threads)

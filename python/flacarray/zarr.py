@@ -1,0 +1,66 @@
+"""Zarr (zarr-python 3) storage of compressed arrays, and direct numpy <->
+zarr I/O. Groups come from `zarr.open_group(...)`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import io_common
+from .array import FlacArray
+
+#: Chunk length of the `compressed` byte array, so that reading a few
+#: streams touches only the chunks holding them.
+BYTES_CHUNK = 1 << 20
+
+
+class _ZarrBackend(io_common.Backend):
+    name = "zarr"
+
+    def create(self, grp, name, data, *, bulk=False):
+        data = np.asarray(data)
+        if bulk:
+            # FLAC bytes do not compress further: store them raw, chunked.
+            chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),)
+            return grp.create_array(name, data=data, chunks=chunks, compressors=None)
+        return grp.create_array(name, data=data)
+
+    def has(self, grp, name):
+        return name in grp.array_keys()
+
+
+BACKEND = _ZarrBackend()
+
+
+def _check_group(zgrp) -> None:
+    import zarr
+
+    if not isinstance(zgrp, zarr.Group):
+        raise TypeError(f"expected a zarr Group, got {type(zgrp).__name__}")
+
+
+def write_compressed(zgrp, fa: FlacArray) -> None:
+    """Writes a FlacArray into a zarr group (format 1)."""
+    _check_group(zgrp)
+    io_common.write_group(BACKEND, zgrp, fa)
+
+
+def read_compressed(zgrp, keep=None) -> FlacArray:
+    """Reads a FlacArray from a zarr group written in format 0 or 1; with
+    `keep` only the chunks holding the kept streams are read."""
+    _check_group(zgrp)
+    return io_common.read_group(BACKEND, zgrp, keep=keep)[0]
+
+
+def write_array(arr, zgrp, level=5, quanta=None, precision=None, use_threads=True) -> None:
+    """Compresses a numpy array and writes it into a zarr group."""
+    fa = FlacArray.from_array(
+        arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+    )
+    write_compressed(zgrp, fa)
+
+
+def read_array(zgrp, keep=None, stream_slice=None, keep_indices=False, use_threads=True):
+    """Reads and decompresses an array from a zarr group (see
+    `flacarray.hdf5.read_array` for the arguments)."""
+    _check_group(zgrp)
+    return io_common.read_array(BACKEND, zgrp, keep, stream_slice, keep_indices, use_threads)

@@ -1,0 +1,135 @@
+"""FlacArray[key] equals to_array()[key] for numpy-style keys."""
+
+import numpy as np
+import pytest
+from conftest import make_data
+
+from flacarray import FlacArray
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    data = make_data("int32", (4, 3, 5, 300), seed=7)
+    return data, FlacArray.from_array(data)
+
+
+def random_leading_item(rng, size):
+    kind = rng.integers(0, 8)
+    if kind == 0:
+        return int(rng.integers(-size, size))
+    if kind == 1:
+        a, b = sorted(rng.integers(-size - 2, size + 2, size=2))
+        step = int(rng.choice([1, 1, 2, -1, 3]))
+        return slice(int(a), int(b), step) if step > 0 else slice(int(b), int(a), step)
+    if kind == 2:
+        return slice(None)
+    if kind == 3:
+        return rng.integers(-size, size, size=int(rng.integers(1, 4)))
+    if kind == 4:
+        return rng.random(size) < 0.5
+    if kind == 5:
+        return [int(x) for x in rng.integers(0, size, size=2)]
+    if kind == 6:
+        return np.int64(rng.integers(0, size))
+    return slice(int(rng.integers(0, size)), None)
+
+
+def random_sample_item(rng, n):
+    kind = rng.integers(0, 5)
+    if kind == 0:
+        return int(rng.integers(-n, n))
+    if kind == 1:
+        a, b = rng.integers(-n - 5, n + 5, size=2)
+        return slice(int(a), int(b))
+    if kind == 2:
+        return slice(None)
+    if kind == 3:
+        return slice(int(rng.integers(0, n)), None, 1)
+    return slice(None, int(rng.integers(-n, n)))
+
+
+def random_key(rng, shape):
+    lead = [random_leading_item(rng, s) for s in shape[:-1]]
+    form = rng.integers(0, 5)
+    if form == 0:
+        return tuple(lead) + (random_sample_item(rng, shape[-1]),)
+    if form == 1:
+        return tuple(lead[: int(rng.integers(1, len(lead) + 1))])
+    if form == 2:
+        return (Ellipsis, random_sample_item(rng, shape[-1]))
+    if form == 3:
+        return lead[0]
+    k = int(rng.integers(0, len(lead)))
+    return tuple(lead[:k]) + (Ellipsis,) + (random_sample_item(rng, shape[-1]),)
+
+
+def test_many_random_keys_match_numpy(arrays):
+    data, fa = arrays
+    rng = np.random.default_rng(2024)
+    checked = 0
+    for _ in range(1500):
+        key = random_key(rng, data.shape)
+        try:
+            expected = data[key]
+        except IndexError:
+            with pytest.raises(IndexError):
+                fa[key]
+            continue
+        got = fa[key]
+        assert got.shape == expected.shape, key
+        np.testing.assert_array_equal(got, expected, err_msg=repr(key))
+        checked += 1
+    assert checked >= 500
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        (1, slice(None), slice(200, 300)),
+        (slice(1, 2), slice(None), slice(200, 300)),
+        ([0, 2], slice(None), 1, 5),
+        (slice(0, 2), [0, 1], slice(None), 7),
+        ([0, 1], slice(None), [1, 2], -1),
+        (Ellipsis, 0),
+        (Ellipsis, slice(-5, None)),
+        (np.array([[0, 1], [2, 3]]),),
+        (np.ones((4, 3), dtype=bool),),
+        (slice(None, None, -1), 2, slice(None, None, 2), slice(10, 20)),
+    ],
+)
+def test_specific_keys(arrays, key):
+    data, fa = arrays
+    np.testing.assert_array_equal(fa[key], data[key])
+    assert fa[key].shape == data[key].shape
+
+
+def test_tutorial_slice_shape():
+    data = make_data("float64", (4, 3, 1000))
+    fa = FlacArray.from_array(data)
+    assert fa[1:2, :, 200:300].shape == (1, 3, 100)
+
+
+def test_single_stream_indexing():
+    data = np.arange(1000, dtype=np.int64) * 3
+    fa = FlacArray.from_array(data)
+    np.testing.assert_array_equal(fa[10:20], data[10:20])
+    assert fa[-1] == data[-1]
+    np.testing.assert_array_equal(fa[...], data)
+
+
+def test_unsupported_keys(arrays):
+    _, fa = arrays
+    with pytest.raises(IndexError, match="sample"):
+        fa[0, 0, 0, [1, 2]]
+    with pytest.raises(ValueError, match="step 1"):
+        fa[0, 0, 0, ::2]
+    with pytest.raises(IndexError, match="out of bounds"):
+        fa[0, 0, 0, 300]
+    with pytest.raises(IndexError):
+        fa[4]
+    with pytest.raises(IndexError, match="too many indices"):
+        fa[0, 0, 0, 0, 0]
+    with pytest.raises(IndexError, match="newaxis"):
+        fa[None]
+    with pytest.raises(IndexError, match="single ellipsis"):
+        fa[..., 0, ...]
