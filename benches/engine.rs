@@ -14,7 +14,9 @@ use flacarray::{with_thread_count, CompressOptions, FlacArray, StepSpec};
 
 fn compress(ds: &Dataset) -> FlacArray {
     let opts = CompressOptions {
-        step: ds.quanta.map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q])),
+        step: ds
+            .quanta
+            .map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q])),
         ..Default::default()
     };
     match &ds.data {
@@ -46,17 +48,31 @@ fn slice(ds: &Dataset, fa: &FlacArray) -> usize {
 
 fn engine(c: &mut Criterion) {
     let sets = datasets::all();
-    println!("\n{:<4} {:>12} {:>12} {:>10} {:>8}  data", "id", "input B", "output B", "bits/smp", "bound");
+    println!(
+        "\n{:<4} {:>12} {:>12} {:>10} {:>8}  data",
+        "id", "input B", "output B", "bits/smp", "bound"
+    );
     let arrays: Vec<FlacArray> = sets.iter().map(compress).collect();
     for (ds, fa) in sets.iter().zip(&arrays) {
         let bits = fa.nbytes() as f64 * 8.0 / ds.samples() as f64;
         let bound = ds.bound.map_or("-".to_string(), |b| format!("{b:.2}"));
-        println!("{:<4} {:>12} {:>12} {:>10.2} {:>8}  {}", ds.id, ds.input_bytes(), fa.nbytes(), bits, bound, ds.about);
+        println!(
+            "{:<4} {:>12} {:>12} {:>10.2} {:>8}  {}",
+            ds.id,
+            ds.input_bytes(),
+            fa.nbytes(),
+            bits,
+            bound,
+            ds.about
+        );
     }
     let cores = rayon::current_num_threads();
     for (ds, fa) in sets.iter().zip(&arrays) {
         let mut group = c.benchmark_group(ds.id);
-        group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4));
         group.throughput(Throughput::Bytes(ds.input_bytes() as u64));
         for threads in [1, cores] {
             group.bench_function(BenchmarkId::new("compress", format!("{threads}t")), |b| {

@@ -3,13 +3,18 @@
 //! or the compressed bytes, and release the GIL while (de)compressing.
 //! The user-facing Python API lives in `python/flacarray/`.
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::{with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray, FlacArrayRef, StepSpec};
+use crate::{
+    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray, FlacArrayRef,
+    StepSpec,
+};
 
 create_exception!(
     _core,
@@ -20,7 +25,9 @@ create_exception!(
 
 fn to_py(err: Error) -> PyErr {
     match err.kind() {
-        ErrorKind::InvalidInput | ErrorKind::Unsupported => PyValueError::new_err(err.message().to_string()),
+        ErrorKind::InvalidInput | ErrorKind::Unsupported => {
+            PyValueError::new_err(err.message().to_string())
+        }
         ErrorKind::Corrupt => CorruptDataError::new_err(err.message().to_string()),
         ErrorKind::Io => PyOSError::new_err(err.message().to_string()),
         ErrorKind::Codec => PyRuntimeError::new_err(err.message().to_string()),
@@ -74,9 +81,15 @@ fn compress<'py>(
     let level = u32::try_from(level)
         .ok()
         .filter(|l| *l <= 8)
-        .ok_or_else(|| PyValueError::new_err(format!("compression level must be between 0 and 8, got {level}")))?;
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "compression level must be between 0 and 8, got {level}"
+            ))
+        })?;
     let step = match (quanta, precision) {
-        (Some(_), Some(_)) => return Err(PyValueError::new_err("give quanta or precision, not both")),
+        (Some(_), Some(_)) => {
+            return Err(PyValueError::new_err("give quanta or precision, not both"))
+        }
         (Some(q), None) => StepSpec::Quanta(q),
         (None, Some(p)) => StepSpec::Precision(p),
         (None, None) => StepSpec::Range,
@@ -98,7 +111,11 @@ fn compress<'py>(
 fn non_negative(values: &[i64], what: &str) -> PyResult<Vec<u64>> {
     values
         .iter()
-        .map(|&v| u64::try_from(v).map_err(|_| CorruptDataError::new_err(format!("{what} holds a negative value ({v})"))))
+        .map(|&v| {
+            u64::try_from(v).map_err(|_| {
+                CorruptDataError::new_err(format!("{what} holds a negative value ({v})"))
+            })
+        })
         .collect()
 }
 
@@ -116,10 +133,16 @@ fn decompress_typed<'py, T: Element + numpy::Element>(
     let out = unsafe { PyArray2::<T>::new(py, [streams.len(), len], false) };
     {
         let mut rw = out.readwrite();
-        let slice = rw.as_slice_mut().map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        py.detach(|| with_thread_count(threads, || view.decompress_into(streams, first..last, slice)))
-            .and_then(|r| r)
-            .map_err(to_py)?;
+        let slice = rw
+            .as_slice_mut()
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        py.detach(|| {
+            with_thread_count(threads, || {
+                view.decompress_into(streams, first..last, slice)
+            })
+        })
+        .and_then(|r| r)
+        .map_err(to_py)?;
     }
     Ok(out.into_any())
 }
@@ -144,15 +167,32 @@ fn decompress<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let dtype = DType::from_name(dtype).map_err(to_py)?;
-    let contiguous = |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
-    let starts = non_negative(starts.as_slice().map_err(|_| contiguous("stream_starts"))?, "stream_starts")?;
-    let nbytes = non_negative(nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?, "stream_nbytes")?;
-    let offsets_slice = offsets.as_ref().map(|o| o.as_slice()).transpose().map_err(|_| contiguous("stream_offsets"))?;
-    let gains_slice = gains.as_ref().map(|g| g.as_slice()).transpose().map_err(|_| contiguous("stream_gains"))?;
+    let contiguous =
+        |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
+    let starts = non_negative(
+        starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+        "stream_starts",
+    )?;
+    let nbytes = non_negative(
+        nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
+        "stream_nbytes",
+    )?;
+    let offsets_slice = offsets
+        .as_ref()
+        .map(|o| o.as_slice())
+        .transpose()
+        .map_err(|_| contiguous("stream_offsets"))?;
+    let gains_slice = gains
+        .as_ref()
+        .map(|g| g.as_slice())
+        .transpose()
+        .map_err(|_| contiguous("stream_gains"))?;
     let view = FlacArrayRef::new(
         dtype,
         &shape,
-        compressed.as_slice().map_err(|_| contiguous("compressed"))?,
+        compressed
+            .as_slice()
+            .map_err(|_| contiguous("compressed"))?,
         &starts,
         &nbytes,
         offsets_slice,
@@ -163,7 +203,10 @@ fn decompress<'py>(
         .as_slice()
         .map_err(|_| contiguous("stream indices"))?
         .iter()
-        .map(|&s| usize::try_from(s).map_err(|_| PyValueError::new_err(format!("negative stream index {s}"))))
+        .map(|&s| {
+            usize::try_from(s)
+                .map_err(|_| PyValueError::new_err(format!("negative stream index {s}")))
+        })
         .collect::<PyResult<_>>()?;
     match dtype {
         DType::Int32 => decompress_typed::<i32>(py, view, &streams, first, last, threads),

@@ -54,7 +54,9 @@ fn d2_like(seed: u64, streams: usize, n: usize) -> Vec<i64> {
 pub fn all() -> Vec<Dataset> {
     let n = 100_000;
     let mut rng = Rng::new(42);
-    let d5: Vec<i32> = (0..200 * n).map(|_| (rng.normal() * 1000.0).round() as i32).collect();
+    let d5: Vec<i32> = (0..200 * n)
+        .map(|_| (rng.normal() * 1000.0).round() as i32)
+        .collect();
     let d3: Vec<i32> = (0..20 * n).map(|_| rng.next_u64() as i32).collect();
     let d4: Vec<i64> = d2_like(4, 50, n)
         .into_iter()

@@ -40,6 +40,10 @@ def per_stream(name: str, value, leading_shape: tuple) -> list[float] | None:
     return arr.ravel().tolist()
 
 
+def _flat_f64(values) -> np.ndarray | None:
+    return None if values is None else np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+
+
 class FlacArray:
     """A FLAC-compressed N-dimensional array.
 
@@ -81,11 +85,8 @@ class FlacArray:
         self._compressed = np.ascontiguousarray(compressed, dtype=np.uint8).reshape(-1)
         self._starts = np.ascontiguousarray(stream_starts, dtype=np.int64).reshape(-1)
         self._nbytes = np.ascontiguousarray(stream_nbytes, dtype=np.int64).reshape(-1)
-        as_f64 = (
-            lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
-        )
-        self._offsets = as_f64(stream_offsets)
-        self._gains = as_f64(stream_gains)
+        self._offsets = _flat_f64(stream_offsets)
+        self._gains = _flat_f64(stream_gains)
         # Let the core check consistency now (bounds, counts, scales) rather
         # than at the first decompression.
         self._decode(np.zeros(0, dtype=np.int64), 0, 0, None)
@@ -271,8 +272,7 @@ class FlacArray:
         if not isinstance(other, FlacArray):
             return NotImplemented
         same_optional = all(
-            (a is None and b is None)
-            or (a is not None and b is not None and np.array_equal(a, b))
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
             for a, b in ((self._offsets, other._offsets), (self._gains, other._gains))
         )
         return (

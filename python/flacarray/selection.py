@@ -47,7 +47,8 @@ def _expand(shape: tuple, key) -> tuple:
     used = sum(_axes_used(k) for k in key if k is not Ellipsis)
     if used > len(shape):
         raise IndexError(
-            f"too many indices for array: array is {len(shape)}-dimensional, but {used} were indexed"
+            f"too many indices for array: array is {len(shape)}-dimensional, "
+            f"but {used} were indexed"
         )
     fill = (slice(None),) * (len(shape) - used)
     if ellipses:
@@ -97,4 +98,4 @@ def keep_flat_indices(keep, leading_shape: tuple) -> np.ndarray:
 def index_tuples(flat: np.ndarray, leading_shape: tuple) -> list[tuple]:
     """Converts flat stream indices to index tuples over the leading shape."""
     shape = leading_shape if leading_shape else (1,)
-    return [tuple(int(i) for i in idx) for idx in zip(*np.unravel_index(flat, shape))]
+    return [tuple(int(i) for i in idx) for idx in zip(*np.unravel_index(flat, shape), strict=True)]

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import make_data
 
 import flacarray
+from conftest import make_data
 from flacarray import CorruptDataError, FlacArray, demo
 
 DTYPES = ["int32", "int64", "float32", "float64"]
@@ -114,7 +114,7 @@ def test_repr_and_properties(fake3d):
 
 def test_streams_are_standard_flac(fake3d):
     fa = FlacArray.from_array(fake3d)
-    for start, n in zip(fa.stream_starts.ravel(), fa.stream_nbytes.ravel()):
+    for start in fa.stream_starts.ravel():
         assert bytes(fa.compressed[start : start + 4]) == b"fLaC"
 
 
@@ -143,7 +143,8 @@ def test_to_array_keep_and_slices():
     assert idx == [(0, 1), (1, 0), (2, 3)]
     out = fa.to_array(keep=keep, stream_slice=slice(100, 250))
     np.testing.assert_array_equal(out, data[keep][:, 100:250])
-    for slc in (slice(-10, None), slice(None, -990), slice(990, 5000), slice(500, 100), slice(0, 0)):
+    slices = (slice(-10, None), slice(None, -990), slice(990, 5000), slice(500, 100), slice(0, 0))
+    for slc in slices:
         np.testing.assert_array_equal(fa.to_array(stream_slice=slc), data[..., slc])
     arr, none = fa.to_array(keep_indices=True)
     assert none is None
@@ -163,8 +164,10 @@ def test_to_array_bad_arguments():
         fa.to_array(stream_slice=(0, 10))
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16", "uint8", "uint32", "uint64", "float16",
-                                   "complex64", "bool", "object", "U3"])
+@pytest.mark.parametrize(
+    "dtype",
+    ["int8", "int16", "uint8", "uint32", "uint64", "float16", "complex64", "bool", "object", "U3"],
+)
 def test_unsupported_dtypes(dtype):
     data = np.zeros((2, 10), dtype=dtype)
     with pytest.raises(TypeError, match=f"unsupported dtype '{np.dtype(dtype)}'"):
@@ -172,7 +175,8 @@ def test_unsupported_dtypes(dtype):
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="stream 1: cannot quantize non-finite value NaN at sample 3"):
+    nan_message = "stream 1: cannot quantize non-finite value NaN at sample 3"
+    with pytest.raises(ValueError, match=nan_message):
         data = np.zeros((2, 5))
         data[1, 3] = np.nan
         FlacArray.from_array(data)
@@ -187,7 +191,8 @@ def test_bad_inputs():
     data = make_data("float64", (3, 4, 50))
     with pytest.raises(ValueError, match="not both"):
         FlacArray.from_array(data, quanta=0.1, precision=2)
-    with pytest.raises(ValueError, match=r"quanta must be a scalar or have the leading shape \(3, 4\)"):
+    shape_message = r"quanta must be a scalar or have the leading shape \(3, 4\)"
+    with pytest.raises(ValueError, match=shape_message):
         FlacArray.from_array(data, quanta=np.ones(4))
     with pytest.raises(ValueError, match="precision must be a scalar"):
         FlacArray.from_array(data, precision=np.ones((4, 3)))
@@ -209,18 +214,38 @@ def test_bad_inputs():
 def test_inconsistent_parts_raise_corrupt():
     fa = FlacArray.from_array(make_data("int32", (2, 100)))
     with pytest.raises(CorruptDataError, match="claims bytes"):
-        FlacArray(dtype="int32", shape=(2, 100), compressed=fa.compressed[:10],
-                  stream_starts=fa.stream_starts, stream_nbytes=fa.stream_nbytes)
+        FlacArray(
+            dtype="int32",
+            shape=(2, 100),
+            compressed=fa.compressed[:10],
+            stream_starts=fa.stream_starts,
+            stream_nbytes=fa.stream_nbytes,
+        )
     with pytest.raises(CorruptDataError, match="negative"):
-        FlacArray(dtype="int32", shape=(2, 100), compressed=fa.compressed,
-                  stream_starts=[-1, 0], stream_nbytes=fa.stream_nbytes)
+        FlacArray(
+            dtype="int32",
+            shape=(2, 100),
+            compressed=fa.compressed,
+            stream_starts=[-1, 0],
+            stream_nbytes=fa.stream_nbytes,
+        )
     with pytest.raises(CorruptDataError, match="claims 1099511627776 samples"):
-        FlacArray(dtype="int32", shape=(2, 2**40), compressed=fa.compressed,
-                  stream_starts=fa.stream_starts, stream_nbytes=fa.stream_nbytes)
+        FlacArray(
+            dtype="int32",
+            shape=(2, 2**40),
+            compressed=fa.compressed,
+            stream_starts=fa.stream_starts,
+            stream_nbytes=fa.stream_nbytes,
+        )
     broken = fa.compressed.copy()
     broken[60:200] ^= 0x5A
-    bad = FlacArray(dtype="int32", shape=(2, 100), compressed=broken,
-                    stream_starts=fa.stream_starts, stream_nbytes=fa.stream_nbytes)
+    bad = FlacArray(
+        dtype="int32",
+        shape=(2, 100),
+        compressed=broken,
+        stream_starts=fa.stream_starts,
+        stream_nbytes=fa.stream_nbytes,
+    )
     with pytest.raises(CorruptDataError, match="stream 0"):
         bad.to_array()
 
@@ -228,3 +253,25 @@ def test_inconsistent_parts_raise_corrupt():
 def test_version_and_exports():
     assert isinstance(flacarray.__version__, str)
     assert issubclass(CorruptDataError, ValueError)
+
+
+def test_gil_released_during_work():
+    """Another Python thread keeps running while the core (de)compresses."""
+    import threading
+
+    data = make_data("float64", (16, 400_000), seed=5)
+    progress = {"ticks": 0}
+    result = {}
+
+    def work():
+        fa = FlacArray.from_array(data, quanta=1e-3)
+        result["out"] = fa.to_array()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    while worker.is_alive():
+        progress["ticks"] += 1
+    worker.join()
+    assert result["out"].shape == data.shape
+    # With the GIL held for the whole call this loop would barely run.
+    assert progress["ticks"] > 10_000

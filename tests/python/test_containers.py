@@ -4,10 +4,10 @@ import h5py
 import numpy as np
 import pytest
 import zarr
-from conftest import make_data
 
 import flacarray.hdf5
 import flacarray.zarr
+from conftest import make_data
 from flacarray import CorruptDataError, FlacArray
 
 DTYPES = ["int32", "int64", "float32", "float64"]

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import make_data
 
+from conftest import make_data
 from flacarray import FlacArray
 
 
