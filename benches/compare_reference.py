@@ -38,7 +38,7 @@ N = 100_000
 # ---- datasets (identical code runs in both workers) ---------------------------
 
 
-def make_dataset(name: str, flacarray_module):
+def make_dataset(name: str):
     import numpy as np
 
     rng = np.random.default_rng(20261125)
@@ -50,7 +50,9 @@ def make_dataset(name: str, flacarray_module):
         return np.round(dc + slow + rng.normal(0, 100, size=(streams, N)))
 
     if name == "D1":
-        data = flacarray_module.demo.create_fake_data((100, N))
+        from flacarray import demo
+
+        data = demo.create_fake_data((100, N))
         if isinstance(data, tuple):  # the reference returns (data, mpi_dist)
             data = data[0]
         return data, {"quanta": 1e-3}
@@ -72,7 +74,7 @@ def worker(impl: str, name: str) -> dict:
 
     import flacarray
 
-    data, kwargs = make_dataset(name, flacarray)
+    data, kwargs = make_dataset(name)
     result = {"impl": impl, "dataset": name, "checksum": hashlib.sha256(data.tobytes()).hexdigest()}
     result["input_bytes"] = int(data.nbytes)
 

@@ -67,18 +67,22 @@ impl FlacArrayRef<'_> {
             len
         };
         let stream_len = self.stream_size() as u64;
+        let decode_part = |s: usize, first: usize, part: &mut [T]| {
+            let bytes = self.stream_bytes(s)?;
+            T::decode_stream(bytes, stream_len, first as u64, part, self.scale(s))
+                .map_err(|e| e.in_stream(s))
+        };
+        if streams.len() == 1 && piece == len {
+            // One unit of work (a short slice, say): waking the pool costs
+            // more than it could save.
+            return decode_part(streams[0], samples.start, out);
+        }
         out.par_chunks_mut(len)
             .zip(streams.par_iter())
             .try_for_each(|(row, &s)| {
-                let bytes = self.stream_bytes(s)?;
-                let scale = self.scale(s);
                 row.par_chunks_mut(piece)
                     .enumerate()
-                    .try_for_each(|(k, part)| {
-                        let first = (samples.start + k * piece) as u64;
-                        T::decode_stream(bytes, stream_len, first, part, scale)
-                            .map_err(|e| e.in_stream(s))
-                    })
+                    .try_for_each(|(k, part)| decode_part(s, samples.start + k * piece, part))
             })
     }
 
