@@ -212,7 +212,7 @@ class FlacArray:
     def _decode(self, streams: np.ndarray, first: int, last: int, threads) -> np.ndarray:
         return _core.decompress(
             self._dtype.name,
-            list(self._shape),
+            self._shape,
             self._compressed,
             self._starts,
             self._nbytes,

@@ -20,6 +20,10 @@ def sample_range(stream_slice, stream_size: int) -> tuple[int, int]:
     return first, max(first, last)
 
 
+_SEQUENCES = (np.ndarray, list, tuple)
+_INTEGERS = (int, np.integer)
+
+
 def _as_index(value, size: int, axis: int) -> int:
     index = operator.index(value)
     if not -size <= index < size:
@@ -32,7 +36,7 @@ def _axes_used(item) -> int:
         raise IndexError("np.newaxis is not supported when indexing a FlacArray")
     if isinstance(item, np.ndarray) and item.dtype == np.bool_:
         return max(item.ndim, 1)
-    if isinstance(item, list | tuple) and np.asarray(item).dtype == np.bool_:
+    if isinstance(item, _SEQUENCES[1:]) and np.asarray(item).dtype == np.bool_:
         return max(np.asarray(item).ndim, 1)
     return 1
 
@@ -63,7 +67,7 @@ def leading_selection(shape: tuple, key):
     key = _expand(shape, key)
     last_key = key[-1]
     if _axes_used(last_key) != 1 or (
-        isinstance(last_key, np.ndarray | list) and np.asarray(last_key).ndim > 0
+        isinstance(last_key, _SEQUENCES[:2]) and np.asarray(last_key).ndim > 0
     ):
         raise IndexError("the sample (last) axis takes an integer or a slice with step 1")
     stream_size = shape[-1]
@@ -76,6 +80,16 @@ def leading_selection(shape: tuple, key):
         # An integer on the last axis takes part in numpy's advanced-index
         # placement rules; index a length-1 axis with 0 to reproduce them.
         tail = 0
+    lead_keys = key[:-1]
+    if all(isinstance(k, _INTEGERS) and not isinstance(k, bool) for k in lead_keys):
+        # Plain integers on every leading axis: one stream, no fancy indexing.
+        index = [
+            _as_index(k, size, axis)
+            for axis, (k, size) in enumerate(zip(lead_keys, shape[:-1], strict=True))
+        ]
+        flat = int(np.ravel_multi_index(index, shape[:-1])) if index else 0
+        streams = np.array([flat], dtype=np.int64)
+        return streams, first, last, (last - first,) if isinstance(last_key, slice) else ()
     streams = np.arange(int(np.prod(shape[:-1], dtype=np.int64)), dtype=np.int64)
     streams = streams.reshape(shape[:-1] + (1,))[key[:-1] + (tail,)]
     if isinstance(last_key, slice):
