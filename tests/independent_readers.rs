@@ -119,6 +119,7 @@ struct SeekClient<'a> {
     bytes: &'a [u8],
     pos: usize,
     frames: Vec<(u64, Vec<i32>)>,
+    errors: Vec<u32>,
 }
 
 unsafe extern "C" fn read_cb(
@@ -182,22 +183,31 @@ unsafe extern "C" fn write_cb(
     let c = unsafe { &mut *(c as *mut SeekClient) };
     let h = unsafe { &(*frame).header };
     let first = unsafe { h.number.sample_number };
-    let mono = unsafe { std::slice::from_raw_parts(*buffer, h.blocksize as usize) };
-    c.frames.push((first, mono.to_vec()));
+    let n = h.blocksize as usize;
+    let planes: Vec<&[i32]> = (0..h.channels as usize)
+        .map(|ch| unsafe { std::slice::from_raw_parts(*buffer.add(ch), n) })
+        .collect();
+    // interleave, as the encoder received the words
+    let words = (0..n)
+        .flat_map(|i| planes.iter().map(move |p| p[i]))
+        .collect();
+    c.frames.push((first, words));
     ffi::FLAC__STREAM_DECODER_WRITE_STATUS_CONTINUE
 }
 
-unsafe extern "C" fn error_cb(_d: *const ffi::FLAC__StreamDecoder, status: u32, _c: *mut c_void) {
-    panic!("libFLAC decode error {status}");
+unsafe extern "C" fn error_cb(_d: *const ffi::FLAC__StreamDecoder, status: u32, c: *mut c_void) {
+    // no panics across the C boundary: record and assert afterwards
+    unsafe { (*(c as *mut SeekClient)).errors.push(status) };
 }
 
-/// Seeks with libFLAC to `target` and returns the samples it then decodes
-/// in the frame containing it.
+/// Seeks with libFLAC to `target` and returns the interleaved words it then
+/// decodes in the frame containing it.
 fn libflac_seek(bytes: &[u8], target: u64) -> Vec<i32> {
     let mut client = SeekClient {
         bytes,
         pos: 0,
         frames: Vec::new(),
+        errors: Vec::new(),
     };
     unsafe {
         let dec = ffi::FLAC__stream_decoder_new();
@@ -223,6 +233,11 @@ fn libflac_seek(bytes: &[u8], target: u64) -> Vec<i32> {
         ffi::FLAC__stream_decoder_finish(dec);
         ffi::FLAC__stream_decoder_delete(dec);
     }
+    assert!(
+        client.errors.is_empty(),
+        "libFLAC reported errors {:?}",
+        client.errors
+    );
     // After a seek libFLAC delivers the target frame trimmed to start at `target`.
     let (first, samples) = client
         .frames
@@ -231,6 +246,32 @@ fn libflac_seek(bytes: &[u8], target: u64) -> Vec<i32> {
         .clone();
     assert_eq!(first, target);
     samples
+}
+
+#[test]
+fn libflac_seeks_in_every_stream_shape() {
+    for (name, values, wide) in stream_cases() {
+        let (bytes, words) = if wide {
+            (
+                encode_i64(&values, &EncodeOptions::default()).unwrap(),
+                words_of(&values),
+            )
+        } else {
+            let v32: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+            (encode_i32(&v32, &EncodeOptions::default()).unwrap(), v32)
+        };
+        let channels = if wide { 2 } else { 1 };
+        let n = values.len() as u64;
+        for target in [0, n / 2, n - 1] {
+            let got = libflac_seek(&bytes, target);
+            let at = target as usize * channels;
+            assert_eq!(
+                got[..],
+                words[at..at + got.len()],
+                "{name}: seek to {target}"
+            );
+        }
+    }
 }
 
 #[test]
