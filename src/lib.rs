@@ -31,3 +31,12 @@ pub use error::{Error, ErrorKind, Result};
 
 #[cfg(feature = "python")]
 mod python;
+
+#[cfg(feature = "arrow")]
+pub mod arrow;
+
+#[cfg(feature = "parquet")]
+pub mod parquet;
+
+#[cfg(feature = "zarr")]
+pub mod zarr;

@@ -18,11 +18,11 @@ class _ZarrBackend(io_common.Backend):
 
     def create(self, grp, name, data, *, bulk=False):
         data = np.asarray(data)
-        if bulk:
-            # FLAC bytes do not compress further: store them raw, chunked.
-            chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),)
-            return grp.create_array(name, data=data, chunks=chunks, compressors=None)
-        return grp.create_array(name, data=data)
+        # FLAC bytes do not compress further, and the small per-stream arrays
+        # gain nothing either: store everything raw (readable by any zarr v3
+        # implementation, with no codec plugins).
+        chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),) if bulk else data.shape
+        return grp.create_array(name, data=data, chunks=chunks, compressors=None)
 
     def has(self, grp, name):
         return name in grp.array_keys()

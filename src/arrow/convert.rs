@@ -1,0 +1,161 @@
+//! Lossless conversion between [`FlacArray`] and a `flacarray.flac` column.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, LargeBinaryArray, StructArray};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+
+use super::column::FlacColumn;
+use super::extension::{channels_for, storage_fields, FlacMetadata};
+use crate::array::{FlacArray, FlacArrayParts};
+use crate::error::{Error, Result};
+
+/// Offsets of a binary array holding the streams back to back, when they
+/// already lie that way in the buffer (the usual case).
+fn contiguous_offsets(starts: &[u64], nbytes: &[u64], total: usize) -> Option<Vec<i64>> {
+    let mut offsets = Vec::with_capacity(starts.len() + 1);
+    let mut pos = 0u64;
+    offsets.push(0);
+    for (&s, &n) in starts.iter().zip(nbytes) {
+        if s != pos {
+            return None;
+        }
+        pos += n;
+        offsets.push(pos as i64);
+    }
+    (pos as usize == total).then_some(offsets)
+}
+
+fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
+    match values {
+        Some(v) => Arc::new(Float64Array::from(v)),
+        None => Arc::new(Float64Array::new(
+            ScalarBuffer::from(vec![0.0; rows]),
+            Some(NullBuffer::new_null(rows)),
+        )),
+    }
+}
+
+impl FlacArray {
+    /// Converts to a `flacarray.flac` column, moving the compressed bytes
+    /// into the Arrow buffer without copying them (when the streams lie
+    /// back to back, as they do after compression).
+    pub fn into_arrow(self) -> Result<FlacColumn> {
+        let mut metadata = FlacMetadata::new(self.dtype(), self.level());
+        metadata.stream_size = Some(self.stream_size() as u64);
+        metadata.leading_shape = Some(self.leading_shape().iter().map(|&d| d as u64).collect());
+        let rows = self.nstreams();
+        let parts = self.into_parts();
+        let (offsets, bytes) =
+            match contiguous_offsets(&parts.starts, &parts.nbytes, parts.compressed.len()) {
+                Some(offsets) => (offsets, parts.compressed),
+                None => {
+                    let mut bytes = Vec::new();
+                    let mut offsets = vec![0i64];
+                    for (&s, &n) in parts.starts.iter().zip(&parts.nbytes) {
+                        bytes.extend_from_slice(&parts.compressed[s as usize..(s + n) as usize]);
+                        offsets.push(bytes.len() as i64);
+                    }
+                    (offsets, bytes)
+                }
+            };
+        let streams = LargeBinaryArray::new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(bytes),
+            None,
+        );
+        let storage = StructArray::try_new(
+            storage_fields(),
+            vec![
+                Arc::new(streams) as ArrayRef,
+                scale_column(parts.offsets, rows),
+                scale_column(parts.gains, rows),
+            ],
+            None,
+        )
+        .map_err(super::arrow_err)?;
+        FlacColumn::new(metadata, storage)
+    }
+
+    /// Converts a copy of this array to a `flacarray.flac` column.
+    pub fn to_arrow(&self) -> Result<FlacColumn> {
+        self.clone().into_arrow()
+    }
+
+    /// Rebuilds an array from a `flacarray.flac` column that holds a whole
+    /// array: every row present and a known stream size.
+    pub fn from_arrow(column: &FlacColumn) -> Result<FlacArray> {
+        let leading = match &column.metadata().leading_shape {
+            Some(shape) => shape.iter().map(|&d| d as usize).collect(),
+            None => vec![column.len()],
+        };
+        FlacArray::from_arrow_parts(std::slice::from_ref(column), leading)
+    }
+
+    /// Rebuilds an array from consecutive pieces of one `flacarray.flac`
+    /// column (record batches of a file, say), giving it `leading` as the
+    /// leading shape.
+    pub fn from_arrow_parts(columns: &[FlacColumn], leading: Vec<usize>) -> Result<FlacArray> {
+        let meta = columns
+            .first()
+            .map(FlacColumn::metadata)
+            .ok_or_else(|| Error::invalid("no flacarray.flac column given"))?;
+        if columns.iter().any(|c| c.metadata() != meta) {
+            return Err(Error::invalid(
+                "column pieces carry different flacarray.flac metadata",
+            ));
+        }
+        let dtype = meta.dtype()?;
+        if meta.channels != channels_for(dtype) && !(dtype.is_float() && meta.channels == 1) {
+            return Err(Error::corrupt(format!(
+                "{dtype} data with {} channels",
+                meta.channels
+            )));
+        }
+        let stream_size = meta.stream_size.ok_or_else(|| {
+            Error::invalid("column rows have different lengths (no stream_size): decompress it as lists instead")
+        })?;
+        let rows: usize = columns.iter().map(FlacColumn::len).sum();
+        if leading.iter().product::<usize>() != rows {
+            return Err(Error::corrupt(format!(
+                "leading shape {leading:?} does not match the column's {rows} rows"
+            )));
+        }
+        let mut compressed = Vec::new();
+        let mut starts = Vec::with_capacity(rows);
+        let mut nbytes = Vec::with_capacity(rows);
+        let mut offsets = Vec::with_capacity(rows);
+        let mut gains = Vec::with_capacity(rows);
+        let mut row = 0;
+        for column in columns {
+            for (bytes, scale) in column.streams().into_iter().zip(column.scales()) {
+                let bytes = bytes.ok_or_else(|| {
+                    Error::invalid(format!("row {row} is null: a FlacArray has every stream"))
+                })?;
+                starts.push(compressed.len() as u64);
+                nbytes.push(bytes.len() as u64);
+                compressed.extend_from_slice(bytes);
+                if dtype.is_float() {
+                    let s = scale
+                        .ok_or_else(|| Error::corrupt(format!("row {row} has no offset/gain")))?;
+                    offsets.push(s.offset);
+                    gains.push(s.gain);
+                }
+                row += 1;
+            }
+        }
+        let mut shape = leading;
+        shape.push(stream_size as usize);
+        let float = dtype.is_float();
+        FlacArray::from_parts(FlacArrayParts {
+            dtype,
+            shape,
+            compressed,
+            starts,
+            nbytes,
+            offsets: float.then_some(offsets),
+            gains: float.then_some(gains),
+            level: meta.level,
+        })
+    }
+}

@@ -1,0 +1,336 @@
+//! Compressing list columns (one stream per row, rows of any length) and
+//! decompressing them back, optionally to a window of samples per row.
+
+use std::sync::Arc;
+
+use arrow_array::builder::LargeBinaryBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, Float64Array, LargeListArray, PrimitiveArray, StructArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field};
+use rayon::prelude::*;
+
+use super::column::FlacColumn;
+use super::extension::{storage_fields, FlacMetadata};
+use crate::array::{CompressOptions, DType, Element, StepSpec};
+use crate::codec::{max_samples_in, stream_info, EncodeOptions};
+use crate::error::{Error, Result};
+use crate::quantize::{Scale, Step};
+
+/// An element type together with its Arrow primitive type.
+trait ArrowElement: Element + arrow_buffer::ArrowNativeType {
+    type Arrow: ArrowPrimitiveType<Native = Self>;
+}
+
+impl ArrowElement for i32 {
+    type Arrow = Int32Type;
+}
+impl ArrowElement for i64 {
+    type Arrow = Int64Type;
+}
+impl ArrowElement for f32 {
+    type Arrow = Float32Type;
+}
+impl ArrowElement for f64 {
+    type Arrow = Float64Type;
+}
+
+/// A window of samples per row, with Python's slice rules: negative bounds
+/// count from the end of each row, out-of-range bounds are clamped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SampleWindow {
+    /// First sample (default 0).
+    pub start: Option<i64>,
+    /// One past the last sample (default: the row's end).
+    pub stop: Option<i64>,
+}
+
+impl SampleWindow {
+    /// A window `start..stop`.
+    pub fn new(start: Option<i64>, stop: Option<i64>) -> Self {
+        SampleWindow { start, stop }
+    }
+
+    /// Every sample.
+    pub fn all() -> Self {
+        SampleWindow::default()
+    }
+
+    /// The concrete `[first, last)` range for a row of `len` samples.
+    pub fn resolve(&self, len: u64) -> (u64, u64) {
+        let len_i = len as i128;
+        let clamp = |v: i64| {
+            let v = v as i128;
+            let v = if v < 0 { v + len_i } else { v };
+            v.clamp(0, len_i) as u64
+        };
+        let first = self.start.map_or(0, clamp);
+        let last = self.stop.map_or(len, clamp);
+        (first, last.max(first))
+    }
+}
+
+/// One compressed row: its FLAC bytes and float scale, or None when null.
+type EncodedRow = Option<(Vec<u8>, Option<Scale>)>;
+
+/// One row of the input: its values, or None when the row is null.
+type Row<'a, T> = Option<&'a [T]>;
+
+fn rows_of<'a, T: ArrowElement>(array: &'a dyn Array) -> Result<Vec<Row<'a, T>>> {
+    let (values, bounds, validity): (&ArrayRef, Vec<(usize, usize)>, Option<&NullBuffer>) =
+        if let Some(list) = array.as_list_opt::<i32>() {
+            let o = list.value_offsets();
+            (
+                list.values(),
+                o.windows(2)
+                    .map(|w| (w[0] as usize, w[1] as usize))
+                    .collect(),
+                list.nulls(),
+            )
+        } else if let Some(list) = array.as_list_opt::<i64>() {
+            let o = list.value_offsets();
+            (
+                list.values(),
+                o.windows(2)
+                    .map(|w| (w[0] as usize, w[1] as usize))
+                    .collect(),
+                list.nulls(),
+            )
+        } else if let Some(list) = array.as_fixed_size_list_opt() {
+            let n = list.value_length() as usize;
+            (
+                list.values(),
+                (0..list.len()).map(|i| (i * n, (i + 1) * n)).collect(),
+                list.nulls(),
+            )
+        } else {
+            return Err(Error::invalid(format!(
+                "expected a List, LargeList or FixedSizeList column, got {}",
+                array.data_type()
+            )));
+        };
+    let prim: &PrimitiveArray<T::Arrow> = values.as_primitive_opt().ok_or_else(|| {
+        Error::invalid(format!(
+            "list values are {}, expected Int32, Int64, Float32 or Float64",
+            values.data_type()
+        ))
+    })?;
+    let all: &[T] = prim.values();
+    bounds
+        .into_iter()
+        .enumerate()
+        .map(|(row, (a, b))| {
+            if validity.is_some_and(|v| v.is_null(row)) {
+                return Ok(None);
+            }
+            if prim.nulls().is_some_and(|n| (a..b).any(|i| n.is_null(i))) {
+                return Err(Error::invalid(format!(
+                    "row {row} contains null values; FLAC streams cannot hold nulls"
+                )));
+            }
+            Ok(Some(&all[a..b]))
+        })
+        .collect()
+}
+
+fn list_dtype(array: &dyn Array) -> Result<DType> {
+    let inner = match array.data_type() {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.data_type(),
+        other => {
+            return Err(Error::invalid(format!(
+                "expected a List, LargeList or FixedSizeList column, got {other}"
+            )))
+        }
+    };
+    match inner {
+        DataType::Int32 => Ok(DType::Int32),
+        DataType::Int64 => Ok(DType::Int64),
+        DataType::Float32 => Ok(DType::Float32),
+        DataType::Float64 => Ok(DType::Float64),
+        other => Err(Error::invalid(format!(
+            "list values are {other}, expected Int32, Int64, Float32 or Float64"
+        ))),
+    }
+}
+
+fn step_for(spec: &StepSpec, row: usize, rows: usize) -> Result<Step> {
+    let pick = |name: &str, v: &Vec<f64>| match v.len() {
+        1 => Ok(v[0]),
+        n if n == rows => Ok(v[row]),
+        n => Err(Error::invalid(format!(
+            "{name} has {n} values; expected one value or one per row ({rows})"
+        ))),
+    };
+    Ok(match spec {
+        StepSpec::Range => Step::Range,
+        StepSpec::Quanta(v) => Step::Quanta(pick("quanta", v)?),
+        StepSpec::Precision(v) => Step::Precision(pick("precision", v)?),
+    })
+}
+
+fn compress_rows<T: ArrowElement>(
+    array: &dyn Array,
+    options: &CompressOptions,
+) -> Result<FlacColumn> {
+    let rows = rows_of::<T>(array)?;
+    if !T::DTYPE.is_float() && options.step != StepSpec::Range {
+        return Err(Error::invalid(format!(
+            "quanta and precision apply to float data only, not {}",
+            T::DTYPE
+        )));
+    }
+    let encode = EncodeOptions {
+        level: options.level,
+        block_size: options.block_size,
+        threads: 1,
+    };
+    encode.validate()?;
+    let n = rows.len();
+    let encoded: Vec<Result<EncodedRow>> = rows
+        .par_iter()
+        .enumerate()
+        .map(|(i, row)| match row {
+            None => Ok(None),
+            Some([]) => Ok(Some((Vec::new(), None))),
+            Some(values) => {
+                let step = step_for(&options.step, i, n)?;
+                T::encode_stream(values, step, &encode)
+                    .map(Some)
+                    .map_err(|e| e.in_stream(i))
+            }
+        })
+        .collect();
+    let mut streams = LargeBinaryBuilder::new();
+    let mut offsets = Vec::with_capacity(n);
+    let mut gains = Vec::with_capacity(n);
+    for result in encoded {
+        match result? {
+            None => {
+                streams.append_null();
+                offsets.push(None);
+                gains.push(None);
+            }
+            Some((bytes, scale)) => {
+                streams.append_value(&bytes);
+                offsets.push(scale.map(|s| s.offset));
+                gains.push(scale.map(|s| s.gain));
+            }
+        }
+    }
+    let nulls = NullBuffer::from_iter(rows.iter().map(Option::is_some));
+    let storage = StructArray::try_new(
+        storage_fields(),
+        vec![
+            Arc::new(streams.finish()) as ArrayRef,
+            Arc::new(Float64Array::from(offsets)),
+            Arc::new(Float64Array::from(gains)),
+        ],
+        (nulls.null_count() > 0).then_some(nulls),
+    )
+    .map_err(super::arrow_err)?;
+    let mut lengths = rows.iter().flatten().map(|r| r.len() as u64);
+    let first = lengths.next();
+    let mut metadata = FlacMetadata::new(T::DTYPE, options.level);
+    if let Some(len) = first.filter(|&len| lengths.all(|l| l == len)) {
+        metadata.stream_size = Some(len);
+    }
+    FlacColumn::new(metadata, storage)
+}
+
+/// Compresses a `List`, `LargeList` or `FixedSizeList` column of Int32,
+/// Int64, Float32 or Float64 into a `flacarray.flac` column: one FLAC stream
+/// per row, rows of any length, null rows stay null, empty rows become
+/// empty streams. `options.step` may give one quanta/precision per row.
+pub fn compress_lists(array: &dyn Array, options: &CompressOptions) -> Result<FlacColumn> {
+    match list_dtype(array)? {
+        DType::Int32 => compress_rows::<i32>(array, options),
+        DType::Int64 => compress_rows::<i64>(array, options),
+        DType::Float32 => compress_rows::<f32>(array, options),
+        DType::Float64 => compress_rows::<f64>(array, options),
+    }
+}
+
+/// The sample count of one row's stream.
+fn row_length(bytes: &[u8], stream_size: Option<u64>, row: usize) -> Result<u64> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    let n = match stream_size {
+        Some(n) => n,
+        None => {
+            stream_info(bytes)
+                .map_err(|e| e.in_stream(row))?
+                .total_samples
+        }
+    };
+    if n == 0 || n > max_samples_in(bytes.len()) {
+        return Err(Error::corrupt(format!(
+            "stream {row}: implausible sample count {n} for {} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(n)
+}
+
+fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
+    let streams = column.streams();
+    let scales = column.scales();
+    let stream_size = column.metadata().stream_size;
+    let mut ranges = Vec::with_capacity(streams.len());
+    let mut offsets = Vec::with_capacity(streams.len() + 1);
+    offsets.push(0i64);
+    for (row, bytes) in streams.iter().enumerate() {
+        let (a, b) = match bytes {
+            Some(bytes) => window.resolve(row_length(bytes, stream_size, row)?),
+            None => (0, 0),
+        };
+        ranges.push((a, b));
+        offsets.push(offsets[row] + (b - a) as i64);
+    }
+    let total = *offsets.last().unwrap_or(&0) as usize;
+    let mut values = vec![T::default(); total];
+    let mut parts = Vec::with_capacity(streams.len());
+    let mut rest = values.as_mut_slice();
+    for &(a, b) in &ranges {
+        let (part, tail) = rest.split_at_mut((b - a) as usize);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .enumerate()
+        .try_for_each(|(row, part)| match streams[row] {
+            Some(bytes) if !part.is_empty() => {
+                let len = row_length(bytes, stream_size, row)?;
+                T::decode_stream(bytes, len, ranges[row].0, part, scales[row])
+                    .map_err(|e| e.in_stream(row))
+            }
+            _ => Ok(()),
+        })?;
+    let nulls = NullBuffer::from_iter(streams.iter().map(Option::is_some));
+    let field = Arc::new(Field::new("item", T::Arrow::DATA_TYPE, false));
+    let list = LargeListArray::try_new(
+        field,
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Arc::new(PrimitiveArray::<T::Arrow>::new(
+            ScalarBuffer::from(values),
+            None,
+        )),
+        (nulls.null_count() > 0).then_some(nulls),
+    )
+    .map_err(super::arrow_err)?;
+    Ok(Arc::new(list))
+}
+
+/// Decompresses a `flacarray.flac` column into a `LargeList` of the original
+/// element type, keeping only `window` of each row (decoding only the frames
+/// it needs). Null rows stay null.
+pub fn decompress_lists(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
+    match column.metadata().dtype()? {
+        DType::Int32 => decompress_rows::<i32>(column, window),
+        DType::Int64 => decompress_rows::<i64>(column, window),
+        DType::Float32 => decompress_rows::<f32>(column, window),
+        DType::Float64 => decompress_rows::<f64>(column, window),
+    }
+}

@@ -1,0 +1,153 @@
+//! Parquet export and import of `flacarray.flac` columns.
+//!
+//! A file holds the Arrow layout (one row per stream: FLAC bytes, offset,
+//! gain) with the Arrow schema embedded, so the extension metadata survives
+//! and any Parquet reader sees plain binary and float columns. Row groups
+//! are sized by bytes, and reading with a keep mask selects only the row
+//! groups and pages holding the kept rows.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::reader::ChunkReader;
+
+use crate::arrow::FlacColumn;
+use crate::error::{Error, ErrorKind, Result};
+use crate::FlacArray;
+
+/// Default name of the column holding the streams.
+pub const DEFAULT_COLUMN: &str = "flac";
+
+/// Target compressed bytes per row group.
+const GROUP_BYTES: usize = 16 << 20;
+
+fn pq_err(err: parquet::errors::ParquetError) -> Error {
+    match err {
+        parquet::errors::ParquetError::External(e) => Error::new(ErrorKind::Io, e.to_string()),
+        other => Error::corrupt(format!("parquet: {other}")),
+    }
+}
+
+/// Writes a record batch (with any extension-typed columns) to Parquet,
+/// `rows_per_group` rows per row group. FLAC bytes are stored as they are
+/// (no further compression, no statistics: they would only cost time).
+pub fn write_batch<W: Write + Send>(
+    writer: W,
+    batch: &RecordBatch,
+    rows_per_group: usize,
+) -> Result<()> {
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows_per_group.max(1)))
+        .set_statistics_enabled(EnabledStatistics::None)
+        .build();
+    let mut w = ArrowWriter::try_new(writer, batch.schema(), Some(props)).map_err(pq_err)?;
+    w.write(batch).map_err(pq_err)?;
+    w.close().map_err(pq_err)?;
+    Ok(())
+}
+
+/// Writes a FlacArray as a one-column Parquet file (column `column`).
+pub fn write_array<W: Write + Send>(writer: W, array: &FlacArray, column: &str) -> Result<()> {
+    let rows = array.nstreams().max(1);
+    let per_row = (array.nbytes() / rows).max(1);
+    let rows_per_group = (GROUP_BYTES / per_row).clamp(1, rows);
+    let batch = array.to_arrow()?.to_record_batch(column)?;
+    write_batch(writer, &batch, rows_per_group)
+}
+
+/// [`write_array`] to a file path.
+pub fn write_array_file(path: impl AsRef<Path>, array: &FlacArray, column: &str) -> Result<()> {
+    write_array(File::create(path)?, array, column)
+}
+
+/// Reads the FlacArray stored in column `column`. With `keep` (one flag per
+/// stream, C order of the leading shape) only the row groups and pages
+/// holding kept streams are read, and the result has shape
+/// `(kept, stream_size)`.
+pub fn read_array<R: ChunkReader + 'static>(
+    reader: R,
+    column: &str,
+    keep: Option<&[bool]>,
+) -> Result<FlacArray> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(pq_err)?;
+    let schema = builder.schema().clone();
+    let (index, field) = schema
+        .column_with_name(column)
+        .ok_or_else(|| Error::invalid(format!("parquet file has no column '{column}'")))?;
+    let field = field.clone();
+    let meta = builder.metadata().clone();
+    let group_rows: Vec<usize> = meta
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as usize)
+        .collect();
+    let total: usize = group_rows.iter().sum();
+
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+    let mut builder = builder.with_projection(mask).with_batch_size(8192);
+    let mut kept_rows = total;
+    if let Some(keep) = keep {
+        if keep.len() != total {
+            return Err(Error::invalid(format!(
+                "keep mask has {} entries but the file has {total} streams",
+                keep.len()
+            )));
+        }
+        // Row groups holding at least one kept row, and a selection over
+        // just those groups' rows.
+        let mut groups = Vec::new();
+        let mut selectors: Vec<RowSelector> = Vec::new();
+        let mut start = 0;
+        for (g, &n) in group_rows.iter().enumerate() {
+            let flags = &keep[start..start + n];
+            if flags.iter().any(|&k| k) {
+                groups.push(g);
+                for &k in flags {
+                    match selectors.last_mut() {
+                        Some(last) if last.skip != k => last.row_count += 1,
+                        _ => selectors.push(if k {
+                            RowSelector::select(1)
+                        } else {
+                            RowSelector::skip(1)
+                        }),
+                    }
+                }
+            }
+            start += n;
+        }
+        kept_rows = keep.iter().filter(|&&k| k).count();
+        builder = builder
+            .with_row_groups(groups)
+            .with_row_selection(RowSelection::from(selectors));
+    }
+    let reader = builder.build().map_err(pq_err)?;
+    let mut columns = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
+        columns.push(FlacColumn::from_field(&field, batch.column(0))?);
+    }
+    if columns.is_empty() {
+        // Nothing selected: still check the column and build an empty array.
+        let empty = arrow_array::new_empty_array(field.data_type());
+        columns.push(FlacColumn::from_field(&field, &empty)?);
+    }
+    let leading = match (&columns[0].metadata().leading_shape, keep) {
+        (Some(shape), None) => shape.iter().map(|&d| d as usize).collect(),
+        _ => vec![kept_rows],
+    };
+    FlacArray::from_arrow_parts(&columns, leading)
+}
+
+/// [`read_array`] from a file path.
+pub fn read_array_file(
+    path: impl AsRef<Path>,
+    column: &str,
+    keep: Option<&[bool]>,
+) -> Result<FlacArray> {
+    read_array(File::open(path)?, column, keep)
+}
