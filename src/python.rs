@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::{
-    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray, FlacArrayRef,
-    StepSpec,
+    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray,
+    FlacArrayParts, FlacArrayRef, StepSpec,
 };
 
 create_exception!(
@@ -216,11 +216,168 @@ fn decompress<'py>(
     }
 }
 
+/// Copies numpy parts into an owned, validated FlacArray (for writers).
+#[allow(clippy::too_many_arguments)]
+fn owned_array(
+    dtype: &str,
+    shape: Vec<usize>,
+    compressed: PyReadonlyArray1<'_, u8>,
+    starts: PyReadonlyArray1<'_, i64>,
+    nbytes: PyReadonlyArray1<'_, i64>,
+    offsets: Option<PyReadonlyArray1<'_, f64>>,
+    gains: Option<PyReadonlyArray1<'_, f64>>,
+    level: u32,
+) -> PyResult<FlacArray> {
+    let contiguous =
+        |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
+    let copy_f64 =
+        |a: &Option<PyReadonlyArray1<'_, f64>>, name: &str| -> PyResult<Option<Vec<f64>>> {
+            a.as_ref()
+                .map(|a| {
+                    a.as_slice()
+                        .map(<[f64]>::to_vec)
+                        .map_err(|_| contiguous(name))
+                })
+                .transpose()
+        };
+    let parts = FlacArrayParts {
+        dtype: DType::from_name(dtype).map_err(to_py)?,
+        shape,
+        compressed: compressed
+            .as_slice()
+            .map_err(|_| contiguous("compressed"))?
+            .to_vec(),
+        starts: non_negative(
+            starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+            "stream_starts",
+        )?,
+        nbytes: non_negative(
+            nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
+            "stream_nbytes",
+        )?,
+        offsets: copy_f64(&offsets, "stream_offsets")?,
+        gains: copy_f64(&gains, "stream_gains")?,
+        level,
+    };
+    FlacArray::from_parts(parts).map_err(to_py)
+}
+
+/// Hands an array's parts to Python without copying the bytes:
+/// `(dtype, shape, compressed, starts, nbytes, offsets, gains)`.
+fn parts_tuple<'py>(py: Python<'py>, array: FlacArray) -> PyResult<Bound<'py, PyTuple>> {
+    let parts = array.into_parts();
+    let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
+    let optional = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).into_any());
+    PyTuple::new(
+        py,
+        [
+            Some(parts.dtype.name().into_pyobject(py)?.into_any()),
+            Some(PyTuple::new(py, parts.shape)?.into_any()),
+            Some(PyArray1::from_vec(py, parts.compressed).into_any()),
+            Some(PyArray1::from_vec(py, as_i64(parts.starts)).into_any()),
+            Some(PyArray1::from_vec(py, as_i64(parts.nbytes)).into_any()),
+            optional(parts.offsets),
+            optional(parts.gains),
+        ],
+    )
+}
+
+fn keep_vec(keep: Option<PyReadonlyArray1<'_, bool>>) -> PyResult<Option<Vec<bool>>> {
+    keep.map(|k| {
+        k.as_slice()
+            .map(<[bool]>::to_vec)
+            .map_err(|_| PyValueError::new_err("keep must be a contiguous boolean array"))
+    })
+    .transpose()
+}
+
+/// Writes an array (given as its parts) as a one-column Parquet file.
+#[pyfunction]
+#[pyo3(signature = (path, column, dtype, shape, compressed, starts, nbytes, offsets, gains, level=5))]
+#[allow(clippy::too_many_arguments)]
+fn write_parquet(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    column: &str,
+    dtype: &str,
+    shape: Vec<usize>,
+    compressed: PyReadonlyArray1<'_, u8>,
+    starts: PyReadonlyArray1<'_, i64>,
+    nbytes: PyReadonlyArray1<'_, i64>,
+    offsets: Option<PyReadonlyArray1<'_, f64>>,
+    gains: Option<PyReadonlyArray1<'_, f64>>,
+    level: u32,
+) -> PyResult<()> {
+    let array = owned_array(
+        dtype, shape, compressed, starts, nbytes, offsets, gains, level,
+    )?;
+    py.detach(|| crate::parquet::write_array_file(&path, &array, column))
+        .map_err(to_py)
+}
+
+/// Reads an array from a Parquet file; with `keep`, only those streams.
+#[pyfunction]
+#[pyo3(signature = (path, column, keep=None))]
+fn read_parquet<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    column: &str,
+    keep: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let keep = keep_vec(keep)?;
+    let array = py
+        .detach(|| crate::parquet::read_array_file(&path, column, keep.as_deref()))
+        .map_err(to_py)?;
+    parts_tuple(py, array)
+}
+
+/// Writes an array (given as its parts) as a zarr v3 group at `path`.
+#[pyfunction]
+#[pyo3(signature = (path, dtype, shape, compressed, starts, nbytes, offsets, gains, level=5))]
+#[allow(clippy::too_many_arguments)]
+fn write_zarr(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    dtype: &str,
+    shape: Vec<usize>,
+    compressed: PyReadonlyArray1<'_, u8>,
+    starts: PyReadonlyArray1<'_, i64>,
+    nbytes: PyReadonlyArray1<'_, i64>,
+    offsets: Option<PyReadonlyArray1<'_, f64>>,
+    gains: Option<PyReadonlyArray1<'_, f64>>,
+    level: u32,
+) -> PyResult<()> {
+    let array = owned_array(
+        dtype, shape, compressed, starts, nbytes, offsets, gains, level,
+    )?;
+    py.detach(|| crate::zarr::write_array(&path, &array))
+        .map_err(to_py)
+}
+
+/// Reads an array from a zarr group at `path`; with `keep`, only those streams.
+#[pyfunction]
+#[pyo3(signature = (path, keep=None))]
+fn read_zarr<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    keep: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let keep = keep_vec(keep)?;
+    let array = py
+        .detach(|| crate::zarr::read_array(&path, keep.as_deref()))
+        .map_err(to_py)?;
+    parts_tuple(py, array)
+}
+
 /// The native core of the `flacarray` Python package.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(write_zarr, m)?)?;
+    m.add_function(wrap_pyfunction!(read_zarr, m)?)?;
     m.add("CorruptDataError", m.py().get_type::<CorruptDataError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

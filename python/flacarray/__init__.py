@@ -16,4 +16,11 @@ from ._core import CorruptDataError
 from ._core import __version__ as __version__
 from .array import FlacArray
 
+try:  # the Arrow extension type, when pyarrow is installed
+    from .arrow import register as _register_arrow_type
+except ImportError:  # pragma: no cover - pyarrow is optional
+    pass
+else:
+    _register_arrow_type()
+
 __all__ = ["CorruptDataError", "FlacArray", "demo"]

@@ -306,14 +306,43 @@ class FlacArray:
         return read_compressed(hgrp, keep=keep)
 
     def write_zarr(self, zgrp) -> None:
-        """Writes this array into a zarr group (flacarray format 1)."""
+        """Writes this array into a zarr group (flacarray format 1): a
+        zarr-python group, or a filesystem path (written by the Rust core)."""
         from .zarr import write_compressed
 
         write_compressed(zgrp, self)
 
     @classmethod
     def read_zarr(cls, zgrp, keep=None) -> FlacArray:
-        """Reads an array from a zarr group; `keep` as in `read_hdf5`."""
+        """Reads an array from a zarr group or path; `keep` as in `read_hdf5`."""
         from .zarr import read_compressed
 
         return read_compressed(zgrp, keep=keep)
+
+    def write_parquet(self, path, column: str = "flac") -> None:
+        """Writes this array to a Parquet file, one row per stream."""
+        from .parquet import write_compressed
+
+        write_compressed(path, self, column=column)
+
+    @classmethod
+    def read_parquet(cls, path, keep=None, column: str = "flac") -> FlacArray:
+        """Reads an array from a Parquet file; `keep` as in `read_hdf5`."""
+        from .parquet import read_compressed
+
+        return read_compressed(path, keep=keep, column=column)
+
+    def to_arrow(self):
+        """A pyarrow `flacarray.flac` extension array sharing this array's
+        compressed bytes (no copy)."""
+        from .arrow import to_arrow
+
+        return to_arrow(self)
+
+    @classmethod
+    def from_arrow(cls, obj) -> FlacArray:
+        """Builds a FlacArray from a `flacarray.flac` pyarrow array, chunked
+        array or one-column table (sharing its bytes when possible)."""
+        from .arrow import from_arrow
+
+        return cls(**from_arrow(obj))

@@ -3,9 +3,11 @@ zarr I/O. Groups come from `zarr.open_group(...)`."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from . import io_common
+from . import _core, io_common
 from .array import FlacArray
 
 #: Chunk length of the `compressed` byte array, so that reading a few
@@ -35,18 +37,68 @@ def _check_group(zgrp) -> None:
     import zarr
 
     if not isinstance(zgrp, zarr.Group):
-        raise TypeError(f"expected a zarr Group, got {type(zgrp).__name__}")
+        raise TypeError(f"expected a zarr Group or a path, got {type(zgrp).__name__}")
+
+
+def _is_path(target) -> bool:
+    return isinstance(target, str | os.PathLike)
+
+
+def _leading_shape(path: str) -> tuple:
+    """The stored array's leading shape, from the group's metadata only."""
+    import zarr
+
+    grp = zarr.open_group(path, mode="r")
+    if "flacarray_shape" in grp.attrs:
+        return tuple(int(d) for d in grp.attrs["flacarray_shape"])[:-1]
+    lead = tuple(grp["stream_starts"].shape)
+    return () if lead == (1,) else lead
 
 
 def write_compressed(zgrp, fa: FlacArray) -> None:
-    """Writes a FlacArray into a zarr group (format 1)."""
+    """Writes a FlacArray into a zarr group (format 1). `zgrp` is a
+    zarr-python group, or a filesystem path where the Rust core (zarrs)
+    writes the group."""
+    if _is_path(zgrp):
+        _core.write_zarr(
+            os.fspath(zgrp),
+            fa.dtype.name,
+            list(fa.shape),
+            fa._compressed,
+            fa._starts,
+            fa._nbytes,
+            fa._offsets,
+            fa._gains,
+        )
+        return
     _check_group(zgrp)
     io_common.write_group(BACKEND, zgrp, fa)
 
 
 def read_compressed(zgrp, keep=None) -> FlacArray:
-    """Reads a FlacArray from a zarr group written in format 0 or 1; with
-    `keep` only the chunks holding the kept streams are read."""
+    """Reads a FlacArray from a zarr group (or a path, read by the Rust
+    core) written in format 0 or 1; with `keep` only the chunks holding the
+    kept streams are read."""
+    if _is_path(zgrp):
+        mask = None
+        if keep is not None:
+            from .selection import keep_flat_indices
+
+            lead = _leading_shape(os.fspath(zgrp))
+            mask = np.zeros(int(np.prod(lead or (1,), dtype=np.int64)), dtype=bool)
+            mask[keep_flat_indices(keep, lead)] = True
+        dtype, shape, compressed, starts, nbytes, offsets, gains = _core.read_zarr(
+            os.fspath(zgrp), mask
+        )
+        return FlacArray(
+            dtype=dtype,
+            shape=shape,
+            compressed=compressed,
+            stream_starts=starts,
+            stream_nbytes=nbytes,
+            stream_offsets=offsets,
+            stream_gains=gains,
+        )
     _check_group(zgrp)
     return io_common.read_group(BACKEND, zgrp, keep=keep)[0]
 
