@@ -40,3 +40,6 @@ pub mod parquet;
 
 #[cfg(feature = "zarr")]
 pub mod zarr;
+
+#[cfg(feature = "polars")]
+mod polars_plugin;

@@ -315,6 +315,12 @@ where
             )))
         }
     }
+    if info.total_samples != 0 && info.total_samples != stream_len {
+        return Err(Error::corrupt(format!(
+            "stream holds {} samples but {stream_len} were expected",
+            info.total_samples
+        )));
+    }
     if out.is_empty() {
         return Ok(());
     }

@@ -1,0 +1,92 @@
+"""Polars expressions: `pl.col(c).flac.compress(...)` and
+`pl.col(c).flac.decompress(...)`, run by the Rust core as a Polars plugin.
+
+Registered on import of `flacarray` when polars is installed.
+
+    df.with_columns(pl.col("signal").flac.compress(quanta=1e-3))
+    df.select(pl.col("signal").flac.decompress(-100, None))   # last 100 samples
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from polars.plugins import register_plugin_function
+
+_LIB = Path(__file__).parent
+
+
+def _per_row(value) -> pl.Expr | None:
+    if isinstance(value, pl.Expr):
+        return value
+    if isinstance(value, str):
+        return pl.col(value)
+    return None
+
+
+@pl.api.register_expr_namespace("flac")
+class FlacNamespace:
+    """FLAC compression of List/Array columns, one stream per row."""
+
+    def __init__(self, expr: pl.Expr):
+        self._expr = expr
+
+    def compress(self, level: int = 5, quanta=None, precision=None) -> pl.Expr:
+        """Compresses each row (a List or Array of Int32, Int64, Float32 or
+        Float64) into one FLAC stream. The result's dtype is the Extension
+        dtype `flacarray.flac` over Struct{stream, offset, gain}.
+
+        `quanta`/`precision` (floats only) may be a number, or a column name
+        or expression giving one value per row.
+        """
+        if quanta is not None and precision is not None:
+            raise ValueError("give quanta or precision, not both")
+        if isinstance(level, bool) or not isinstance(level, int | np.integer):
+            raise TypeError(f"level must be an integer, got {level!r}")
+        args = [self._expr]
+        kwargs = {"level": int(level), "quanta": None, "precision": None, "per_row": None}
+        for name, value in (("quanta", quanta), ("precision", precision)):
+            if value is None:
+                continue
+            column = _per_row(value)
+            if column is not None:
+                args.append(column)
+                kwargs["per_row"] = name
+            else:
+                kwargs[name] = float(value)
+        return register_plugin_function(
+            plugin_path=_LIB,
+            function_name="flac_compress",
+            args=args,
+            kwargs=kwargs,
+            is_elementwise=True,
+        )
+
+    def decompress(self, start=None, stop=None) -> pl.Expr:
+        """Decompresses a `flacarray.flac` column into a List of the original
+        dtype, keeping samples `start:stop` of each row (Python slice rules;
+        a `slice` is accepted as `start`). Only the frames holding the window
+        are decoded."""
+        if isinstance(start, slice):
+            if stop is not None:
+                raise TypeError("pass a slice or start/stop, not both")
+            if start.step not in (None, 1):
+                raise ValueError(f"the sample window must have step 1, got {start.step}")
+            start, stop = start.start, start.stop
+        for name, value in (("start", start), ("stop", stop)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | np.integer)
+            ):
+                raise TypeError(f"{name} must be an integer or None, got {value!r}")
+        return register_plugin_function(
+            plugin_path=_LIB,
+            function_name="flac_decompress",
+            args=[self._expr],
+            kwargs={
+                "start": None if start is None else int(start),
+                "stop": None if stop is None else int(stop),
+            },
+            is_elementwise=True,
+        )

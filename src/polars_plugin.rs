@@ -1,0 +1,190 @@
+//! The Polars expression plugin behind `pl.col(c).flac.compress(...)` and
+//! `pl.col(c).flac.decompress(...)` (Python side: `flacarray/polars.py`).
+//!
+//! Columns cross into the Arrow layer through the Arrow C data interface
+//! (no copy of the samples), so compression and decompression are exactly
+//! [`compress_lists`] and [`decompress_lists`]. The compressed column's
+//! dtype is the Polars Extension dtype `flacarray.flac` over the storage
+//! struct, with the same JSON metadata as the Arrow extension type.
+
+use arrow_array::{Array, ArrayRef};
+use polars::prelude::*;
+use polars_arrow::ffi as pa_ffi;
+use pyo3_polars::derive::polars_expr;
+use serde::Deserialize;
+
+use crate::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
+use crate::array::{CompressOptions, DType, StepSpec};
+
+const EXTENSION_NAME: &str = "flacarray.flac";
+
+fn compute_err(err: impl std::fmt::Display) -> PolarsError {
+    PolarsError::ComputeError(err.to_string().into())
+}
+
+/// A Polars series as an arrow-rs array (through the C data interface).
+fn to_arrow_rs(series: &Series) -> PolarsResult<ArrayRef> {
+    let series = series.rechunk();
+    let array = series.to_arrow(0, CompatLevel::oldest());
+    let field = polars_arrow::datatypes::Field::new(series.name().clone(), array.dtype().clone(), true);
+    let c_array = pa_ffi::export_array_to_c(array);
+    let c_schema = pa_ffi::export_field_to_c(&field);
+    // SAFETY: both libraries' structs are the Arrow C data interface's
+    // ArrowArray / ArrowSchema (#[repr(C)], same layout); ownership moves.
+    let c_array: arrow_array::ffi::FFI_ArrowArray = unsafe { std::mem::transmute(c_array) };
+    let c_schema: arrow_schema::ffi::FFI_ArrowSchema = unsafe { std::mem::transmute(c_schema) };
+    let data = unsafe { arrow_array::ffi::from_ffi(c_array, &c_schema) }.map_err(compute_err)?;
+    Ok(arrow_array::make_array(data))
+}
+
+/// An arrow-rs array as a Polars series (through the C data interface).
+fn from_arrow_rs(name: PlSmallStr, array: &ArrayRef) -> PolarsResult<Series> {
+    let (c_array, c_schema) = arrow_array::ffi::to_ffi(&array.to_data()).map_err(compute_err)?;
+    // SAFETY: see `to_arrow_rs`.
+    let c_array: pa_ffi::ArrowArray = unsafe { std::mem::transmute(c_array) };
+    let c_schema: pa_ffi::ArrowSchema = unsafe { std::mem::transmute(c_schema) };
+    let field = unsafe { pa_ffi::import_field_from_c(&c_schema) }?;
+    let imported = unsafe { pa_ffi::import_array_from_c(c_array, field.dtype().clone()) }?;
+    Series::from_arrow(name, imported)
+}
+
+fn storage_dtype() -> DataType {
+    DataType::Struct(vec![
+        Field::new("stream".into(), DataType::Binary),
+        Field::new("offset".into(), DataType::Float64),
+        Field::new("gain".into(), DataType::Float64),
+    ])
+}
+
+fn extension_type(metadata: &FlacMetadata) -> PolarsResult<ExtensionTypeInstance> {
+    let json = serde_json::to_string(metadata).map_err(compute_err)?;
+    Ok(get_extension_type_or_generic(EXTENSION_NAME, &storage_dtype(), Some(&json)))
+}
+
+/// The element type and fixed width (Array) of a compressible input.
+fn input_kind(dtype: &DataType) -> PolarsResult<(DType, Option<u64>)> {
+    let (inner, width) = match dtype {
+        DataType::List(inner) => (inner.as_ref(), None),
+        DataType::Array(inner, width) => (inner.as_ref(), Some(*width as u64)),
+        _ => (&DataType::Null, None),
+    };
+    let element = match inner {
+        DataType::Int32 => DType::Int32,
+        DataType::Int64 => DType::Int64,
+        DataType::Float32 => DType::Float32,
+        DataType::Float64 => DType::Float64,
+        _ => polars_bail!(InvalidOperation:
+            "flac.compress expects a List or Array of Int32, Int64, Float32 or Float64, got {dtype}"),
+    };
+    Ok((element, width))
+}
+
+#[derive(Deserialize)]
+struct CompressKwargs {
+    level: i64,
+    quanta: Option<f64>,
+    precision: Option<f64>,
+    /// The second input holds one quanta (or precision) per row.
+    per_row: Option<String>,
+}
+
+fn plan_metadata(input: &DataType, kwargs: &CompressKwargs) -> PolarsResult<FlacMetadata> {
+    let (dtype, width) = input_kind(input)?;
+    let level = u32::try_from(kwargs.level)
+        .ok()
+        .filter(|l| *l <= 8)
+        .ok_or_else(|| polars_err!(InvalidOperation: "compression level must be between 0 and 8, got {}", kwargs.level))?;
+    let mut metadata = FlacMetadata::new(dtype, level);
+    metadata.stream_size = width;
+    Ok(metadata)
+}
+
+fn compress_type(fields: &[Field], kwargs: CompressKwargs) -> PolarsResult<Field> {
+    let metadata = plan_metadata(fields[0].dtype(), &kwargs)?;
+    let dtype = DataType::Extension(extension_type(&metadata)?, Box::new(storage_dtype()));
+    Ok(Field::new(fields[0].name().clone(), dtype))
+}
+
+fn per_row_values(series: &Series, name: &str) -> PolarsResult<Vec<f64>> {
+    let values = series.cast(&DataType::Float64)?;
+    let values = values.f64()?;
+    if values.null_count() > 0 {
+        polars_bail!(InvalidOperation: "the per-row {name} column has nulls");
+    }
+    Ok(values.into_no_null_iter().collect())
+}
+
+#[polars_expr(output_type_func_with_kwargs=compress_type)]
+fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Series> {
+    let input = &inputs[0];
+    let metadata = plan_metadata(input.dtype(), &kwargs)?;
+    let step = match (kwargs.per_row.as_deref(), kwargs.quanta, kwargs.precision) {
+        (Some("quanta"), _, _) => StepSpec::Quanta(per_row_values(&inputs[1], "quanta")?),
+        (Some("precision"), _, _) => StepSpec::Precision(per_row_values(&inputs[1], "precision")?),
+        (Some(other), _, _) => polars_bail!(InvalidOperation: "unknown per-row option {other}"),
+        (None, Some(_), Some(_)) => polars_bail!(InvalidOperation: "give quanta or precision, not both"),
+        (None, Some(q), None) => StepSpec::Quanta(vec![q]),
+        (None, None, Some(p)) => StepSpec::Precision(vec![p]),
+        (None, None, None) => StepSpec::Range,
+    };
+    let options = CompressOptions {
+        level: metadata.level,
+        step,
+        ..Default::default()
+    };
+    let lists = to_arrow_rs(input)?;
+    let column = compress_lists(lists.as_ref(), &options).map_err(compute_err)?;
+    let storage = std::sync::Arc::new(column.storage().clone()) as ArrayRef;
+    let series = from_arrow_rs(input.name().clone(), &storage)?;
+    Ok(series.into_extension(extension_type(&metadata)?))
+}
+
+/// The metadata of a `flacarray.flac` input column.
+fn flac_metadata(dtype: &DataType) -> PolarsResult<FlacMetadata> {
+    match dtype {
+        DataType::Extension(typ, _) if typ.name() == EXTENSION_NAME => {
+            let json = typ
+                .serialize_metadata()
+                .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac column without metadata"))?;
+            serde_json::from_str(&json).map_err(|e| polars_err!(InvalidOperation: "invalid flacarray.flac metadata: {e}"))
+        }
+        other => polars_bail!(InvalidOperation:
+            "flac.decompress expects a flacarray.flac column (made by flac.compress), got {other}"),
+    }
+}
+
+fn element_dtype(dtype: DType) -> DataType {
+    match dtype {
+        DType::Int32 => DataType::Int32,
+        DType::Int64 => DataType::Int64,
+        DType::Float32 => DataType::Float32,
+        DType::Float64 => DataType::Float64,
+    }
+}
+
+fn decompress_type(fields: &[Field]) -> PolarsResult<Field> {
+    let metadata = flac_metadata(fields[0].dtype())?;
+    let dtype = metadata.dtype().map_err(compute_err)?;
+    Ok(Field::new(fields[0].name().clone(), DataType::List(Box::new(element_dtype(dtype)))))
+}
+
+#[derive(Deserialize)]
+struct DecompressKwargs {
+    start: Option<i64>,
+    stop: Option<i64>,
+}
+
+#[polars_expr(output_type_func=decompress_type)]
+fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<Series> {
+    let input = &inputs[0];
+    let metadata = flac_metadata(input.dtype())?;
+    let storage = to_arrow_rs(input.to_storage())?;
+    let storage = storage
+        .as_any()
+        .downcast_ref::<arrow_array::StructArray>()
+        .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac storage is not a struct"))?
+        .clone();
+    let column = FlacColumn::new(metadata, storage).map_err(compute_err)?;
+    let out = decompress_lists(&column, SampleWindow::new(kwargs.start, kwargs.stop)).map_err(compute_err)?;
+    from_arrow_rs(input.name().clone(), &out)
+}

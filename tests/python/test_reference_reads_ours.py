@@ -1,0 +1,65 @@
+"""The reference package (flacarray 0.4.1) reads what we write, HDF5 and
+zarr, for every dtype and option, and gets our values bit for bit."""
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+from reference_env import reference_read
+
+from conftest import make_data
+from flacarray import FlacArray, demo
+
+CASES = [
+    ("int32", (3, 2, 5000), {}),
+    ("int32_full_range", (2, 3000), {}),
+    ("int64", (3, 2, 5000), {}),
+    ("int64_full_range", (2, 3000), {}),
+    ("float32", (3, 2, 5000), {}),
+    ("float32_quanta", (3, 2, 5000), {"quanta": 1e-4}),
+    ("float32_precision", (4, 5000), {"precision": 3}),
+    ("float64", (3, 2, 5000), {}),
+    ("float64_quanta", (3, 2, 5000), {"quanta": 1e-4}),
+    ("float64_precision", (4, 5000), {"precision": 5}),
+    ("float64_single_stream", (5000,), {"quanta": 1e-4}),
+    ("int32_single_stream", (4097,), {}),
+]
+
+
+def case_data(name, shape):
+    dtype = name.split("_")[0]
+    if name.endswith("full_range"):
+        return demo.create_fake_data(shape, sigma=None, dtype=dtype)
+    return make_data(dtype, shape, seed=len(name))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ours")
+    cases, expected = [], {}
+    for name, shape, kwargs in CASES:
+        data = case_data(name, shape)
+        fa = FlacArray.from_array(data, **kwargs)
+        ours = fa.to_array()
+        with h5py.File(folder / f"{name}.h5", "w") as hf:
+            fa.write_hdf5(hf)
+        fa.write_zarr(zarr.open_group(str(folder / f"{name}.zarr"), mode="w"))
+        for container in ("h5", "zarr"):
+            out = str(folder / f"{name}.{container}.npy")
+            path = str(folder / f"{name}.{container}")
+            cases.append({"container": container, "path": path, "out": out})
+            expected[out] = (name, data, ours)
+    return reference_read(cases), expected
+
+
+def test_reference_reads_every_case(written):
+    results, expected = written
+    failures = {out: msg for out, msg in results.items() if msg != "ok"}
+    assert not failures, failures
+    for out, (name, data, ours) in expected.items():
+        theirs = np.load(out)
+        assert theirs.dtype == ours.dtype, name
+        assert theirs.shape == ours.shape, f"{name}: {theirs.shape} vs {ours.shape}"
+        np.testing.assert_array_equal(theirs, ours, err_msg=name)
+        if data.dtype.kind == "i":
+            np.testing.assert_array_equal(theirs, data, err_msg=name)
