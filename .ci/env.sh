@@ -23,3 +23,15 @@ cd "$ROOT"
 build_python_package() {
     maturin develop --release --quiet
 }
+
+# Runs a command with the PyO3 environment maturin uses for its builds.
+with_maturin_env() {
+    local config
+    config=$(ls "$CARGO_TARGET_DIR"/maturin/pyo3-config-*.txt 2>/dev/null | head -n 1 || true)
+    PYO3_BUILD_EXTENSION_MODULE=1 \
+    PYO3_CONFIG_FILE="$config" \
+    PYO3_ENVIRONMENT_SIGNATURE="$(python -c 'import sys; print(f"cpython-{sys.version_info[0]}.{sys.version_info[1]}-64bit")')" \
+    PYO3_PYTHON="$VENV/bin/python" \
+    PYTHON_SYS_EXECUTABLE="$VENV/bin/python" \
+    "$@"
+}

@@ -8,13 +8,14 @@
 //! struct, with the same JSON metadata as the Arrow extension type.
 
 use arrow_array::{Array, ArrayRef};
+use polars::datatypes::extension::get_extension_type_or_generic;
 use polars::prelude::*;
 use polars_arrow::ffi as pa_ffi;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use crate::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
 use crate::array::{CompressOptions, DType, StepSpec};
+use crate::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
 
 const EXTENSION_NAME: &str = "flacarray.flac";
 
@@ -26,7 +27,8 @@ fn compute_err(err: impl std::fmt::Display) -> PolarsError {
 fn to_arrow_rs(series: &Series) -> PolarsResult<ArrayRef> {
     let series = series.rechunk();
     let array = series.to_arrow(0, CompatLevel::oldest());
-    let field = polars_arrow::datatypes::Field::new(series.name().clone(), array.dtype().clone(), true);
+    let field =
+        polars_arrow::datatypes::Field::new(series.name().clone(), array.dtype().clone(), true);
     let c_array = pa_ffi::export_array_to_c(array);
     let c_schema = pa_ffi::export_field_to_c(&field);
     // SAFETY: both libraries' structs are the Arrow C data interface's
@@ -58,7 +60,11 @@ fn storage_dtype() -> DataType {
 
 fn extension_type(metadata: &FlacMetadata) -> PolarsResult<ExtensionTypeInstance> {
     let json = serde_json::to_string(metadata).map_err(compute_err)?;
-    Ok(get_extension_type_or_generic(EXTENSION_NAME, &storage_dtype(), Some(&json)))
+    Ok(get_extension_type_or_generic(
+        EXTENSION_NAME,
+        &storage_dtype(),
+        Some(&json),
+    ))
 }
 
 /// The element type and fixed width (Array) of a compressible input.
@@ -122,7 +128,9 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
         (Some("quanta"), _, _) => StepSpec::Quanta(per_row_values(&inputs[1], "quanta")?),
         (Some("precision"), _, _) => StepSpec::Precision(per_row_values(&inputs[1], "precision")?),
         (Some(other), _, _) => polars_bail!(InvalidOperation: "unknown per-row option {other}"),
-        (None, Some(_), Some(_)) => polars_bail!(InvalidOperation: "give quanta or precision, not both"),
+        (None, Some(_), Some(_)) => {
+            polars_bail!(InvalidOperation: "give quanta or precision, not both")
+        }
         (None, Some(q), None) => StepSpec::Quanta(vec![q]),
         (None, None, Some(p)) => StepSpec::Precision(vec![p]),
         (None, None, None) => StepSpec::Range,
@@ -143,10 +151,11 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
 fn flac_metadata(dtype: &DataType) -> PolarsResult<FlacMetadata> {
     match dtype {
         DataType::Extension(typ, _) if typ.name() == EXTENSION_NAME => {
-            let json = typ
-                .serialize_metadata()
-                .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac column without metadata"))?;
-            serde_json::from_str(&json).map_err(|e| polars_err!(InvalidOperation: "invalid flacarray.flac metadata: {e}"))
+            let json = typ.serialize_metadata().ok_or_else(
+                || polars_err!(InvalidOperation: "flacarray.flac column without metadata"),
+            )?;
+            serde_json::from_str(&json)
+                .map_err(|e| polars_err!(InvalidOperation: "invalid flacarray.flac metadata: {e}"))
         }
         other => polars_bail!(InvalidOperation:
             "flac.decompress expects a flacarray.flac column (made by flac.compress), got {other}"),
@@ -165,7 +174,10 @@ fn element_dtype(dtype: DType) -> DataType {
 fn decompress_type(fields: &[Field]) -> PolarsResult<Field> {
     let metadata = flac_metadata(fields[0].dtype())?;
     let dtype = metadata.dtype().map_err(compute_err)?;
-    Ok(Field::new(fields[0].name().clone(), DataType::List(Box::new(element_dtype(dtype)))))
+    Ok(Field::new(
+        fields[0].name().clone(),
+        DataType::List(Box::new(element_dtype(dtype))),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -185,6 +197,7 @@ fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<
         .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac storage is not a struct"))?
         .clone();
     let column = FlacColumn::new(metadata, storage).map_err(compute_err)?;
-    let out = decompress_lists(&column, SampleWindow::new(kwargs.start, kwargs.stop)).map_err(compute_err)?;
+    let out = decompress_lists(&column, SampleWindow::new(kwargs.start, kwargs.stop))
+        .map_err(compute_err)?;
     from_arrow_rs(input.name().clone(), &out)
 }

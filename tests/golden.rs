@@ -7,7 +7,9 @@ use flacarray::codec::{decode_i32, decode_i64, stream_info};
 use flacarray::FlacArray;
 
 fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
 }
 
 /// A minimal .npy reader: little-endian C-order arrays of i4, i8, f4, f8.
@@ -17,22 +19,62 @@ fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
     let (header_len, start) = if bytes[6] == 1 {
         (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
     } else {
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        )
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
-    let descr = header.split("'descr': '").nth(1).unwrap().split('\'').next().unwrap().to_string();
+    let descr = header
+        .split("'descr': '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
     assert!(header.contains("'fortran_order': False"));
-    let shape_text = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-    let shape = shape_text.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().unwrap()).collect();
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape = shape_text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
     (descr, shape, bytes[start + header_len..].to_vec())
 }
 
 fn values_of(fa: &FlacArray) -> Vec<u8> {
     match fa.dtype() {
-        flacarray::DType::Int32 => fa.to_vec::<i32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
-        flacarray::DType::Int64 => fa.to_vec::<i64>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
-        flacarray::DType::Float32 => fa.to_vec::<f32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
-        flacarray::DType::Float64 => fa.to_vec::<f64>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
+        flacarray::DType::Int32 => fa
+            .to_vec::<i32>()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        flacarray::DType::Int64 => fa
+            .to_vec::<i64>()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        flacarray::DType::Float32 => fa
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        flacarray::DType::Float64 => fa
+            .to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
     }
 }
 
@@ -42,8 +84,11 @@ fn golden_files_decode_identically() {
     let names = ["int32", "int64", "float32", "float64", "float64_single"];
     for name in names {
         let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
-        let from_parquet = flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None).unwrap();
-        let from_zarr = flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+        let from_parquet =
+            flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None)
+                .unwrap();
+        let from_zarr =
+            flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
         for fa in [&from_parquet, &from_zarr] {
             assert_eq!(fa.shape(), &shape[..], "{name}");
             let wanted = match fa.dtype() {
@@ -53,7 +98,10 @@ fn golden_files_decode_identically() {
                 flacarray::DType::Float64 => "<f8",
             };
             assert_eq!(descr, wanted, "{name}");
-            assert!(values_of(fa) == expected, "{name}: values differ from the golden file");
+            assert!(
+                values_of(fa) == expected,
+                "{name}: values differ from the golden file"
+            );
         }
         assert_eq!(from_parquet, from_zarr, "{name}");
         let stream = std::fs::read(dir.join(format!("{name}.stream0.flac"))).unwrap();
@@ -61,11 +109,19 @@ fn golden_files_decode_identically() {
         let info = stream_info(&stream).unwrap();
         assert_eq!(info.total_samples as usize, *shape.last().unwrap());
         if name == "int32" {
-            let first: Vec<u8> = decode_i32(&stream).unwrap().iter().flat_map(|v| v.to_le_bytes()).collect();
+            let first: Vec<u8> = decode_i32(&stream)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
             assert_eq!(first, expected[..first.len()]);
         }
         if name == "int64" {
-            let first: Vec<u8> = decode_i64(&stream).unwrap().iter().flat_map(|v| v.to_le_bytes()).collect();
+            let first: Vec<u8> = decode_i64(&stream)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
             assert_eq!(first, expected[..first.len()]);
         }
     }

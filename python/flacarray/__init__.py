@@ -23,4 +23,9 @@ except ImportError:  # pragma: no cover - pyarrow is optional
 else:
     _register_arrow_type()
 
+try:  # the pl.col(...).flac expression namespace, when polars is installed
+    from . import polars as _polars_namespace  # noqa: F401
+except ImportError:  # pragma: no cover - polars is optional
+    pass
+
 __all__ = ["CorruptDataError", "FlacArray", "demo"]

@@ -339,6 +339,33 @@ class FlacArray:
 
         return to_arrow(self)
 
+    def to_polars(self, name: str = "flac"):
+        """A Polars Series (one row per stream) of Extension dtype
+        `flacarray.flac`, ready for `pl.col(...).flac.decompress()`."""
+        import polars as pl
+
+        return pl.Series(name, self.to_arrow())
+
+    @classmethod
+    def from_polars(cls, series, shape=None) -> FlacArray:
+        """Builds a FlacArray from a `flacarray.flac` Polars Series whose rows
+        all have the same length. `shape` (leading shape + stream size)
+        overrides the one stored in the column."""
+        import polars as pl
+
+        from .arrow import from_arrow
+
+        parts = from_arrow(series.to_arrow(compat_level=pl.CompatLevel.oldest()))
+        if shape is not None:
+            shape = tuple(int(d) for d in shape)
+            rows = parts["stream_starts"].size
+            if shape[-1] != parts["shape"][-1] or int(np.prod(shape[:-1], dtype=np.int64)) != rows:
+                raise ValueError(
+                    f"shape {shape} does not fit {rows} streams of {parts['shape'][-1]} samples"
+                )
+            parts["shape"] = shape
+        return cls(**parts)
+
     @classmethod
     def from_arrow(cls, obj) -> FlacArray:
         """Builds a FlacArray from a `flacarray.flac` pyarrow array, chunked

@@ -1,0 +1,69 @@
+"""The Polars expression path against the direct numpy path, same data,
+same run: compressing and decompressing a 1,000-row x 100,000-sample
+float64 column (an Array column, one stream per row).
+
+    python benches/polars_expr.py [--rows 1000] [--samples 100000] [--repeats 3]
+
+Target: the expression costs at most 1.10x the direct FlacArray path.
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import polars as pl
+
+import flacarray  # noqa: F401  (registers the flac namespace)
+from flacarray import FlacArray
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    rng = np.random.default_rng(3)
+    t = np.arange(args.samples)
+    data = 3 * np.sin(t / 5000) + rng.normal(0, 1, (args.rows, args.samples))
+    frame = pl.DataFrame({"x": pl.Series("x", data)})
+    results = {
+        "direct compress": [],
+        "expr compress": [],
+        "direct decompress": [],
+        "expr decompress": [],
+    }
+    for _ in range(args.repeats):
+        dt, fa = timed(lambda: FlacArray.from_array(data, quanta=1e-3))
+        results["direct compress"].append(dt)
+        dt, packed = timed(lambda: frame.select(pl.col("x").flac.compress(quanta=1e-3)))
+        results["expr compress"].append(dt)
+        dt, out = timed(fa.to_array)
+        results["direct decompress"].append(dt)
+        dt, unpacked = timed(lambda p=packed: p.select(pl.col("x").flac.decompress()))
+        results["expr decompress"].append(dt)
+    direct_bytes = fa.nbytes
+    expr_bytes = int(packed["x"].ext.storage().struct.field("stream").bin.size().sum())
+    print(
+        f"{args.rows} rows x {args.samples} float64 samples ({data.nbytes / 1e6:.0f} MB), "
+        f"median of {args.repeats}"
+    )
+    for op in ("compress", "decompress"):
+        direct = statistics.median(results[f"direct {op}"])
+        expr = statistics.median(results[f"expr {op}"])
+        print(
+            f"{op:10s} direct {direct:.3f} s   expression {expr:.3f} s   ratio {expr / direct:.3f}"
+        )
+    print(f"bytes: direct {direct_bytes:,}  expression {expr_bytes:,}")
+    assert np.array_equal(np.stack(unpacked["x"].to_numpy()), out)
+
+
+if __name__ == "__main__":
+    main()
