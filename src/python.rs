@@ -216,22 +216,25 @@ fn decompress<'py>(
     }
 }
 
-/// Copies numpy parts into an owned, validated FlacArray (for writers).
-#[allow(clippy::too_many_arguments)]
-fn owned_array(
-    dtype: &str,
-    shape: Vec<usize>,
-    compressed: PyReadonlyArray1<'_, u8>,
-    starts: PyReadonlyArray1<'_, i64>,
-    nbytes: PyReadonlyArray1<'_, i64>,
-    offsets: Option<PyReadonlyArray1<'_, f64>>,
-    gains: Option<PyReadonlyArray1<'_, f64>>,
-    level: u32,
-) -> PyResult<FlacArray> {
-    let contiguous =
-        |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
-    let copy_f64 =
-        |a: &Option<PyReadonlyArray1<'_, f64>>, name: &str| -> PyResult<Option<Vec<f64>>> {
+/// An array's parts as Python passes them to the writers:
+/// `(dtype, shape, compressed, starts, nbytes, offsets, gains)`.
+#[derive(FromPyObject)]
+struct PartsArg<'py>(
+    String,
+    Vec<usize>,
+    PyReadonlyArray1<'py, u8>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    Option<PyReadonlyArray1<'py, f64>>,
+    Option<PyReadonlyArray1<'py, f64>>,
+);
+
+impl PartsArg<'_> {
+    /// Copies the parts into an owned, validated FlacArray.
+    fn to_array(&self) -> PyResult<FlacArray> {
+        let contiguous =
+            |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
+        let copy_f64 = |a: &Option<PyReadonlyArray1<'_, f64>>, name: &str| {
             a.as_ref()
                 .map(|a| {
                     a.as_slice()
@@ -240,26 +243,28 @@ fn owned_array(
                 })
                 .transpose()
         };
-    let parts = FlacArrayParts {
-        dtype: DType::from_name(dtype).map_err(to_py)?,
-        shape,
-        compressed: compressed
-            .as_slice()
-            .map_err(|_| contiguous("compressed"))?
-            .to_vec(),
-        starts: non_negative(
-            starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
-            "stream_starts",
-        )?,
-        nbytes: non_negative(
-            nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
-            "stream_nbytes",
-        )?,
-        offsets: copy_f64(&offsets, "stream_offsets")?,
-        gains: copy_f64(&gains, "stream_gains")?,
-        level,
-    };
-    FlacArray::from_parts(parts).map_err(to_py)
+        let Self(dtype, shape, compressed, starts, nbytes, offsets, gains) = self;
+        let parts = FlacArrayParts {
+            dtype: DType::from_name(dtype).map_err(to_py)?,
+            shape: shape.clone(),
+            compressed: compressed
+                .as_slice()
+                .map_err(|_| contiguous("compressed"))?
+                .to_vec(),
+            starts: non_negative(
+                starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+                "stream_starts",
+            )?,
+            nbytes: non_negative(
+                nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
+                "stream_nbytes",
+            )?,
+            offsets: copy_f64(offsets, "stream_offsets")?,
+            gains: copy_f64(gains, "stream_gains")?,
+            level: 5,
+        };
+        FlacArray::from_parts(parts).map_err(to_py)
+    }
 }
 
 /// Hands an array's parts to Python without copying the bytes:
@@ -293,24 +298,13 @@ fn keep_vec(keep: Option<PyReadonlyArray1<'_, bool>>) -> PyResult<Option<Vec<boo
 
 /// Writes an array (given as its parts) as a one-column Parquet file.
 #[pyfunction]
-#[pyo3(signature = (path, column, dtype, shape, compressed, starts, nbytes, offsets, gains, level=5))]
-#[allow(clippy::too_many_arguments)]
 fn write_parquet(
     py: Python<'_>,
     path: std::path::PathBuf,
     column: &str,
-    dtype: &str,
-    shape: Vec<usize>,
-    compressed: PyReadonlyArray1<'_, u8>,
-    starts: PyReadonlyArray1<'_, i64>,
-    nbytes: PyReadonlyArray1<'_, i64>,
-    offsets: Option<PyReadonlyArray1<'_, f64>>,
-    gains: Option<PyReadonlyArray1<'_, f64>>,
-    level: u32,
+    parts: PartsArg<'_>,
 ) -> PyResult<()> {
-    let array = owned_array(
-        dtype, shape, compressed, starts, nbytes, offsets, gains, level,
-    )?;
+    let array = parts.to_array()?;
     py.detach(|| crate::parquet::write_array_file(&path, &array, column))
         .map_err(to_py)
 }
@@ -333,23 +327,8 @@ fn read_parquet<'py>(
 
 /// Writes an array (given as its parts) as a zarr v3 group at `path`.
 #[pyfunction]
-#[pyo3(signature = (path, dtype, shape, compressed, starts, nbytes, offsets, gains, level=5))]
-#[allow(clippy::too_many_arguments)]
-fn write_zarr(
-    py: Python<'_>,
-    path: std::path::PathBuf,
-    dtype: &str,
-    shape: Vec<usize>,
-    compressed: PyReadonlyArray1<'_, u8>,
-    starts: PyReadonlyArray1<'_, i64>,
-    nbytes: PyReadonlyArray1<'_, i64>,
-    offsets: Option<PyReadonlyArray1<'_, f64>>,
-    gains: Option<PyReadonlyArray1<'_, f64>>,
-    level: u32,
-) -> PyResult<()> {
-    let array = owned_array(
-        dtype, shape, compressed, starts, nbytes, offsets, gains, level,
-    )?;
+fn write_zarr(py: Python<'_>, path: std::path::PathBuf, parts: PartsArg<'_>) -> PyResult<()> {
+    let array = parts.to_array()?;
     py.detach(|| crate::zarr::write_array(&path, &array))
         .map_err(to_py)
 }

@@ -94,6 +94,33 @@ class FlacArray:
     # ---- construction -------------------------------------------------------
 
     @classmethod
+    def _from_core(cls, parts) -> FlacArray:
+        """From the core's (dtype, shape, compressed, starts, nbytes,
+        offsets, gains) tuple."""
+        dtype, shape, compressed, starts, nbytes, offsets, gains = parts
+        return cls(
+            dtype=dtype,
+            shape=shape,
+            compressed=compressed,
+            stream_starts=starts,
+            stream_nbytes=nbytes,
+            stream_offsets=offsets,
+            stream_gains=gains,
+        )
+
+    def _core_parts(self) -> tuple:
+        """The tuple the core's writers take (no copies)."""
+        return (
+            self._dtype.name,
+            list(self._shape),
+            self._compressed,
+            self._starts,
+            self._nbytes,
+            self._offsets,
+            self._gains,
+        )
+
+    @classmethod
     def from_array(cls, arr, level=5, quanta=None, precision=None, use_threads=True):
         """Compresses a numpy array whose last axis holds the streams.
 

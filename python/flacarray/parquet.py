@@ -20,30 +20,7 @@ DEFAULT_COLUMN = "flac"
 
 def write_compressed(path, fa: FlacArray, column: str = DEFAULT_COLUMN) -> None:
     """Writes a FlacArray to a Parquet file."""
-    _core.write_parquet(
-        os.fspath(path),
-        column,
-        fa.dtype.name,
-        list(fa.shape),
-        fa._compressed,
-        fa._starts,
-        fa._nbytes,
-        fa._offsets,
-        fa._gains,
-    )
-
-
-def _from_parts(parts) -> FlacArray:
-    dtype, shape, compressed, starts, nbytes, offsets, gains = parts
-    return FlacArray(
-        dtype=dtype,
-        shape=shape,
-        compressed=compressed,
-        stream_starts=starts,
-        stream_nbytes=nbytes,
-        stream_offsets=offsets,
-        stream_gains=gains,
-    )
+    _core.write_parquet(os.fspath(path), column, fa._core_parts())
 
 
 def _keep_arg(keep, leading_shape):
@@ -76,7 +53,7 @@ def read_compressed(path, keep=None, column: str = DEFAULT_COLUMN) -> FlacArray:
     mask = None
     if keep is not None:
         mask, _ = _keep_arg(keep, _leading_shape(path, column))
-    return _from_parts(_core.read_parquet(os.fspath(path), column, mask))
+    return FlacArray._from_core(_core.read_parquet(os.fspath(path), column, mask))
 
 
 def write_array(arr, path, level=5, quanta=None, precision=None, column=DEFAULT_COLUMN) -> None:
@@ -93,7 +70,7 @@ def read_array(path, keep=None, stream_slice=None, keep_indices=False, column=DE
         lead = _leading_shape(path, column)
         mask, flat = _keep_arg(keep, lead)
         indices = index_tuples(flat, lead)
-        fa = _from_parts(_core.read_parquet(os.fspath(path), column, mask))
+        fa = FlacArray._from_core(_core.read_parquet(os.fspath(path), column, mask))
     else:
         fa = read_compressed(path, column=column)
     out = fa.to_array(stream_slice=stream_slice)

@@ -60,16 +60,7 @@ def write_compressed(zgrp, fa: FlacArray) -> None:
     zarr-python group, or a filesystem path where the Rust core (zarrs)
     writes the group."""
     if _is_path(zgrp):
-        _core.write_zarr(
-            os.fspath(zgrp),
-            fa.dtype.name,
-            list(fa.shape),
-            fa._compressed,
-            fa._starts,
-            fa._nbytes,
-            fa._offsets,
-            fa._gains,
-        )
+        _core.write_zarr(os.fspath(zgrp), fa._core_parts())
         return
     _check_group(zgrp)
     io_common.write_group(BACKEND, zgrp, fa)
@@ -87,18 +78,7 @@ def read_compressed(zgrp, keep=None) -> FlacArray:
             lead = _leading_shape(os.fspath(zgrp))
             mask = np.zeros(int(np.prod(lead or (1,), dtype=np.int64)), dtype=bool)
             mask[keep_flat_indices(keep, lead)] = True
-        dtype, shape, compressed, starts, nbytes, offsets, gains = _core.read_zarr(
-            os.fspath(zgrp), mask
-        )
-        return FlacArray(
-            dtype=dtype,
-            shape=shape,
-            compressed=compressed,
-            stream_starts=starts,
-            stream_nbytes=nbytes,
-            stream_offsets=offsets,
-            stream_gains=gains,
-        )
+        return FlacArray._from_core(_core.read_zarr(os.fspath(zgrp), mask))
     _check_group(zgrp)
     return io_common.read_group(BACKEND, zgrp, keep=keep)[0]
 

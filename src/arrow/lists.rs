@@ -6,7 +6,10 @@ use std::sync::Arc;
 use arrow_array::builder::LargeBinaryBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Float64Array, LargeListArray, PrimitiveArray, StructArray};
+use arrow_array::{
+    Array, ArrayRef, Float64Array, GenericListArray, LargeListArray, OffsetSizeTrait,
+    PrimitiveArray, StructArray,
+};
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use rayon::prelude::*;
@@ -77,39 +80,36 @@ type EncodedRow = Option<(Vec<u8>, Option<Scale>)>;
 /// One row of the input: its values, or None when the row is null.
 type Row<'a, T> = Option<&'a [T]>;
 
+/// A list array's values, each row's value range, and its row validity.
+type ListParts<'a> = (&'a ArrayRef, Vec<(usize, usize)>, Option<&'a NullBuffer>);
+
+fn list_parts<O: OffsetSizeTrait>(list: &GenericListArray<O>) -> ListParts<'_> {
+    let bounds = list
+        .value_offsets()
+        .windows(2)
+        .map(|w| (w[0].as_usize(), w[1].as_usize()))
+        .collect();
+    (list.values(), bounds, list.nulls())
+}
+
 fn rows_of<'a, T: ArrowElement>(array: &'a dyn Array) -> Result<Vec<Row<'a, T>>> {
-    let (values, bounds, validity): (&ArrayRef, Vec<(usize, usize)>, Option<&NullBuffer>) =
-        if let Some(list) = array.as_list_opt::<i32>() {
-            let o = list.value_offsets();
-            (
-                list.values(),
-                o.windows(2)
-                    .map(|w| (w[0] as usize, w[1] as usize))
-                    .collect(),
-                list.nulls(),
-            )
-        } else if let Some(list) = array.as_list_opt::<i64>() {
-            let o = list.value_offsets();
-            (
-                list.values(),
-                o.windows(2)
-                    .map(|w| (w[0] as usize, w[1] as usize))
-                    .collect(),
-                list.nulls(),
-            )
-        } else if let Some(list) = array.as_fixed_size_list_opt() {
-            let n = list.value_length() as usize;
-            (
-                list.values(),
-                (0..list.len()).map(|i| (i * n, (i + 1) * n)).collect(),
-                list.nulls(),
-            )
-        } else {
-            return Err(Error::invalid(format!(
-                "expected a List, LargeList or FixedSizeList column, got {}",
-                array.data_type()
-            )));
-        };
+    let (values, bounds, validity) = if let Some(list) = array.as_list_opt::<i32>() {
+        list_parts(list)
+    } else if let Some(list) = array.as_list_opt::<i64>() {
+        list_parts(list)
+    } else if let Some(list) = array.as_fixed_size_list_opt() {
+        let n = list.value_length() as usize;
+        (
+            list.values(),
+            (0..list.len()).map(|i| (i * n, (i + 1) * n)).collect(),
+            list.nulls(),
+        )
+    } else {
+        return Err(Error::invalid(format!(
+            "expected a List, LargeList or FixedSizeList column, got {}",
+            array.data_type()
+        )));
+    };
     let prim: &PrimitiveArray<T::Arrow> = values.as_primitive_opt().ok_or_else(|| {
         Error::invalid(format!(
             "list values are {}, expected Int32, Int64, Float32 or Float64",
