@@ -17,5 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0i64; len];
     let _ = decode_into(bytes, first + len as u64, first, &mut out, true, |v| v);
     let mut out32 = vec![0i32; len];
-    let _ = decode_into(bytes, first + len as u64, first, &mut out32, false, |v| v as i32);
+    let _ = decode_into(bytes, first + len as u64, first, &mut out32, false, |v| {
+        v as i32
+    });
 });
