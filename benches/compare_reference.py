@@ -4,8 +4,8 @@
     python benches/compare_reference.py [--repeats 3] [--out out/compare]
 
 Both packages import as `flacarray`, so each measurement runs in its own
-subprocess: ours with this interpreter, the reference with a virtualenv
-(created on first use under ~/.cache/flacarray/ref-venv). Runs are
+subprocess: ours with this interpreter, the reference with the virtualenv
+the interop tests use (created on first use under ~/.cache/flacarray/ref-venv). Runs are
 interleaved (round after round, ours then reference for each dataset) and
 the median of the rounds is reported. Both sides compress the very same
 arrays: each worker reports a checksum of its input, and they must agree.
@@ -26,10 +26,6 @@ import sys
 import time
 from pathlib import Path
 
-REFERENCE = "flacarray==0.4.1"
-REF_VENV = Path(os.environ.get("FLACARRAY_CACHE", Path.home() / ".cache" / "flacarray")) / (
-    "ref-venv"
-)
 DATASETS = ["D1", "D2", "D3", "D4", "D5"]
 TARGETS = {"bytes": 0.99, "compress": 0.5, "decompress": 0.67, "slice": 0.4}
 N = 100_000
@@ -115,11 +111,11 @@ def worker(impl: str, name: str) -> dict:
 
 
 def reference_python() -> str:
-    python = REF_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(REF_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", REFERENCE, "h5py"], check=True)
-    return str(python)
+    """The reference virtualenv shared with the interop tests."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+    from reference_env import reference_python as make
+
+    return make()
 
 
 def run_worker(python: str, impl: str, name: str) -> dict:
