@@ -174,15 +174,7 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, list | None
         gains = None if gains is None else gains[flat]
         indices = index_tuples(flat, shape[:-1])
         shape = (len(flat), stream_size)
-    fa = FlacArray(
-        dtype=dtype,
-        shape=shape,
-        compressed=compressed,
-        stream_starts=starts,
-        stream_nbytes=nbytes,
-        stream_offsets=offsets,
-        stream_gains=gains,
-    )
+    fa = FlacArray._from_core((dtype, shape, compressed, starts, nbytes, offsets, gains))
     return fa, indices
 
 
