@@ -13,6 +13,9 @@ pub enum ErrorKind {
     Unsupported,
     /// Reading or writing a file failed.
     Io,
+    /// The destination of a write already holds data, and replacing it was
+    /// not asked for (or is refused: it is not ours to replace).
+    AlreadyExists,
     /// libFLAC reported a failure that is not attributable to the input.
     Codec,
 }
@@ -24,6 +27,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Corrupt => "corrupt data",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Io => "I/O error",
+            ErrorKind::AlreadyExists => "already exists",
             ErrorKind::Codec => "codec error",
         };
         f.write_str(name)

@@ -20,7 +20,9 @@
 
 pub mod array;
 pub mod codec;
+pub mod container;
 mod error;
+mod fsio;
 pub mod quantize;
 
 pub use array::{
@@ -28,6 +30,7 @@ pub use array::{
     StepSpec,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use fsio::IfExists;
 
 #[cfg(feature = "python")]
 mod python;

@@ -11,13 +11,15 @@ use std::io::Write;
 use std::path::Path;
 
 use arrow_array::RecordBatch;
+use arrow_schema::extension::ExtensionType;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
 
-use crate::arrow::FlacColumn;
+use crate::arrow::{FlacColumn, FlacExtension};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fsio::IfExists;
 use crate::FlacArray;
 
 /// Default name of the column holding the streams.
@@ -60,19 +62,57 @@ pub fn write_array<W: Write + Send>(writer: W, array: &FlacArray, column: &str) 
     write_batch(writer, &batch, rows_per_group)
 }
 
-/// [`write_array`] to a file path.
-pub fn write_array_file(path: impl AsRef<Path>, array: &FlacArray, column: &str) -> Result<()> {
-    write_array(File::create(path)?, array, column)
+/// Says why the file at `path` is not a Parquet file with a
+/// `flacarray.flac` column (the only kind an overwrite may replace).
+fn replaceable(path: &Path) -> std::result::Result<(), String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|_| "it is not a Parquet file".to_string())?;
+    let ours = builder
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.extension_type_name() == Some(FlacExtension::NAME));
+    if ours {
+        Ok(())
+    } else {
+        Err("it has no flacarray.flac column".into())
+    }
 }
 
-/// Reads the FlacArray stored in column `column`. With `keep` (one flag per
-/// stream, C order of the leading shape) only the row groups and pages
-/// holding kept streams are read, and the result has shape
-/// `(kept, stream_size)`.
+/// [`write_array`] to a file path. The file is written beside `path` and
+/// renamed into place, so a failed write leaves nothing behind. An existing
+/// `path` is refused with [`ErrorKind::AlreadyExists`] unless `if_exists` is
+/// [`IfExists::Overwrite`], and even then only a Parquet file with a
+/// `flacarray.flac` column is replaced.
+pub fn write_array_file(
+    path: impl AsRef<Path>,
+    array: &FlacArray,
+    column: &str,
+    if_exists: IfExists,
+) -> Result<()> {
+    crate::fsio::write_atomically(
+        path.as_ref(),
+        if_exists,
+        "Parquet file",
+        replaceable,
+        |temp| {
+            let file = File::create(temp)?;
+            write_array(&file, array, column)?;
+            file.sync_all()?;
+            Ok(())
+        },
+    )
+}
+
+/// Reads the FlacArray stored in column `column`. With `keep` (a boolean
+/// mask in C order and its shape, which must be the array's leading shape)
+/// only the row groups and pages holding kept streams are read, and the
+/// result has shape `(kept, stream_size)`.
 pub fn read_array<R: ChunkReader + 'static>(
     reader: R,
     column: &str,
-    keep: Option<&[bool]>,
+    keep: Option<(&[bool], &[usize])>,
 ) -> Result<FlacArray> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(pq_err)?;
     let schema = builder.schema().clone();
@@ -80,6 +120,18 @@ pub fn read_array<R: ChunkReader + 'static>(
         .column_with_name(column)
         .ok_or_else(|| Error::invalid(format!("parquet file has no column '{column}'")))?;
     let field = field.clone();
+    // A column that claims to be ours but whose type metadata or storage
+    // does not hold up is a damaged file, not a caller's mistake.
+    let column_of = |array: &arrow_array::ArrayRef| {
+        FlacColumn::from_field(&field, array).map_err(|e| {
+            if field.extension_type_name() == Some(FlacExtension::NAME) {
+                Error::corrupt(format!("parquet: column '{column}': {}", e.message()))
+            } else {
+                e
+            }
+        })
+    };
+    column_of(&arrow_array::new_empty_array(field.data_type()))?;
     let meta = builder.metadata().clone();
     let group_rows: Vec<usize> = meta
         .row_groups()
@@ -91,13 +143,22 @@ pub fn read_array<R: ChunkReader + 'static>(
     let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
     let mut builder = builder.with_projection(mask).with_batch_size(8192);
     let mut kept_rows = total;
-    if let Some(keep) = keep {
-        if keep.len() != total {
-            return Err(Error::invalid(format!(
-                "keep mask has {} entries but the file has {total} streams",
-                keep.len()
+    if let Some((keep, keep_shape)) = keep {
+        let ext = field.try_extension_type::<FlacExtension>().map_err(|e| {
+            Error::invalid(format!(
+                "column '{column}' is not a flacarray.flac column: {e}"
+            ))
+        })?;
+        let leading: Vec<usize> = match &ext.metadata().leading_shape {
+            Some(shape) => shape.iter().map(|&d| d as usize).collect(),
+            None => vec![total],
+        };
+        if leading.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) != Some(total) {
+            return Err(Error::corrupt(format!(
+                "parquet: the column's leading shape {leading:?} does not match its {total} rows"
             )));
         }
+        crate::container::kept_streams(keep, keep_shape, &leading)?;
         // Row groups holding at least one kept row, and a selection over
         // just those groups' rows.
         let mut groups = Vec::new();
@@ -129,12 +190,12 @@ pub fn read_array<R: ChunkReader + 'static>(
     let mut columns = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
-        columns.push(FlacColumn::from_field(&field, batch.column(0))?);
+        columns.push(column_of(batch.column(0))?);
     }
     if columns.is_empty() {
         // Nothing selected: still check the column and build an empty array.
         let empty = arrow_array::new_empty_array(field.data_type());
-        columns.push(FlacColumn::from_field(&field, &empty)?);
+        columns.push(column_of(&empty)?);
     }
     let leading = match (&columns[0].metadata().leading_shape, keep) {
         (Some(shape), None) => shape.iter().map(|&d| d as usize).collect(),
@@ -147,7 +208,7 @@ pub fn read_array<R: ChunkReader + 'static>(
 pub fn read_array_file(
     path: impl AsRef<Path>,
     column: &str,
-    keep: Option<&[bool]>,
+    keep: Option<(&[bool], &[usize])>,
 ) -> Result<FlacArray> {
     read_array(File::open(path)?, column, keep)
 }

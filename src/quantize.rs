@@ -73,29 +73,69 @@ fn std_dev(values: impl Iterator<Item = f64> + Clone) -> f64 {
     var.sqrt()
 }
 
+/// The smallest and largest steps a float64 stream can use: the step and
+/// its gain (1 / step) must both be normal, finite numbers.
+pub const STEP_RANGE_F64: (f64, f64) = (f64::MIN_POSITIVE * 2.0, 1.0 / (f64::MIN_POSITIVE * 2.0));
+
+/// The smallest and largest steps a float32 stream can use: offset, gain
+/// and step are stored and applied in float32, so each must be a normal
+/// float32 number.
+pub const STEP_RANGE_F32: (f64, f64) = (
+    f32::MIN_POSITIVE as f64 * 2.0,
+    1.0 / (f32::MIN_POSITIVE as f64 * 2.0),
+);
+
+fn step_range(float32: bool) -> (f64, f64) {
+    if float32 {
+        STEP_RANGE_F32
+    } else {
+        STEP_RANGE_F64
+    }
+}
+
 /// Resolves the step rule to a quanta value; `None` means the stream is
 /// constant and needs no step at all.
 fn quanta_for(
     step: Step,
-    levels: f64,
+    float32: bool,
     stats: &Stats,
     values: impl Iterator<Item = f64> + Clone,
 ) -> Result<Option<f64>> {
+    let (lo, hi) = step_range(float32);
+    let kind = if float32 { "float32" } else { "float64" };
+    if let Step::Quanta(q) = step {
+        if !(lo..=hi).contains(&q) {
+            return Err(Error::invalid(format!(
+                "quanta must be a positive finite number, got {q}; {kind} steps lie between {lo:e} and {hi:e}"
+            )));
+        }
+    }
     let range = stats.max - stats.min;
-    let from_range = || (range > 0.0).then(|| range / levels);
+    if range == 0.0 {
+        return Ok(None);
+    }
+    let levels = if float32 {
+        DEFAULT_LEVELS_F32
+    } else {
+        DEFAULT_LEVELS_F64
+    };
     match step {
-        Step::Range => Ok(from_range()),
-        Step::Quanta(q) if q > 0.0 && q.is_finite() => Ok(Some(q)),
-        Step::Quanta(q) => Err(Error::invalid(format!(
-            "quanta must be a positive finite number, got {q}"
-        ))),
+        // A range too narrow for 2^30 (2^24) steps (values near the
+        // smallest floats) uses the finest usable step instead: the error
+        // stays within half a step.
+        Step::Range => Ok(Some((range / levels).clamp(lo, hi))),
+        Step::Quanta(q) => Ok(Some(q)),
         Step::Precision(p) if p.is_finite() => {
-            let q = std_dev(values) / 10f64.powf(p);
-            Ok(if q > 0.0 && q.is_finite() {
-                Some(q)
+            let sd = std_dev(values);
+            let q = sd / 10f64.powf(p);
+            if (lo..=hi).contains(&q) {
+                Ok(Some(q))
             } else {
-                from_range()
-            })
+                Err(Error::invalid(format!(
+                    "precision {p} gives a step of {q:e} for a stream with standard deviation {sd:e}; \
+                     {kind} steps must lie between {lo:e} and {hi:e}"
+                )))
+            }
         }
         Step::Precision(p) => Err(Error::invalid(format!("precision must be finite, got {p}"))),
     }
@@ -106,7 +146,7 @@ fn quanta_for(
 /// non-negative and the high 32-bit word stays constant: cheap to store.
 pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale> {
     let st = stats(values.iter().copied())?;
-    let Some(q) = quanta_for(step, DEFAULT_LEVELS_F64, &st, values.iter().copied())? else {
+    let Some(q) = quanta_for(step, false, &st, values.iter().copied())? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -115,7 +155,8 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
     };
     let offset = q * (st.min / q).floor();
     let gain = 1.0 / q;
-    if !gain.is_finite() || !offset.is_finite() || (st.max - offset) * gain >= 9.2e18 {
+    let scale = Scale { offset, gain };
+    if validate_scale(scale, false).is_err() || (st.max - offset) * gain >= 9.2e18 {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for values in [{}, {}]: they would need more than 64 bits",
             st.min, st.max
@@ -124,7 +165,7 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
     for (o, &v) in out.iter_mut().zip(values) {
         *o = ((v - offset) * gain).round() as i64;
     }
-    Ok(Scale { offset, gain })
+    Ok(scale)
 }
 
 /// Quantizes a float32 stream into 32-bit integers. Offset and gain are
@@ -133,7 +174,7 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
 pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale> {
     let wide = values.iter().map(|&v| f64::from(v));
     let st = stats(wide.clone())?;
-    let Some(q) = quanta_for(step, DEFAULT_LEVELS_F32, &st, wide)? else {
+    let Some(q) = quanta_for(step, true, &st, wide)? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -143,11 +184,12 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
     let mid = 0.5 * (st.min + st.max);
     let offset = f64::from((q * (mid / q).round()) as f32);
     let gain = f64::from((1.0 / q) as f32);
+    let scale = Scale { offset, gain };
     let limit = f64::from(i32::MAX);
     let extreme = ((st.max - offset) * gain)
         .abs()
         .max(((st.min - offset) * gain).abs());
-    if !gain.is_finite() || gain == 0.0 || !offset.is_finite() || extreme.round() > limit {
+    if validate_scale(scale, true).is_err() || extreme.round() > limit {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for float32 values in [{}, {}]: they would need more than 32 bits",
             st.min, st.max
@@ -156,7 +198,7 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
     for (o, &v) in out.iter_mut().zip(values) {
         *o = ((f64::from(v) - offset) * gain).round() as i32;
     }
-    Ok(Scale { offset, gain })
+    Ok(scale)
 }
 
 /// Restores float64 values: `offset + (1 / gain) * int`.
@@ -176,15 +218,26 @@ pub fn dequantizer_f32(scale: Scale) -> impl Fn(i64) -> f32 + Copy {
     move |v| offset + coeff * v as f32
 }
 
-/// Checks stored scale parameters before they are used to decode.
-pub fn validate_scale(scale: Scale) -> Result<()> {
-    if !scale.offset.is_finite() || !scale.gain.is_finite() || scale.gain == 0.0 {
-        return Err(Error::corrupt(format!(
-            "invalid offset/gain pair ({}, {})",
-            scale.offset, scale.gain
-        )));
+/// Checks a scale before it is used to decode (or stored): the offset must
+/// be finite and the gain and step (1 / gain) positive, normal numbers, in
+/// float32 for float32 data (which is restored in float32 arithmetic).
+/// Anything else would decode to infinities, NaN or wrong values.
+pub fn validate_scale(scale: Scale, float32: bool) -> Result<()> {
+    let Scale { offset, gain } = scale;
+    let step = 1.0 / gain;
+    let ok = if float32 {
+        let (offset, gain, step) = (offset as f32, gain as f32, step as f32);
+        offset.is_finite() && gain > 0.0 && gain.is_normal() && step.is_normal()
+    } else {
+        offset.is_finite() && gain > 0.0 && gain.is_normal() && step.is_normal()
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::corrupt(format!(
+            "unusable offset/gain pair ({offset:e}, {gain:e}): the gain must be a positive normal number"
+        )))
     }
-    Ok(())
 }
 
 #[cfg(test)]

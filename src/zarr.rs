@@ -1,24 +1,27 @@
 //! Zarr v3 export and import (through zarrs, on the filesystem), in the
-//! same group layout as the HDF5 and zarr-python containers (format 1):
-//! `compressed` (uint8, raw 1 MiB chunks), `stream_starts` (with the
-//! `stream_size` attribute), `stream_bytes`, and for floats
-//! `stream_offsets` / `stream_gains`, plus the group attributes.
+//! group layout of [`crate::container`] (the reference's format 1), readable
+//! by zarr-python and by the reference package. Groups written by
+//! zarr-python with its default codecs (zstd, gzip, blosc, crc32c) are read.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
-use zarrs::array::{data_type, Array, ArrayBuilder};
+use serde_json::{Map, Value};
+use zarrs::array::{data_type, Array, ArrayBuilder, ArrayMetadataOptions, DataType};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::{Group, GroupBuilder};
+use zarrs::storage::{ListableStorageTraits, ReadableStorageTraits, StoreKey, StorePrefix};
 
 use crate::array::{DType, FlacArray, FlacArrayParts};
+use crate::container::{
+    self, ArrayInfo, GroupDescription, ARRAYS, ATTR_VERSION, BYTES_CHUNK, COMPRESSED, GAINS,
+    NBYTES, OFFSETS, STARTS,
+};
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::fsio::IfExists;
 
-/// Chunk length of the `compressed` byte array.
-pub const BYTES_CHUNK: u64 = 1 << 20;
 /// Format version written to the group attributes.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = container::FORMAT_VERSION;
 
 fn io(err: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Io, format!("zarr: {err}"))
@@ -34,14 +37,14 @@ fn store_at(path: &Path) -> Result<Arc<Store>> {
     Ok(Arc::new(FilesystemStore::new(path).map_err(io)?))
 }
 
-/// Writes one 1-D or N-D array of `values` (fill value 0) in one piece,
-/// or in chunks of `chunk` elements along a 1-D array.
+/// Writes one array of `values` (fill value 0) in one piece, or in chunks
+/// of `chunk` elements along a 1-D array.
 fn write_vec<T>(
     store: &Arc<Store>,
     name: &str,
     shape: Vec<u64>,
     chunk: Option<u64>,
-    dtype: zarrs::array::DataType,
+    dtype: DataType,
     values: &[T],
     attributes: Map<String, Value>,
 ) -> Result<()>
@@ -57,7 +60,11 @@ where
     let array = builder
         .build(store.clone(), &format!("/{name}"))
         .map_err(io)?;
-    array.store_metadata().map_err(io)?;
+    // Per write, not through zarrs' global configuration: a library never
+    // changes how its host's own zarrs writes behave.
+    array
+        .store_metadata_opt(&ArrayMetadataOptions::default().with_include_zarrs_metadata(false))
+        .map_err(io)?;
     let ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
     array
         .store_array_subset(&ranges.as_slice(), values)
@@ -65,26 +72,11 @@ where
     Ok(())
 }
 
-/// Writes `array` as a zarr v3 group at `path` (created or replaced).
-pub fn write_array(path: impl AsRef<Path>, array: &FlacArray) -> Result<()> {
-    let path = path.as_ref();
-    if path.exists() {
-        std::fs::remove_dir_all(path)?;
-    }
-    zarrs::config::global_config_mut().set_include_zarrs_metadata(false);
+fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
+    std::fs::create_dir(path)?;
     let store = store_at(path)?;
-    let wide = matches!(array.dtype(), DType::Int64 | DType::Float64);
-    let mut attrs = Map::new();
-    attrs.insert("flacarray_format_version".into(), json!(FORMAT_VERSION));
-    attrs.insert(
-        "flacarray_software_version".into(),
-        json!(format!("flacarray-rs {}", env!("CARGO_PKG_VERSION"))),
-    );
-    attrs.insert("flac_channels".into(), json!(if wide { "2" } else { "1" }));
-    attrs.insert("flacarray_dtype".into(), json!(array.dtype().name()));
-    attrs.insert("flacarray_shape".into(), json!(array.shape()));
     let group = GroupBuilder::new()
-        .attributes(attrs)
+        .attributes(container::group_attributes(array))
         .build(store.clone(), "/")
         .map_err(io)?;
     group.store_metadata().map_err(io)?;
@@ -92,42 +84,34 @@ pub fn write_array(path: impl AsRef<Path>, array: &FlacArray) -> Result<()> {
     let n = array.nbytes() as u64;
     write_vec(
         &store,
-        "compressed",
+        COMPRESSED,
         vec![n],
         Some(BYTES_CHUNK.min(n).max(1)),
         data_type::uint8(),
         array.compressed(),
         Map::new(),
     )?;
-    let lead: Vec<u64> = if array.leading_shape().is_empty() {
-        vec![1]
-    } else {
-        array.leading_shape().iter().map(|&d| d as u64).collect()
+    let lead = container::stored_leading_shape(array);
+    let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
+    let per_stream = |name: &str, values: &[i64], attrs: Map<String, Value>| {
+        write_vec(
+            &store,
+            name,
+            lead.clone(),
+            None,
+            data_type::int64(),
+            values,
+            attrs,
+        )
     };
-    let starts: Vec<i64> = array.stream_starts().iter().map(|&v| v as i64).collect();
-    let nbytes: Vec<i64> = array.stream_nbytes().iter().map(|&v| v as i64).collect();
-    let mut size_attr = Map::new();
-    size_attr.insert("stream_size".into(), json!(array.stream_size()));
-    write_vec(
-        &store,
-        "stream_starts",
-        lead.clone(),
-        None,
-        data_type::int64(),
-        &starts,
-        size_attr,
+    per_stream(
+        STARTS,
+        &as_i64(array.stream_starts()),
+        container::starts_attributes(array),
     )?;
-    write_vec(
-        &store,
-        "stream_bytes",
-        lead.clone(),
-        None,
-        data_type::int64(),
-        &nbytes,
-        Map::new(),
-    )?;
+    per_stream(NBYTES, &as_i64(array.stream_nbytes()), Map::new())?;
     if let (Some(offsets), Some(gains)) = (array.stream_offsets(), array.stream_gains()) {
-        for (name, values) in [("stream_offsets", offsets), ("stream_gains", gains)] {
+        for (name, values) in [(OFFSETS, offsets), (GAINS, gains)] {
             if array.dtype() == DType::Float32 {
                 let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
                 write_vec(
@@ -155,176 +139,227 @@ pub fn write_array(path: impl AsRef<Path>, array: &FlacArray) -> Result<()> {
     Ok(())
 }
 
+/// Says why the directory at `path` is not a flacarray zarr group holding
+/// only its own arrays (which is all an overwrite may replace).
+fn replaceable(path: &Path) -> std::result::Result<(), String> {
+    if !path.is_dir() {
+        return Err("it is not a directory".into());
+    }
+    let is_flacarray = std::fs::read(path.join("zarr.json"))
+        .ok()
+        .and_then(|text| serde_json::from_slice::<Value>(&text).ok())
+        .is_some_and(|meta| meta["attributes"].get(ATTR_VERSION).is_some());
+    if !is_flacarray {
+        return Err("it is not a flacarray zarr group".into());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| e.to_string())?;
+    let foreign: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "zarr.json" && !ARRAYS.contains(&name.as_str()))
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("it also holds {}", foreign.join(", ")))
+    }
+}
+
+/// Writes `array` as a zarr v3 group at `path`, in format 1 (64-bit streams
+/// from format 0 files are re-encoded to 2 channels first).
+///
+/// The group is written beside `path` and renamed into place, so a failed
+/// write leaves nothing behind. An existing non-empty `path` is refused
+/// with [`ErrorKind::AlreadyExists`] unless `if_exists` is
+/// [`IfExists::Overwrite`], and even then it is replaced only when it is a
+/// flacarray group holding nothing but its own arrays.
+pub fn write_array(path: impl AsRef<Path>, array: &FlacArray, if_exists: IfExists) -> Result<()> {
+    let array = array.to_format1()?;
+    crate::fsio::write_atomically(
+        path.as_ref(),
+        if_exists,
+        "zarr group",
+        replaceable,
+        |temp| write_group(temp, &array),
+    )
+}
+
 fn open(store: &Arc<Store>, name: &str) -> Result<Array<Store>> {
     Array::open(store.clone(), &format!("/{name}"))
         .map_err(|e| Error::corrupt(format!("zarr group has no readable '{name}' array: {e}")))
 }
 
+fn dtype_name(dtype: &DataType) -> &'static str {
+    let known = [
+        (data_type::uint8(), "uint8"),
+        (data_type::uint16(), "uint16"),
+        (data_type::uint32(), "uint32"),
+        (data_type::uint64(), "uint64"),
+        (data_type::int8(), "int8"),
+        (data_type::int16(), "int16"),
+        (data_type::int32(), "int32"),
+        (data_type::int64(), "int64"),
+        (data_type::float32(), "float32"),
+        (data_type::float64(), "float64"),
+    ];
+    known
+        .into_iter()
+        .find(|(d, _)| d == dtype)
+        .map_or("unsupported", |(_, name)| name)
+}
+
+/// Describes one array for the container rules: how much is stored and
+/// whether chunks are missing (only `compressed` must have all of them;
+/// zarr-python leaves out chunks that hold only the fill value).
+fn array_info(store: &Arc<Store>, name: &str, array: &Array<Store>) -> Result<ArrayInfo> {
+    let prefix = StorePrefix::new(format!("{name}/")).map_err(io)?;
+    let stored = store.size_prefix(&prefix).map_err(io)?;
+    let grid = array.chunk_grid_shape();
+    let chunk_count = grid.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
+    let mut info = ArrayInfo {
+        shape: array.shape().to_vec(),
+        dtype: dtype_name(array.data_type()).to_string(),
+        stored_bytes: Some(stored),
+        missing_chunks: None,
+        chunk_elements: None,
+        chunk_count: Some(chunk_count.unwrap_or(u64::MAX)),
+    };
+    if name == COMPRESSED && info.chunks_worth_listing() {
+        let mut missing = 0;
+        for i in 0..grid.first().copied().unwrap_or(0) {
+            if store
+                .size_key(&array.chunk_key(&[i]))
+                .map_err(io)?
+                .is_none()
+            {
+                missing += 1;
+            }
+        }
+        info.missing_chunks = Some(missing);
+    }
+    let origin = vec![0; array.dimensionality()];
+    let chunk_elements = array
+        .chunk_shape(&origin)
+        .map_err(corrupt)?
+        .iter()
+        .try_fold(1u64, |n, d| n.checked_mul(d.get()))
+        .unwrap_or(u64::MAX);
+    info.chunk_elements = Some(chunk_elements);
+    Ok(info)
+}
+
+fn read_range<T: zarrs::array::ElementOwned>(
+    array: &Array<Store>,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Vec<T>> {
+    array
+        .retrieve_array_subset::<Vec<T>>(&ranges)
+        .map_err(corrupt)
+}
+
 fn read_all<T: zarrs::array::ElementOwned>(array: &Array<Store>) -> Result<Vec<T>> {
     let ranges: Vec<std::ops::Range<u64>> = array.shape().iter().map(|&d| 0..d).collect();
-    array
-        .retrieve_array_subset::<Vec<T>>(&ranges.as_slice())
-        .map_err(corrupt)
+    read_range(array, &ranges)
+}
+
+fn read_ints(array: &Array<Store>, name: &str) -> Result<Vec<i64>> {
+    let t = array.data_type();
+    let widen = |v: Vec<u64>| -> Result<Vec<i64>> {
+        v.into_iter()
+            .map(|x| i64::try_from(x).map_err(|_| corrupt(format!("'{name}' holds {x}"))))
+            .collect()
+    };
+    Ok(match dtype_name(t) {
+        "int64" => read_all::<i64>(array)?,
+        "int32" => read_all::<i32>(array)?.into_iter().map(i64::from).collect(),
+        "int16" => read_all::<i16>(array)?.into_iter().map(i64::from).collect(),
+        "int8" => read_all::<i8>(array)?.into_iter().map(i64::from).collect(),
+        "uint64" => widen(read_all::<u64>(array)?)?,
+        "uint32" => read_all::<u32>(array)?.into_iter().map(i64::from).collect(),
+        "uint16" => read_all::<u16>(array)?.into_iter().map(i64::from).collect(),
+        "uint8" => read_all::<u8>(array)?.into_iter().map(i64::from).collect(),
+        other => return Err(corrupt(format!("'{name}' holds {other} values"))),
+    })
 }
 
 fn read_floats(array: &Array<Store>) -> Result<Vec<f64>> {
     if array.data_type() == &data_type::float32() {
         Ok(read_all::<f32>(array)?.into_iter().map(f64::from).collect())
-    } else if array.data_type() == &data_type::float64() {
-        read_all::<f64>(array)
     } else {
-        Err(Error::corrupt(
-            "stream offsets/gains must be float32 or float64",
-        ))
+        read_all::<f64>(array)
     }
-}
-
-fn attr_string(attrs: &Map<String, Value>, name: &str) -> Option<String> {
-    attrs.get(name).map(|v| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// Reads the array stored as a zarr group at `path` (written by this crate,
 /// by the Python package, or by the reference in format 0 or 1). With
-/// `keep` (one flag per stream, C order) only the chunks of `compressed`
-/// holding kept streams are read and the result has shape
-/// `(kept, stream_size)`.
-pub fn read_array(path: impl AsRef<Path>, keep: Option<&[bool]>) -> Result<FlacArray> {
+/// `keep` (a boolean mask and its shape, which must be the stored leading
+/// shape) only the chunks of `compressed` holding kept streams are read,
+/// and the result has shape `(kept, stream_size)`.
+///
+/// Every size the group claims is checked against the data really stored
+/// before anything is allocated for it; damage gives [`ErrorKind::Corrupt`].
+pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> Result<FlacArray> {
     let path = path.as_ref();
     if !path.is_dir() {
         return Err(Error::new(
             ErrorKind::Io,
-            format!("no zarr group at {}", path.display()),
+            format!("no zarr group at '{}'", path.display()),
         ));
     }
     let store = store_at(path)?;
     let group = Group::open(store.clone(), "/")
-        .map_err(|e| Error::corrupt(format!("not a zarr group: {e}")))?;
-    let attrs = group.attributes();
-    let version = attr_string(attrs, "flacarray_format_version").ok_or_else(|| {
-        Error::corrupt(
-            "zarr group has no 'flacarray_format_version' attribute: not a flacarray group",
-        )
-    })?;
-    if version != "0" && version != "1" {
-        return Err(Error::unsupported(format!(
-            "unsupported flacarray format version '{version}'"
-        )));
-    }
-    let starts_arr = open(&store, "stream_starts")?;
-    let stream_size = starts_arr
-        .attributes()
-        .get("stream_size")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Error::corrupt("'stream_starts' has no 'stream_size' attribute"))?
-        as usize;
-    let starts = read_all::<i64>(&starts_arr)?;
-    let nbytes = read_all::<i64>(&open(&store, "stream_bytes")?)?;
-    let compressed_arr = open(&store, "compressed")?;
-    let has_scales = Array::<Store>::open(store.clone(), "/stream_gains").is_ok();
-    let (offsets, gains) = if has_scales {
-        let gains_arr = open(&store, "stream_gains")?;
-        (
-            Some(read_floats(&open(&store, "stream_offsets")?)?),
-            Some((
-                read_floats(&gains_arr)?,
-                gains_arr.data_type() == &data_type::float32(),
-            )),
-        )
-    } else {
-        (None, None)
+        .map_err(|e| Error::corrupt(format!("'{}' is not a zarr group: {e}", path.display())))?;
+    let mut desc = GroupDescription {
+        attributes: group.attributes().clone(),
+        ..Default::default()
     };
-    let dtype = match attr_string(attrs, "flacarray_dtype") {
-        Some(name) => DType::from_name(&name)?,
-        None => match &gains {
-            Some((_, true)) => DType::Float32,
-            Some((_, false)) => DType::Float64,
-            None if attr_string(attrs, "flac_channels").as_deref() == Some("2") => DType::Int64,
-            None => DType::Int32,
-        },
-    };
-    let gains = gains.map(|(g, _)| g);
-    let lead: Vec<usize> = starts_arr.shape().iter().map(|&d| d as usize).collect();
-    let mut shape: Vec<usize> = match attrs.get("flacarray_shape").and_then(Value::as_array) {
-        Some(v) => v
-            .iter()
-            .filter_map(Value::as_u64)
-            .map(|d| d as usize)
-            .collect(),
-        None if lead == [1] => vec![stream_size],
-        None => lead.iter().copied().chain([stream_size]).collect(),
-    };
-    if shape.last() != Some(&stream_size)
-        || shape[..shape.len() - 1].iter().product::<usize>() != starts.len()
-    {
-        shape = lead.iter().copied().chain([stream_size]).collect();
-    }
-    if starts.len() != nbytes.len() || starts.iter().chain(&nbytes).any(|&v| v < 0) {
-        return Err(Error::corrupt(
-            "stream_starts and stream_bytes disagree or hold negative values",
-        ));
-    }
-    let total = compressed_arr.shape()[0];
-    let selected: Vec<usize> = match keep {
-        None => (0..starts.len()).collect(),
-        Some(mask) if mask.len() == starts.len() => (0..mask.len()).filter(|&i| mask[i]).collect(),
-        Some(mask) => {
-            return Err(Error::invalid(format!(
-                "keep mask has {} entries but the group has {} streams",
-                mask.len(),
-                starts.len()
-            )))
-        }
-    };
-    // Read each run of adjacent selected streams in one request.
-    let mut compressed = Vec::new();
-    let mut new_starts = Vec::with_capacity(selected.len());
-    let mut run: Option<(u64, u64)> = None;
-    let flush = |run: (u64, u64), out: &mut Vec<u8>| -> Result<()> {
-        if run.1 > total {
-            return Err(Error::corrupt(format!(
-                "stream bytes {}..{} point past the {total} compressed bytes",
-                run.0, run.1
-            )));
-        }
-        let range = run.0..run.1;
-        let subset = std::slice::from_ref(&range);
-        out.extend(
-            compressed_arr
-                .retrieve_array_subset::<Vec<u8>>(&subset)
-                .map_err(corrupt)?,
-        );
-        Ok(())
-    };
-    for &i in &selected {
-        let (a, b) = (starts[i] as u64, (starts[i] + nbytes[i]) as u64);
-        new_starts.push((compressed.len() as u64) + run.map_or(0, |r| r.1 - r.0));
-        run = match run {
-            Some((ra, rb)) if rb == a => Some((ra, b)),
-            Some(r) => {
-                flush(r, &mut compressed)?;
-                Some((a, b))
+    let mut arrays = std::collections::BTreeMap::new();
+    for name in ARRAYS {
+        // A missing array is reported by the rules; an unreadable one here.
+        let key = StoreKey::new(format!("{name}/zarr.json")).map_err(io)?;
+        let present = store.size_key(&key).map_err(io)?.is_some();
+        if present {
+            let array = open(&store, name)?;
+            desc.arrays
+                .insert(name.to_string(), array_info(&store, name, &array)?);
+            if name == STARTS {
+                desc.starts_attributes = array.attributes().clone();
             }
-            None => Some((a, b)),
-        };
+            arrays.insert(name, array);
+        }
     }
-    if let Some(r) = run {
-        flush(r, &mut compressed)?;
-    }
-    let pick = |v: &Vec<f64>| selected.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-    if keep.is_some() {
-        shape = vec![selected.len(), stream_size];
+    let layout = container::describe(&desc)?;
+    let starts = read_ints(&arrays[STARTS], STARTS)?;
+    let nbytes = read_ints(&arrays[NBYTES], NBYTES)?;
+    let (offsets, gains) = match (arrays.get(OFFSETS), arrays.get(GAINS)) {
+        (Some(o), Some(g)) => (Some(read_floats(o)?), Some(read_floats(g)?)),
+        _ => (None, None),
+    };
+    let plan = container::plan_read(
+        &layout,
+        &starts,
+        &nbytes,
+        offsets.as_deref(),
+        gains.as_deref(),
+        keep,
+    )?;
+    let bytes_array = &arrays[COMPRESSED];
+    let total: u64 = plan.runs.iter().map(|(a, b)| b - a).sum();
+    let mut compressed = Vec::with_capacity(total as usize);
+    for &(a, b) in &plan.runs {
+        compressed.extend(read_range::<u8>(
+            bytes_array,
+            std::slice::from_ref(&(a..b)),
+        )?);
     }
     FlacArray::from_parts(FlacArrayParts {
-        dtype,
-        shape,
+        dtype: layout.dtype,
+        shape: plan.shape,
         compressed,
-        starts: new_starts,
-        nbytes: selected.iter().map(|&i| nbytes[i] as u64).collect(),
-        offsets: offsets.as_ref().map(pick),
-        gains: gains.as_ref().map(pick),
-        level: 5,
+        starts: plan.starts,
+        nbytes: plan.nbytes,
+        offsets: plan.offsets,
+        gains: plan.gains,
+        level: layout.level,
     })
 }

@@ -16,7 +16,7 @@ use arrow_schema::extension::{
 };
 use arrow_schema::{DataType, Field};
 use flacarray::arrow::{compress_lists, decompress_lists, FlacColumn, FlacExtension, SampleWindow};
-use flacarray::{CompressOptions, ErrorKind, FlacArray, StepSpec};
+use flacarray::{CompressOptions, ErrorKind, FlacArray, IfExists, StepSpec};
 
 fn ragged_i64() -> Vec<Option<Vec<Option<i64>>>> {
     let mut rng = common::Rng::new(17);
@@ -350,7 +350,7 @@ fn parquet_round_trip_and_keep_reads_little() {
             read: read.clone(),
         },
         "flac",
-        Some(&keep),
+        Some((&keep, &[3, 4])),
     )
     .unwrap();
     let sub_read = read.load(Ordering::Relaxed);
@@ -369,15 +369,17 @@ fn parquet_round_trip_and_keep_reads_little() {
     let mut buf = Vec::new();
     flacarray::parquet::write_array(&mut buf, &fa, "flac").unwrap();
     let keep: Vec<bool> = (0..12).map(|i| i % 5 == 0).collect();
-    let sub = flacarray::parquet::read_array(bytes::Bytes::from(buf), "flac", Some(&keep)).unwrap();
+    let sub =
+        flacarray::parquet::read_array(bytes::Bytes::from(buf), "flac", Some((&keep, &[3, 4])))
+            .unwrap();
     assert_eq!(
         sub.to_vec::<f64>().unwrap(),
         fa.decompress::<f64>(&[0, 5, 10], 0..20_000).unwrap()
     );
     let err = flacarray::parquet::read_array(file.clone(), "nope", None).unwrap_err();
     assert!(err.message().contains("no column 'nope'"), "{err}");
-    let err = flacarray::parquet::read_array(file, "flac", Some(&[true; 3])).unwrap_err();
-    assert!(err.message().contains("keep mask has 3 entries"), "{err}");
+    let err = flacarray::parquet::read_array(file, "flac", Some((&[true; 3], &[3]))).unwrap_err();
+    assert!(err.message().contains("keep has shape [3]"), "{err}");
 }
 
 #[test]
@@ -405,7 +407,7 @@ fn zarrs_round_trip_with_keep_and_slice() {
     let (_, fa) = sample_array();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("array.zarr");
-    flacarray::zarr::write_array(&path, &fa).unwrap();
+    flacarray::zarr::write_array(&path, &fa, IfExists::Fail).unwrap();
     assert!(path.join("zarr.json").exists() && path.join("compressed").join("zarr.json").exists());
     let back = flacarray::zarr::read_array(&path, None).unwrap();
     assert_eq!(back, fa);
@@ -413,14 +415,16 @@ fn zarrs_round_trip_with_keep_and_slice() {
     keep[1] = true;
     keep[2] = true;
     keep[11] = true;
-    let sub = flacarray::zarr::read_array(&path, Some(&keep)).unwrap();
+    let sub = flacarray::zarr::read_array(&path, Some((&keep, &[3, 4]))).unwrap();
     assert_eq!(sub.shape(), &[3, 20_000]);
     assert_eq!(
         sub.decompress::<f64>(&[0, 1, 2], 500..600).unwrap(),
         fa.decompress::<f64>(&[1, 2, 11], 500..600).unwrap()
     );
     let ints = FlacArray::compress(&[5i32, 6, 7], &[3], &CompressOptions::default()).unwrap();
-    flacarray::zarr::write_array(&path, &ints).unwrap();
+    let err = flacarray::zarr::write_array(&path, &ints, IfExists::Fail).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    flacarray::zarr::write_array(&path, &ints, IfExists::Overwrite).unwrap();
     assert_eq!(
         flacarray::zarr::read_array(&path, None).unwrap().shape(),
         &[3]

@@ -119,9 +119,9 @@ fn with_scratch<T: Copy + Default, R>(
     })
 }
 
-fn needs_scale(scale: Option<Scale>) -> Result<Scale> {
+fn needs_scale(scale: Option<Scale>, float32: bool) -> Result<Scale> {
     let scale = scale.ok_or_else(|| Error::corrupt("float stream has no offset/gain"))?;
-    validate_scale(scale)?;
+    validate_scale(scale, float32)?;
     Ok(scale)
 }
 
@@ -196,7 +196,7 @@ impl Element for f32 {
             first,
             out,
             false,
-            dequantizer_f32(needs_scale(scale)?),
+            dequantizer_f32(needs_scale(scale, true)?),
         )
     }
 }
@@ -229,7 +229,7 @@ impl Element for f64 {
             first,
             out,
             true,
-            dequantizer_f64(needs_scale(scale)?),
+            dequantizer_f64(needs_scale(scale, false)?),
         )
     }
 }

@@ -12,9 +12,11 @@ pub use compress::{CompressOptions, StepSpec};
 pub use element::{DType, Element};
 pub use threads::with_thread_count;
 
-use crate::codec::max_samples_in;
+use std::borrow::Cow;
+
+use crate::codec::{encode_i64, max_samples_in, stream_info, EncodeOptions};
 use crate::error::{Error, Result};
-use crate::quantize::Scale;
+use crate::quantize::{validate_scale, Scale};
 
 /// A compressed N-dimensional array.
 ///
@@ -96,6 +98,11 @@ impl<'a> FlacArrayRef<'a> {
     ) -> Result<Self> {
         let nstreams = stream_count(shape)?;
         let stream_size = *shape.last().unwrap_or(&0);
+        if stream_size == 0 && nstreams > 0 {
+            return Err(Error::corrupt(format!(
+                "shape {shape:?} has streams of 0 samples: a stream holds at least one sample"
+            )));
+        }
         for (name, len) in [
             ("stream_starts", starts.len()),
             ("stream_nbytes", nbytes.len()),
@@ -185,7 +192,40 @@ impl<'a> FlacArrayRef<'a> {
         Ok(&self.compressed[start..start + self.nbytes[i] as usize])
     }
 
-    fn scale(&self, i: usize) -> Option<Scale> {
+    /// Checks every stream against what the array claims, before anything
+    /// is allocated for decoding: each stream's STREAMINFO must record the
+    /// array's stream length (or none) and a channel count its type allows,
+    /// and float scales must be usable. Cheap (reads ~42 bytes per stream).
+    pub fn validate_streams(&self) -> Result<()> {
+        let size = self.stream_size() as u64;
+        for i in 0..self.nstreams() {
+            let info = stream_info(self.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
+            if info.total_samples != 0 && info.total_samples != size {
+                return Err(Error::corrupt(format!(
+                    "stream {i} holds {} samples but the array has {size} per stream",
+                    info.total_samples
+                )));
+            }
+            let wide = self.dtype.size() == 8;
+            if !(info.channels == 1 || (wide && info.channels == 2)) {
+                return Err(Error::corrupt(format!(
+                    "stream {i} has {} FLAC channels, impossible for {} data",
+                    info.channels, self.dtype
+                )));
+            }
+            if let Some(scale) = self.scale(i) {
+                validate_scale(scale, self.dtype == DType::Float32).map_err(|e| e.in_stream(i))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of FLAC channels of stream `i`, from its STREAMINFO.
+    pub fn stream_channels(&self, i: usize) -> Result<u32> {
+        Ok(stream_info(self.stream_bytes(i)?)?.channels)
+    }
+
+    pub(crate) fn scale(&self, i: usize) -> Option<Scale> {
         match (self.offsets, self.gains) {
             (Some(o), Some(g)) => Some(Scale {
                 offset: o[i],
@@ -198,8 +238,14 @@ impl<'a> FlacArrayRef<'a> {
 
 impl FlacArray {
     /// Assembles an array from stored parts after the checks of
-    /// [`FlacArrayRef::new`].
+    /// [`FlacArrayRef::new`] and [`FlacArrayRef::validate_streams`].
     pub fn from_parts(parts: FlacArrayParts) -> Result<Self> {
+        if parts.level > 8 {
+            return Err(Error::invalid(format!(
+                "compression level {} is out of range 0..=8",
+                parts.level
+            )));
+        }
         FlacArrayRef::new(
             parts.dtype,
             &parts.shape,
@@ -208,7 +254,8 @@ impl FlacArray {
             &parts.nbytes,
             parts.offsets.as_deref(),
             parts.gains.as_deref(),
-        )?;
+        )?
+        .validate_streams()?;
         Ok(FlacArray {
             dtype: parts.dtype,
             shape: parts.shape,
@@ -311,6 +358,60 @@ impl FlacArray {
     /// The FLAC bytes of stream `i` (a complete FLAC file).
     pub fn stream_bytes(&self, i: usize) -> Result<&[u8]> {
         self.view().stream_bytes(i)
+    }
+
+    /// This array with every stream in the channel layout of format 1:
+    /// 64-bit types (int64, float64) as 2-channel streams. Arrays read from
+    /// the reference's format 0 hold float64 data in 1-channel (32-bit)
+    /// streams, which format-1 readers cannot decode; those streams are
+    /// re-encoded (same integers, so the same values), the others are
+    /// copied as they are. Borrows `self` when nothing needs changing.
+    pub fn to_format1(&self) -> Result<Cow<'_, FlacArray>> {
+        let view = self.view();
+        let wide = self.dtype.size() == 8;
+        let narrow: Vec<usize> = if wide {
+            (0..self.nstreams())
+                .filter_map(|i| match view.stream_channels(i) {
+                    Ok(1) => Some(Ok(i)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e.in_stream(i))),
+                })
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        if narrow.is_empty() {
+            return Ok(Cow::Borrowed(self));
+        }
+        let options = EncodeOptions {
+            level: self.level,
+            ..Default::default()
+        };
+        let size = self.stream_size();
+        let mut values = vec![0i64; size];
+        let mut out = self.clone();
+        out.compressed.clear();
+        let mut narrow = narrow.into_iter().peekable();
+        for i in 0..self.nstreams() {
+            let bytes = if narrow.next_if_eq(&i).is_some() {
+                crate::codec::decode_into(
+                    self.stream_bytes(i)?,
+                    size as u64,
+                    0,
+                    &mut values,
+                    true,
+                    |v| v,
+                )
+                .map_err(|e| e.in_stream(i))?;
+                Cow::Owned(encode_i64(&values, &options)?)
+            } else {
+                Cow::Borrowed(self.stream_bytes(i)?)
+            };
+            out.starts[i] = out.compressed.len() as u64;
+            out.nbytes[i] = bytes.len() as u64;
+            out.compressed.extend_from_slice(&bytes);
+        }
+        Ok(Cow::Owned(out))
     }
 }
 

@@ -41,11 +41,18 @@ impl FlacArray {
     /// into the Arrow buffer without copying them (when the streams lie
     /// back to back, as they do after compression).
     pub fn into_arrow(self) -> Result<FlacColumn> {
-        let mut metadata = FlacMetadata::new(self.dtype(), self.level());
-        metadata.stream_size = Some(self.stream_size() as u64);
-        metadata.leading_shape = Some(self.leading_shape().iter().map(|&d| d as u64).collect());
-        let rows = self.nstreams();
-        let parts = self.into_parts();
+        // 64-bit data read from the reference's format 0 has 1-channel
+        // streams; the column always holds the 2-channel layout.
+        let normalized = match self.to_format1()? {
+            std::borrow::Cow::Owned(array) => Some(array),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        let this = normalized.unwrap_or(self);
+        let mut metadata = FlacMetadata::new(this.dtype(), this.level());
+        metadata.stream_size = Some(this.stream_size() as u64);
+        metadata.leading_shape = Some(this.leading_shape().iter().map(|&d| d as u64).collect());
+        let rows = this.nstreams();
+        let parts = this.into_parts();
         let (offsets, bytes) =
             match contiguous_offsets(&parts.starts, &parts.nbytes, parts.compressed.len()) {
                 Some(offsets) => (offsets, parts.compressed),
@@ -116,7 +123,8 @@ impl FlacArray {
             Error::invalid("column rows have different lengths (no stream_size): decompress it as lists instead")
         })?;
         let rows: usize = columns.iter().map(FlacColumn::len).sum();
-        if leading.iter().product::<usize>() != rows {
+        let streams = leading.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if streams != Some(rows) {
             return Err(Error::corrupt(format!(
                 "leading shape {leading:?} does not match the column's {rows} rows"
             )));

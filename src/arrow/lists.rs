@@ -251,22 +251,28 @@ pub fn compress_lists(array: &dyn Array, options: &CompressOptions) -> Result<Fl
     }
 }
 
-/// The sample count of one row's stream.
+/// The sample count of one row's stream, from its STREAMINFO, checked
+/// against the column metadata's claim (if any) and against what its bytes
+/// can hold, before anything is allocated for it.
 fn row_length(bytes: &[u8], stream_size: Option<u64>, row: usize) -> Result<u64> {
     if bytes.is_empty() {
         return Ok(0);
     }
-    let n = match stream_size {
-        Some(n) => n,
-        None => {
-            stream_info(bytes)
-                .map_err(|e| e.in_stream(row))?
-                .total_samples
+    let recorded = stream_info(bytes)
+        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?
+        .total_samples;
+    let n = match (stream_size, recorded) {
+        (Some(claimed), 0) => claimed,
+        (Some(claimed), n) if n != claimed => {
+            return Err(Error::corrupt(format!(
+                "row {row}: the stream holds {n} samples but the column metadata says {claimed}"
+            )))
         }
+        (_, n) => n,
     };
     if n == 0 || n > max_samples_in(bytes.len()) {
         return Err(Error::corrupt(format!(
-            "stream {row}: implausible sample count {n} for {} bytes",
+            "row {row}: implausible sample count {n} for {} bytes",
             bytes.len()
         )));
     }

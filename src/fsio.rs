@@ -1,0 +1,137 @@
+//! Writing a file or directory tree so that a failure never leaves a
+//! half-written target and nothing the user did not ask to replace is lost.
+//!
+//! The target is written as a hidden temporary sibling and renamed into
+//! place. An existing target is refused unless the caller asked to
+//! overwrite, and even then it is replaced only when the caller's check
+//! says it holds nothing but a previous write of ours.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// What to do when the destination of a write already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Refuse with [`ErrorKind::AlreadyExists`] (an empty directory counts
+    /// as absent).
+    #[default]
+    Fail,
+    /// Replace it, if it holds a flacarray file or group and nothing else.
+    Overwrite,
+}
+
+impl IfExists {
+    /// `Overwrite` when `overwrite` is true, else `Fail`.
+    pub fn from_flag(overwrite: bool) -> Self {
+        if overwrite {
+            IfExists::Overwrite
+        } else {
+            IfExists::Fail
+        }
+    }
+}
+
+fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("cannot write to '{}'", path.display())))?;
+    let unique = format!(
+        ".{}.{tag}-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    Ok(path.with_file_name(unique))
+}
+
+fn remove(path: &Path) {
+    let _ = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Writes `path` through `write`, which receives a temporary sibling path
+/// to create. `replaceable` is asked whether an existing `path` holds only
+/// a previous flacarray write (it returns why not, otherwise).
+pub(crate) fn write_atomically(
+    path: &Path,
+    if_exists: IfExists,
+    what: &str,
+    replaceable: impl FnOnce(&Path) -> std::result::Result<(), String>,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::invalid(format!(
+            "no path given to write the {what} to"
+        )));
+    }
+    // Resolve "." and ".." so the temporary file is a real sibling.
+    let path = match std::path::absolute(path) {
+        Ok(p) => p.components().collect::<PathBuf>(),
+        Err(e) => return Err(e.into()),
+    };
+    let exists = path.symlink_metadata().is_ok();
+    let empty_dir = exists && path.is_dir() && is_empty_dir(&path);
+    if exists && !empty_dir {
+        if if_exists == IfExists::Fail {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "'{}' already exists; pass overwrite=True (IfExists::Overwrite) to replace it",
+                    path.display()
+                ),
+            ));
+        }
+        if let Err(why) = replaceable(&path) {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "refusing to replace '{}': {why}; remove it yourself if it should go",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let temp = sibling(&path, "flacarray-new")?;
+    if let Err(err) = write(&temp) {
+        remove(&temp);
+        return Err(err);
+    }
+    let result = if !exists {
+        std::fs::rename(&temp, &path)
+    } else if empty_dir {
+        std::fs::remove_dir(&path).and_then(|()| std::fs::rename(&temp, &path))
+    } else {
+        let old = sibling(&path, "flacarray-old")?;
+        std::fs::rename(&path, &old).and_then(|()| match std::fs::rename(&temp, &path) {
+            Ok(()) => {
+                remove(&old);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::rename(&old, &path);
+                Err(e)
+            }
+        })
+    };
+    if let Err(e) = result {
+        remove(&temp);
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "could not move the new {what} into '{}': {e}",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
