@@ -4,16 +4,18 @@
 //! The user-facing Python API lives in `python/flacarray/`.
 
 use numpy::{
-    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+    PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyReadwriteArray2,
+    PyUntypedArrayMethods,
 };
 use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFileExistsError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use crate::container::{self, GroupDescription};
 use crate::{
     with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray,
-    FlacArrayParts, FlacArrayRef, StepSpec,
+    FlacArrayParts, FlacArrayRef, IfExists, StepSpec,
 };
 
 create_exception!(
@@ -30,6 +32,7 @@ fn to_py(err: Error) -> PyErr {
         }
         ErrorKind::Corrupt => CorruptDataError::new_err(err.message().to_string()),
         ErrorKind::Io => PyOSError::new_err(err.message().to_string()),
+        ErrorKind::AlreadyExists => PyFileExistsError::new_err(err.message().to_string()),
         ErrorKind::Codec => PyRuntimeError::new_err(err.message().to_string()),
     }
 }
@@ -119,105 +122,82 @@ fn non_negative(values: &[i64], what: &str) -> PyResult<Vec<u64>> {
         .collect()
 }
 
-fn decompress_typed<'py, T: Element + numpy::Element>(
-    py: Python<'py>,
+fn decompress_typed<T: Element + numpy::Element>(
+    py: Python<'_>,
     view: FlacArrayRef<'_>,
     streams: &[usize],
     first: usize,
     last: usize,
+    out: &Bound<'_, PyAny>,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let len = last.saturating_sub(first);
-    // SAFETY: every element is written by decompress_into before the array
-    // is returned; on error the array is dropped unread.
-    let out = unsafe { PyArray2::<T>::new(py, [streams.len(), len], false) };
-    {
-        let mut rw = out.readwrite();
-        let slice = rw
-            .as_slice_mut()
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        py.detach(|| {
-            with_thread_count(threads, || {
-                view.decompress_into(streams, first..last, slice)
-            })
+) -> PyResult<()> {
+    let out: PyReadwriteArray2<T> = out.extract().map_err(|_| {
+        PyValueError::new_err(format!("out must be a writable 2-D {} array", T::DTYPE))
+    })?;
+    let mut out = out;
+    let slice = out
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("out must be C-contiguous"))?;
+    py.detach(|| {
+        with_thread_count(threads, || {
+            view.decompress_into(streams, first..last, slice)
         })
-        .and_then(|r| r)
-        .map_err(to_py)?;
-    }
-    Ok(out.into_any())
+    })
+    .and_then(|r| r)
+    .map_err(to_py)
 }
 
-/// Decompresses samples `first..last` of the listed streams (flat indices)
-/// into a new `(len(streams), last - first)` array of the original dtype.
-#[pyfunction]
-#[pyo3(signature = (dtype, shape, compressed, starts, nbytes, offsets, gains, streams, first, last, threads=None))]
-#[allow(clippy::too_many_arguments)]
-fn decompress<'py>(
-    py: Python<'py>,
-    dtype: &str,
-    shape: Vec<usize>,
-    compressed: PyReadonlyArray1<'py, u8>,
-    starts: PyReadonlyArray1<'py, i64>,
-    nbytes: PyReadonlyArray1<'py, i64>,
-    offsets: Option<PyReadonlyArray1<'py, f64>>,
-    gains: Option<PyReadonlyArray1<'py, f64>>,
-    streams: PyReadonlyArray1<'py, i64>,
-    first: usize,
-    last: usize,
-    threads: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let dtype = DType::from_name(dtype).map_err(to_py)?;
-    let contiguous =
-        |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
-    let starts = non_negative(
-        starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
-        "stream_starts",
-    )?;
-    let nbytes = non_negative(
-        nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
-        "stream_nbytes",
-    )?;
-    let offsets_slice = offsets
-        .as_ref()
-        .map(|o| o.as_slice())
-        .transpose()
-        .map_err(|_| contiguous("stream_offsets"))?;
-    let gains_slice = gains
-        .as_ref()
-        .map(|g| g.as_slice())
-        .transpose()
-        .map_err(|_| contiguous("stream_gains"))?;
-    let view = FlacArrayRef::new(
-        dtype,
-        &shape,
-        compressed
-            .as_slice()
-            .map_err(|_| contiguous("compressed"))?,
-        &starts,
-        &nbytes,
-        offsets_slice,
-        gains_slice,
-    )
-    .map_err(to_py)?;
-    let streams: Vec<usize> = streams
+fn parse_streams(streams: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    streams
         .as_slice()
-        .map_err(|_| contiguous("stream indices"))?
+        .map_err(|_| PyValueError::new_err("stream indices must be a contiguous 1-D array"))?
         .iter()
         .map(|&s| {
             usize::try_from(s)
                 .map_err(|_| PyValueError::new_err(format!("negative stream index {s}")))
         })
-        .collect::<PyResult<_>>()?;
-    match dtype {
-        DType::Int32 => decompress_typed::<i32>(py, view, &streams, first, last, threads),
-        DType::Int64 => decompress_typed::<i64>(py, view, &streams, first, last, threads),
-        DType::Float32 => decompress_typed::<f32>(py, view, &streams, first, last, threads),
-        DType::Float64 => decompress_typed::<f64>(py, view, &streams, first, last, threads),
+        .collect()
+}
+
+/// Decompresses samples `first..last` of the listed streams (flat indices)
+/// into `out`, a C-contiguous `(len(streams), last - first)` array of the
+/// original dtype allocated by the caller (so a failed allocation is a
+/// MemoryError in Python, never a panic here). Everything is checked
+/// before any sample is written.
+#[pyfunction]
+#[pyo3(signature = (parts, streams, first, last, out, threads=None))]
+fn decompress_into(
+    py: Python<'_>,
+    parts: PartsArg<'_>,
+    streams: PyReadonlyArray1<'_, i64>,
+    first: usize,
+    last: usize,
+    out: &Bound<'_, PyAny>,
+    threads: Option<usize>,
+) -> PyResult<()> {
+    let borrowed = parts.borrow()?;
+    let view = borrowed.view()?;
+    let streams = parse_streams(&streams)?;
+    match view.dtype() {
+        DType::Int32 => decompress_typed::<i32>(py, view, &streams, first, last, out, threads),
+        DType::Int64 => decompress_typed::<i64>(py, view, &streams, first, last, out, threads),
+        DType::Float32 => decompress_typed::<f32>(py, view, &streams, first, last, out, threads),
+        DType::Float64 => decompress_typed::<f64>(py, view, &streams, first, last, out, threads),
     }
 }
 
-/// An array's parts as Python passes them to the writers:
-/// `(dtype, shape, compressed, starts, nbytes, offsets, gains)`.
+/// Checks an array's parts completely: structure, every stream's
+/// STREAMINFO against the shape, and float scales. Raises
+/// CorruptDataError naming the first problem.
+#[pyfunction]
+fn validate(py: Python<'_>, parts: PartsArg<'_>) -> PyResult<()> {
+    let borrowed = parts.borrow()?;
+    let view = borrowed.view()?;
+    py.detach(|| view.validate_streams()).map_err(to_py)
+}
+
+/// An array's parts as Python passes them to the core:
+/// `(dtype, shape, compressed, starts, nbytes, offsets, gains, level)`.
 #[derive(FromPyObject)]
 struct PartsArg<'py>(
     String,
@@ -227,30 +207,44 @@ struct PartsArg<'py>(
     PyReadonlyArray1<'py, i64>,
     Option<PyReadonlyArray1<'py, f64>>,
     Option<PyReadonlyArray1<'py, f64>>,
+    u32,
 );
 
+/// The parts as slices borrowed from the numpy arrays.
+struct BorrowedParts<'a> {
+    dtype: DType,
+    shape: &'a [usize],
+    compressed: &'a [u8],
+    starts: Vec<u64>,
+    nbytes: Vec<u64>,
+    offsets: Option<&'a [f64]>,
+    gains: Option<&'a [f64]>,
+    level: u32,
+}
+
+fn contiguous(name: &str) -> PyErr {
+    PyValueError::new_err(format!("{name} must be a contiguous 1-D array"))
+}
+
+fn float_slice<'a>(
+    array: &'a Option<PyReadonlyArray1<'_, f64>>,
+    name: &str,
+) -> PyResult<Option<&'a [f64]>> {
+    array
+        .as_ref()
+        .map(|a| a.as_slice().map_err(|_| contiguous(name)))
+        .transpose()
+}
+
 impl PartsArg<'_> {
-    /// Copies the parts into an owned, validated FlacArray.
-    fn to_array(&self) -> PyResult<FlacArray> {
-        let contiguous =
-            |name: &str| PyValueError::new_err(format!("{name} must be a contiguous 1-D array"));
-        let copy_f64 = |a: &Option<PyReadonlyArray1<'_, f64>>, name: &str| {
-            a.as_ref()
-                .map(|a| {
-                    a.as_slice()
-                        .map(<[f64]>::to_vec)
-                        .map_err(|_| contiguous(name))
-                })
-                .transpose()
-        };
-        let Self(dtype, shape, compressed, starts, nbytes, offsets, gains) = self;
-        let parts = FlacArrayParts {
+    fn borrow(&self) -> PyResult<BorrowedParts<'_>> {
+        let Self(dtype, shape, compressed, starts, nbytes, offsets, gains, level) = self;
+        Ok(BorrowedParts {
             dtype: DType::from_name(dtype).map_err(to_py)?,
-            shape: shape.clone(),
+            shape,
             compressed: compressed
                 .as_slice()
-                .map_err(|_| contiguous("compressed"))?
-                .to_vec(),
+                .map_err(|_| contiguous("compressed"))?,
             starts: non_negative(
                 starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
                 "stream_starts",
@@ -259,11 +253,41 @@ impl PartsArg<'_> {
                 nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
                 "stream_nbytes",
             )?,
-            offsets: copy_f64(offsets, "stream_offsets")?,
-            gains: copy_f64(gains, "stream_gains")?,
-            level: 5,
-        };
-        FlacArray::from_parts(parts).map_err(to_py)
+            offsets: float_slice(offsets, "stream_offsets")?,
+            gains: float_slice(gains, "stream_gains")?,
+            level: *level,
+        })
+    }
+
+    /// Copies the parts into an owned, validated FlacArray.
+    fn to_array(&self) -> PyResult<FlacArray> {
+        let b = self.borrow()?;
+        FlacArray::from_parts(FlacArrayParts {
+            dtype: b.dtype,
+            shape: b.shape.to_vec(),
+            compressed: b.compressed.to_vec(),
+            starts: b.starts,
+            nbytes: b.nbytes,
+            offsets: b.offsets.map(<[f64]>::to_vec),
+            gains: b.gains.map(<[f64]>::to_vec),
+            level: b.level,
+        })
+        .map_err(to_py)
+    }
+}
+
+impl BorrowedParts<'_> {
+    fn view(&self) -> PyResult<FlacArrayRef<'_>> {
+        FlacArrayRef::new(
+            self.dtype,
+            self.shape,
+            self.compressed,
+            &self.starts,
+            &self.nbytes,
+            self.offsets,
+            self.gains,
+        )
+        .map_err(to_py)
     }
 }
 
@@ -283,81 +307,215 @@ fn parts_tuple<'py>(py: Python<'py>, array: FlacArray) -> PyResult<Bound<'py, Py
             Some(PyArray1::from_vec(py, as_i64(parts.nbytes)).into_any()),
             optional(parts.offsets),
             optional(parts.gains),
+            Some(parts.level.into_pyobject(py)?.into_any()),
         ],
     )
 }
 
-fn keep_vec(keep: Option<PyReadonlyArray1<'_, bool>>) -> PyResult<Option<Vec<bool>>> {
+/// A keep mask as (flat C-order flags, shape).
+type KeepMask = (Vec<bool>, Vec<usize>);
+
+fn keep_mask(keep: Option<PyReadonlyArrayDyn<'_, bool>>) -> PyResult<Option<KeepMask>> {
     keep.map(|k| {
-        k.as_slice()
+        let shape = k.shape().to_vec();
+        let flags = k
+            .as_slice()
             .map(<[bool]>::to_vec)
-            .map_err(|_| PyValueError::new_err("keep must be a contiguous boolean array"))
+            .map_err(|_| PyValueError::new_err("keep must be a contiguous boolean array"))?;
+        Ok((flags, shape))
     })
     .transpose()
 }
 
-/// Writes an array (given as its parts) as a one-column Parquet file.
+fn keep_ref(keep: &Option<KeepMask>) -> Option<(&[bool], &[usize])> {
+    keep.as_ref().map(|(f, s)| (f.as_slice(), s.as_slice()))
+}
+
+/// Writes an array (given as its parts) as a one-column Parquet file;
+/// an existing file is replaced only with `overwrite`.
 #[pyfunction]
+#[pyo3(signature = (path, column, parts, overwrite=false))]
 fn write_parquet(
     py: Python<'_>,
     path: std::path::PathBuf,
     column: &str,
     parts: PartsArg<'_>,
+    overwrite: bool,
 ) -> PyResult<()> {
     let array = parts.to_array()?;
-    py.detach(|| crate::parquet::write_array_file(&path, &array, column))
+    let mode = IfExists::from_flag(overwrite);
+    py.detach(|| crate::parquet::write_array_file(&path, &array, column, mode))
         .map_err(to_py)
 }
 
-/// Reads an array from a Parquet file; with `keep`, only those streams.
+/// Reads an array from a Parquet file; with `keep` (a boolean mask of the
+/// leading shape), only those streams.
 #[pyfunction]
 #[pyo3(signature = (path, column, keep=None))]
 fn read_parquet<'py>(
     py: Python<'py>,
     path: std::path::PathBuf,
     column: &str,
-    keep: Option<PyReadonlyArray1<'py, bool>>,
+    keep: Option<PyReadonlyArrayDyn<'py, bool>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let keep = keep_vec(keep)?;
+    let keep = keep_mask(keep)?;
     let array = py
-        .detach(|| crate::parquet::read_array_file(&path, column, keep.as_deref()))
+        .detach(|| crate::parquet::read_array_file(&path, column, keep_ref(&keep)))
         .map_err(to_py)?;
     parts_tuple(py, array)
 }
 
-/// Writes an array (given as its parts) as a zarr v3 group at `path`.
+/// Writes an array (given as its parts) as a zarr v3 group at `path`; an
+/// existing group is replaced only with `overwrite`.
 #[pyfunction]
-fn write_zarr(py: Python<'_>, path: std::path::PathBuf, parts: PartsArg<'_>) -> PyResult<()> {
+#[pyo3(signature = (path, parts, overwrite=false))]
+fn write_zarr(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    parts: PartsArg<'_>,
+    overwrite: bool,
+) -> PyResult<()> {
     let array = parts.to_array()?;
-    py.detach(|| crate::zarr::write_array(&path, &array))
+    let mode = IfExists::from_flag(overwrite);
+    py.detach(|| crate::zarr::write_array(&path, &array, mode))
         .map_err(to_py)
 }
 
-/// Reads an array from a zarr group at `path`; with `keep`, only those streams.
+/// Reads an array from a zarr group at `path`; with `keep` (a boolean mask
+/// of the leading shape), only those streams.
 #[pyfunction]
 #[pyo3(signature = (path, keep=None))]
 fn read_zarr<'py>(
     py: Python<'py>,
     path: std::path::PathBuf,
-    keep: Option<PyReadonlyArray1<'py, bool>>,
+    keep: Option<PyReadonlyArrayDyn<'py, bool>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let keep = keep_vec(keep)?;
+    let keep = keep_mask(keep)?;
     let array = py
-        .detach(|| crate::zarr::read_array(&path, keep.as_deref()))
+        .detach(|| crate::zarr::read_array(&path, keep_ref(&keep)))
         .map_err(to_py)?;
     parts_tuple(py, array)
+}
+
+/// The parts with every stream in format 1's channel layout, or None when
+/// they already are (see `FlacArray::to_format1`).
+#[pyfunction]
+fn to_format1<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let array = parts.to_array()?;
+    let changed = match py.detach(|| array.to_format1()).map_err(to_py)? {
+        std::borrow::Cow::Owned(a) => Some(a),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    changed.map(|a| parts_tuple(py, a)).transpose()
+}
+
+fn parse_description(description: &str) -> PyResult<GroupDescription> {
+    serde_json::from_str(description)
+        .map_err(|e| PyValueError::new_err(format!("bad group description: {e}")))
+}
+
+/// Validates a group description (JSON: attributes, starts_attributes,
+/// arrays) against the format rules. Returns a dict with the layout:
+/// dtype, shape, stored_leading, version, level.
+#[pyfunction]
+fn describe_group<'py>(py: Python<'py>, description: &str) -> PyResult<Bound<'py, PyAny>> {
+    let layout = container::describe(&parse_description(description)?).map_err(to_py)?;
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("dtype", layout.dtype.name())?;
+    dict.set_item("shape", PyTuple::new(py, &layout.shape)?)?;
+    dict.set_item("stored_leading", PyTuple::new(py, &layout.stored_leading)?)?;
+    dict.set_item("version", layout.version)?;
+    dict.set_item("level", layout.level)?;
+    Ok(dict.into_any())
+}
+
+/// Plans a read of a described group from its per-stream arrays: returns
+/// `(runs, parts)` where `runs` is an (n, 2) int64 array of byte ranges of
+/// `compressed` to read and concatenate, and `parts` the result's parts
+/// tuple with `compressed` left as None.
+#[pyfunction]
+#[pyo3(signature = (description, starts, nbytes, offsets=None, gains=None, keep=None))]
+fn plan_group_read<'py>(
+    py: Python<'py>,
+    description: &str,
+    starts: PyReadonlyArray1<'py, i64>,
+    nbytes: PyReadonlyArray1<'py, i64>,
+    offsets: Option<PyReadonlyArray1<'py, f64>>,
+    gains: Option<PyReadonlyArray1<'py, f64>>,
+    keep: Option<PyReadonlyArrayDyn<'py, bool>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let layout = container::describe(&parse_description(description)?).map_err(to_py)?;
+    let keep = keep_mask(keep)?;
+    let plan = container::plan_read(
+        &layout,
+        starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+        nbytes.as_slice().map_err(|_| contiguous("stream_bytes"))?,
+        float_slice(&offsets, "stream_offsets")?,
+        float_slice(&gains, "stream_gains")?,
+        keep_ref(&keep),
+    )
+    .map_err(to_py)?;
+    let flat: Vec<i64> = plan
+        .runs
+        .iter()
+        .flat_map(|&(a, b)| [a as i64, b as i64])
+        .collect();
+    let runs = PyArray1::from_vec(py, flat).reshape([plan.runs.len(), 2])?;
+    let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
+    let optional = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).into_any());
+    let parts = PyTuple::new(
+        py,
+        [
+            Some(layout.dtype.name().into_pyobject(py)?.into_any()),
+            Some(PyTuple::new(py, plan.shape)?.into_any()),
+            None,
+            Some(PyArray1::from_vec(py, as_i64(plan.starts)).into_any()),
+            Some(PyArray1::from_vec(py, as_i64(plan.nbytes)).into_any()),
+            optional(plan.offsets),
+            optional(plan.gains),
+            Some(layout.level.into_pyobject(py)?.into_any()),
+        ],
+    )?;
+    PyTuple::new(py, [runs.into_any(), parts.into_any()])
+}
+
+/// What to write for an array's parts (already in format 1's layout):
+/// `(group attributes JSON, stream_starts attributes JSON, stored leading
+/// shape)`.
+#[pyfunction]
+fn group_layout<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    let array = parts.to_array()?;
+    let attrs = serde_json::Value::Object(container::group_attributes(&array)).to_string();
+    let starts = serde_json::Value::Object(container::starts_attributes(&array)).to_string();
+    let lead = container::stored_leading_shape(&array);
+    PyTuple::new(
+        py,
+        [
+            attrs.into_pyobject(py)?.into_any(),
+            starts.into_pyobject(py)?.into_any(),
+            PyTuple::new(py, lead)?.into_any(),
+        ],
+    )
 }
 
 /// The native core of the `flacarray` Python package.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress, m)?)?;
-    m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(decompress_into, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(to_format1, m)?)?;
+    m.add_function(wrap_pyfunction!(describe_group, m)?)?;
+    m.add_function(wrap_pyfunction!(plan_group_read, m)?)?;
+    m.add_function(wrap_pyfunction!(group_layout, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(read_zarr, m)?)?;
     m.add("CorruptDataError", m.py().get_type::<CorruptDataError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("GROUP_ARRAYS", container::ARRAYS.to_vec())?;
+    m.add("GROUP_ATTRIBUTES", container::GROUP_ATTRIBUTES.to_vec())?;
+    m.add("BYTES_CHUNK", container::BYTES_CHUNK)?;
     Ok(())
 }

@@ -40,8 +40,25 @@ def per_stream(name: str, value, leading_shape: tuple) -> list[float] | None:
     return arr.ravel().tolist()
 
 
-def _flat_f64(values) -> np.ndarray | None:
-    return None if values is None else np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+def _frozen(values, dtype, copy: bool) -> np.ndarray:
+    """A read-only, contiguous, native-order 1-D array of `values`."""
+    if copy:
+        arr = np.array(values, dtype=dtype, order="C", copy=True).reshape(-1)
+    else:
+        arr = np.ascontiguousarray(values, dtype=dtype).reshape(-1).view()
+    arr.flags.writeable = False
+    return arr
+
+
+def _frozen_f64(values, copy: bool) -> np.ndarray | None:
+    return None if values is None else _frozen(values, np.float64, copy)
+
+
+def _native(arr: np.ndarray) -> np.ndarray:
+    """`arr` in the machine's byte order (FITS data is big-endian)."""
+    if arr.dtype.byteorder not in ("=", "|") and not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    return arr
 
 
 class FlacArray:
@@ -67,50 +84,47 @@ class FlacArray:
         stream_nbytes=None,
         stream_offsets=None,
         stream_gains=None,
+        level: int = 5,
     ):
         if other is not None:
             if not isinstance(other, FlacArray):
                 raise TypeError("FlacArray(other) copies another FlacArray")
-            dtype, shape = other._dtype, other._shape
-            compressed = other._compressed.copy()
-            stream_starts, stream_nbytes = other._starts.copy(), other._nbytes.copy()
-            stream_offsets = None if other._offsets is None else other._offsets.copy()
-            stream_gains = None if other._gains is None else other._gains.copy()
+            dtype, shape, level = other._dtype, other._shape, other._level
+            compressed, stream_starts, stream_nbytes = (
+                other._compressed,
+                other._starts,
+                other._nbytes,
+            )
+            stream_offsets, stream_gains = other._offsets, other._gains
+        self._init(
+            dtype,
+            shape,
+            compressed,
+            stream_starts,
+            stream_nbytes,
+            stream_offsets,
+            stream_gains,
+            level,
+            copy=True,
+        )
+
+    def _init(self, dtype, shape, compressed, starts, nbytes, offsets, gains, level, copy):
         if dtype is None or shape is None or compressed is None:
             raise ValueError("FlacArray needs dtype, shape and compressed bytes")
         self._dtype = check_dtype(dtype)
         self._shape = tuple(int(s) for s in shape)
         if len(self._shape) == 0:
             raise ValueError("a FlacArray has at least one dimension")
-        self._compressed = np.ascontiguousarray(compressed, dtype=np.uint8).reshape(-1)
-        self._starts = np.ascontiguousarray(stream_starts, dtype=np.int64).reshape(-1)
-        self._nbytes = np.ascontiguousarray(stream_nbytes, dtype=np.int64).reshape(-1)
-        self._offsets = _flat_f64(stream_offsets)
-        self._gains = _flat_f64(stream_gains)
-        # Let the core check consistency now (bounds, counts, scales) rather
-        # than at the first decompression.
-        self._decode(np.zeros(0, dtype=np.int64), 0, 0, None)
-
-    # ---- construction -------------------------------------------------------
-
-    @classmethod
-    def _from_core(cls, parts) -> FlacArray:
-        """From the core's (dtype, shape, compressed, starts, nbytes,
-        offsets, gains) tuple."""
-        dtype, shape, compressed, starts, nbytes, offsets, gains = parts
-        return cls(
-            dtype=dtype,
-            shape=shape,
-            compressed=compressed,
-            stream_starts=starts,
-            stream_nbytes=nbytes,
-            stream_offsets=offsets,
-            stream_gains=gains,
-        )
-
-    def _core_parts(self) -> tuple:
-        """The tuple the core's writers take (no copies)."""
-        return (
+        if isinstance(level, bool) or not isinstance(level, int | np.integer):
+            raise TypeError(f"level must be an integer, got {level!r}")
+        self._level = int(level)
+        # Read-only buffers: what was validated is what decodes.
+        self._compressed = _frozen(compressed, np.uint8, copy)
+        self._starts = _frozen(starts, np.int64, copy)
+        self._nbytes = _frozen(nbytes, np.int64, copy)
+        self._offsets = _frozen_f64(offsets, copy)
+        self._gains = _frozen_f64(gains, copy)
+        self._parts = (
             self._dtype.name,
             list(self._shape),
             self._compressed,
@@ -118,7 +132,31 @@ class FlacArray:
             self._nbytes,
             self._offsets,
             self._gains,
+            self._level,
         )
+        # Check everything now (bounds, counts, each stream's header against
+        # the shape, scales) rather than at the first decompression.
+        _core.validate(self._parts)
+
+    # ---- construction -------------------------------------------------------
+
+    @classmethod
+    def _from_core(cls, parts) -> FlacArray:
+        """From the core's (dtype, shape, compressed, starts, nbytes,
+        offsets, gains, level) tuple, whose arrays are fresh: no copies."""
+        fa = cls.__new__(cls)
+        fa._init(*parts, copy=False)
+        return fa
+
+    def _core_parts(self) -> tuple:
+        """The tuple the core takes (no copies)."""
+        return self._parts
+
+    def _format1(self) -> FlacArray:
+        """This array with 64-bit data in 2-channel streams (as format 1
+        requires; arrays read from format 0 files have 1-channel streams)."""
+        parts = _core.to_format1(self._parts)
+        return self if parts is None else FlacArray._from_core(parts)
 
     @classmethod
     def from_array(cls, arr, level=5, quanta=None, precision=None, use_threads=True):
@@ -136,7 +174,12 @@ class FlacArray:
         Without quanta or precision, each float stream's peak-to-peak range
         spans 2^30 integer steps (2^24 for float32).
         """
-        arr = np.asarray(arr)
+        if isinstance(arr, np.ma.MaskedArray):
+            raise TypeError(
+                "masked arrays are not supported: FLAC streams cannot hold a mask; "
+                "compress arr.filled(value) or arr.data, and store the mask separately"
+            )
+        arr = _native(np.asarray(arr))
         dtype = check_dtype(arr.dtype)
         if arr.ndim == 0:
             raise ValueError("cannot compress a 0-dimensional array; streams lie on the last axis")
@@ -155,15 +198,8 @@ class FlacArray:
         compressed, starts, nbytes, offsets, gains = _core.compress(
             data, int(level), q, p, thread_count(use_threads)
         )
-        return cls(
-            dtype=dtype,
-            shape=arr.shape,
-            compressed=compressed,
-            stream_starts=starts,
-            stream_nbytes=nbytes,
-            stream_offsets=offsets,
-            stream_gains=gains,
-        )
+        parts = (dtype, arr.shape, compressed, starts, nbytes, offsets, gains, int(level))
+        return cls._from_core(parts)
 
     # ---- properties ---------------------------------------------------------
 
@@ -203,16 +239,26 @@ class FlacArray:
         return int(self._compressed.nbytes)
 
     @property
+    def level(self) -> int:
+        """FLAC compression level the streams were written with (5 when the
+        file that held them did not record it)."""
+        return self._level
+
+    @property
     def compressed(self) -> np.ndarray:
-        """All streams' FLAC bytes, concatenated (uint8)."""
+        """All streams' FLAC bytes, concatenated (uint8, read-only)."""
         return self._compressed
 
     def _leading_view(self, flat: np.ndarray | None, dtype=None):
+        """A read-only view (or copy, for another dtype) of the leading shape."""
         if flat is None:
             return None
         shape = self.leading_shape if self.leading_shape else (1,)
         out = flat.reshape(shape)
-        return out if dtype is None else out.astype(dtype)
+        if dtype is not None and out.dtype != dtype:
+            out = out.astype(dtype)
+            out.flags.writeable = False
+        return out
 
     @property
     def stream_starts(self) -> np.ndarray:
@@ -237,19 +283,11 @@ class FlacArray:
     # ---- decompression ------------------------------------------------------
 
     def _decode(self, streams: np.ndarray, first: int, last: int, threads) -> np.ndarray:
-        return _core.decompress(
-            self._dtype.name,
-            self._shape,
-            self._compressed,
-            self._starts,
-            self._nbytes,
-            self._offsets,
-            self._gains,
-            np.ascontiguousarray(streams, dtype=np.int64),
-            first,
-            last,
-            threads,
-        )
+        streams = np.ascontiguousarray(streams, dtype=np.int64)
+        # numpy allocates (a failure is a MemoryError); the core fills it.
+        out = np.empty((streams.size, max(0, last - first)), dtype=self._dtype)
+        _core.decompress_into(self._parts, streams, first, last, out, threads)
+        return out
 
     def to_array(self, keep=None, stream_slice=None, keep_indices=False, use_threads=True):
         """Decompresses into a numpy array of the original dtype.
@@ -279,13 +317,18 @@ class FlacArray:
         """Decompresses a selection, with numpy's indexing rules.
 
         Leading axes take any numpy index (ints, slices with steps, arrays,
-        boolean masks, Ellipsis); the last axis takes an int or a step-1
-        slice. Only the selected streams and the frames holding the selected
-        samples are decoded.
+        boolean masks, Ellipsis, None, boolean scalars); the last axis takes
+        an int or a slice (any step). Only the selected streams and the
+        frames holding the selected sample range are decoded.
         """
-        streams, first, last, out_shape = leading_selection(self._shape, key)
-        out = self._decode(streams.ravel(), first, last, None)
-        return out.reshape(out_shape)
+        streams, first, last, pick, out_shape, sample_axis = leading_selection(self._shape, key)
+        out = self._decode(streams, first, last, None)
+        if pick is not None:
+            out = out[:, pick]
+        out = out.reshape(out_shape)
+        if sample_axis is not None and sample_axis != out.ndim - 1:
+            out = np.moveaxis(out, -1, sample_axis)
+        return out
 
     def __setitem__(self, key, value):
         raise TypeError("FlacArray is read-only: compress a new array instead")
@@ -318,11 +361,15 @@ class FlacArray:
 
     # ---- containers ---------------------------------------------------------
 
-    def write_hdf5(self, hgrp) -> None:
-        """Writes this array into an h5py group (flacarray format 1)."""
+    def write_hdf5(self, hgrp, overwrite: bool = False) -> None:
+        """Writes this array into an h5py group (flacarray format 1).
+
+        A group that already holds members is refused (FileExistsError)
+        unless `overwrite` is true, and even then only a flacarray group is
+        replaced, and only its flacarray datasets and attributes."""
         from .hdf5 import write_compressed
 
-        write_compressed(hgrp, self)
+        write_compressed(hgrp, self, overwrite=overwrite)
 
     @classmethod
     def read_hdf5(cls, hgrp, keep=None) -> FlacArray:
@@ -332,12 +379,16 @@ class FlacArray:
 
         return read_compressed(hgrp, keep=keep)
 
-    def write_zarr(self, zgrp) -> None:
+    def write_zarr(self, zgrp, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
-        zarr-python group, or a filesystem path (written by the Rust core)."""
+        zarr-python group, or a filesystem path (written by the Rust core).
+
+        An existing non-empty target is refused (FileExistsError) unless
+        `overwrite` is true, and even then only a flacarray group is
+        replaced (see `write_hdf5`)."""
         from .zarr import write_compressed
 
-        write_compressed(zgrp, self)
+        write_compressed(zgrp, self, overwrite=overwrite)
 
     @classmethod
     def read_zarr(cls, zgrp, keep=None) -> FlacArray:
@@ -346,11 +397,14 @@ class FlacArray:
 
         return read_compressed(zgrp, keep=keep)
 
-    def write_parquet(self, path, column: str = "flac") -> None:
-        """Writes this array to a Parquet file, one row per stream."""
+    def write_parquet(self, path, column: str = "flac", overwrite: bool = False) -> None:
+        """Writes this array to a Parquet file, one row per stream. An
+        existing file is refused (FileExistsError) unless `overwrite` is
+        true, and even then only a Parquet file with a flacarray column is
+        replaced."""
         from .parquet import write_compressed
 
-        write_compressed(path, self, column=column)
+        write_compressed(path, self, column=column, overwrite=overwrite)
 
     @classmethod
     def read_parquet(cls, path, keep=None, column: str = "flac") -> FlacArray:
@@ -391,7 +445,7 @@ class FlacArray:
                     f"shape {shape} does not fit {rows} streams of {parts['shape'][-1]} samples"
                 )
             parts["shape"] = shape
-        return cls(**parts)
+        return cls._from_arrow_parts(parts)
 
     @classmethod
     def from_arrow(cls, obj) -> FlacArray:
@@ -399,4 +453,13 @@ class FlacArray:
         array or one-column table (sharing its bytes when possible)."""
         from .arrow import from_arrow
 
-        return cls(**from_arrow(obj))
+        return cls._from_arrow_parts(from_arrow(obj))
+
+    @classmethod
+    def _from_arrow_parts(cls, parts: dict) -> FlacArray:
+        """From `arrow.from_arrow`'s dict, sharing its buffers."""
+        order = ("dtype", "shape", "compressed", "stream_starts", "stream_nbytes")
+        return cls._from_core(
+            tuple(parts[k] for k in order)
+            + (parts["stream_offsets"], parts["stream_gains"], parts.get("level", 5))
+        )

@@ -98,7 +98,9 @@ def _float_column(values, rows: int) -> pa.Array:
 def to_arrow(fa) -> pa.ExtensionArray:
     """A `flacarray.flac` extension array over the FlacArray's bytes. When
     the streams lie back to back (always, after compression or reading) the
-    bytes are shared with the FlacArray, not copied."""
+    bytes are shared with the FlacArray, not copied (64-bit data read from
+    a format 0 file is first re-encoded to 2-channel streams)."""
+    fa = fa._format1()
     starts, nbytes = fa._starts, fa._nbytes
     ends = starts + nbytes
     contiguous = fa.nstreams > 0 and starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])
@@ -122,7 +124,7 @@ def to_arrow(fa) -> pa.ExtensionArray:
         "stream_size": int(fa.stream_size),
         "leading_shape": [int(d) for d in fa.leading_shape],
         "channels": 2 if wide else 1,
-        "level": 5,
+        "level": fa.level,
     }
     return pa.ExtensionArray.from_storage(FlacExtensionType(meta), storage)
 
@@ -169,4 +171,5 @@ def from_arrow(obj):
         "stream_nbytes": np.diff(offsets),
         "stream_offsets": scales[0],
         "stream_gains": scales[1],
+        "level": meta["level"],
     }

@@ -1,113 +1,119 @@
-"""The on-disk layout shared by the HDF5 and zarr containers (format 1).
+"""Moving a FlacArray in and out of an HDF5 or zarr group (format 0 or 1).
 
-A group holds:
-  compressed       uint8, all streams' FLAC bytes concatenated
-  stream_starts    int64, leading shape; attribute stream_size
-  stream_bytes     int64, leading shape
-  stream_offsets   float (the data's dtype), leading shape; float data only
-  stream_gains     float (the data's dtype), leading shape; float data only
-and attributes flacarray_format_version ("1"), flacarray_software_version,
-flac_channels ("1" or "2"), plus ours: flacarray_dtype and flacarray_shape.
-A single-stream (1-D) array stores 1-element auxiliary datasets.
-Format 0 (the reference package's 0.2.x) has the same datasets, no
-flac_channels, and float64 streams stored as 32-bit FLAC.
+The format's rules (attribute and dataset names, versions, type and shape
+inference, every check on what a file claims, which byte ranges to read)
+live in the Rust core (`flacarray::container`), shared with the zarrs
+reader; this module describes what a group holds, asks the core, and moves
+the bytes. A backend adapts one container library (h5py, zarr-python).
 """
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 
 from . import _core
-from .array import FlacArray, check_dtype
-from .selection import index_tuples, keep_flat_indices
+from .array import FlacArray
+from .selection import keep_mask, kept_index_tuples
 
-FORMAT_VERSION = "1"
-READABLE_VERSIONS = (0, 1)
-SOFTWARE = f"flacarray-rs {_core.__version__}"
-
-NAMES = (
-    "compressed",
-    "stream_starts",
-    "stream_bytes",
-    "stream_offsets",
-    "stream_gains",
-)
+#: Every array and group attribute the format defines (from the core).
+GROUP_ARRAYS = tuple(_core.GROUP_ARRAYS)
+GROUP_ATTRIBUTES = tuple(_core.GROUP_ATTRIBUTES)
+VERSION_ATTRIBUTE = "flacarray_format_version"
 
 
 class Backend:
-    """What a container library must provide: create a dataset, read a slice."""
+    """What a container library provides for a group."""
 
     name = "container"
+    #: Whether `move` renames an array within a group.
+    can_move = False
 
     def create(self, grp, name: str, data: np.ndarray, *, bulk: bool = False):
         raise NotImplementedError
 
-    def has(self, grp, name: str) -> bool:
-        return name in grp
+    def members(self, grp) -> list[str]:
+        return list(grp.keys())
+
+    def arrays(self, grp) -> dict:
+        """The format's arrays present in `grp`, by name."""
+        raise NotImplementedError
+
+    def delete(self, grp, name: str) -> None:
+        del grp[name]
+
+    def move(self, grp, source: str, dest: str) -> None:
+        raise NotImplementedError
+
+    def info(self, name: str, dataset) -> dict:
+        """Shape, element type and what is really stored, for the core."""
+        raise NotImplementedError
 
     def read(self, dataset, selection=slice(None)) -> np.ndarray:
         return np.asarray(dataset[selection])
 
 
-def write_group(backend: Backend, grp, fa: FlacArray) -> None:
-    """Writes `fa` into `grp` in format 1."""
-    lead = fa.leading_shape if fa.leading_shape else (1,)
-    wide = fa.dtype.name in ("int64", "float64")
-    backend.create(grp, "compressed", fa.compressed, bulk=True)
-    starts = backend.create(grp, "stream_starts", fa.stream_starts.reshape(lead))
-    starts.attrs["stream_size"] = int(fa.stream_size)
-    backend.create(grp, "stream_bytes", fa.stream_nbytes.reshape(lead))
-    if fa.stream_offsets is not None:
-        backend.create(grp, "stream_offsets", fa.stream_offsets.reshape(lead))
-        backend.create(grp, "stream_gains", fa.stream_gains.reshape(lead))
-    grp.attrs["flacarray_format_version"] = FORMAT_VERSION
-    grp.attrs["flacarray_software_version"] = SOFTWARE
-    grp.attrs["flac_channels"] = "2" if wide else "1"
-    grp.attrs["flacarray_dtype"] = fa.dtype.name
-    grp.attrs["flacarray_shape"] = [int(s) for s in fa.shape]
+def dtype_name(dtype) -> str:
+    """A stored array's numpy type name ("unsupported" if it has none)."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return "unsupported"
 
 
-def _dataset(backend: Backend, grp, name: str):
-    if not backend.has(grp, name):
-        raise _core.CorruptDataError(
-            f"{backend.name} group has no '{name}' dataset: not a flacarray group"
-        )
-    return grp[name]
+def _jsonable(value):
+    """An attribute value as JSON, the way the core reads attributes."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
-def _attr(attrs, name: str, where: str):
-    if name not in attrs:
-        raise _core.CorruptDataError(f"{where} has no '{name}' attribute: not a flacarray group")
-    return attrs[name]
+def _attrs(attrs) -> dict:
+    return {str(k): _jsonable(attrs[k]) for k in attrs.keys()}
 
 
-def _infer_dtype(grp, gains, channels: int) -> np.dtype:
-    if "flacarray_dtype" in grp.attrs:
-        return check_dtype(str(grp.attrs["flacarray_dtype"]))
-    if gains is not None:
-        return check_dtype(gains.dtype)
-    return np.dtype(np.int64 if channels == 2 else np.int32)
+def _corrupt(backend: Backend, what: str, err: Exception) -> Exception:
+    return _core.CorruptDataError(f"{backend.name} {what} could not be read: {err}")
 
 
-def _read_bytes(backend, dataset, starts, nbytes, flat):
-    """Reads only the selected streams' bytes, one read per run of adjacent
-    streams. Returns the bytes and each selected stream's new start."""
-    pieces, new_starts, pos = [], np.empty(len(flat), dtype=np.int64), 0
-    run_begin = run_end = None
-    for i, s in enumerate(flat):
-        begin, end = int(starts[s]), int(starts[s] + nbytes[s])
-        if run_end is not None and begin == run_end:
-            run_end = end
-        else:
-            if run_begin is not None:
-                pieces.append(backend.read(dataset, slice(run_begin, run_end)))
-            run_begin, run_end = begin, end
-        new_starts[i] = pos
-        pos += end - begin
-    if run_begin is not None:
-        pieces.append(backend.read(dataset, slice(run_begin, run_end)))
-    data = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
-    return data.astype(np.uint8, copy=False), new_starts
+def describe(backend: Backend, grp) -> tuple[str, dict]:
+    """The core's description of a group (JSON) and its arrays by name."""
+    try:
+        arrays = backend.arrays(grp)
+        desc = {
+            "attributes": _attrs(grp.attrs),
+            "starts_attributes": {},
+            "arrays": {name: backend.info(name, ds) for name, ds in arrays.items()},
+        }
+        if "stream_starts" in arrays:
+            desc["starts_attributes"] = _attrs(arrays["stream_starts"].attrs)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
+        raise _corrupt(backend, "group", err) from err
+    return json.dumps(desc), arrays
+
+
+def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray | None:
+    if name not in arrays:
+        return None
+    try:
+        values = backend.read(arrays[name])
+    except (OSError, ValueError, TypeError, RuntimeError) as err:
+        raise _corrupt(backend, f"array '{name}'", err) from err
+    return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
 def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, list | None]:
@@ -115,67 +121,26 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, list | None
     mask over the leading shape) only the kept streams' bytes are read, and
     the result is a (kept, samples) array. Also returns the kept streams'
     index tuples (None without `keep`)."""
-    version_raw = _attr(grp.attrs, "flacarray_format_version", f"{backend.name} group")
+    description, arrays = describe(backend, grp)
+    _core.describe_group(description)  # checks the metadata before any read
+    mask = None if keep is None else keep_mask(keep)
+    runs, parts = _core.plan_group_read(
+        description,
+        _read_values(backend, arrays, "stream_starts", np.int64),
+        _read_values(backend, arrays, "stream_bytes", np.int64),
+        _read_values(backend, arrays, "stream_offsets", np.float64),
+        _read_values(backend, arrays, "stream_gains", np.float64),
+        mask,
+    )
+    dataset = arrays["compressed"]
     try:
-        version = int(version_raw)
-    except (TypeError, ValueError):
-        version = None
-    if version not in READABLE_VERSIONS:
-        raise ValueError(
-            f"unsupported flacarray format version {version_raw!r}; this version reads "
-            + ", ".join(str(v) for v in READABLE_VERSIONS)
-        )
-    starts_ds = _dataset(backend, grp, "stream_starts")
-    stream_size = int(_attr(starts_ds.attrs, "stream_size", "dataset 'stream_starts'"))
-    nbytes_ds = _dataset(backend, grp, "stream_bytes")
-    compressed_ds = _dataset(backend, grp, "compressed")
-    has_offsets = backend.has(grp, "stream_offsets")
-    has_gains = backend.has(grp, "stream_gains")
-    if has_offsets != has_gains:
-        raise _core.CorruptDataError("group has only one of 'stream_offsets' and 'stream_gains'")
-    offsets_ds = grp["stream_offsets"] if has_offsets else None
-    gains_ds = grp["stream_gains"] if has_gains else None
-    channels = int(grp.attrs.get("flac_channels", 1))
-    dtype = _infer_dtype(grp, gains_ds, channels)
-    if dtype.kind == "f" and gains_ds is None:
-        raise _core.CorruptDataError(f"{dtype} data needs 'stream_offsets' and 'stream_gains'")
-
-    starts = backend.read(starts_ds).astype(np.int64).reshape(-1)
-    nbytes = backend.read(nbytes_ds).astype(np.int64).reshape(-1)
-    if starts.shape != nbytes.shape:
-        raise _core.CorruptDataError(
-            f"stream_starts has {starts.size} entries but stream_bytes has {nbytes.size}"
-        )
-    lead = tuple(int(d) for d in starts_ds.shape)
-    shape = lead + (stream_size,)
-    if "flacarray_shape" in grp.attrs:
-        stored = tuple(int(d) for d in grp.attrs["flacarray_shape"])
-        if int(np.prod(stored[:-1], dtype=np.int64)) == starts.size and stored[-1] == stream_size:
-            shape = stored
-    elif lead == (1,):
-        shape = (stream_size,)
-    if np.any(starts < 0) or np.any(nbytes < 0):
-        raise _core.CorruptDataError("stream_starts or stream_bytes holds a negative value")
-    if np.any(starts + nbytes > compressed_ds.shape[0]):
-        raise _core.CorruptDataError(
-            f"stream byte ranges point past the {compressed_ds.shape[0]} compressed bytes"
-        )
-
-    offsets = None if offsets_ds is None else backend.read(offsets_ds).reshape(-1)
-    gains = None if gains_ds is None else backend.read(gains_ds).reshape(-1)
-    indices = None
-    if keep is None:
-        compressed = backend.read(compressed_ds)
-    else:
-        flat = keep_flat_indices(keep, shape[:-1])
-        compressed, new_starts = _read_bytes(backend, compressed_ds, starts, nbytes, flat)
-        starts, nbytes = new_starts, nbytes[flat]
-        offsets = None if offsets is None else offsets[flat]
-        gains = None if gains is None else gains[flat]
-        indices = index_tuples(flat, shape[:-1])
-        shape = (len(flat), stream_size)
-    fa = FlacArray._from_core((dtype, shape, compressed, starts, nbytes, offsets, gains))
-    return fa, indices
+        pieces = [backend.read(dataset, slice(int(a), int(b))) for a, b in runs]
+    except (OSError, ValueError, TypeError, RuntimeError) as err:
+        raise _corrupt(backend, "array 'compressed'", err) from err
+    compressed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
+    compressed = np.ascontiguousarray(compressed, dtype=np.uint8)
+    fa = FlacArray._from_core((parts[0], parts[1], compressed, *parts[3:]))
+    return fa, None if mask is None else kept_index_tuples(mask)
 
 
 def read_array(backend: Backend, grp, keep, stream_slice, keep_indices, use_threads):
@@ -184,3 +149,71 @@ def read_array(backend: Backend, grp, keep, stream_slice, keep_indices, use_thre
     fa, indices = read_group(backend, grp, keep=keep)
     out = fa.to_array(stream_slice=stream_slice, use_threads=use_threads)
     return (out, indices) if keep_indices else out
+
+
+def _check_target(backend: Backend, grp, overwrite: bool) -> list[str]:
+    """The names an overwrite replaces; raises FileExistsError when the
+    group holds anything and replacing it was not asked for or is not ours
+    to do."""
+    members = backend.members(grp)
+    ours_attrs = [a for a in GROUP_ATTRIBUTES if a in grp.attrs]
+    if not members and not ours_attrs:
+        return []
+    where = f"{backend.name} group '{getattr(grp, 'name', grp)}'"
+    if not overwrite:
+        held = ", ".join(members + ours_attrs)
+        raise FileExistsError(
+            f"{where} already holds {held}; write into a new or empty group, "
+            "or pass overwrite=True to replace a flacarray array"
+        )
+    if VERSION_ATTRIBUTE not in grp.attrs:
+        raise FileExistsError(
+            f"{where} is not a flacarray group; refusing to replace what it holds"
+        )
+    return [name for name in GROUP_ARRAYS if name in members]
+
+
+def write_group(backend: Backend, grp, fa: FlacArray, overwrite: bool = False) -> None:
+    """Writes `fa` into `grp` in format 1. A group that holds anything is
+    refused unless `overwrite`, and then only a flacarray group's own arrays
+    and attributes are replaced; other members stay. A failed write removes
+    what it created."""
+    old = _check_target(backend, grp, overwrite)
+    fa = fa._format1()
+    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())
+    arrays = [
+        ("compressed", fa.compressed, True),
+        ("stream_starts", fa._starts.reshape(lead), False),
+        ("stream_bytes", fa._nbytes.reshape(lead), False),
+    ]
+    if fa._offsets is not None:
+        arrays.append(("stream_offsets", fa._offsets.astype(fa.dtype).reshape(lead), False))
+        arrays.append(("stream_gains", fa._gains.astype(fa.dtype).reshape(lead), False))
+    # With a backend that can rename, new arrays go under temporary names and
+    # replace the old ones only once all are written.
+    staged = bool(old) and backend.can_move
+    if old and not staged:
+        for name in old:
+            backend.delete(grp, name)
+    prefix = "__flacarray_new_" if staged else ""
+    created = []
+    try:
+        for name, data, bulk in arrays:
+            ds = backend.create(grp, prefix + name, data, bulk=bulk)
+            created.append(prefix + name)
+            if name == "stream_starts":
+                ds.attrs.update(json.loads(starts_json))
+        if staged:
+            for name in old:
+                backend.delete(grp, name)
+            for name, _, _ in arrays:
+                backend.move(grp, prefix + name, name)
+        for name in GROUP_ATTRIBUTES:
+            if name in grp.attrs:
+                del grp.attrs[name]
+        grp.attrs.update(json.loads(attrs_json))
+    except BaseException:
+        for name in created:
+            if name in backend.members(grp):
+                backend.delete(grp, name)
+        raise

@@ -20,81 +20,133 @@ def sample_range(stream_slice, stream_size: int) -> tuple[int, int]:
     return first, max(first, last)
 
 
-_SEQUENCES = (np.ndarray, list, tuple)
 _INTEGERS = (int, np.integer)
 
 
 def _as_index(value, size: int, axis: int) -> int:
-    index = operator.index(value)
+    try:
+        index = operator.index(value)
+    except TypeError:
+        raise IndexError(
+            "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
+            "integer or boolean arrays are valid indices"
+        ) from None
     if not -size <= index < size:
         raise IndexError(f"index {index} is out of bounds for axis {axis} with size {size}")
     return index % size
 
 
+def _is_bool_scalar(item) -> bool:
+    return isinstance(item, bool | np.bool_) or (
+        isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim == 0
+    )
+
+
 def _axes_used(item) -> int:
-    if item is None:
-        raise IndexError("np.newaxis is not supported when indexing a FlacArray")
-    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
-        return max(item.ndim, 1)
-    if isinstance(item, _SEQUENCES[1:]) and np.asarray(item).dtype == np.bool_:
-        return max(np.asarray(item).ndim, 1)
+    """How many array axes one entry of a key consumes (numpy's rules)."""
+    if item is None or item is Ellipsis or _is_bool_scalar(item):
+        return 0
+    if isinstance(item, np.ndarray | list | tuple):
+        arr = np.asarray(item)
+        if arr.dtype == np.bool_:
+            return arr.ndim
     return 1
 
 
-def _expand(shape: tuple, key) -> tuple:
-    """Expands Ellipsis and pads the key to cover every axis."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    ellipses = sum(1 for k in key if k is Ellipsis)
-    if ellipses > 1:
+def _split_sample_key(ndim: int, key: tuple) -> tuple[tuple, int, object]:
+    """Finds the entry of `key` that indexes the last (sample) axis. Returns
+    the key with an explicit entry for that axis, its position, and it."""
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(_axes_used(k) for k in key if k is not Ellipsis)
-    if used > len(shape):
+    used = [_axes_used(k) for k in key]
+    total = sum(used)
+    if total > ndim:
         raise IndexError(
-            f"too many indices for array: array is {len(shape)}-dimensional, "
-            f"but {used} were indexed"
+            f"too many indices for array: array is {ndim}-dimensional, but {total} were indexed"
         )
-    fill = (slice(None),) * (len(shape) - used)
-    if ellipses:
-        at = next(i for i, k in enumerate(key) if k is Ellipsis)
-        return key[:at] + fill + key[at + 1 :]
-    return key + fill
+    consuming = [i for i, n in enumerate(used) if n > 0]
+    if ellipses and not [i for i in consuming if i > ellipses[0]] and total < ndim:
+        # The Ellipsis covers the last axis: name it right after the Ellipsis.
+        at = ellipses[0] + 1
+        key = key[:at] + (slice(None),) + key[at:]
+    elif not ellipses and total < ndim:
+        # The last axis is not named: numpy treats it as a full slice.
+        at = len(key)
+        key = key + (slice(None),)
+    else:
+        at = consuming[-1]
+        if used[at] != 1 or isinstance(key[at], list | tuple) or np.ndim(key[at]) > 0:
+            raise IndexError(
+                "the sample (last) axis takes an integer or a slice; "
+                "index the samples after decompressing for anything else"
+            )
+    return key, at, key[at]
+
+
+def _stream_grid(leading: tuple, width: int) -> np.ndarray:
+    """An array of the leading shape plus a last axis of `width`, holding
+    each position's flat stream index, without allocating the last axis."""
+    flat = np.arange(int(np.prod(leading, dtype=np.int64)), dtype=np.int64).reshape(leading + (1,))
+    return np.broadcast_to(flat, leading + (width,))
+
+
+def _sample_slice(key: slice, stream_size: int) -> tuple[int, int, slice | None, int]:
+    """A slice over the samples as the range to decode, what to take of the
+    decoded range (None: all of it) and how many samples that gives."""
+    start, stop, step = key.indices(stream_size)
+    count = len(range(start, stop, step))
+    if count == 0:
+        return 0, 0, None, 0
+    if step == 1:
+        return start, stop, None, count
+    if step > 0:
+        return start, start + (count - 1) * step + 1, slice(None, None, step), count
+    first = start + (count - 1) * step
+    return first, start + 1, slice(start - first, None, step), count
 
 
 def leading_selection(shape: tuple, key):
-    """Maps a numpy key on the full array to the flat stream indices to
-    decode, the sample range, and the shape of the result."""
-    key = _expand(shape, key)
-    last_key = key[-1]
-    if _axes_used(last_key) != 1 or (
-        isinstance(last_key, _SEQUENCES[:2]) and np.asarray(last_key).ndim > 0
+    """Maps a numpy key on the full array to what to decode and how to lay it
+    out: `(streams, first, last, pick, out_shape, sample_axis)`. The flat
+    stream indices `streams` are decoded over samples [first, last), giving
+    a (streams, samples) array; taking `pick` of its samples (None: all),
+    reshaping to `out_shape` (samples last) and moving the samples to
+    `sample_axis` (None when an integer picked one sample) gives exactly
+    numpy's `array[key]`."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    leading, stream_size = tuple(shape[:-1]), shape[-1]
+    if len(key) == len(shape) and all(
+        isinstance(k, _INTEGERS) and not isinstance(k, bool | np.bool_) for k in key[:-1]
     ):
-        raise IndexError("the sample (last) axis takes an integer or a slice with step 1")
-    stream_size = shape[-1]
-    if isinstance(last_key, slice):
-        first, last = sample_range(last_key, stream_size)
-        tail = slice(None)
-    else:
-        first = _as_index(last_key, stream_size, len(shape) - 1)
-        last = first + 1
-        # An integer on the last axis takes part in numpy's advanced-index
-        # placement rules; index a length-1 axis with 0 to reproduce them.
-        tail = 0
-    lead_keys = key[:-1]
-    if all(isinstance(k, _INTEGERS) and not isinstance(k, bool) for k in lead_keys):
-        # Plain integers on every leading axis: one stream, no fancy indexing.
-        index = [
-            _as_index(k, size, axis)
-            for axis, (k, size) in enumerate(zip(lead_keys, shape[:-1], strict=True))
-        ]
-        flat = int(np.ravel_multi_index(index, shape[:-1])) if index else 0
-        streams = np.array([flat], dtype=np.int64)
-        return streams, first, last, (last - first,) if isinstance(last_key, slice) else ()
-    streams = np.arange(int(np.prod(shape[:-1], dtype=np.int64)), dtype=np.int64)
-    streams = streams.reshape(shape[:-1] + (1,))[key[:-1] + (tail,)]
-    if isinstance(last_key, slice):
-        return streams[..., 0], first, last, streams.shape[:-1] + (last - first,)
-    return streams, first, last, streams.shape
+        # Integers on every leading axis (the common case): one stream.
+        index = [_as_index(k, n, i) for i, (k, n) in enumerate(zip(key[:-1], leading, strict=True))]
+        flat = np.array([np.ravel_multi_index(index, leading) if leading else 0], dtype=np.int64)
+        last_key = key[-1]
+        if isinstance(last_key, slice):
+            first, last, pick, count = _sample_slice(last_key, stream_size)
+            return flat, first, last, pick, (count,), None
+        if isinstance(last_key, _INTEGERS) and not isinstance(last_key, bool | np.bool_):
+            sample = _as_index(last_key, stream_size, len(leading))
+            return flat, sample, sample + 1, None, (), None
+    key, at, sample_key = _split_sample_key(len(shape), key)
+    if isinstance(sample_key, slice):
+        first, last, pick, count = _sample_slice(sample_key, stream_size)
+        narrow = key[:at] + (slice(None),) + key[at + 1 :]
+        one = _stream_grid(leading, 1)[narrow]
+        two = _stream_grid(leading, 2)[narrow]
+        sample_axis = next(
+            i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b
+        )
+        streams = np.moveaxis(one, sample_axis, -1)
+        out_shape = streams.shape[:-1] + (count,)
+        return streams.reshape(-1), first, last, pick, out_shape, sample_axis
+    if _is_bool_scalar(sample_key):
+        raise IndexError("the sample (last) axis takes an integer or a slice")
+    sample = _as_index(sample_key, stream_size, len(leading))
+    streams = _stream_grid(leading, 1)[key[:at] + (0,) + key[at + 1 :]]
+    return streams.reshape(-1), sample, sample + 1, None, streams.shape, None
 
 
 def keep_flat_indices(keep, leading_shape: tuple) -> np.ndarray:
@@ -113,3 +165,18 @@ def index_tuples(flat: np.ndarray, leading_shape: tuple) -> list[tuple]:
     """Converts flat stream indices to index tuples over the leading shape."""
     shape = leading_shape if leading_shape else (1,)
     return [tuple(int(i) for i in idx) for idx in zip(*np.unravel_index(flat, shape), strict=True)]
+
+
+def keep_mask(keep) -> np.ndarray:
+    """A keep mask as a contiguous boolean array (the core checks its shape
+    against the leading shape)."""
+    mask = np.ascontiguousarray(keep)
+    if mask.dtype != np.bool_:
+        raise ValueError(f"keep must be a boolean array, got dtype {mask.dtype}")
+    return mask
+
+
+def kept_index_tuples(mask: np.ndarray) -> list[tuple]:
+    """The index tuples of a keep mask's kept streams."""
+    lead = tuple(mask.shape) if mask.ndim else ()
+    return index_tuples(np.flatnonzero(mask.ravel()), lead)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -21,3 +23,14 @@ def make_data(dtype, shape, seed=0):
     if dtype.kind == "i":
         return np.round(values * 1000).astype(dtype)
     return values.astype(dtype)
+
+
+INTEROP = Path(__file__).resolve().parents[3] / "shared" / "interop"
+
+
+@pytest.fixture
+def interop_dir():
+    """The reference package's files (shared/interop beside the clone)."""
+    if not INTEROP.is_dir():
+        pytest.skip("shared/interop is not beside this clone")
+    return INTEROP

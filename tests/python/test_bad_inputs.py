@@ -143,7 +143,6 @@ MATRIX = [
         IndexError,
         "index 200 is out of bounds for axis 2 with size 200",
     ),
-    ("sample step in key", lambda: GOOD[0, 0, ::3], ValueError, "step 1"),
     (
         "quanta shape",
         lambda: FlacArray.from_array(FLOATS, quanta=np.ones((4, 3))),
@@ -214,7 +213,7 @@ def h5_path(tmp_path):
         (
             lambda hf: hf.__delitem__("compressed"),
             CorruptDataError,
-            "HDF5 group has no 'compressed' dataset",
+            "group has no 'compressed' array: not a flacarray group",
         ),
         (
             lambda hf: hf.__delitem__("stream_gains"),
@@ -229,17 +228,17 @@ def h5_path(tmp_path):
         (
             lambda hf: hf["stream_starts"].attrs.__delitem__("stream_size"),
             CorruptDataError,
-            "dataset 'stream_starts' has no 'stream_size' attribute",
+            "'stream_starts' has no 'stream_size' attribute",
         ),
         (
             lambda hf: hf.attrs.__setitem__("flacarray_format_version", "2"),
             ValueError,
-            "unsupported flacarray format version '2'",
+            "flacarray format version 2 is not supported",
         ),
         (
             lambda hf: hf.attrs.__setitem__("flacarray_format_version", "x"),
-            ValueError,
-            "unsupported flacarray format version 'x'",
+            CorruptDataError,
+            """attribute 'flacarray_format_version' holds "x", not a version number""",
         ),
     ],
 )

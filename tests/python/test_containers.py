@@ -180,7 +180,7 @@ def test_missing_attributes_and_bad_version(tmp_path):
     with h5py.File(path, "a") as hf:
         hf.attrs["flacarray_format_version"] = "7"
     with h5py.File(path, "r") as hf:
-        with pytest.raises(ValueError, match="unsupported flacarray format version '7'"):
+        with pytest.raises(ValueError, match="flacarray format version 7 is not supported"):
             FlacArray.read_hdf5(hf)
     with h5py.File(path, "a") as hf:
         hf.attrs["flacarray_format_version"] = "1"
@@ -197,7 +197,7 @@ def test_corrupt_file_contents(tmp_path):
     with h5py.File(path, "a") as hf:
         hf["stream_bytes"][1] = 10**9
     with h5py.File(path, "r") as hf:
-        with pytest.raises(CorruptDataError, match="point past"):
+        with pytest.raises(CorruptDataError, match="claims bytes .* but 'compressed' holds"):
             FlacArray.read_hdf5(hf)
     with h5py.File(path, "a") as hf:
         hf["stream_bytes"][1] = hf["stream_bytes"][0]

@@ -1,6 +1,7 @@
 """Damaged bytes and files give a clean exception or the right values:
 never a crash, never a silently wrong array. Runs in a child process so a
-crash would show as a failed exit code."""
+crash would show as a failed exit code. The same script run against a
+deliberately broken decoder must fail, so the check itself can fail."""
 
 import subprocess
 import sys
@@ -8,8 +9,21 @@ import textwrap
 
 SCRIPT = textwrap.dedent(
     """
-    import numpy as np, h5py, io
+    import numpy as np, h5py, io, sys
     from flacarray import FlacArray, CorruptDataError
+
+    ORIGINALS = set()
+    if sys.argv[1:] == ["sabotage"]:
+        # A decoder that is silently wrong on every array but the originals.
+        real = FlacArray.to_array
+
+        def broken(self, *args, **kwargs):
+            out = real(self, *args, **kwargs)
+            if id(self) not in ORIGINALS:
+                out.flat[0] += 1
+            return out
+
+        FlacArray.to_array = broken
 
     rng = np.random.default_rng(7)
     t = np.arange(20000)
@@ -18,6 +32,7 @@ SCRIPT = textwrap.dedent(
     clean, errors, runs = 0, 0, 0
     for data in (ints, floats):
         fa = FlacArray.from_array(data)
+        ORIGINALS.add(id(fa))
         expected = fa.to_array()
         for trial in range(400):
             comp = fa.compressed.copy()
@@ -42,9 +57,10 @@ SCRIPT = textwrap.dedent(
                                 stream_offsets=fa._offsets, stream_gains=fa._gains)
                 out = bad.to_array()
                 window = bad[..., 5000:5100]
-            except (CorruptDataError, ValueError):
+            except CorruptDataError:
                 errors += 1
                 continue
+            # outside the try: a wrong answer must fail the test
             assert np.array_equal(out, expected), f"trial {trial}: wrong values, no error"
             assert np.array_equal(window, expected[..., 5000:5100])
             clean += 1
@@ -57,23 +73,47 @@ SCRIPT = textwrap.dedent(
         data = bytearray(raw)
         pos = int(rng.integers(0, len(data)))
         data[pos] ^= 0xFF
-        try:
-            with h5py.File(io.BytesIO(bytes(data)), "r") as hf:
-                out = FlacArray.read_hdf5(hf).to_array()
-            assert np.array_equal(out, ints), f"hdf5 trial {trial}: wrong values, no error"
-        except Exception:
-            errors += 1
         runs += 1
+        try:
+            hf = h5py.File(io.BytesIO(bytes(data)), "r")
+        except OSError:  # h5py itself cannot open the damaged file
+            errors += 1
+            continue
+        try:
+            out = FlacArray.read_hdf5(hf).to_array()
+        except (CorruptDataError, ValueError):
+            errors += 1
+            continue
+        finally:
+            hf.close()
+        assert np.array_equal(out, ints), f"hdf5 trial {trial}: wrong values, no error"
+        clean += 1
     print(runs, errors, clean)
     """
 )
 
 
-def test_damaged_input_never_crashes():
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600, check=False
+def run(*args):
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
+
+
+def test_damaged_input_never_crashes():
+    proc = run()
     assert proc.returncode == 0, f"child died ({proc.returncode}): {proc.stderr[-2000:]}"
     runs, errors, clean = map(int, proc.stdout.split())
     assert runs == 900
     assert errors > 300, "most damage must be detected"
+    assert errors + clean == runs
+    assert clean > 0, "some damage (unused bytes of the HDF5 file) changes nothing"
+
+
+def test_the_check_catches_a_silently_wrong_decoder():
+    proc = run("sabotage")
+    assert proc.returncode != 0
+    assert "wrong values, no error" in proc.stderr
