@@ -169,7 +169,8 @@ fn wrong_channel_count_for_dtype() {
     let err = FlacArray::from_parts(parts).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
     assert!(
-        err.message().contains("2 FLAC channels, impossible for int32"),
+        err.message()
+            .contains("2 FLAC channels, impossible for int32"),
         "{err}"
     );
 }
