@@ -327,7 +327,7 @@ class FlacArray:
             out = out[:, pick]
         out = out.reshape(out_shape)
         if sample_axis is not None and sample_axis != out.ndim - 1:
-            out = np.moveaxis(out, -1, sample_axis)
+            out = np.moveaxis(out, -1, sample_axis)  # rare: None after the samples
         return out
 
     def __setitem__(self, key, value):

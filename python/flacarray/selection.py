@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -84,11 +85,19 @@ def _split_sample_key(ndim: int, key: tuple) -> tuple[tuple, int, object]:
     return key, at, key[at]
 
 
-def _stream_grid(leading: tuple, width: int) -> np.ndarray:
-    """An array of the leading shape plus a last axis of `width`, holding
-    each position's flat stream index, without allocating the last axis."""
-    flat = np.arange(int(np.prod(leading, dtype=np.int64)), dtype=np.int64).reshape(leading + (1,))
-    return np.broadcast_to(flat, leading + (width,))
+def _stream_grids(leading: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays of the leading shape plus a last axis of width 1 and 2, holding
+    each position's flat stream index. Indexing both with the same key tells
+    which output axis comes from the sample axis: the one whose length
+    differs."""
+    one = np.arange(math.prod(leading), dtype=np.int64).reshape(leading + (1,))
+    return one, np.concatenate((one, one), axis=-1)
+
+
+def _to_end(arr: np.ndarray, axis: int) -> np.ndarray:
+    """`arr` with `axis` moved last (a view)."""
+    order = [i for i in range(arr.ndim) if i != axis] + [axis]
+    return arr.transpose(order)
 
 
 def _sample_slice(key: slice, stream_size: int) -> tuple[int, int, slice | None, int]:
@@ -134,18 +143,18 @@ def leading_selection(shape: tuple, key):
     if isinstance(sample_key, slice):
         first, last, pick, count = _sample_slice(sample_key, stream_size)
         narrow = key[:at] + (slice(None),) + key[at + 1 :]
-        one = _stream_grid(leading, 1)[narrow]
-        two = _stream_grid(leading, 2)[narrow]
+        grid_one, grid_two = _stream_grids(leading)
+        one, two = grid_one[narrow], grid_two[narrow]
         sample_axis = next(
             i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b
         )
-        streams = np.moveaxis(one, sample_axis, -1)
+        streams = _to_end(one, sample_axis)
         out_shape = streams.shape[:-1] + (count,)
         return streams.reshape(-1), first, last, pick, out_shape, sample_axis
     if _is_bool_scalar(sample_key):
         raise IndexError("the sample (last) axis takes an integer or a slice")
     sample = _as_index(sample_key, stream_size, len(leading))
-    streams = _stream_grid(leading, 1)[key[:at] + (0,) + key[at + 1 :]]
+    streams = _stream_grids(leading)[0][key[:at] + (0,) + key[at + 1 :]]
     return streams.reshape(-1), sample, sample + 1, None, streams.shape, None
 
 
