@@ -131,7 +131,7 @@ pub fn read_array<R: ChunkReader + 'static>(
             }
         })
     };
-    column_of(&arrow_array::new_empty_array(field.data_type()))?;
+    let probe = column_of(&arrow_array::new_empty_array(field.data_type()))?;
     let meta = builder.metadata().clone();
     let group_rows: Vec<usize> = meta
         .row_groups()
@@ -144,12 +144,7 @@ pub fn read_array<R: ChunkReader + 'static>(
     let mut builder = builder.with_projection(mask).with_batch_size(8192);
     let mut kept_rows = total;
     if let Some((keep, keep_shape)) = keep {
-        let ext = field.try_extension_type::<FlacExtension>().map_err(|e| {
-            Error::invalid(format!(
-                "column '{column}' is not a flacarray.flac column: {e}"
-            ))
-        })?;
-        let leading: Vec<usize> = match &ext.metadata().leading_shape {
+        let leading: Vec<usize> = match probe.leading_shape() {
             Some(shape) => shape.iter().map(|&d| d as usize).collect(),
             None => vec![total],
         };
@@ -182,6 +177,15 @@ pub fn read_array<R: ChunkReader + 'static>(
             start += n;
         }
         kept_rows = keep.iter().filter(|&&k| k).count();
+        if kept_rows == 0 && total > 0 {
+            // Nothing kept: read the first row only, to learn the stream
+            // length of the empty (0, samples) result.
+            groups = vec![0];
+            selectors = vec![
+                RowSelector::select(1),
+                RowSelector::skip(group_rows[0] - 1),
+            ];
+        }
         builder = builder
             .with_row_groups(groups)
             .with_row_selection(RowSelection::from(selectors));
@@ -192,12 +196,18 @@ pub fn read_array<R: ChunkReader + 'static>(
         let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
         columns.push(column_of(batch.column(0))?);
     }
-    if columns.is_empty() {
-        // Nothing selected: still check the column and build an empty array.
-        let empty = arrow_array::new_empty_array(field.data_type());
-        columns.push(column_of(&empty)?);
+    if kept_rows == 0 {
+        let array = FlacArray::from_arrow_parts(&columns, vec![columns.iter().map(FlacColumn::len).sum()])?;
+        let mut parts = array.into_parts();
+        parts.shape = vec![0, parts.shape.last().copied().unwrap_or(0)];
+        parts.compressed.clear();
+        parts.starts.clear();
+        parts.nbytes.clear();
+        parts.offsets = parts.offsets.map(|_| Vec::new());
+        parts.gains = parts.gains.map(|_| Vec::new());
+        return FlacArray::from_parts(parts);
     }
-    let leading = match (&columns[0].metadata().leading_shape, keep) {
+    let leading = match (probe.leading_shape(), keep) {
         (Some(shape), None) => shape.iter().map(|&d| d as usize).collect(),
         _ => vec![kept_rows],
     };

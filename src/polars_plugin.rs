@@ -59,11 +59,10 @@ fn storage_dtype() -> DataType {
 }
 
 fn extension_type(metadata: &FlacMetadata) -> PolarsResult<ExtensionTypeInstance> {
-    let json = serde_json::to_string(metadata).map_err(compute_err)?;
     Ok(get_extension_type_or_generic(
         EXTENSION_NAME,
         &storage_dtype(),
-        Some(&json),
+        Some(&metadata.to_json()),
     ))
 }
 
@@ -94,19 +93,19 @@ struct CompressKwargs {
     per_row: Option<String>,
 }
 
-fn plan_metadata(input: &DataType, kwargs: &CompressKwargs) -> PolarsResult<FlacMetadata> {
-    let (dtype, width) = input_kind(input)?;
+/// The output type's metadata (the same for every column of one dtype,
+/// whatever the level or row lengths) and the level.
+fn plan_metadata(input: &DataType, kwargs: &CompressKwargs) -> PolarsResult<(FlacMetadata, u32)> {
+    let (dtype, _) = input_kind(input)?;
     let level = u32::try_from(kwargs.level)
         .ok()
         .filter(|l| *l <= 8)
         .ok_or_else(|| polars_err!(InvalidOperation: "compression level must be between 0 and 8, got {}", kwargs.level))?;
-    let mut metadata = FlacMetadata::new(dtype, level);
-    metadata.stream_size = width;
-    Ok(metadata)
+    Ok((FlacMetadata::new(dtype), level))
 }
 
 fn compress_type(fields: &[Field], kwargs: CompressKwargs) -> PolarsResult<Field> {
-    let metadata = plan_metadata(fields[0].dtype(), &kwargs)?;
+    let (metadata, _) = plan_metadata(fields[0].dtype(), &kwargs)?;
     let dtype = DataType::Extension(extension_type(&metadata)?, Box::new(storage_dtype()));
     Ok(Field::new(fields[0].name().clone(), dtype))
 }
@@ -123,7 +122,7 @@ fn per_row_values(series: &Series, name: &str) -> PolarsResult<Vec<f64>> {
 #[polars_expr(output_type_func_with_kwargs=compress_type)]
 fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Series> {
     let input = &inputs[0];
-    let metadata = plan_metadata(input.dtype(), &kwargs)?;
+    let (metadata, level) = plan_metadata(input.dtype(), &kwargs)?;
     let step = match (kwargs.per_row.as_deref(), kwargs.quanta, kwargs.precision) {
         (Some("quanta"), _, _) => StepSpec::Quanta(per_row_values(&inputs[1], "quanta")?),
         (Some("precision"), _, _) => StepSpec::Precision(per_row_values(&inputs[1], "precision")?),
@@ -136,7 +135,7 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
         (None, None, None) => StepSpec::Range,
     };
     let options = CompressOptions {
-        level: metadata.level,
+        level,
         step,
         ..Default::default()
     };
@@ -147,17 +146,28 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
     Ok(series.into_extension(extension_type(&metadata)?))
 }
 
-/// The metadata of a `flacarray.flac` input column.
-fn flac_metadata(dtype: &DataType) -> PolarsResult<FlacMetadata> {
-    match dtype {
-        DataType::Extension(typ, _) if typ.name() == EXTENSION_NAME => {
+/// The metadata of a `flacarray.flac` input column; a plain storage struct
+/// (a reader that dropped the extension type) takes its dtype from `dtype`.
+fn flac_metadata(dtype: &DataType, given: Option<&str>) -> PolarsResult<FlacMetadata> {
+    match (dtype, given) {
+        (DataType::Extension(typ, _), None) if typ.name() == EXTENSION_NAME => {
             let json = typ.serialize_metadata().ok_or_else(
                 || polars_err!(InvalidOperation: "flacarray.flac column without metadata"),
             )?;
-            serde_json::from_str(&json)
-                .map_err(|e| polars_err!(InvalidOperation: "invalid flacarray.flac metadata: {e}"))
+            FlacMetadata::from_json(&json).map_err(compute_err)
         }
-        other => polars_bail!(InvalidOperation:
+        (DataType::Extension(typ, _), Some(_)) if typ.name() == EXTENSION_NAME => {
+            polars_bail!(InvalidOperation:
+                "flac.decompress: dtype= is only for plain storage structs; this column knows its dtype")
+        }
+        (DataType::Struct(fields), Some(name)) if fields.len() == 3 => {
+            let dtype = DType::from_name(name).map_err(compute_err)?;
+            Ok(FlacMetadata::new(dtype))
+        }
+        (DataType::Struct(_), None) => polars_bail!(InvalidOperation:
+            "flac.decompress of a plain Struct{{stream, offset, gain}} column needs dtype= \
+             ('int32', 'int64', 'float32' or 'float64')"),
+        (other, _) => polars_bail!(InvalidOperation:
             "flac.decompress expects a flacarray.flac column (made by flac.compress), got {other}"),
     }
 }
@@ -171,9 +181,9 @@ fn element_dtype(dtype: DType) -> DataType {
     }
 }
 
-fn decompress_type(fields: &[Field]) -> PolarsResult<Field> {
-    let metadata = flac_metadata(fields[0].dtype())?;
-    let dtype = metadata.dtype().map_err(compute_err)?;
+fn decompress_type(fields: &[Field], kwargs: DecompressKwargs) -> PolarsResult<Field> {
+    let metadata = flac_metadata(fields[0].dtype(), kwargs.dtype.as_deref())?;
+    let dtype = metadata.dtype();
     Ok(Field::new(
         fields[0].name().clone(),
         DataType::List(Box::new(element_dtype(dtype))),
@@ -184,12 +194,14 @@ fn decompress_type(fields: &[Field]) -> PolarsResult<Field> {
 struct DecompressKwargs {
     start: Option<i64>,
     stop: Option<i64>,
+    /// The dtype of a plain storage struct input.
+    dtype: Option<String>,
 }
 
-#[polars_expr(output_type_func=decompress_type)]
+#[polars_expr(output_type_func_with_kwargs=decompress_type)]
 fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<Series> {
     let input = &inputs[0];
-    let metadata = flac_metadata(input.dtype())?;
+    let metadata = flac_metadata(input.dtype(), kwargs.dtype.as_deref())?;
     let storage = to_arrow_rs(input.to_storage())?;
     let storage = storage
         .as_any()

@@ -498,6 +498,75 @@ fn group_layout<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Bound<'p
     )
 }
 
+/// Parses `flacarray.flac` type metadata (layout 1 or 2; unknown fields
+/// ignored): returns `(dtype, legacy)` where `legacy` is None for layout 2
+/// or a dict of what layout 1 said about the array (stream_size,
+/// leading_shape, level). Raises ValueError for damaged metadata and an
+/// unknown layout version.
+#[pyfunction]
+fn parse_flac_metadata<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyTuple>> {
+    let meta = crate::arrow::FlacMetadata::from_json(text)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let legacy = match meta.legacy() {
+        None => py.None().into_bound(py),
+        Some(l) => {
+            let dict = pyo3::types::PyDict::new(py);
+            dict.set_item("stream_size", l.stream_size)?;
+            dict.set_item("leading_shape", l.leading_shape.clone())?;
+            dict.set_item("level", l.level)?;
+            dict.into_any()
+        }
+    };
+    PyTuple::new(
+        py,
+        [meta.dtype().name().into_pyobject(py)?.into_any(), legacy],
+    )
+}
+
+/// The type metadata this version writes for `dtype` (JSON).
+#[pyfunction]
+fn flac_metadata_json(dtype: &str) -> PyResult<String> {
+    let dtype = DType::from_name(dtype).map_err(to_py)?;
+    Ok(crate::arrow::FlacMetadata::new(dtype).to_json())
+}
+
+/// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.
+#[pyfunction]
+fn stream_info(bytes: &[u8]) -> PyResult<(u32, u32, u64)> {
+    let info = crate::codec::stream_info(bytes).map_err(to_py)?;
+    Ok((info.channels, info.bits_per_sample, info.total_samples))
+}
+
+/// Each stream's sample count from its STREAMINFO (0 when not recorded),
+/// for streams `compressed[starts[i]..starts[i] + nbytes[i]]`.
+#[pyfunction]
+fn stream_lengths<'py>(
+    py: Python<'py>,
+    compressed: PyReadonlyArray1<'py, u8>,
+    starts: PyReadonlyArray1<'py, i64>,
+    nbytes: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let data = compressed.as_slice().map_err(|_| contiguous("compressed"))?;
+    let starts = non_negative(starts.as_slice().map_err(|_| contiguous("starts"))?, "starts")?;
+    let nbytes = non_negative(nbytes.as_slice().map_err(|_| contiguous("nbytes"))?, "nbytes")?;
+    let lengths = starts
+        .iter()
+        .zip(&nbytes)
+        .enumerate()
+        .map(|(i, (&a, &n))| {
+            let bytes = a
+                .checked_add(n)
+                .and_then(|end| data.get(a as usize..end as usize))
+                .ok_or_else(|| Error::corrupt(format!("row {i} points past the data")))?;
+            let info = crate::codec::stream_info(bytes)
+                .map_err(|e| Error::corrupt(format!("row {i}: {}", e.message())))?;
+            Ok(info.total_samples as i64)
+        })
+        .collect::<crate::Result<Vec<i64>>>()
+        .map_err(to_py)?;
+    Ok(PyArray1::from_vec(py, lengths))
+}
+
 /// The native core of the `flacarray` Python package.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -508,6 +577,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_group, m)?)?;
     m.add_function(wrap_pyfunction!(plan_group_read, m)?)?;
     m.add_function(wrap_pyfunction!(group_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_flac_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(flac_metadata_json, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_info, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_lengths, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;

@@ -50,8 +50,14 @@ fn integer_lists_round_trip_with_windows() {
     let rows = ragged_i64();
     let input = LargeListArray::from_iter_primitive::<Int64Type, _, _>(rows.clone());
     let column = compress_lists(&input, &CompressOptions::default()).unwrap();
-    assert_eq!(column.metadata().dtype, "int64");
-    assert_eq!(column.metadata().stream_size, None, "rows differ in length");
+    assert_eq!(column.dtype(), flacarray::DType::Int64);
+    assert_eq!(
+        column.metadata().to_json(),
+        r#"{"format":2,"dtype":"int64"}"#,
+        "the type says nothing of row lengths or level"
+    );
+    let err = FlacArray::from_arrow(&column).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "null and ragged rows: {err}");
     let windows = [
         SampleWindow::all(),
         SampleWindow::new(Some(10), Some(20)),
@@ -134,7 +140,6 @@ fn all_types_and_list_kinds() {
         ..Default::default()
     };
     let column = compress_lists(&fixed, &opts).unwrap();
-    assert_eq!(column.metadata().stream_size, Some(3000));
     let as_array = FlacArray::from_arrow(&column).unwrap();
     assert_eq!(as_array.shape(), &[4, 3000]);
     let back = decompress_lists(&column, SampleWindow::new(Some(-10), None)).unwrap();
@@ -202,9 +207,10 @@ fn extension_metadata_is_validated() {
         Some("flacarray.flac")
     );
     let json = field.metadata().get(EXTENSION_TYPE_METADATA_KEY).unwrap();
-    assert!(
-        json.contains("\"dtype\":\"int32\"") && json.contains("\"channels\":1"),
-        "{json}"
+    assert_eq!(json, r#"{"format":2,"dtype":"int32"}"#);
+    assert_eq!(
+        field.metadata().get(flacarray::arrow::LEVEL_KEY).map(String::as_str),
+        Some("5")
     );
     // wrong storage type
     let err = FlacExtension::try_new(&DataType::Binary, column.metadata().clone()).unwrap_err();
@@ -214,7 +220,7 @@ fn extension_metadata_is_validated() {
         r#"{"format":1,"dtype":"int32","stream_size":null,"leading_shape":null,"channels":2,"level":5}"#,
         r#"{"format":9,"dtype":"int32","stream_size":null,"leading_shape":null,"channels":1,"level":5}"#,
         r#"{"format":1,"dtype":"int8","stream_size":null,"leading_shape":null,"channels":1,"level":5}"#,
-        r#"{"format":1,"dtype":"int32"}"#,
+        r#"{"format":2}"#,
         "not json",
     ] {
         let parsed = FlacExtension::deserialize_metadata(Some(bad));
@@ -255,7 +261,7 @@ fn flacarray_column_round_trip_is_lossless_and_zero_copy() {
         bytes_ptr,
         "into_arrow moves the bytes without copying"
     );
-    assert_eq!(column.metadata().leading_shape, Some(vec![3, 4]));
+    assert_eq!(column.leading_shape(), Some(&[3u64, 4][..]));
     assert_eq!(FlacArray::from_arrow(&column).unwrap(), fa);
     let ints = FlacArray::compress(
         &common::int32_signal(1, 3, 100),

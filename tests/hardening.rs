@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema};
-use flacarray::arrow::{decompress_lists, FlacColumn, SampleWindow};
+use flacarray::arrow::{decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
 use flacarray::codec::{encode_i32, EncodeOptions};
 use flacarray::{CompressOptions, DType, ErrorKind, FlacArray, FlacArrayParts, IfExists, StepSpec};
 
@@ -131,7 +131,9 @@ fn format0_float64_is_rewritten_with_two_channels() {
     }
     assert_eq!(fixed.to_vec::<f64>().unwrap(), fa.to_vec::<f64>().unwrap());
     let column = fa.to_arrow().unwrap();
-    assert_eq!(column.metadata().channels, 2);
+    let first = column.storage().column(0).to_data();
+    let stream = arrow_array::LargeBinaryArray::from(first);
+    assert_eq!(flacarray::codec::stream_info(stream.value(0)).unwrap().channels, 2);
     // already format 1: borrowed, nothing re-encoded
     assert!(matches!(
         fixed.to_format1().unwrap(),
@@ -149,9 +151,11 @@ fn format0_float64_is_rewritten_with_two_channels() {
 #[test]
 fn arrow_metadata_cannot_claim_more_samples_than_the_streams_hold() {
     let column = floats().to_arrow().unwrap();
-    let mut meta = column.metadata().clone();
-    meta.stream_size = Some(135_460_845);
-    meta.leading_shape = None;
+    // layout 1 put the stream length in the type metadata
+    let meta = FlacMetadata::from_json(
+        r#"{"format":1,"dtype":"float64","stream_size":135460845,"leading_shape":null,"channels":2,"level":5}"#,
+    )
+    .unwrap();
     let forged = FlacColumn::new(meta, column.storage().clone()).unwrap();
     let err = decompress_lists(&forged, SampleWindow::all()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);

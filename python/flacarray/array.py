@@ -415,10 +415,20 @@ class FlacArray:
 
     def to_arrow(self):
         """A pyarrow `flacarray.flac` extension array sharing this array's
-        compressed bytes (no copy)."""
+        compressed bytes (no copy). Its type is the same for every array of
+        this dtype; see `to_arrow_table` to keep the shape too."""
         from .arrow import to_arrow
 
         return to_arrow(self)
+
+    def to_arrow_table(self, name: str = "flac"):
+        """A one-column pyarrow table whose field also records this array's
+        leading shape and level, so `FlacArray.from_arrow(table) == self`."""
+        import pyarrow as pa
+
+        from .arrow import array_field, to_arrow
+
+        return pa.Table.from_arrays([to_arrow(self)], schema=pa.schema([array_field(self, name)]))
 
     def to_polars(self, name: str = "flac"):
         """A Polars Series (one row per stream) of Extension dtype
@@ -428,32 +438,25 @@ class FlacArray:
         return pl.Series(name, self.to_arrow())
 
     @classmethod
-    def from_polars(cls, series, shape=None) -> FlacArray:
-        """Builds a FlacArray from a `flacarray.flac` Polars Series whose rows
-        all have the same length. `shape` (leading shape + stream size)
-        overrides the one stored in the column."""
-        import polars as pl
-
+    def from_polars(cls, series, shape=None, dtype=None) -> FlacArray:
+        """Builds a FlacArray from a `flacarray.flac` Polars Series (or its
+        plain storage struct, with `dtype` or a dtype read from the streams)
+        whose rows all have the same length. `shape` (leading shape + stream
+        size) gives the array's shape; by default it is (rows, samples)."""
         from .arrow import from_arrow
 
-        parts = from_arrow(series.to_arrow(compat_level=pl.CompatLevel.oldest()))
-        if shape is not None:
-            shape = tuple(int(d) for d in shape)
-            rows = parts["stream_starts"].size
-            if shape[-1] != parts["shape"][-1] or int(np.prod(shape[:-1], dtype=np.int64)) != rows:
-                raise ValueError(
-                    f"shape {shape} does not fit {rows} streams of {parts['shape'][-1]} samples"
-                )
-            parts["shape"] = shape
-        return cls._from_arrow_parts(parts)
+        return cls._from_arrow_parts(from_arrow(series.to_arrow(), shape=shape, dtype=dtype))
 
     @classmethod
-    def from_arrow(cls, obj) -> FlacArray:
+    def from_arrow(cls, obj, shape=None, dtype=None) -> FlacArray:
         """Builds a FlacArray from a `flacarray.flac` pyarrow array, chunked
-        array or one-column table (sharing its bytes when possible)."""
+        array or one-column table (sharing its bytes when possible), or from
+        its plain storage struct (`dtype` given or read from the streams).
+        The shape is `shape`, else the leading shape in the table's field
+        metadata, else (rows, samples)."""
         from .arrow import from_arrow
 
-        return cls._from_arrow_parts(from_arrow(obj))
+        return cls._from_arrow_parts(from_arrow(obj, shape=shape, dtype=dtype))
 
     @classmethod
     def _from_arrow_parts(cls, parts: dict) -> FlacArray:

@@ -2,9 +2,12 @@
 conversion between FlacArray and Arrow.
 
 Storage: struct<stream: large_binary, offset: double, gain: double>, one
-row per stream (C order of the leading shape). The metadata is JSON, the
-same the Rust core writes: format, dtype, stream_size, leading_shape,
-channels, level.
+row per stream. The type metadata holds only what decoding needs,
+`{"format":2,"dtype":...}`, so every column of one dtype has one type and
+tables from many files concatenate; types compare equal exactly when their
+rows decode the same way. A whole array's leading shape and level travel as
+field metadata (`flacarray.leading_shape`, `flacarray.level`). The rules
+for the metadata (layout 1 and 2, unknown fields) live in the Rust core.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import json
 import numpy as np
 import pyarrow as pa
 
+from . import _core
+
 EXTENSION_NAME = "flacarray.flac"
-FORMAT = 1
-DTYPES = ("int32", "int64", "float32", "float64")
-_FIELDS = ("format", "dtype", "stream_size", "leading_shape", "channels", "level")
+LEADING_SHAPE_KEY = b"flacarray.leading_shape"
+LEVEL_KEY = b"flacarray.level"
+STORAGE_NAMES = ("stream", "offset", "gain")
 
 
 def storage_type() -> pa.DataType:
@@ -31,62 +36,63 @@ def storage_type() -> pa.DataType:
     )
 
 
-def check_metadata(meta: dict) -> dict:
-    """Validates extension metadata; raises ValueError naming the problem."""
-    if not isinstance(meta, dict) or set(meta) != set(_FIELDS):
-        raise ValueError(f"flacarray.flac metadata needs exactly the keys {_FIELDS}, got {meta!r}")
-    if meta["format"] != FORMAT:
-        raise ValueError(f"flacarray.flac metadata format {meta['format']} is not supported")
-    if meta["dtype"] not in DTYPES:
-        raise ValueError(f"flacarray.flac metadata has unsupported dtype {meta['dtype']!r}")
-    wide = meta["dtype"] in ("int64", "float64")
-    allowed = {1, 2} if meta["dtype"] == "float64" else ({2} if wide else {1})
-    if meta["channels"] not in allowed:
-        raise ValueError(f"{meta['dtype']} data cannot have {meta['channels']} FLAC channels")
-    return meta
+def _is_storage(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_struct(arrow_type)
+        and tuple(arrow_type.field(i).name for i in range(arrow_type.num_fields)) == STORAGE_NAMES
+    )
 
 
 class FlacExtensionType(pa.ExtensionType):
-    """pyarrow extension type `flacarray.flac` (FLAC-compressed streams)."""
+    """pyarrow extension type `flacarray.flac` (FLAC-compressed streams).
 
-    def __init__(self, metadata: dict, storage: pa.DataType | None = None):
-        self.flac_metadata = check_metadata(dict(metadata))
+    `FlacExtensionType("float64")` is the type of float64 rows; two types
+    are equal when their dtypes are. `legacy` holds what a layout-1 column
+    said about its array (stream_size, leading_shape, level), if anything.
+    """
+
+    def __init__(self, dtype, storage: pa.DataType | None = None, legacy: dict | None = None):
+        if isinstance(dtype, dict):  # metadata as a dict, any layout version
+            dtype, legacy = _core.parse_flac_metadata(json.dumps(dtype))
+        self.dtype = str(dtype)
+        self.metadata_json = _core.flac_metadata_json(self.dtype)
+        self.legacy = legacy
         storage = storage_type() if storage is None else storage
+        if not _is_storage(storage):
+            raise TypeError(f"flacarray.flac storage must be {storage_type()}, got {storage}")
         pa.ExtensionType.__init__(self, storage, EXTENSION_NAME)
 
+    @property
+    def flac_metadata(self) -> dict:
+        """The type metadata, as written: `{"format": 2, "dtype": ...}`."""
+        return json.loads(self.metadata_json)
+
     def __arrow_ext_serialize__(self) -> bytes:
-        ordered = {key: self.flac_metadata[key] for key in _FIELDS}
-        return json.dumps(ordered, separators=(",", ":")).encode()
+        return self.metadata_json.encode()
 
     @classmethod
     def __arrow_ext_deserialize__(cls, storage_type, serialized):
-        try:
-            meta = json.loads(serialized.decode())
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"invalid flacarray.flac metadata: {err}") from err
-        return cls(meta, storage_type)
+        dtype, legacy = _core.parse_flac_metadata(serialized.decode("utf-8", "replace"))
+        return cls(dtype, storage_type, legacy)
+
+    def __eq__(self, other):
+        if isinstance(other, FlacExtensionType):
+            return self.dtype == other.dtype and self.storage_type == other.storage_type
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((EXTENSION_NAME, self.dtype, str(self.storage_type)))
 
     def __reduce__(self):
-        return FlacExtensionType, (self.flac_metadata, self.storage_type)
+        return FlacExtensionType, (self.dtype, self.storage_type, self.legacy)
 
 
 def register() -> None:
     """Registers the type with pyarrow (done on import of flacarray)."""
     try:
-        pa.register_extension_type(FlacExtensionType(_example_metadata()))
+        pa.register_extension_type(FlacExtensionType("int32"))
     except pa.ArrowKeyError:
         pass  # already registered
-
-
-def _example_metadata() -> dict:
-    return {
-        "format": FORMAT,
-        "dtype": "int32",
-        "stream_size": None,
-        "leading_shape": None,
-        "channels": 1,
-        "level": 5,
-    }
 
 
 def _float_column(values, rows: int) -> pa.Array:
@@ -117,37 +123,59 @@ def to_arrow(fa) -> pa.ExtensionArray:
         [streams, _float_column(fa._offsets, fa.nstreams), _float_column(fa._gains, fa.nstreams)],
         fields=list(storage_type()),
     )
-    wide = fa.dtype.name in ("int64", "float64")
-    meta = {
-        "format": FORMAT,
-        "dtype": fa.dtype.name,
-        "stream_size": int(fa.stream_size),
-        "leading_shape": [int(d) for d in fa.leading_shape],
-        "channels": 2 if wide else 1,
-        "level": fa.level,
+    return pa.ExtensionArray.from_storage(FlacExtensionType(fa.dtype.name), storage)
+
+
+def array_field(fa, name: str = "flac") -> pa.Field:
+    """A field for `to_arrow(fa)` carrying the array's leading shape and
+    level as field metadata."""
+    metadata = {
+        LEADING_SHAPE_KEY: json.dumps([int(d) for d in fa.leading_shape]).encode(),
+        LEVEL_KEY: str(fa.level).encode(),
     }
-    return pa.ExtensionArray.from_storage(FlacExtensionType(meta), storage)
+    return pa.field(name, FlacExtensionType(fa.dtype.name), metadata=metadata)
 
 
-def from_arrow(obj):
+def _field_facts(field: pa.Field) -> tuple[list | None, int | None]:
+    meta = field.metadata or {}
+    leading = json.loads(meta[LEADING_SHAPE_KEY]) if LEADING_SHAPE_KEY in meta else None
+    level = int(meta[LEVEL_KEY]) if LEVEL_KEY in meta else None
+    return leading, level
+
+
+def _streams_as_binary(streams: pa.Array) -> pa.Array:
+    if pa.types.is_binary_view(streams.type):
+        return streams.cast(pa.large_binary())
+    return streams
+
+
+def from_arrow(obj, shape=None, dtype=None) -> dict:
     """The parts of a FlacArray held by a `flacarray.flac` array, chunked
-    array, or one-column table. The bytes are shared, not copied, when the
-    column is a single chunk."""
+    array, or one-column table (or a bare storage struct, as DuckDB or a
+    reader without the extension type returns it: its dtype is `dtype`, or
+    recovered from the streams). The bytes are shared, not copied, when the
+    column is a single Binary/LargeBinary chunk. The leading shape is
+    `shape[:-1]` when given, else the field's metadata, else one axis."""
+    leading, level = None, None
     if isinstance(obj, pa.Table):
         if obj.num_columns != 1:
             raise ValueError("from_arrow takes a column, not a table of several columns")
+        leading, level = _field_facts(obj.schema.field(0))
         obj = obj.column(0)
     if isinstance(obj, pa.ChunkedArray):
         obj = obj.combine_chunks() if obj.num_chunks != 1 else obj.chunk(0)
-    if not isinstance(obj, pa.ExtensionArray) or not isinstance(obj.type, FlacExtensionType):
+    legacy = None
+    if isinstance(obj, pa.ExtensionArray) and isinstance(obj.type, FlacExtensionType):
+        if dtype is not None and str(np.dtype(dtype)) != obj.type.dtype:
+            raise ValueError(f"the column holds {obj.type.dtype}, not {np.dtype(dtype)}")
+        dtype, legacy, storage = obj.type.dtype, obj.type.legacy, obj.storage
+    elif isinstance(obj, pa.StructArray) and _is_storage(obj.type):
+        storage = obj
+    else:
         raise TypeError(f"expected a flacarray.flac extension array, got type {obj.type}")
-    meta = obj.type.flac_metadata
-    if meta["stream_size"] is None:
-        raise ValueError("rows have different lengths (no stream_size): not a whole FlacArray")
-    storage = obj.storage
     if storage.null_count:
         raise ValueError("a FlacArray has every stream: the column has null rows")
-    streams = storage.field(0)
+    streams = _streams_as_binary(storage.field(0))
     if streams.null_count:
         raise ValueError("a FlacArray has every stream: the column has null streams")
     rows = len(streams)
@@ -157,19 +185,54 @@ def from_arrow(obj):
     offsets = offsets.astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
     data = data[offsets[0] : offsets[-1]]
-    lead = meta["leading_shape"] if meta["leading_shape"] is not None else [rows]
+    starts, nbytes = offsets[:-1] - offsets[0], np.diff(offsets)
+    if rows == 0:
+        raise ValueError("the column has no rows: nothing to rebuild")
+    channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
+    lengths = _core.stream_lengths(data, starts, nbytes)
+    samples = int(lengths[0])
+    if np.any(lengths != samples):
+        other = int(lengths[np.flatnonzero(lengths != samples)[0]])
+        raise ValueError(
+            f"rows have different lengths ({samples} and {other}): a FlacArray needs one "
+            "length; decompress the column as lists instead"
+        )
+    has_scales = storage.field(1).null_count < rows or storage.field(2).null_count < rows
+    if dtype is None:
+        dtype = {(1, False): "int32", (2, False): "int64", (1, True): "float32"}.get(
+            (channels, has_scales), "float64"
+        )
+    dtype = str(np.dtype(dtype))
+    float_data = dtype.startswith("float")
+    if not float_data and has_scales:
+        raise _core.CorruptDataError(
+            f"{dtype} rows have offsets or gains: the column does not hold {dtype} data"
+        )
+    if legacy is not None and legacy.get("stream_size") is not None:
+        samples = legacy["stream_size"]
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+    else:
+        if leading is None and legacy is not None:
+            leading = legacy.get("leading_shape")
+        if leading is not None and int(np.prod(leading, dtype=np.int64)) == rows:
+            shape = tuple(leading) + (samples,)
+        else:
+            shape = (rows, samples)
+    if legacy is not None and level is None:
+        level = legacy.get("level")
     scales = None, None
-    if meta["dtype"].startswith("float"):
+    if float_data:
         scales = tuple(
             storage.field(i).to_numpy(zero_copy_only=False).astype(np.float64) for i in (1, 2)
         )
     return {
-        "dtype": meta["dtype"],
-        "shape": tuple(lead) + (meta["stream_size"],),
+        "dtype": dtype,
+        "shape": shape,
         "compressed": data,
-        "stream_starts": offsets[:-1] - offsets[0],
-        "stream_nbytes": np.diff(offsets),
+        "stream_starts": starts,
+        "stream_nbytes": nbytes,
         "stream_offsets": scales[0],
         "stream_gains": scales[1],
-        "level": meta["level"],
+        "level": 5 if level is None else level,
     }

@@ -64,11 +64,13 @@ class FlacNamespace:
             is_elementwise=True,
         )
 
-    def decompress(self, start=None, stop=None) -> pl.Expr:
+    def decompress(self, start=None, stop=None, dtype=None) -> pl.Expr:
         """Decompresses a `flacarray.flac` column into a List of the original
         dtype, keeping samples `start:stop` of each row (Python slice rules;
         a `slice` is accepted as `start`). Only the frames holding the window
-        are decoded."""
+        are decoded. A plain Struct{stream, offset, gain} column (read by a
+        tool that drops the extension type, such as DuckDB) needs `dtype`
+        ("int32", "int64", "float32" or "float64")."""
         if isinstance(start, slice):
             if stop is not None:
                 raise TypeError("pass a slice or start/stop, not both")
@@ -87,6 +89,7 @@ class FlacNamespace:
             kwargs={
                 "start": None if start is None else int(start),
                 "stop": None if stop is None else int(stop),
+                "dtype": None if dtype is None else str(np.dtype(dtype)),
             },
             is_elementwise=True,
         )

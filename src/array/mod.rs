@@ -360,27 +360,27 @@ impl FlacArray {
         self.view().stream_bytes(i)
     }
 
-    /// This array with every stream in the channel layout of format 1:
-    /// 64-bit types (int64, float64) as 2-channel streams. Arrays read from
-    /// the reference's format 0 hold float64 data in 1-channel (32-bit)
-    /// streams, which format-1 readers cannot decode; those streams are
-    /// re-encoded (same integers, so the same values), the others are
-    /// copied as they are. Borrows `self` when nothing needs changing.
+    /// This array with every stream as this version writes them: 64-bit
+    /// types (int64, float64) in 2-channel streams, and every STREAMINFO
+    /// recording the stream's length. Arrays read from the reference's
+    /// format 0 hold float64 data in 1-channel (32-bit) streams, which
+    /// format-1 readers cannot decode, and record no lengths; such float64
+    /// streams are re-encoded (same integers, so the same values), missing
+    /// lengths are filled in (STREAMINFO only), the rest is copied as is.
+    /// Borrows `self` when nothing needs changing.
     pub fn to_format1(&self) -> Result<Cow<'_, FlacArray>> {
         let view = self.view();
         let wide = self.dtype.size() == 8;
-        let narrow: Vec<usize> = if wide {
-            (0..self.nstreams())
-                .filter_map(|i| match view.stream_channels(i) {
-                    Ok(1) => Some(Ok(i)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e.in_stream(i))),
-                })
-                .collect::<Result<_>>()?
-        } else {
-            Vec::new()
-        };
-        if narrow.is_empty() {
+        let mut fixes = Vec::new();
+        for i in 0..self.nstreams() {
+            let info = stream_info(view.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
+            if wide && info.channels == 1 {
+                fixes.push((i, StreamFix::Reencode));
+            } else if info.total_samples == 0 {
+                fixes.push((i, StreamFix::RecordLength));
+            }
+        }
+        if fixes.is_empty() {
             return Ok(Cow::Borrowed(self));
         }
         let options = EncodeOptions {
@@ -388,24 +388,24 @@ impl FlacArray {
             ..Default::default()
         };
         let size = self.stream_size();
-        let mut values = vec![0i64; size];
+        let mut values = Vec::new();
         let mut out = self.clone();
         out.compressed.clear();
-        let mut narrow = narrow.into_iter().peekable();
+        let mut fixes = fixes.into_iter().peekable();
         for i in 0..self.nstreams() {
-            let bytes = if narrow.next_if_eq(&i).is_some() {
-                crate::codec::decode_into(
-                    self.stream_bytes(i)?,
-                    size as u64,
-                    0,
-                    &mut values,
-                    true,
-                    |v| v,
-                )
-                .map_err(|e| e.in_stream(i))?;
-                Cow::Owned(encode_i64(&values, &options)?)
-            } else {
-                Cow::Borrowed(self.stream_bytes(i)?)
+            let original = self.stream_bytes(i)?;
+            let bytes = match fixes.next_if(|(j, _)| *j == i).map(|(_, fix)| fix) {
+                Some(StreamFix::Reencode) => {
+                    values.resize(size, 0i64);
+                    crate::codec::decode_into(original, size as u64, 0, &mut values, true, |v| v)
+                        .map_err(|e| e.in_stream(i))?;
+                    Cow::Owned(encode_i64(&values, &options)?)
+                }
+                Some(StreamFix::RecordLength) => Cow::Owned(
+                    crate::codec::with_total_samples(original, size as u64)
+                        .map_err(|e| e.in_stream(i))?,
+                ),
+                None => Cow::Borrowed(original),
             };
             out.starts[i] = out.compressed.len() as u64;
             out.nbytes[i] = bytes.len() as u64;
@@ -413,6 +413,14 @@ impl FlacArray {
         }
         Ok(Cow::Owned(out))
     }
+}
+
+/// What [`FlacArray::to_format1`] does to one stream.
+enum StreamFix {
+    /// Decode and encode again as 2 channels.
+    Reencode,
+    /// Write the sample count into STREAMINFO.
+    RecordLength,
 }
 
 /// Formats a shape the way Python prints a tuple: `(5,)`, `(4, 3, 10)`.

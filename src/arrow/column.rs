@@ -1,5 +1,7 @@
-//! [`FlacColumn`]: an extension-typed column (metadata + storage struct).
+//! [`FlacColumn`]: an extension-typed column (type metadata, per-array
+//! facts from the field, and the storage struct).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -8,22 +10,50 @@ use arrow_schema::extension::ExtensionType;
 use arrow_schema::{Field, Schema};
 
 use super::arrow_err;
-use super::extension::{check_storage, FlacExtension, FlacMetadata};
+use super::extension::{check_storage, FlacExtension, FlacMetadata, LEADING_SHAPE_KEY, LEVEL_KEY};
+use crate::array::DType;
 use crate::error::{Error, Result};
 use crate::quantize::Scale;
 
-/// A `flacarray.flac` column: its metadata and its storage struct array.
+/// What a column knows about the whole array it holds, beyond its type:
+/// kept in the Arrow field's metadata, so it never affects type equality.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArrayFacts {
+    /// The leading shape, when the column holds one whole array.
+    pub leading_shape: Option<Vec<u64>>,
+    /// The compression level used.
+    pub level: Option<u32>,
+}
+
+/// A `flacarray.flac` column: its type metadata, array facts and storage.
 #[derive(Debug, Clone)]
 pub struct FlacColumn {
     metadata: FlacMetadata,
+    facts: ArrayFacts,
     storage: StructArray,
 }
 
+fn corrupt_field(name: &str, key: &str, value: &str) -> Error {
+    Error::corrupt(format!(
+        "column '{name}': field metadata '{key}' holds {value:?}"
+    ))
+}
+
 impl FlacColumn {
-    /// Pairs metadata with a storage array, checking both.
+    /// Pairs metadata with a storage array, checking the storage type.
     pub fn new(metadata: FlacMetadata, storage: StructArray) -> Result<Self> {
-        FlacExtension::try_new(storage.data_type(), metadata.clone()).map_err(arrow_err)?;
-        Ok(FlacColumn { metadata, storage })
+        check_storage(storage.data_type()).map_err(arrow_err)?;
+        Ok(FlacColumn {
+            metadata,
+            facts: ArrayFacts::default(),
+            storage,
+        })
+    }
+
+    /// The same column, recording facts about the whole array.
+    pub fn with_facts(mut self, facts: ArrayFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// Reads the column described by `field` (which must carry the
@@ -35,12 +65,26 @@ impl FlacColumn {
                 field.name()
             ))
         })?;
-        check_storage(array.data_type()).map_err(arrow_err)?;
         let storage = array
             .as_struct_opt()
             .ok_or_else(|| Error::invalid("flacarray.flac storage must be a struct array"))?
             .clone();
-        FlacColumn::new(ext.metadata().clone(), storage)
+        let column = FlacColumn::new(ext.metadata().clone(), storage)?;
+        let facts = facts_from(field.name(), field.metadata())?;
+        Ok(column.with_facts(facts))
+    }
+
+    /// A column from a bare storage struct (as DuckDB or a reader without
+    /// the extension type hands it back): the dtype is given, or recovered
+    /// from the first stream's channel count and the presence of scales.
+    pub fn from_storage(storage: &ArrayRef, dtype: Option<DType>) -> Result<Self> {
+        check_storage(storage.data_type()).map_err(arrow_err)?;
+        let storage = storage.as_struct().clone();
+        let dtype = match dtype {
+            Some(d) => d,
+            None => infer_dtype(&storage)?,
+        };
+        FlacColumn::new(FlacMetadata::new(dtype), storage)
     }
 
     /// Finds column `name` in a record batch.
@@ -52,9 +96,36 @@ impl FlacColumn {
         FlacColumn::from_field(field, batch.column(index))
     }
 
-    /// The extension metadata.
+    /// The extension type metadata.
     pub fn metadata(&self) -> &FlacMetadata {
         &self.metadata
+    }
+
+    /// The element type the rows decode to.
+    pub fn dtype(&self) -> DType {
+        self.metadata.dtype()
+    }
+
+    /// What the column knows about the whole array it holds.
+    pub fn facts(&self) -> &ArrayFacts {
+        &self.facts
+    }
+
+    /// The leading shape of the whole array this column holds, from the
+    /// field metadata (or a layout-1 type), if recorded.
+    pub fn leading_shape(&self) -> Option<&[u64]> {
+        self.facts.leading_shape.as_deref().or_else(|| {
+            self.metadata
+                .legacy()
+                .and_then(|l| l.leading_shape.as_deref())
+        })
+    }
+
+    /// The compression level, if recorded.
+    pub fn level(&self) -> Option<u32> {
+        self.facts
+            .level
+            .or_else(|| self.metadata.legacy().and_then(|l| l.level))
     }
 
     /// The storage struct array.
@@ -72,17 +143,35 @@ impl FlacColumn {
         self.storage.is_empty()
     }
 
-    /// A field named `name` carrying the extension type.
+    /// A field named `name` carrying the extension type, and the array
+    /// facts as field metadata.
     pub fn field(&self, name: &str) -> Field {
-        let ext = FlacExtension::new(self.metadata.clone()).expect("metadata was validated");
-        Field::new(name, self.storage.data_type().clone(), true).with_extension_type(ext)
+        let ext = FlacExtension::new(FlacMetadata::new(self.dtype()));
+        let mut meta = HashMap::new();
+        if let Some(shape) = &self.facts.leading_shape {
+            meta.insert(
+                LEADING_SHAPE_KEY.to_string(),
+                serde_json::to_string(shape).unwrap_or_default(),
+            );
+        }
+        if let Some(level) = self.facts.level {
+            meta.insert(LEVEL_KEY.to_string(), level.to_string());
+        }
+        Field::new(name, self.storage.data_type().clone(), true)
+            .with_metadata(meta)
+            .with_extension_type(ext)
+    }
+
+    /// The field and the storage as an Arrow array: what a record batch
+    /// needs for this column.
+    pub fn to_field_and_array(&self, name: &str) -> (Field, ArrayRef) {
+        (self.field(name), Arc::new(self.storage.clone()) as ArrayRef)
     }
 
     /// A one-column record batch.
     pub fn to_record_batch(&self, name: &str) -> Result<RecordBatch> {
-        let schema = Arc::new(Schema::new(vec![self.field(name)]));
-        RecordBatch::try_new(schema, vec![Arc::new(self.storage.clone()) as ArrayRef])
-            .map_err(arrow_err)
+        let (field, array) = self.to_field_and_array(name);
+        RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![array]).map_err(arrow_err)
     }
 
     /// Each row's FLAC bytes (None for null rows).
@@ -92,23 +181,94 @@ impl FlacColumn {
         let valid = |i: usize| self.storage.is_valid(i) && column.is_valid(i);
         if let Some(bin) = column.as_binary_opt::<i64>() {
             (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
+        } else if let Some(bin) = column.as_binary_opt::<i32>() {
+            (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
         } else {
-            let bin = column.as_binary::<i32>();
+            let bin = column.as_binary_view();
             (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
         }
     }
 
-    /// Each row's float scale, where both offset and gain are present.
-    pub(crate) fn scales(&self) -> Vec<Option<Scale>> {
+    /// Each row's float scale (None for integer data and null rows). A row
+    /// whose offset/gain presence contradicts the dtype is corrupt: an
+    /// integer column never has them, a float row always has both.
+    pub(crate) fn scales(&self) -> Result<Vec<Option<Scale>>> {
         let offsets: &Float64Array = self.storage.column(1).as_primitive();
         let gains: &Float64Array = self.storage.column(2).as_primitive();
+        let float = self.dtype().is_float();
         (0..self.storage.len())
             .map(|i| {
-                (offsets.is_valid(i) && gains.is_valid(i)).then(|| Scale {
-                    offset: offsets.value(i),
-                    gain: gains.value(i),
-                })
+                let present = (offsets.is_valid(i), gains.is_valid(i));
+                let row_valid = self.storage.is_valid(i);
+                match (float, present) {
+                    (true, (true, true)) => Ok(Some(Scale {
+                        offset: offsets.value(i),
+                        gain: gains.value(i),
+                    })),
+                    (false, (false, false)) => Ok(None),
+                    _ if !row_valid => Ok(None),
+                    (true, _) => Ok(None), // an empty or damaged row: checked when decoded
+                    (false, _) => Err(Error::corrupt(format!(
+                        "row {i}: {} data has an offset or gain: the rows are not {}",
+                        self.dtype(),
+                        self.dtype()
+                    ))),
+                }
             })
             .collect()
     }
+}
+
+fn facts_from(name: &str, meta: &arrow_schema::Metadata) -> Result<ArrayFacts> {
+    let leading_shape = match meta.get(LEADING_SHAPE_KEY) {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str::<Vec<u64>>(text)
+                .map_err(|_| corrupt_field(name, LEADING_SHAPE_KEY, text))?,
+        ),
+    };
+    let level = match meta.get(LEVEL_KEY) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<u32>()
+                .ok()
+                .filter(|l| *l <= 8)
+                .ok_or_else(|| corrupt_field(name, LEVEL_KEY, text))?,
+        ),
+    };
+    Ok(ArrayFacts {
+        leading_shape,
+        level,
+    })
+}
+
+/// The dtype of a bare storage struct: 1-channel streams are 32-bit, 2
+/// channels 64-bit; offsets and gains mark floats.
+fn infer_dtype(storage: &StructArray) -> Result<DType> {
+    let probe = FlacColumn::new(FlacMetadata::new(DType::Int32), storage.clone())?;
+    let streams = probe.streams();
+    let Some((row, bytes)) = streams
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| s.filter(|b| !b.is_empty()).map(|b| (i, b)))
+    else {
+        return Err(Error::invalid(
+            "cannot tell the dtype of a column without streams: give it explicitly",
+        ));
+    };
+    let channels = crate::codec::stream_info(bytes)
+        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?
+        .channels;
+    let float = storage.column(2).is_valid(row);
+    Ok(match (channels, float) {
+        (1, false) => DType::Int32,
+        (2, false) => DType::Int64,
+        (1, true) => DType::Float32,
+        (2, true) => DType::Float64,
+        (n, _) => {
+            return Err(Error::corrupt(format!(
+                "row {row}: a stream with {n} channels"
+            )))
+        }
+    })
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float64Array, LargeBinaryArray, StructArray};
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 
-use super::column::FlacColumn;
-use super::extension::{channels_for, storage_fields, FlacMetadata};
+use super::column::{ArrayFacts, FlacColumn};
+use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{FlacArray, FlacArrayParts};
 use crate::error::{Error, Result};
 
@@ -48,9 +48,11 @@ impl FlacArray {
             std::borrow::Cow::Borrowed(_) => None,
         };
         let this = normalized.unwrap_or(self);
-        let mut metadata = FlacMetadata::new(this.dtype(), this.level());
-        metadata.stream_size = Some(this.stream_size() as u64);
-        metadata.leading_shape = Some(this.leading_shape().iter().map(|&d| d as u64).collect());
+        let metadata = FlacMetadata::new(this.dtype());
+        let facts = ArrayFacts {
+            leading_shape: Some(this.leading_shape().iter().map(|&d| d as u64).collect()),
+            level: Some(this.level()),
+        };
         let rows = this.nstreams();
         let parts = this.into_parts();
         let (offsets, bytes) =
@@ -81,7 +83,7 @@ impl FlacArray {
             None,
         )
         .map_err(super::arrow_err)?;
-        FlacColumn::new(metadata, storage)
+        Ok(FlacColumn::new(metadata, storage)?.with_facts(facts))
     }
 
     /// Converts a copy of this array to a `flacarray.flac` column.
@@ -90,38 +92,31 @@ impl FlacArray {
     }
 
     /// Rebuilds an array from a `flacarray.flac` column that holds a whole
-    /// array: every row present and a known stream size.
+    /// array: every row present and of one length. The leading shape comes
+    /// from the column's field metadata, else it is `[rows]`.
     pub fn from_arrow(column: &FlacColumn) -> Result<FlacArray> {
-        let leading = match &column.metadata().leading_shape {
+        let leading = match column.leading_shape() {
             Some(shape) => shape.iter().map(|&d| d as usize).collect(),
             None => vec![column.len()],
         };
         FlacArray::from_arrow_parts(std::slice::from_ref(column), leading)
     }
 
-    /// Rebuilds an array from consecutive pieces of one `flacarray.flac`
-    /// column (record batches of a file, say), giving it `leading` as the
-    /// leading shape.
+    /// Rebuilds an array from consecutive pieces of `flacarray.flac`
+    /// columns of one dtype (record batches of a file, say), giving it
+    /// `leading` as the leading shape. Every row's stream must hold the same
+    /// number of samples (read from the streams themselves).
     pub fn from_arrow_parts(columns: &[FlacColumn], leading: Vec<usize>) -> Result<FlacArray> {
-        let meta = columns
+        let first = columns
             .first()
-            .map(FlacColumn::metadata)
             .ok_or_else(|| Error::invalid("no flacarray.flac column given"))?;
-        if columns.iter().any(|c| c.metadata() != meta) {
-            return Err(Error::invalid(
-                "column pieces carry different flacarray.flac metadata",
-            ));
-        }
-        let dtype = meta.dtype()?;
-        if meta.channels != channels_for(dtype) && !(dtype.is_float() && meta.channels == 1) {
-            return Err(Error::corrupt(format!(
-                "{dtype} data with {} channels",
-                meta.channels
+        let dtype = first.dtype();
+        if let Some(other) = columns.iter().find(|c| c.dtype() != dtype) {
+            return Err(Error::invalid(format!(
+                "column pieces hold different dtypes ({dtype} and {})",
+                other.dtype()
             )));
         }
-        let stream_size = meta.stream_size.ok_or_else(|| {
-            Error::invalid("column rows have different lengths (no stream_size): decompress it as lists instead")
-        })?;
         let rows: usize = columns.iter().map(FlacColumn::len).sum();
         let streams = leading.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         if streams != Some(rows) {
@@ -129,6 +124,8 @@ impl FlacArray {
                 "leading shape {leading:?} does not match the column's {rows} rows"
             )));
         }
+        let claimed = first.metadata().legacy().and_then(|l| l.stream_size);
+        let mut stream_size: Option<u64> = claimed;
         let mut compressed = Vec::new();
         let mut starts = Vec::with_capacity(rows);
         let mut nbytes = Vec::with_capacity(rows);
@@ -136,10 +133,21 @@ impl FlacArray {
         let mut gains = Vec::with_capacity(rows);
         let mut row = 0;
         for column in columns {
-            for (bytes, scale) in column.streams().into_iter().zip(column.scales()) {
+            for (bytes, scale) in column.streams().into_iter().zip(column.scales()?) {
                 let bytes = bytes.ok_or_else(|| {
                     Error::invalid(format!("row {row} is null: a FlacArray has every stream"))
                 })?;
+                let length = row_samples(bytes, row)?;
+                match stream_size {
+                    None => stream_size = Some(length),
+                    Some(n) if n != length && claimed.is_none() => {
+                        return Err(Error::invalid(format!(
+                            "rows have different lengths ({n} and {length} at row {row}): \
+                             decompress the column as lists instead"
+                        )))
+                    }
+                    _ => {}
+                }
                 starts.push(compressed.len() as u64);
                 nbytes.push(bytes.len() as u64);
                 compressed.extend_from_slice(bytes);
@@ -152,8 +160,11 @@ impl FlacArray {
                 row += 1;
             }
         }
+        let stream_size = stream_size.ok_or_else(|| {
+            Error::invalid("a column without rows has no stream length: nothing to rebuild")
+        })?;
         let mut shape = leading;
-        shape.push(stream_size as usize);
+        shape.push(usize::try_from(stream_size).map_err(|_| Error::corrupt("impossible length"))?);
         let float = dtype.is_float();
         FlacArray::from_parts(FlacArrayParts {
             dtype,
@@ -163,7 +174,24 @@ impl FlacArray {
             nbytes,
             offsets: float.then_some(offsets),
             gains: float.then_some(gains),
-            level: meta.level,
+            level: first.level().unwrap_or(5),
         })
     }
+}
+
+/// A row's sample count, from its stream's STREAMINFO.
+fn row_samples(bytes: &[u8], row: usize) -> Result<u64> {
+    if bytes.is_empty() {
+        return Err(Error::invalid(format!(
+            "row {row} is empty: a FlacArray's streams hold at least one sample"
+        )));
+    }
+    let info = crate::codec::stream_info(bytes)
+        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?;
+    if info.total_samples == 0 {
+        return Err(Error::corrupt(format!(
+            "row {row}: the stream does not record its length"
+        )));
+    }
+    Ok(info.total_samples)
 }

@@ -1,21 +1,34 @@
 //! The `flacarray.flac` Arrow extension type.
 //!
-//! Storage: `Struct<stream: LargeBinary, offset: Float64, gain: Float64>`,
-//! one row per stream (C order of the leading shape when the column is a
-//! whole [`FlacArray`](crate::FlacArray)). `stream` is a complete FLAC
-//! bytestream; `offset` and `gain` restore floats (null for integers). The
-//! extension metadata (JSON) carries everything else needed to decode.
+//! Storage: `Struct<stream: LargeBinary, offset: Float64, gain: Float64>`
+//! (`Binary` and `BinaryView` streams are read too), one row per stream.
+//! `stream` is a complete FLAC bytestream, which records its own length;
+//! `offset` and `gain` restore floats (null for integers).
+//!
+//! The type's metadata holds only what decoding needs,
+//! `{"format":2,"dtype":"float64"}`, so every column of one dtype has the
+//! same type and columns from many files concatenate. Facts about a whole
+//! array (its leading shape, the compression level) travel as the Arrow
+//! field's key-value metadata ([`LEADING_SHAPE_KEY`], [`LEVEL_KEY`]), which
+//! never stops two columns from concatenating.
+//!
+//! Layout version 1 (this crate's 0.1 before the change) also put
+//! `stream_size`, `leading_shape`, `channels` and `level` in the type
+//! metadata; it is still read. Unknown metadata fields are ignored (a
+//! future writer may add some); an unknown layout version is refused.
 
 use std::sync::Arc;
 
 use arrow_schema::extension::ExtensionType;
 use arrow_schema::{ArrowError, DataType, Field, Fields};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::array::DType;
 
 /// Version of the Arrow layout and metadata written by this crate.
-pub const ARROW_FORMAT_VERSION: u32 = 1;
+pub const ARROW_FORMAT_VERSION: u32 = 2;
+/// Versions this crate reads.
+pub const READABLE_ARROW_FORMATS: [u32; 2] = [1, 2];
 
 /// Names of the storage struct's fields.
 pub const STREAM_FIELD: &str = "stream";
@@ -24,83 +37,132 @@ pub const OFFSET_FIELD: &str = "offset";
 /// Gain column (float data only).
 pub const GAIN_FIELD: &str = "gain";
 
-/// The parameters stored as the extension type's JSON metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlacMetadata {
-    /// Layout version ([`ARROW_FORMAT_VERSION`]).
-    pub format: u32,
-    /// Element type of the uncompressed data ("int32", ..., "float64").
-    pub dtype: String,
-    /// Samples per stream, or null when rows have their own lengths.
+/// Field metadata key: the leading shape of the array a column holds (JSON
+/// list of integers), when the column is one whole array.
+pub const LEADING_SHAPE_KEY: &str = "flacarray.leading_shape";
+/// Field metadata key: the FLAC compression level used (an integer).
+pub const LEVEL_KEY: &str = "flacarray.level";
+
+/// Facts a layout-1 column carried in its type metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LegacyFacts {
+    /// Samples per stream, if every row had the same length.
     pub stream_size: Option<u64>,
-    /// Leading shape when the column is a whole array (product = rows).
+    /// The leading shape, if the column was one whole array.
     pub leading_shape: Option<Vec<u64>>,
-    /// FLAC channels per stream: 1 (32-bit words) or 2 (64-bit words).
-    pub channels: u32,
-    /// Compression level used.
-    pub level: u32,
+    /// The compression level.
+    pub level: Option<u32>,
+}
+
+/// The `flacarray.flac` type metadata: the element type the rows decode to.
+///
+/// Two metadata are equal when their rows decode the same way (same
+/// dtype), whatever layout version they were read from.
+#[derive(Debug, Clone, Eq)]
+pub struct FlacMetadata {
+    dtype: DType,
+    legacy: Option<LegacyFacts>,
+}
+
+impl PartialEq for FlacMetadata {
+    fn eq(&self, other: &Self) -> bool {
+        self.dtype == other.dtype
+    }
+}
+
+/// The JSON as written by any version: known fields typed loosely, unknown
+/// fields ignored.
+#[derive(Deserialize)]
+struct RawMetadata {
+    format: u32,
+    dtype: String,
+    #[serde(default)]
+    stream_size: Option<u64>,
+    #[serde(default)]
+    leading_shape: Option<Vec<u64>>,
+    #[serde(default)]
+    channels: Option<u32>,
+    #[serde(default)]
+    level: Option<u32>,
+}
+
+fn invalid(message: String) -> ArrowError {
+    ArrowError::InvalidArgumentError(message)
 }
 
 impl FlacMetadata {
-    /// Metadata for data of `dtype` compressed at `level`.
-    pub fn new(dtype: DType, level: u32) -> Self {
+    /// Metadata for columns whose rows decode to `dtype`.
+    pub fn new(dtype: DType) -> Self {
         FlacMetadata {
-            format: ARROW_FORMAT_VERSION,
-            dtype: dtype.name().to_string(),
-            stream_size: None,
-            leading_shape: None,
-            channels: channels_for(dtype),
-            level,
+            dtype,
+            legacy: None,
         }
     }
 
-    /// The element type, checked.
-    pub fn dtype(&self) -> crate::Result<DType> {
-        DType::from_name(&self.dtype)
+    /// The element type the rows decode to.
+    pub fn dtype(&self) -> DType {
+        self.dtype
     }
 
-    fn check(&self) -> Result<(), ArrowError> {
-        let invalid = |msg: String| Err(ArrowError::InvalidArgumentError(msg));
-        if self.format != ARROW_FORMAT_VERSION {
-            return invalid(format!(
-                "flacarray.flac metadata format {} is not supported (this version reads {ARROW_FORMAT_VERSION})",
-                self.format
-            ));
+    /// What a layout-1 column said about the whole array (None for layout 2).
+    pub fn legacy(&self) -> Option<&LegacyFacts> {
+        self.legacy.as_ref()
+    }
+
+    /// The JSON this crate writes: `{"format":2,"dtype":"..."}`.
+    pub fn to_json(&self) -> String {
+        format!(
+            r#"{{"format":{ARROW_FORMAT_VERSION},"dtype":"{}"}}"#,
+            self.dtype.name()
+        )
+    }
+
+    /// Parses metadata of layout 1 or 2. Unknown fields are ignored; an
+    /// unknown layout version is refused, naming it.
+    pub fn from_json(text: &str) -> Result<Self, ArrowError> {
+        let raw: RawMetadata = serde_json::from_str(text)
+            .map_err(|e| invalid(format!("invalid flacarray.flac metadata: {e}")))?;
+        if !READABLE_ARROW_FORMATS.contains(&raw.format) {
+            return Err(ArrowError::NotYetImplemented(format!(
+                "flacarray.flac layout version {} is not supported (this version reads 1 and 2)",
+                raw.format
+            )));
         }
-        let dtype = match DType::from_name(&self.dtype) {
-            Ok(d) => d,
-            Err(e) => return invalid(e.message().to_string()),
-        };
-        let channels_ok = match dtype {
-            DType::Int32 | DType::Float32 => self.channels == 1,
-            DType::Int64 => self.channels == 2,
-            DType::Float64 => matches!(self.channels, 1 | 2),
+        let dtype = DType::from_name(&raw.dtype)
+            .map_err(|e| invalid(format!("flacarray.flac metadata: {}", e.message())))?;
+        if raw.format == 2 {
+            return Ok(FlacMetadata::new(dtype));
+        }
+        let wide = dtype.size() == 8;
+        let channels_ok = match raw.channels {
+            None => true,
+            Some(1) => !wide || dtype == DType::Float64,
+            Some(2) => wide,
+            Some(_) => false,
         };
         if !channels_ok {
-            return invalid(format!(
-                "{} data cannot have {} FLAC channels",
-                self.dtype, self.channels
-            ));
+            return Err(invalid(format!(
+                "{dtype} data cannot have {} FLAC channels",
+                raw.channels.unwrap_or(0)
+            )));
         }
-        if self.level > 8 {
-            return invalid(format!(
+        if raw.level.is_some_and(|l| l > 8) {
+            return Err(invalid(format!(
                 "compression level {} is out of range 0..=8",
-                self.level
-            ));
+                raw.level.unwrap_or(0)
+            )));
         }
-        if self.leading_shape.is_some() && self.stream_size.is_none() {
-            return invalid("a leading shape needs a stream_size".to_string());
+        if raw.leading_shape.is_some() && raw.stream_size.is_none() {
+            return Err(invalid("a leading shape needs a stream_size".to_string()));
         }
-        Ok(())
-    }
-}
-
-/// FLAC channels per stream for data of `dtype`.
-pub fn channels_for(dtype: DType) -> u32 {
-    match dtype {
-        DType::Int32 | DType::Float32 => 1,
-        DType::Int64 | DType::Float64 => 2,
+        Ok(FlacMetadata {
+            dtype,
+            legacy: Some(LegacyFacts {
+                stream_size: raw.stream_size,
+                leading_shape: raw.leading_shape,
+                level: raw.level,
+            }),
+        })
     }
 }
 
@@ -123,10 +185,9 @@ pub fn storage_fields() -> Fields {
 pub struct FlacExtension(FlacMetadata);
 
 impl FlacExtension {
-    /// Wraps validated metadata.
-    pub fn new(metadata: FlacMetadata) -> Result<Self, ArrowError> {
-        metadata.check()?;
-        Ok(FlacExtension(metadata))
+    /// The type for rows of `dtype`.
+    pub fn new(metadata: FlacMetadata) -> Self {
+        FlacExtension(metadata)
     }
 }
 
@@ -139,16 +200,13 @@ impl ExtensionType for FlacExtension {
     }
 
     fn serialize_metadata(&self) -> Option<String> {
-        serde_json::to_string(&self.0).ok()
+        Some(self.0.to_json())
     }
 
     fn deserialize_metadata(metadata: Option<&str>) -> Result<Self::Metadata, ArrowError> {
-        let text = metadata.ok_or_else(|| {
-            ArrowError::InvalidArgumentError("flacarray.flac needs extension metadata".to_string())
-        })?;
-        serde_json::from_str(text).map_err(|e| {
-            ArrowError::InvalidArgumentError(format!("invalid flacarray.flac metadata: {e}"))
-        })
+        let text = metadata
+            .ok_or_else(|| invalid("flacarray.flac needs extension metadata".to_string()))?;
+        FlacMetadata::from_json(text)
     }
 
     fn supports_data_type(&self, data_type: &DataType) -> Result<(), ArrowError> {
@@ -156,21 +214,22 @@ impl ExtensionType for FlacExtension {
     }
 
     fn try_new(data_type: &DataType, metadata: Self::Metadata) -> Result<Self, ArrowError> {
-        let ext = FlacExtension::new(metadata)?;
+        let ext = FlacExtension::new(metadata);
         ext.supports_data_type(data_type)?;
         Ok(ext)
     }
 }
 
-/// Accepts `Struct<stream: LargeBinary | Binary, offset: Float64, gain: Float64>`.
-pub fn check_storage(data_type: &DataType) -> Result<(), ArrowError> {
+/// Accepts `Struct<stream: LargeBinary | Binary | BinaryView, offset:
+/// Float64, gain: Float64>`.
+pub(crate) fn check_storage(data_type: &DataType) -> Result<(), ArrowError> {
     let ok = match data_type {
         DataType::Struct(fields) => {
             fields.len() == 3
                 && fields[0].name() == STREAM_FIELD
                 && matches!(
                     fields[0].data_type(),
-                    DataType::LargeBinary | DataType::Binary
+                    DataType::LargeBinary | DataType::Binary | DataType::BinaryView
                 )
                 && fields[1].name() == OFFSET_FIELD
                 && fields[1].data_type() == &DataType::Float64
@@ -182,8 +241,37 @@ pub fn check_storage(data_type: &DataType) -> Result<(), ArrowError> {
     if ok {
         Ok(())
     } else {
-        Err(ArrowError::InvalidArgumentError(format!(
+        Err(invalid(format!(
             "flacarray.flac storage must be Struct<stream: LargeBinary, offset: Float64, gain: Float64>, got {data_type}"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_type_per_dtype() {
+        let a = FlacMetadata::from_json(r#"{"format":2,"dtype":"float64"}"#).unwrap();
+        let b = FlacMetadata::from_json(
+            r#"{"format":1,"dtype":"float64","stream_size":10,"leading_shape":[2],"channels":2,"level":8}"#,
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b.legacy().unwrap().leading_shape, Some(vec![2]));
+        let c = FlacMetadata::from_json(r#"{"format":2,"dtype":"int64"}"#).unwrap();
+        assert_ne!(a, c);
+        assert_eq!(a.to_json(), r#"{"format":2,"dtype":"float64"}"#);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_unknown_versions_refused() {
+        let m = FlacMetadata::from_json(r#"{"format":2,"dtype":"int32","future":[1,2]}"#);
+        assert_eq!(m.unwrap().dtype(), DType::Int32);
+        let err = FlacMetadata::from_json(r#"{"format":3,"dtype":"int32"}"#).unwrap_err();
+        assert!(err.to_string().contains("layout version 3"), "{err}");
+        assert!(FlacMetadata::from_json(r#"{"format":2,"dtype":"int8"}"#).is_err());
+        assert!(FlacMetadata::from_json(r#"{"format":1,"dtype":"int32","channels":2}"#).is_err());
     }
 }

@@ -14,7 +14,7 @@ use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use rayon::prelude::*;
 
-use super::column::FlacColumn;
+use super::column::{ArrayFacts, FlacColumn};
 use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{CompressOptions, DType, Element, StepSpec};
 use crate::codec::{max_samples_in, stream_info, EncodeOptions};
@@ -229,13 +229,11 @@ fn compress_rows<T: ArrowElement>(
         (nulls.null_count() > 0).then_some(nulls),
     )
     .map_err(super::arrow_err)?;
-    let mut lengths = rows.iter().flatten().map(|r| r.len() as u64);
-    let first = lengths.next();
-    let mut metadata = FlacMetadata::new(T::DTYPE, options.level);
-    if let Some(len) = first.filter(|&len| lengths.all(|l| l == len)) {
-        metadata.stream_size = Some(len);
-    }
-    FlacColumn::new(metadata, storage)
+    let facts = ArrayFacts {
+        leading_shape: None,
+        level: Some(options.level),
+    };
+    Ok(FlacColumn::new(FlacMetadata::new(T::DTYPE), storage)?.with_facts(facts))
 }
 
 /// Compresses a `List`, `LargeList` or `FixedSizeList` column of Int32,
@@ -281,8 +279,8 @@ fn row_length(bytes: &[u8], stream_size: Option<u64>, row: usize) -> Result<u64>
 
 fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
     let streams = column.streams();
-    let scales = column.scales();
-    let stream_size = column.metadata().stream_size;
+    let stream_size = column.metadata().legacy().and_then(|l| l.stream_size);
+    let scales = column.scales()?;
     let mut ranges = Vec::with_capacity(streams.len());
     let mut offsets = Vec::with_capacity(streams.len() + 1);
     offsets.push(0i64);
@@ -333,7 +331,7 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
 /// element type, keeping only `window` of each row (decoding only the frames
 /// it needs). Null rows stay null.
 pub fn decompress_lists(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
-    match column.metadata().dtype()? {
+    match column.dtype() {
         DType::Int32 => decompress_rows::<i32>(column, window),
         DType::Int64 => decompress_rows::<i64>(column, window),
         DType::Float32 => decompress_rows::<f32>(column, window),

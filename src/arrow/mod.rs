@@ -28,10 +28,10 @@ mod convert;
 mod extension;
 mod lists;
 
-pub use column::FlacColumn;
+pub use column::{ArrayFacts, FlacColumn};
 pub use extension::{
-    channels_for, check_storage, storage_fields, storage_type, FlacExtension, FlacMetadata,
-    ARROW_FORMAT_VERSION, GAIN_FIELD, OFFSET_FIELD, STREAM_FIELD,
+    storage_fields, storage_type, FlacExtension, FlacMetadata, LegacyFacts, ARROW_FORMAT_VERSION,
+    GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, OFFSET_FIELD, READABLE_ARROW_FORMATS, STREAM_FIELD,
 };
 pub use lists::{compress_lists, decompress_lists, SampleWindow};
 

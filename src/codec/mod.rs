@@ -29,6 +29,24 @@ pub fn decode_i64(bytes: &[u8]) -> crate::Result<Vec<i64>> {
     Ok(out)
 }
 
+/// A copy of a stream whose STREAMINFO records `total` samples (streams
+/// written by the reference's 0.2.x record none). Only that field changes.
+pub fn with_total_samples(bytes: &[u8], total: u64) -> crate::Result<Vec<u8>> {
+    stream_info(bytes)?;
+    if total >= 1 << 36 {
+        return Err(crate::Error::invalid(format!(
+            "{total} samples do not fit FLAC's 36-bit sample count"
+        )));
+    }
+    let mut out = bytes.to_vec();
+    // STREAMINFO starts after "fLaC" and its 4-byte block header; the count
+    // is the low 36 bits of its bytes 10..18.
+    let field = &mut out[8 + 13..8 + 18];
+    field[0] = (field[0] & 0xF0) | ((total >> 32) as u8 & 0x0F);
+    field[1..5].copy_from_slice(&(total as u32).to_be_bytes());
+    Ok(out)
+}
+
 /// The most samples `nbytes` of FLAC can hold: a frame costs at least 9
 /// bytes (header, one constant subframe, CRC) for at most 65535 samples.
 pub fn max_samples_in(nbytes: usize) -> u64 {

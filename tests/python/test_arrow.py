@@ -29,14 +29,19 @@ def test_arrow_round_trip_shares_bytes(dtype, shape):
     assert arr.type.extension_name == "flacarray.flac"
     assert len(arr) == fa.nstreams
     assert arr.storage.field(0).buffers()[2].address == fa.compressed.ctypes.data
-    meta = arr.type.flac_metadata
-    assert meta["dtype"] == dtype and meta["stream_size"] == shape[-1]
-    assert meta["leading_shape"] == list(shape[:-1])
-    back = FlacArray.from_arrow(arr)
+    # the type says only what decoding needs: one type per dtype
+    assert arr.type.flac_metadata == {"format": 2, "dtype": dtype}
+    assert arr.type == FlacExtensionType(dtype)
+    back = FlacArray.from_arrow(arr, shape=shape)
     assert back == fa and back.shape == shape
-    table = pa.table({"col": arr})
-    assert FlacArray.from_arrow(table["col"]) == fa
-    assert FlacArray.from_arrow(pa.chunked_array([arr[:1], arr[1:]])) == fa
+    flat = FlacArray.from_arrow(arr)  # without a shape: (rows, samples)
+    assert flat.shape == (fa.nstreams, shape[-1])
+    np.testing.assert_array_equal(flat.to_array(), fa.to_array().reshape(flat.shape))
+    # a table's field keeps the leading shape and level
+    table = fa.to_arrow_table("col")
+    assert FlacArray.from_arrow(table) == fa
+    assert FlacArray.from_arrow(table["col"], shape=shape) == fa
+    assert FlacArray.from_arrow(pa.chunked_array([arr[:1], arr[1:]]), shape=shape) == fa
 
 
 def test_ipc_keeps_the_type(tmp_path):
@@ -50,6 +55,12 @@ def test_ipc_keeps_the_type(tmp_path):
     read = pa.ipc.open_file(str(tmp_path / "x.arrow")).read_all()
     assert isinstance(read.schema.field("flac").type, FlacExtensionType)
     assert FlacArray.from_arrow(read["flac"]) == fa
+    with (
+        pa.OSFile(str(tmp_path / "y.arrow"), "wb") as sink,
+        pa.ipc.new_file(sink, fa.to_arrow_table().schema) as w,
+    ):
+        w.write_table(fa.to_arrow_table())
+    assert FlacArray.from_arrow(pa.ipc.open_file(str(tmp_path / "y.arrow")).read_all()) == fa
 
 
 def test_to_arrow_of_a_gigabyte_does_not_copy():
@@ -107,7 +118,9 @@ def test_parquet_round_trip_and_readers(tmp_path, dtype):
     table = pq.read_table(path)
     assert isinstance(table.schema.field("flac").type, FlacExtensionType)
     meta = json.loads(table.schema.field("flac").type.__arrow_ext_serialize__())
-    assert meta["dtype"] == dtype and meta["leading_shape"] == [3, 4]
+    assert meta == {"format": 2, "dtype": dtype}
+    assert json.loads(table.schema.field("flac").metadata[b"flacarray.leading_shape"]) == [3, 4]
+    assert FlacArray.from_arrow(table) == fa
     # polars keeps the extension name over a plain struct; DuckDB sees the struct
     frame = pl.read_parquet(path)
     assert frame.height == 12

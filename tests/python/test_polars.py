@@ -142,6 +142,7 @@ def test_conversions_to_and_from_polars():
     fa = FlacArray.from_array(data, quanta=1e-4)
     series = fa.to_polars()
     assert series.len() == 6
-    assert FlacArray.from_polars(series) == fa
+    assert FlacArray.from_polars(series, shape=(2, 3, 500)) == fa
+    assert FlacArray.from_polars(series).shape == (6, 500)
     unpacked = pl.DataFrame({"s": series}).select(pl.col("s").flac.decompress())
     np.testing.assert_array_equal(np.stack(unpacked["s"].to_numpy()), fa.to_array().reshape(6, 500))
