@@ -18,11 +18,16 @@ from polars.plugins import register_plugin_function
 _LIB = Path(__file__).parent
 
 
-def _per_row(value) -> pl.Expr | None:
+def _per_row(name: str, value) -> pl.Expr | None:
+    """A per-row step column (None for a single number)."""
     if isinstance(value, pl.Expr):
         return value
     if isinstance(value, str):
         return pl.col(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(
+            f"{name} must be a number, a column name or an expression, got {type(value).__name__}"
+        )
     return None
 
 
@@ -50,7 +55,7 @@ class FlacNamespace:
         for name, value in (("quanta", quanta), ("precision", precision)):
             if value is None:
                 continue
-            column = _per_row(value)
+            column = _per_row(name, value)
             if column is not None:
                 args.append(column)
                 kwargs["per_row"] = name

@@ -48,9 +48,7 @@ def archive(tmp_path_factory):
     expected["day3"] = (data, 1e-4)
     ragged = [timestreams(4, 1, n)[0] for n in (400, 900, 650)]
     frame = pl.DataFrame({"signal": [row.tolist() for row in ragged]})
-    frame.select(pl.col("signal").flac.compress(quanta=2e-4)).write_parquet(
-        folder / "day4.parquet"
-    )
+    frame.select(pl.col("signal").flac.compress(quanta=2e-4)).write_parquet(folder / "day4.parquet")
     expected["day4"] = (ragged, 2e-4)
     # 5: pyarrow writes a FlacArray's table
     data = timestreams(5, 7, 1500)
@@ -145,7 +143,8 @@ def test_mixing_dtypes_is_an_error_never_wrong_values(tmp_path):
 
 
 def test_equal_length_list_columns_convert(tmp_path):
-    frame = pl.DataFrame({"s": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0], [1.0, 2.0, 3.5]]})
+    rows = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0], [1.0, 2.0, 3.5]]
+    frame = pl.DataFrame({"s": rows})
     packed = frame.select(pl.col("s").flac.compress(quanta=1e-3))
     fa = FlacArray.from_polars(packed["s"], shape=(2, 2, 3))
     np.testing.assert_allclose(fa.to_array().reshape(4, 3), frame["s"].to_list(), atol=5e-4)
