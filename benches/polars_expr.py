@@ -5,6 +5,10 @@ float64 column (an Array column, one stream per row).
     python benches/polars_expr.py [--rows 1000] [--samples 100000] [--repeats 3]
 
 Target: the expression costs at most 1.10x the direct FlacArray path.
+
+Then the cost of a 100-sample window from the middle of one row, as
+`flac.decompress(a, a + 100)` and as `FlacArray[0, a:a + 100]`, on rows of
+1e4 and 5e6 samples (median of 200 calls; target: within 2x).
 """
 
 import argparse
@@ -63,6 +67,32 @@ def main():
         )
     print(f"bytes: direct {direct_bytes:,}  expression {expr_bytes:,}")
     assert np.array_equal(np.stack(unpacked["x"].to_numpy()), out)
+    for length in (10_000, 5_000_000):
+        window_cost(rng, length)
+
+
+def window_cost(rng, length, calls=200):
+    """A 100-sample window from the middle of one row, both ways."""
+    row = np.cumsum(rng.normal(0, 1e-3, length))
+    fa = FlacArray.from_array(row[None, :], quanta=1e-4)
+    packed = pl.DataFrame({"x": fa.to_polars()})
+    a = length // 2
+    expr = pl.col("x").flac.decompress(a, a + 100)
+
+    def median(fn):
+        times = []
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    direct = median(lambda: fa[0, a : a + 100])
+    plugin = median(lambda: packed.select(expr))
+    print(
+        f"window of 100 from a {length:,}-sample row: FlacArray {direct * 1e3:.3f} ms   "
+        f"flac.decompress {plugin * 1e3:.3f} ms   ratio {plugin / direct:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -80,6 +80,10 @@ class FlacExtensionType(pa.ExtensionType):
             return self.dtype == other.dtype and self.storage_type == other.storage_type
         return NotImplemented
 
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self):
         return hash((EXTENSION_NAME, self.dtype, str(self.storage_type)))
 

@@ -174,3 +174,28 @@ def test_int_rows_with_scales_are_corrupt():
     )
     with pytest.raises(CorruptDataError, match="offsets or gains"):
         FlacArray.from_arrow(pa.ExtensionArray.from_storage(FlacExtensionType("int32"), forged))
+
+
+def test_type_equality_follows_decoding_and_readers_are_forward_compatible(tmp_path):
+    assert FlacExtensionType("int64") != FlacExtensionType("float64")
+    assert FlacExtensionType("float64") == FlacExtensionType("float64")
+    future = FlacExtensionType({"format": 2, "dtype": "int32", "added_later": [1, 2]})
+    assert future == FlacExtensionType("int32")
+    with pytest.raises(ValueError, match="layout version 3 is not supported"):
+        FlacExtensionType({"format": 3, "dtype": "int32"})
+    # a file whose type metadata carries a field from a future writer
+    fa = FlacArray.from_array(np.arange(3000, dtype=np.int32).reshape(3, 1000))
+    storage = fa.to_arrow().storage
+    field = pa.field("flac", storage.type).with_metadata(
+        {
+            b"ARROW:extension:name": b"flacarray.flac",
+            b"ARROW:extension:metadata": b'{"format":2,"dtype":"int32","crc":"abc"}',
+        }
+    )
+    pq.write_table(
+        pa.Table.from_arrays([storage], schema=pa.schema([field])), tmp_path / "f.parquet"
+    )
+    assert FlacArray.read_parquet(tmp_path / "f.parquet").shape == (3, 1000)
+    np.testing.assert_array_equal(
+        FlacArray.from_arrow(pq.read_table(tmp_path / "f.parquet")).to_array(), fa.to_array()
+    )
