@@ -76,6 +76,32 @@ impl Error {
         &self.message
     }
 
+    /// Prefixes the message with the index of the row (of an Arrow or
+    /// Polars column) it concerns.
+    pub fn in_row(self, row: usize) -> Self {
+        Error {
+            kind: self.kind,
+            message: format!("row {row}: {}", self.message),
+        }
+    }
+
+    /// Adds `offset` to a leading "row N: " of the message (for errors from
+    /// one chunk of a longer column).
+    pub fn shift_rows(self, offset: usize) -> Self {
+        let shifted = self.message.strip_prefix("row ").and_then(|rest| {
+            let (number, tail) = rest.split_once(':')?;
+            let row: usize = number.parse().ok()?;
+            Some(format!("row {}:{tail}", row + offset))
+        });
+        match shifted {
+            Some(message) if offset > 0 => Error {
+                kind: self.kind,
+                message,
+            },
+            _ => self,
+        }
+    }
+
     /// Prefixes the message with the index of the stream it concerns.
     pub fn in_stream(self, stream: usize) -> Self {
         Error {

@@ -181,10 +181,7 @@ pub fn read_array<R: ChunkReader + 'static>(
             // Nothing kept: read the first row only, to learn the stream
             // length of the empty (0, samples) result.
             groups = vec![0];
-            selectors = vec![
-                RowSelector::select(1),
-                RowSelector::skip(group_rows[0] - 1),
-            ];
+            selectors = vec![RowSelector::select(1), RowSelector::skip(group_rows[0] - 1)];
         }
         builder = builder
             .with_row_groups(groups)
@@ -197,7 +194,8 @@ pub fn read_array<R: ChunkReader + 'static>(
         columns.push(column_of(batch.column(0))?);
     }
     if kept_rows == 0 {
-        let array = FlacArray::from_arrow_parts(&columns, vec![columns.iter().map(FlacColumn::len).sum()])?;
+        let array =
+            FlacArray::from_arrow_parts(&columns, vec![columns.iter().map(FlacColumn::len).sum()])?;
         let mut parts = array.into_parts();
         parts.shape = vec![0, parts.shape.last().copied().unwrap_or(0)];
         parts.compressed.clear();

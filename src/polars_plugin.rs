@@ -23,10 +23,11 @@ fn compute_err(err: impl std::fmt::Display) -> PolarsError {
     PolarsError::ComputeError(err.to_string().into())
 }
 
-/// A Polars series as an arrow-rs array (through the C data interface).
-fn to_arrow_rs(series: &Series) -> PolarsResult<ArrayRef> {
-    let series = series.rechunk();
-    let array = series.to_arrow(0, CompatLevel::oldest());
+/// Chunk `chunk` of a Polars series as an arrow-rs array, through the C
+/// data interface and at Polars' own compat level, so no buffer is copied
+/// (binary columns stay BinaryView).
+fn to_arrow_rs(series: &Series, chunk: usize) -> PolarsResult<ArrayRef> {
+    let array = series.to_arrow(chunk, CompatLevel::newest());
     let field =
         polars_arrow::datatypes::Field::new(series.name().clone(), array.dtype().clone(), true);
     let c_array = pa_ffi::export_array_to_c(array);
@@ -67,7 +68,7 @@ fn extension_type(metadata: &FlacMetadata) -> PolarsResult<ExtensionTypeInstance
 }
 
 /// The element type and fixed width (Array) of a compressible input.
-fn input_kind(dtype: &DataType) -> PolarsResult<(DType, Option<u64>)> {
+fn input_kind(name: &str, dtype: &DataType) -> PolarsResult<(DType, Option<u64>)> {
     let (inner, width) = match dtype {
         DataType::List(inner) => (inner.as_ref(), None),
         DataType::Array(inner, width) => (inner.as_ref(), Some(*width as u64)),
@@ -79,7 +80,7 @@ fn input_kind(dtype: &DataType) -> PolarsResult<(DType, Option<u64>)> {
         DataType::Float32 => DType::Float32,
         DataType::Float64 => DType::Float64,
         _ => polars_bail!(InvalidOperation:
-            "flac.compress expects a List or Array of Int32, Int64, Float32 or Float64, got {dtype}"),
+            "flac.compress expects a List or Array of Int32, Int64, Float32 or Float64; column '{name}' is {dtype}"),
     };
     Ok((element, width))
 }
@@ -95,8 +96,12 @@ struct CompressKwargs {
 
 /// The output type's metadata (the same for every column of one dtype,
 /// whatever the level or row lengths) and the level.
-fn plan_metadata(input: &DataType, kwargs: &CompressKwargs) -> PolarsResult<(FlacMetadata, u32)> {
-    let (dtype, _) = input_kind(input)?;
+fn plan_metadata(
+    name: &str,
+    input: &DataType,
+    kwargs: &CompressKwargs,
+) -> PolarsResult<(FlacMetadata, u32)> {
+    let (dtype, _) = input_kind(name, input)?;
     let level = u32::try_from(kwargs.level)
         .ok()
         .filter(|l| *l <= 8)
@@ -105,24 +110,55 @@ fn plan_metadata(input: &DataType, kwargs: &CompressKwargs) -> PolarsResult<(Fla
 }
 
 fn compress_type(fields: &[Field], kwargs: CompressKwargs) -> PolarsResult<Field> {
-    let (metadata, _) = plan_metadata(fields[0].dtype(), &kwargs)?;
+    if let DataType::Array(_, 0) = fields[0].dtype() {
+        polars_bail!(InvalidOperation:
+            "flac.compress: column '{}' is an Array of width 0: no samples to compress", fields[0].name());
+    }
+    let (metadata, _) = plan_metadata(fields[0].name(), fields[0].dtype(), &kwargs)?;
     let dtype = DataType::Extension(extension_type(&metadata)?, Box::new(storage_dtype()));
     Ok(Field::new(fields[0].name().clone(), dtype))
 }
 
+/// One step value per row; a null becomes NaN ("no step"), which is fine
+/// on rows that need none (null, empty or constant rows).
 fn per_row_values(series: &Series, name: &str) -> PolarsResult<Vec<f64>> {
-    let values = series.cast(&DataType::Float64)?;
-    let values = values.f64()?;
-    if values.null_count() > 0 {
-        polars_bail!(InvalidOperation: "the per-row {name} column has nulls");
+    if !series.dtype().is_primitive_numeric() {
+        polars_bail!(InvalidOperation:
+            "the per-row {name} must be a numeric column or expression, got {} ('{}')",
+            series.dtype(), series.name());
     }
-    Ok(values.into_no_null_iter().collect())
+    let values = series.cast(&DataType::Float64)?;
+    Ok(values
+        .f64()?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
+/// Errors from a batch: Polars hands a plugin one batch at a time (in the
+/// streaming engine, a slice of the frame), so row numbers count from the
+/// batch's start.
+fn batch_err(err: crate::Error, rows: usize) -> PolarsError {
+    compute_err(format!(
+        "{err} (rows are numbered within the {rows}-row batch Polars passed to the plugin)"
+    ))
+}
+
+fn concat_chunks(name: PlSmallStr, parts: Vec<Series>, empty: DataType) -> PolarsResult<Series> {
+    let mut parts = parts.into_iter();
+    let Some(mut out) = parts.next() else {
+        return Ok(Series::new_empty(name, &empty));
+    };
+    for part in parts {
+        out.append(&part)?;
+    }
+    Ok(out)
 }
 
 #[polars_expr(output_type_func_with_kwargs=compress_type)]
 fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Series> {
     let input = &inputs[0];
-    let (metadata, level) = plan_metadata(input.dtype(), &kwargs)?;
+    let (metadata, level) = plan_metadata(input.name(), input.dtype(), &kwargs)?;
     let step = match (kwargs.per_row.as_deref(), kwargs.quanta, kwargs.precision) {
         (Some("quanta"), _, _) => StepSpec::Quanta(per_row_values(&inputs[1], "quanta")?),
         (Some("precision"), _, _) => StepSpec::Precision(per_row_values(&inputs[1], "precision")?),
@@ -134,16 +170,41 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
         (None, None, Some(p)) => StepSpec::Precision(vec![p]),
         (None, None, None) => StepSpec::Range,
     };
-    let options = CompressOptions {
-        level,
-        step,
-        ..Default::default()
-    };
-    let lists = to_arrow_rs(input)?;
-    let column = compress_lists(lists.as_ref(), &options).map_err(compute_err)?;
-    let storage = std::sync::Arc::new(column.storage().clone()) as ArrayRef;
-    let series = from_arrow_rs(input.name().clone(), &storage)?;
+    let rows = input.len();
+    let mut parts = Vec::with_capacity(input.n_chunks());
+    let mut first_row = 0;
+    for chunk in 0..input.n_chunks() {
+        let lists = to_arrow_rs(input, chunk)?;
+        let n = lists.len();
+        let options = CompressOptions {
+            level,
+            step: rows_of_step(&step, first_row, n),
+            ..Default::default()
+        };
+        let column = compress_lists(lists.as_ref(), &options)
+            .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
+        let storage = std::sync::Arc::new(column.storage().clone()) as ArrayRef;
+        parts.push(from_arrow_rs(input.name().clone(), &storage)?);
+        first_row += n;
+    }
+    let series = concat_chunks(input.name().clone(), parts, storage_dtype())?;
     Ok(series.into_extension(extension_type(&metadata)?))
+}
+
+/// The part of a per-row step rule that covers rows `first..first + n`.
+fn rows_of_step(step: &StepSpec, first: usize, n: usize) -> StepSpec {
+    let slice = |v: &Vec<f64>| {
+        if v.len() == 1 {
+            v.clone()
+        } else {
+            v[first.min(v.len())..(first + n).min(v.len())].to_vec()
+        }
+    };
+    match step {
+        StepSpec::Range => StepSpec::Range,
+        StepSpec::Quanta(v) => StepSpec::Quanta(slice(v)),
+        StepSpec::Precision(v) => StepSpec::Precision(slice(v)),
+    }
 }
 
 /// The metadata of a `flacarray.flac` input column; a plain storage struct
@@ -202,14 +263,30 @@ struct DecompressKwargs {
 fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<Series> {
     let input = &inputs[0];
     let metadata = flac_metadata(input.dtype(), kwargs.dtype.as_deref())?;
-    let storage = to_arrow_rs(input.to_storage())?;
-    let storage = storage
-        .as_any()
-        .downcast_ref::<arrow_array::StructArray>()
-        .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac storage is not a struct"))?
-        .clone();
-    let column = FlacColumn::new(metadata, storage).map_err(compute_err)?;
-    let out = decompress_lists(&column, SampleWindow::new(kwargs.start, kwargs.stop))
-        .map_err(compute_err)?;
-    from_arrow_rs(input.name().clone(), &out)
+    let storage_series = input.to_storage();
+    let window = SampleWindow::new(kwargs.start, kwargs.stop);
+    let rows = input.len();
+    let mut parts = Vec::with_capacity(storage_series.n_chunks());
+    let mut first_row = 0;
+    // Chunk by chunk, sharing the stream bytes (no rechunk, no copy).
+    for chunk in 0..storage_series.n_chunks() {
+        let storage = to_arrow_rs(storage_series, chunk)?;
+        let storage = storage
+            .as_any()
+            .downcast_ref::<arrow_array::StructArray>()
+            .ok_or_else(|| polars_err!(InvalidOperation: "flacarray.flac storage is not a struct"))?
+            .clone();
+        let n = storage.len();
+        let column = FlacColumn::new(metadata.clone(), storage).map_err(compute_err)?;
+        let out = decompress_lists(&column, window)
+            .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
+        parts.push(from_arrow_rs(input.name().clone(), &out)?);
+        first_row += n;
+    }
+    let element = element_dtype(metadata.dtype());
+    concat_chunks(
+        input.name().clone(),
+        parts,
+        DataType::List(Box::new(element)),
+    )
 }

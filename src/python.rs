@@ -546,9 +546,17 @@ fn stream_lengths<'py>(
     starts: PyReadonlyArray1<'py, i64>,
     nbytes: PyReadonlyArray1<'py, i64>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let data = compressed.as_slice().map_err(|_| contiguous("compressed"))?;
-    let starts = non_negative(starts.as_slice().map_err(|_| contiguous("starts"))?, "starts")?;
-    let nbytes = non_negative(nbytes.as_slice().map_err(|_| contiguous("nbytes"))?, "nbytes")?;
+    let data = compressed
+        .as_slice()
+        .map_err(|_| contiguous("compressed"))?;
+    let starts = non_negative(
+        starts.as_slice().map_err(|_| contiguous("starts"))?,
+        "starts",
+    )?;
+    let nbytes = non_negative(
+        nbytes.as_slice().map_err(|_| contiguous("nbytes"))?,
+        "nbytes",
+    )?;
     let lengths = starts
         .iter()
         .zip(&nbytes)

@@ -57,7 +57,11 @@ fn integer_lists_round_trip_with_windows() {
         "the type says nothing of row lengths or level"
     );
     let err = FlacArray::from_arrow(&column).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "null and ragged rows: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "null and ragged rows: {err}"
+    );
     let windows = [
         SampleWindow::all(),
         SampleWindow::new(Some(10), Some(20)),
@@ -180,7 +184,7 @@ fn bad_list_inputs() {
     ]);
     let err = compress_lists(&rows, &CompressOptions::default()).unwrap_err();
     assert!(
-        err.message().contains("stream 1") && err.message().contains("NaN"),
+        err.message().contains("row 1") && err.message().contains("NaN"),
         "{err}"
     );
     let opts = CompressOptions {
@@ -209,7 +213,10 @@ fn extension_metadata_is_validated() {
     let json = field.metadata().get(EXTENSION_TYPE_METADATA_KEY).unwrap();
     assert_eq!(json, r#"{"format":2,"dtype":"int32"}"#);
     assert_eq!(
-        field.metadata().get(flacarray::arrow::LEVEL_KEY).map(String::as_str),
+        field
+            .metadata()
+            .get(flacarray::arrow::LEVEL_KEY)
+            .map(String::as_str),
         Some("5")
     );
     // wrong storage type

@@ -133,7 +133,12 @@ fn format0_float64_is_rewritten_with_two_channels() {
     let column = fa.to_arrow().unwrap();
     let first = column.storage().column(0).to_data();
     let stream = arrow_array::LargeBinaryArray::from(first);
-    assert_eq!(flacarray::codec::stream_info(stream.value(0)).unwrap().channels, 2);
+    assert_eq!(
+        flacarray::codec::stream_info(stream.value(0))
+            .unwrap()
+            .channels,
+        2
+    );
     // already format 1: borrowed, nothing re-encoded
     assert!(matches!(
         fixed.to_format1().unwrap(),
@@ -279,4 +284,25 @@ fn short_gains_in_a_zarr_group_are_corrupt_not_a_panic() {
     assert!(err.message().contains("stream_gains"), "{err}");
     let keep = [true; 6];
     assert!(flacarray::zarr::read_array(&path, Some((&keep, &[2, 3]))).is_err());
+}
+
+#[test]
+fn bare_storage_structs_and_rows_that_contradict_their_dtype() {
+    let column = floats().to_arrow().unwrap();
+    let storage: ArrayRef = Arc::new(column.storage().clone());
+    // the dtype of a bare struct comes from the streams and the scales
+    let bare = FlacColumn::from_storage(&storage, None).unwrap();
+    assert_eq!(bare.dtype(), DType::Float64);
+    let all = decompress_lists(&bare, SampleWindow::all()).unwrap();
+    assert_eq!(all.len(), 6);
+    // float rows read as int64 have offsets and gains: corrupt, never values
+    let wrong = FlacColumn::from_storage(&storage, Some(DType::Int64)).unwrap();
+    let err = decompress_lists(&wrong, SampleWindow::all()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt);
+    assert!(err.message().contains("offset or gain"), "{err}");
+    // and int rows read as float64 have none
+    let ints = FlacArray::compress(&[1i64, 2, 3, 4], &[2, 2], &CompressOptions::default()).unwrap();
+    let storage: ArrayRef = Arc::new(ints.to_arrow().unwrap().storage().clone());
+    let wrong = FlacColumn::from_storage(&storage, Some(DType::Float64)).unwrap();
+    assert!(decompress_lists(&wrong, SampleWindow::all()).is_err());
 }

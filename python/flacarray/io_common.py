@@ -116,11 +116,11 @@ def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray
     return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
-def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, list | None]:
+def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, np.ndarray | None]:
     """Reads a FlacArray from a format 0 or 1 group; with `keep` (a boolean
     mask over the leading shape) only the kept streams' bytes are read, and
-    the result is a (kept, samples) array. Also returns the kept streams'
-    index tuples (None without `keep`)."""
+    the result is a (kept, samples) array. Also returns the keep mask as
+    checked (None without `keep`)."""
     description, arrays = describe(backend, grp)
     _core.describe_group(description)  # checks the metadata before any read
     mask = None if keep is None else keep_mask(keep)
@@ -140,15 +140,24 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, list | None
     compressed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
     compressed = np.ascontiguousarray(compressed, dtype=np.uint8)
     fa = FlacArray._from_core((parts[0], parts[1], compressed, *parts[3:]))
-    return fa, None if mask is None else kept_index_tuples(mask)
+    return fa, mask
 
 
 def read_array(backend: Backend, grp, keep, stream_slice, keep_indices, use_threads):
     """Reads and decompresses (see `read_group`), decoding only the samples
     in `stream_slice`."""
-    fa, indices = read_group(backend, grp, keep=keep)
+    fa, mask = read_group(backend, grp, keep=keep)
+    return decoded(fa, mask, stream_slice, keep_indices, use_threads)
+
+
+def decoded(fa: FlacArray, mask, stream_slice, keep_indices: bool, use_threads: bool):
+    """What the `read_array` helpers return for an array read with the keep
+    mask `mask` (None: every stream): the decoded samples in
+    `stream_slice`, and with `keep_indices` the kept streams' index tuples."""
     out = fa.to_array(stream_slice=stream_slice, use_threads=use_threads)
-    return (out, indices) if keep_indices else out
+    if not keep_indices:
+        return out
+    return out, None if mask is None else kept_index_tuples(mask)
 
 
 def _check_target(backend: Backend, grp, overwrite: bool) -> list[str]:

@@ -13,7 +13,8 @@ import numpy as np
 
 from . import _core
 from .array import FlacArray
-from .selection import keep_mask, kept_index_tuples
+from .io_common import decoded
+from .selection import keep_mask
 
 DEFAULT_COLUMN = "flac"
 
@@ -61,9 +62,4 @@ def read_array(
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
     fa, mask = _read(path, keep, column)
-    out = fa.to_array(stream_slice=stream_slice, use_threads=use_threads)
-    if not keep_indices:
-        return out
-    if mask is None:
-        return out, None
-    return out, kept_index_tuples(mask)
+    return decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core, io_common
 from .array import FlacArray
-from .selection import keep_mask, kept_index_tuples
+from .selection import keep_mask
 
 #: Chunk length of the `compressed` byte array, so that reading a few
 #: streams touches only the chunks holding them.
@@ -111,11 +111,6 @@ def read_array(zgrp, keep=None, stream_slice=None, keep_indices=False, use_threa
     `flacarray.hdf5.read_array` for the arguments)."""
     if _is_path(zgrp):
         fa, mask = _read_path(zgrp, keep)
-        out = fa.to_array(stream_slice=stream_slice, use_threads=use_threads)
-        if not keep_indices:
-            return out
-        if mask is None:
-            return out, None
-        return out, kept_index_tuples(mask)
+        return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
     _check_group(zgrp)
     return io_common.read_array(BACKEND, zgrp, keep, stream_slice, keep_indices, use_threads)

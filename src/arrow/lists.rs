@@ -195,9 +195,13 @@ fn compress_rows<T: ArrowElement>(
             Some([]) => Ok(Some((Vec::new(), None))),
             Some(values) => {
                 let step = step_for(&options.step, i, n)?;
+                // A constant row is stored exactly: it needs no step, so a
+                // missing or unusable one (null, NaN, 0) does no harm there.
+                let constant = values.iter().all(|v| v == &values[0]);
+                let step = if constant { Step::Range } else { step };
                 T::encode_stream(values, step, &encode)
                     .map(Some)
-                    .map_err(|e| e.in_stream(i))
+                    .map_err(|e| e.in_row(i))
             }
         })
         .collect();
@@ -308,7 +312,7 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
             Some(bytes) if !part.is_empty() => {
                 let len = row_length(bytes, stream_size, row)?;
                 T::decode_stream(bytes, len, ranges[row].0, part, scales[row])
-                    .map_err(|e| e.in_stream(row))
+                    .map_err(|e| e.in_row(row))
             }
             _ => Ok(()),
         })?;

@@ -146,3 +146,86 @@ def test_conversions_to_and_from_polars():
     assert FlacArray.from_polars(series).shape == (6, 500)
     unpacked = pl.DataFrame({"s": series}).select(pl.col("s").flac.decompress())
     np.testing.assert_array_equal(np.stack(unpacked["s"].to_numpy()), fa.to_array().reshape(6, 500))
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        pl.List(pl.Float16),
+        pl.List(pl.Decimal(10, 2)),
+        pl.List(pl.Int128),
+        pl.List(pl.UInt128),
+        pl.List(pl.Categorical),
+        pl.List(pl.Int8),
+        pl.List(pl.Date),
+        pl.Array(pl.Float64, 0),
+    ],
+    ids=str,
+)
+def test_unsupported_inputs_are_clear_errors_not_panics(dtype):
+    values = [[], []] if dtype == pl.Array(pl.Float64, 0) else [None, None]
+    frame = pl.DataFrame({"sig": pl.Series("sig", values, dtype=dtype)})
+    query = frame.lazy().select(pl.col("sig").flac.compress())
+    for run in (query.collect_schema, query.collect):
+        with pytest.raises(pl.exceptions.PolarsError) as info:
+            run()
+        message = str(info.value)
+        assert "panicked" not in message, message
+        assert "sig" in message, message
+        assert "Int32, Int64, Float32 or Float64" in message or "width 0" in message, message
+
+
+def test_per_row_steps_only_where_needed():
+    frame = pl.DataFrame(
+        {
+            "s": [None, [], [2.5], [1.0, 1.0, 1.0], [0.0, 0.5, 1.0]],
+            "q": [None, None, None, None, 1e-3],
+        }
+    )
+    packed = frame.select(pl.col("s").flac.compress(quanta="q"))
+    out = packed.select(pl.col("s").flac.decompress())["s"].to_list()
+    assert out[:4] == [None, [], [2.5], [1.0, 1.0, 1.0]]
+    np.testing.assert_allclose(out[4], [0.0, 0.5, 1.0], atol=5e-4)
+    # the step formula users write, with constant rows where std is 0
+    std_based = frame.select(pl.col("s").flac.compress(quanta=pl.col("s").list.std() / 100))
+    assert std_based.height == 5
+    # a varying row without a usable step
+    bad = frame.with_columns(pl.lit(None, pl.Float64).alias("q"))
+    with pytest.raises(pl.exceptions.ComputeError, match="row 4: quanta must be"):
+        bad.select(pl.col("s").flac.compress(quanta="q"))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pl.Series("q", [True, False]),
+        pl.Series("q", ["a", "b"]),
+        pl.Series("q", [[1.0], [2.0]]),
+    ],
+    ids=["bool", "str", "list"],
+)
+def test_per_row_step_columns_must_be_numeric(column):
+    frame = pl.DataFrame({"s": [[1.0, 2.0], [3.0, 4.0]], "q": column})
+    with pytest.raises(pl.exceptions.PolarsError, match="numeric column"):
+        frame.select(pl.col("s").flac.compress(quanta="q"))
+
+
+@pytest.mark.parametrize("value", [[1e-3, 1e-3], np.array([1e-3, 1e-3]), pl.Series([1e-3])])
+def test_per_row_step_python_objects_are_a_type_error(value):
+    with pytest.raises(TypeError, match="quanta must be a number, a column name or an expr"):
+        pl.col("s").flac.compress(quanta=value)
+
+
+def test_streaming_errors_do_not_misstate_rows():
+    rows = 300_000
+    values = np.zeros((rows, 2))
+    values[:, 1] = 1.0
+    values[250_123, 1] = np.nan
+    frame = pl.DataFrame({"s": pl.Series("s", values)})
+    with pytest.raises(pl.exceptions.ComputeError) as info:
+        frame.select(pl.col("s").flac.compress())
+    assert "row 250123" in str(info.value)
+    with pytest.raises(pl.exceptions.ComputeError) as info:
+        frame.lazy().select(pl.col("s").flac.compress()).collect(engine="streaming")
+    message = str(info.value)
+    assert "row 250123" in message or "numbered within the" in message, message
