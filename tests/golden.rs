@@ -89,6 +89,14 @@ fn golden_files_decode_identically() {
                 .unwrap();
         let from_zarr =
             flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+        // the same arrays in Arrow layout 2 (type metadata: format and dtype only)
+        let from_layout2 = flacarray::parquet::read_array_file(
+            dir.join("parquet-layout2").join(format!("{name}.parquet")),
+            "flac",
+            None,
+        )
+        .unwrap();
+        assert_eq!(from_layout2, from_parquet, "{name}");
         for fa in [&from_parquet, &from_zarr] {
             assert_eq!(fa.shape(), &shape[..], "{name}");
             let wanted = match fa.dtype() {

@@ -24,12 +24,13 @@ def test_golden_files(name):
     from_zarr = FlacArray.read_zarr(zarr.open_group(str(GOLDEN / f"{name}.zarr"), mode="r"))
     from_zarrs = FlacArray.read_zarr(GOLDEN / f"{name}.zarr")
     from_parquet = FlacArray.read_parquet(GOLDEN / f"{name}.parquet")
-    for fa in (from_h5, from_zarr, from_zarrs, from_parquet):
+    from_layout2 = FlacArray.read_parquet(GOLDEN / "parquet-layout2" / f"{name}.parquet")
+    for fa in (from_h5, from_zarr, from_zarrs, from_parquet, from_layout2):
         assert fa.nbytes == case["compressed_bytes"]
         out = fa.to_array()
         assert out.dtype == expected.dtype and out.shape == expected.shape
         np.testing.assert_array_equal(out, expected)
-    assert from_h5 == from_zarr == from_zarrs == from_parquet
+    assert from_h5 == from_zarr == from_zarrs == from_parquet == from_layout2
     stream0 = (GOLDEN / f"{name}.stream0.flac").read_bytes()
     start, n = int(from_h5._starts[0]), int(from_h5._nbytes[0])
     assert bytes(from_h5.compressed[start : start + n]) == stream0
