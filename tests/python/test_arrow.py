@@ -63,6 +63,7 @@ def test_ipc_keeps_the_type(tmp_path):
     assert FlacArray.from_arrow(pa.ipc.open_file(str(tmp_path / "y.arrow")).read_all()) == fa
 
 
+@pytest.mark.bigmem
 def test_to_arrow_of_a_gigabyte_does_not_copy():
     """Measured: RSS grows by well under 1% of the compressed size."""
     rng = np.random.default_rng(0)

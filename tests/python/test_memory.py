@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benches" / "peak_rss.py"
 
 
+@pytest.mark.bigmem
 def test_peak_rss_of_a_gigabyte():
     proc = subprocess.run(
         [sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=600, check=False

@@ -12,6 +12,8 @@ from reference_env import reference_read
 from conftest import make_data
 from flacarray import FlacArray, demo
 
+pytestmark = pytest.mark.network
+
 CASES = [
     ("int32", (3, 2, 5000), {}),
     ("int32_full_range", (2, 3000), {}),
