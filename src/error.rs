@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// What went wrong, in broad strokes; match on this instead of the message.
+/// New kinds may be added: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The caller passed something unusable: a bad shape, NaN, an out-of-range selection.
     InvalidInput,
@@ -18,6 +20,8 @@ pub enum ErrorKind {
     AlreadyExists,
     /// libFLAC reported a failure that is not attributable to the input.
     Codec,
+    /// The system refused a resource (threads, memory).
+    Resource,
 }
 
 impl fmt::Display for ErrorKind {
@@ -29,6 +33,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Io => "I/O error",
             ErrorKind::AlreadyExists => "already exists",
             ErrorKind::Codec => "codec error",
+            ErrorKind::Resource => "out of resources",
         };
         f.write_str(name)
     }
@@ -40,6 +45,7 @@ impl fmt::Display for ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    io_kind: Option<std::io::ErrorKind>,
 }
 
 impl Error {
@@ -48,6 +54,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            io_kind: None,
         }
     }
 
@@ -71,6 +78,12 @@ impl Error {
         self.kind
     }
 
+    /// For [`ErrorKind::Io`] errors from the operating system, what it said
+    /// (not found, permission denied, ...).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.io_kind
+    }
+
     /// The human-readable description, without the kind prefix.
     pub fn message(&self) -> &str {
         &self.message
@@ -80,8 +93,8 @@ impl Error {
     /// Polars column) it concerns.
     pub fn in_row(self, row: usize) -> Self {
         Error {
-            kind: self.kind,
             message: format!("row {row}: {}", self.message),
+            ..self
         }
     }
 
@@ -94,10 +107,7 @@ impl Error {
             Some(format!("row {}:{tail}", row + offset))
         });
         match shifted {
-            Some(message) if offset > 0 => Error {
-                kind: self.kind,
-                message,
-            },
+            Some(message) if offset > 0 => Error { message, ..self },
             _ => self,
         }
     }
@@ -105,15 +115,19 @@ impl Error {
     /// Prefixes the message with the index of the stream it concerns.
     pub fn in_stream(self, stream: usize) -> Self {
         Error {
-            kind: self.kind,
             message: format!("stream {stream}: {}", self.message),
+            ..self
         }
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Error::new(ErrorKind::Io, err.to_string())
+        Error {
+            kind: ErrorKind::Io,
+            message: err.to_string(),
+            io_kind: Some(err.kind()),
+        }
     }
 }
 

@@ -28,10 +28,20 @@ pub const DEFAULT_COLUMN: &str = "flac";
 /// Target compressed bytes per row group.
 const GROUP_BYTES: usize = 16 << 20;
 
+/// Errors while reading: damage in the file, unless the source failed.
 fn pq_err(err: parquet::errors::ParquetError) -> Error {
     match err {
         parquet::errors::ParquetError::External(e) => Error::new(ErrorKind::Io, e.to_string()),
         other => Error::corrupt(format!("parquet: {other}")),
+    }
+}
+
+/// Errors while writing: the data given or the destination, never damage.
+fn pq_write_err(err: parquet::errors::ParquetError) -> Error {
+    match err {
+        parquet::errors::ParquetError::External(e) => Error::new(ErrorKind::Io, e.to_string()),
+        parquet::errors::ParquetError::ArrowError(e) => Error::invalid(format!("parquet: {e}")),
+        other => Error::new(ErrorKind::Io, format!("parquet: {other}")),
     }
 }
 
@@ -47,9 +57,9 @@ pub fn write_batch<W: Write + Send>(
         .set_max_row_group_row_count(Some(rows_per_group.max(1)))
         .set_statistics_enabled(EnabledStatistics::None)
         .build();
-    let mut w = ArrowWriter::try_new(writer, batch.schema(), Some(props)).map_err(pq_err)?;
-    w.write(batch).map_err(pq_err)?;
-    w.close().map_err(pq_err)?;
+    let mut w = ArrowWriter::try_new(writer, batch.schema(), Some(props)).map_err(pq_write_err)?;
+    w.write(batch).map_err(pq_write_err)?;
+    w.close().map_err(pq_write_err)?;
     Ok(())
 }
 

@@ -8,7 +8,10 @@ use numpy::{
     PyUntypedArrayMethods,
 };
 use pyo3::create_exception;
-use pyo3::exceptions::{PyFileExistsError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyMemoryError, PyOSError, PyPermissionError,
+    PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -31,9 +34,18 @@ fn to_py(err: Error) -> PyErr {
             PyValueError::new_err(err.message().to_string())
         }
         ErrorKind::Corrupt => CorruptDataError::new_err(err.message().to_string()),
-        ErrorKind::Io => PyOSError::new_err(err.message().to_string()),
+        ErrorKind::Io => match err.io_kind() {
+            Some(std::io::ErrorKind::NotFound) => {
+                PyFileNotFoundError::new_err(err.message().to_string())
+            }
+            Some(std::io::ErrorKind::PermissionDenied) => {
+                PyPermissionError::new_err(err.message().to_string())
+            }
+            _ => PyOSError::new_err(err.message().to_string()),
+        },
         ErrorKind::AlreadyExists => PyFileExistsError::new_err(err.message().to_string()),
-        ErrorKind::Codec => PyRuntimeError::new_err(err.message().to_string()),
+        ErrorKind::Resource => PyMemoryError::new_err(err.message().to_string()),
+        _ => PyRuntimeError::new_err(err.message().to_string()),
     }
 }
 
@@ -50,7 +62,6 @@ fn compress_typed<'py, T: Element + numpy::Element>(
         .map_err(|_| PyValueError::new_err("input array must be C-contiguous"))?;
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
-        .and_then(|r| r)
         .map_err(to_py)?;
     let parts = fa.into_parts();
     let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
@@ -143,7 +154,6 @@ fn decompress_typed<T: Element + numpy::Element>(
             view.decompress_into(streams, first..last, slice)
         })
     })
-    .and_then(|r| r)
     .map_err(to_py)
 }
 

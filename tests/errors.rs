@@ -218,3 +218,13 @@ fn bad_gain_is_corrupt() {
     assert_eq!(err.kind(), ErrorKind::Corrupt);
     assert!(err.message().contains("unusable offset/gain"), "{err}");
 }
+
+#[test]
+fn io_errors_keep_what_the_system_said() {
+    let err =
+        flacarray::parquet::read_array_file("/nonexistent/x.parquet", "flac", None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    let err = flacarray::with_thread_count(Some(0), || Ok(())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}

@@ -612,3 +612,10 @@ def test_level_is_carried_into_every_container(tmp_path):
         fa.write_hdf5(hf)
     with h5py.File(tmp_path / "a.h5", "r") as hf:
         assert FlacArray.read_hdf5(hf).level == 8
+
+
+def test_missing_files_are_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        FlacArray.read_parquet(tmp_path / "missing.parquet")
+    with pytest.raises(FileNotFoundError):
+        FlacArray.from_array(INTS).write_parquet(tmp_path / "no" / "dir" / "x.parquet")
