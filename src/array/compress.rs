@@ -21,6 +21,25 @@ pub enum StepSpec {
 }
 
 impl StepSpec {
+    /// One fixed step for every stream.
+    ///
+    /// ```
+    /// use flacarray::{CompressOptions, FlacArray, StepSpec};
+    ///
+    /// let opts = CompressOptions { step: StepSpec::quanta(1e-3), ..Default::default() };
+    /// let fa = FlacArray::compress(&[0.25f64, 0.5, 0.75], &[3], &opts)?;
+    /// assert!((fa.to_vec::<f64>()?[1] - 0.5).abs() <= 0.5e-3);
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn quanta(step: f64) -> Self {
+        StepSpec::Quanta(vec![step])
+    }
+
+    /// The same precision (digits relative to each stream's std) for every stream.
+    pub fn precision(digits: f64) -> Self {
+        StepSpec::Precision(vec![digits])
+    }
+
     fn check(&self, nstreams: usize) -> Result<()> {
         let (name, values) = match self {
             StepSpec::Range => return Ok(()),

@@ -74,6 +74,21 @@ impl SampleWindow {
     }
 }
 
+/// `a..b` as a window (Python slice rules: negative bounds count from the
+/// end of each row, out-of-range bounds are clamped).
+///
+/// ```
+/// use flacarray::arrow::SampleWindow;
+///
+/// assert_eq!(SampleWindow::from(10..20).resolve(15), (10, 15));
+/// assert_eq!(SampleWindow::from(-5..-1).resolve(100), (95, 99));
+/// ```
+impl From<std::ops::Range<i64>> for SampleWindow {
+    fn from(range: std::ops::Range<i64>) -> Self {
+        SampleWindow::new(Some(range.start), Some(range.end))
+    }
+}
+
 /// One compressed row: its FLAC bytes and float scale, or None when null.
 type EncodedRow = Option<(Vec<u8>, Option<Scale>)>;
 
