@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::array::{DType, FlacArray};
+use crate::array::{DType, FlacArrayRef};
 use crate::error::{Error, Result};
 
 /// Format version this crate writes.
@@ -621,9 +621,10 @@ pub fn plan_read(
     })
 }
 
-/// The group attributes to write for `array`. Its streams must already be
-/// in format 1's channel layout (see [`FlacArray::to_format1`]).
-pub fn group_attributes(array: &FlacArray) -> Map<String, Value> {
+/// The group attributes to write for `array` (compressed at `level`). Its
+/// streams must already be in format 1's channel layout (see
+/// [`crate::FlacArray::to_format1`]).
+pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Map<String, Value> {
     let channels = match array.dtype() {
         DType::Int32 | DType::Float32 => "1",
         DType::Int64 | DType::Float64 => "2",
@@ -637,12 +638,12 @@ pub fn group_attributes(array: &FlacArray) -> Map<String, Value> {
     attrs.insert(ATTR_CHANNELS.into(), json!(channels));
     attrs.insert(ATTR_DTYPE.into(), json!(array.dtype().name()));
     attrs.insert(ATTR_SHAPE.into(), json!(array.shape()));
-    attrs.insert(ATTR_LEVEL.into(), json!(array.level()));
+    attrs.insert(ATTR_LEVEL.into(), json!(level));
     attrs
 }
 
 /// The attributes of `stream_starts` for `array`.
-pub fn starts_attributes(array: &FlacArray) -> Map<String, Value> {
+pub fn starts_attributes(array: &FlacArrayRef<'_>) -> Map<String, Value> {
     let mut attrs = Map::new();
     attrs.insert(ATTR_STREAM_SIZE.into(), json!(array.stream_size()));
     attrs
@@ -650,11 +651,11 @@ pub fn starts_attributes(array: &FlacArray) -> Map<String, Value> {
 
 /// The shape of the per-stream arrays written for `array` (`[1]` for a
 /// single 1-D stream, as the reference writes it).
-pub fn stored_leading_shape(array: &FlacArray) -> Vec<u64> {
-    if array.leading_shape().is_empty() {
-        vec![1]
-    } else {
-        array.leading_shape().iter().map(|&d| d as u64).collect()
+pub fn stored_leading_shape(array: &FlacArrayRef<'_>) -> Vec<u64> {
+    let shape = array.shape();
+    match &shape[..shape.len() - 1] {
+        [] => vec![1],
+        leading => leading.iter().map(|&d| d as u64).collect(),
     }
 }
 

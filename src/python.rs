@@ -407,15 +407,16 @@ fn read_zarr<'py>(
     parts_tuple(py, array)
 }
 
-/// The parts with every stream in format 1's channel layout, or None when
-/// they already are (see `FlacArray::to_format1`).
+/// The parts with every stream as this version writes them, or None when
+/// they already are (see `FlacArrayRef::to_format1`); the bytes are only
+/// read, never copied, when nothing changes.
 #[pyfunction]
 fn to_format1<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-    let array = parts.to_array()?;
-    let changed = match py.detach(|| array.to_format1()).map_err(to_py)? {
-        std::borrow::Cow::Owned(a) => Some(a),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
+    let borrowed = parts.borrow()?;
+    let view = borrowed.view()?;
+    let changed = py
+        .detach(|| view.to_format1(borrowed.level))
+        .map_err(to_py)?;
     changed.map(|a| parts_tuple(py, a)).transpose()
 }
 
@@ -494,10 +495,12 @@ fn plan_group_read<'py>(
 /// shape)`.
 #[pyfunction]
 fn group_layout<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Bound<'py, PyTuple>> {
-    let array = parts.to_array()?;
-    let attrs = serde_json::Value::Object(container::group_attributes(&array)).to_string();
-    let starts = serde_json::Value::Object(container::starts_attributes(&array)).to_string();
-    let lead = container::stored_leading_shape(&array);
+    let borrowed = parts.borrow()?;
+    let view = borrowed.view()?;
+    let attrs = container::group_attributes(&view, borrowed.level);
+    let attrs = serde_json::Value::Object(attrs).to_string();
+    let starts = serde_json::Value::Object(container::starts_attributes(&view)).to_string();
+    let lead = container::stored_leading_shape(&view);
     PyTuple::new(
         py,
         [

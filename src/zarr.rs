@@ -76,7 +76,7 @@ fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
     std::fs::create_dir(path)?;
     let store = store_at(path)?;
     let group = GroupBuilder::new()
-        .attributes(container::group_attributes(array))
+        .attributes(container::group_attributes(&array.view(), array.level()))
         .build(store.clone(), "/")
         .map_err(io)?;
     group.store_metadata().map_err(io)?;
@@ -91,7 +91,7 @@ fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
         array.compressed(),
         Map::new(),
     )?;
-    let lead = container::stored_leading_shape(array);
+    let lead = container::stored_leading_shape(&array.view());
     let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
     let per_stream = |name: &str, values: &[i64], attrs: Map<String, Value>| {
         write_vec(
@@ -107,7 +107,7 @@ fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
     per_stream(
         STARTS,
         &as_i64(array.stream_starts()),
-        container::starts_attributes(array),
+        container::starts_attributes(&array.view()),
     )?;
     per_stream(NBYTES, &as_i64(array.stream_nbytes()), Map::new())?;
     if let (Some(offsets), Some(gains)) = (array.stream_offsets(), array.stream_gains()) {

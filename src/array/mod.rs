@@ -360,20 +360,32 @@ impl FlacArray {
         self.view().stream_bytes(i)
     }
 
-    /// This array with every stream as this version writes them: 64-bit
+    /// This array with every stream as this version writes them (see
+    /// [`FlacArrayRef::to_format1`]); borrows `self` when nothing needs
+    /// changing.
+    pub fn to_format1(&self) -> Result<Cow<'_, FlacArray>> {
+        Ok(match self.view().to_format1(self.level)? {
+            Some(changed) => Cow::Owned(changed),
+            None => Cow::Borrowed(self),
+        })
+    }
+}
+
+impl FlacArrayRef<'_> {
+    /// The array with every stream as this version writes them: 64-bit
     /// types (int64, float64) in 2-channel streams, and every STREAMINFO
     /// recording the stream's length. Arrays read from the reference's
     /// format 0 hold float64 data in 1-channel (32-bit) streams, which
     /// format-1 readers cannot decode, and record no lengths; such float64
-    /// streams are re-encoded (same integers, so the same values), missing
-    /// lengths are filled in (STREAMINFO only), the rest is copied as is.
-    /// Borrows `self` when nothing needs changing.
-    pub fn to_format1(&self) -> Result<Cow<'_, FlacArray>> {
-        let view = self.view();
+    /// streams are re-encoded at `level` (same integers, so the same
+    /// values), missing lengths are filled in (STREAMINFO only), the rest is
+    /// copied as is. `None` when nothing needs changing: then nothing is
+    /// copied either (only each stream's STREAMINFO is read).
+    pub fn to_format1(&self, level: u32) -> Result<Option<FlacArray>> {
         let wide = self.dtype.size() == 8;
         let mut fixes = Vec::new();
         for i in 0..self.nstreams() {
-            let info = stream_info(view.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
+            let info = stream_info(self.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
             if wide && info.channels == 1 {
                 fixes.push((i, StreamFix::Reencode));
             } else if info.total_samples == 0 {
@@ -381,16 +393,24 @@ impl FlacArray {
             }
         }
         if fixes.is_empty() {
-            return Ok(Cow::Borrowed(self));
+            return Ok(None);
         }
         let options = EncodeOptions {
-            level: self.level,
+            level,
             ..Default::default()
         };
         let size = self.stream_size();
         let mut values = Vec::new();
-        let mut out = self.clone();
-        out.compressed.clear();
+        let mut out = FlacArray {
+            dtype: self.dtype,
+            shape: self.shape.to_vec(),
+            compressed: Vec::with_capacity(self.compressed.len()),
+            starts: self.starts.to_vec(),
+            nbytes: self.nbytes.to_vec(),
+            offsets: self.offsets.map(<[f64]>::to_vec),
+            gains: self.gains.map(<[f64]>::to_vec),
+            level,
+        };
         let mut fixes = fixes.into_iter().peekable();
         for i in 0..self.nstreams() {
             let original = self.stream_bytes(i)?;
@@ -411,7 +431,7 @@ impl FlacArray {
             out.nbytes[i] = bytes.len() as u64;
             out.compressed.extend_from_slice(&bytes);
         }
-        Ok(Cow::Owned(out))
+        Ok(Some(out))
     }
 }
 
