@@ -7,8 +7,13 @@ float64 column (an Array column, one stream per row).
 Target: the expression costs at most 1.10x the direct FlacArray path.
 
 Then the cost of a 100-sample window from the middle of one row, as
-`flac.decompress(a, a + 100)` and as `FlacArray[0, a:a + 100]`, on rows of
-1e4 and 5e6 samples (median of 200 calls; target: within 2x).
+`flac.decompress(a, a + 100)` and as `FlacArray[:, a:a + 100]`, on rows of
+1e4 and 5e6 samples in frames of one and two rows (median of 200 calls;
+target: within 2x). Two reference points show what Polars itself costs: the
+same expression on an empty frame (the fixed cost of a plugin call), and
+`select(pl.lit(1))` on the frame (Polars copies the value of a one-row
+frame's column on every select, so one 5e6-sample row costs milliseconds
+before the plugin runs).
 """
 
 import argparse
@@ -72,27 +77,34 @@ def main():
 
 
 def window_cost(rng, length, calls=200):
-    """A 100-sample window from the middle of one row, both ways."""
-    row = np.cumsum(rng.normal(0, 1e-3, length))
-    fa = FlacArray.from_array(row[None, :], quanta=1e-4)
-    packed = pl.DataFrame({"x": fa.to_polars()})
-    a = length // 2
-    expr = pl.col("x").flac.decompress(a, a + 100)
+    """A 100-sample window from the middle of each row, both ways, on a
+    one-row and on a two-row frame, beside the fixed cost of any plugin
+    call (the same expression on an empty frame)."""
+    for rows in (1, 2):
+        data = np.cumsum(rng.normal(0, 1e-3, (rows, length)), axis=1)
+        fa = FlacArray.from_array(data, quanta=1e-4)
+        packed = pl.DataFrame({"x": fa.to_polars()})
+        a = length // 2
+        expr = pl.col("x").flac.decompress(a, a + 100)
 
-    def median(fn):
-        times = []
-        for _ in range(calls):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times)
+        def median(fn):
+            times = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            return statistics.median(times)
 
-    direct = median(lambda: fa[0, a : a + 100])
-    plugin = median(lambda: packed.select(expr))
-    print(
-        f"window of 100 from a {length:,}-sample row: FlacArray {direct * 1e3:.3f} ms   "
-        f"flac.decompress {plugin * 1e3:.3f} ms   ratio {plugin / direct:.2f}"
-    )
+        direct = median(lambda: fa[:, a : a + 100])
+        plugin = median(lambda: packed.select(expr))
+        floor = median(lambda: packed.head(0).select(expr))
+        baseline = median(lambda: packed.select(pl.lit(1)))
+        print(
+            f"window of 100 from {rows} x {length:,}-sample rows: FlacArray {direct * 1e3:.3f} ms   "
+            f"flac.decompress {plugin * 1e3:.3f} ms   ratio {plugin / direct:.2f}   "
+            f"(plugin call on an empty frame {floor * 1e3:.3f} ms; "
+            f"select(pl.lit(1)) on this frame {baseline * 1e3:.3f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -229,3 +229,36 @@ def test_streaming_errors_do_not_misstate_rows():
         frame.lazy().select(pl.col("s").flac.compress()).collect(engine="streaming")
     message = str(info.value)
     assert "row 250123" in message or "numbered within the" in message, message
+
+
+def _peak_rss_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def test_window_does_not_copy_the_stream_bytes():
+    """A 100-sample window from a frame holding 100 MB of streams must not
+    convert (copy) the binary column on its way into the plugin; the peak
+    RSS during the call grows by far less than the stored bytes."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # resets the peak RSS counter (Linux >= 4.0)
+    except OSError:
+        pytest.skip("cannot reset the peak RSS counter here")
+    rng = np.random.default_rng(0)
+    data = rng.integers(-(2**31), 2**31 - 1, size=(2, 12_500_000), dtype=np.int32)
+    frame = pl.DataFrame({"x": FlacArray.from_array(data).to_polars()})
+    stored = frame["x"].ext.storage().struct.field("stream").bin.size().sum()
+    assert stored > 90e6
+    expected = data[:, 6_000_000:6_000_100]
+    del data
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    before = _peak_rss_kb()
+    out = frame.select(pl.col("x").flac.decompress(6_000_000, 6_000_100))
+    grown = (_peak_rss_kb() - before) * 1024
+    assert np.array_equal(np.stack(out["x"].to_numpy()), expected)
+    assert grown < stored / 5, f"peak RSS grew by {grown:,} bytes for {stored:,} stored bytes"
