@@ -76,35 +76,40 @@ def main():
         window_cost(rng, length)
 
 
+def median_time(fn, calls):
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def window_cost(rng, length, calls=200):
     """A 100-sample window from the middle of each row, both ways, on a
     one-row and on a two-row frame, beside the fixed cost of any plugin
     call (the same expression on an empty frame)."""
     for rows in (1, 2):
-        data = np.cumsum(rng.normal(0, 1e-3, (rows, length)), axis=1)
-        fa = FlacArray.from_array(data, quanta=1e-4)
-        packed = pl.DataFrame({"x": fa.to_polars()})
-        a = length // 2
-        expr = pl.col("x").flac.decompress(a, a + 100)
+        window_cost_rows(rng, rows, length, calls)
 
-        def median(fn):
-            times = []
-            for _ in range(calls):
-                t0 = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t0)
-            return statistics.median(times)
 
-        direct = median(lambda: fa[:, a : a + 100])
-        plugin = median(lambda: packed.select(expr))
-        floor = median(lambda: packed.head(0).select(expr))
-        baseline = median(lambda: packed.select(pl.lit(1)))
-        print(
-            f"window of 100 from {rows} x {length:,}-sample rows: FlacArray {direct * 1e3:.3f} ms   "
-            f"flac.decompress {plugin * 1e3:.3f} ms   ratio {plugin / direct:.2f}   "
-            f"(plugin call on an empty frame {floor * 1e3:.3f} ms; "
-            f"select(pl.lit(1)) on this frame {baseline * 1e3:.3f} ms)"
-        )
+def window_cost_rows(rng, rows, length, calls):
+    data = np.cumsum(rng.normal(0, 1e-3, (rows, length)), axis=1)
+    fa = FlacArray.from_array(data, quanta=1e-4)
+    packed = pl.DataFrame({"x": fa.to_polars()})
+    a = length // 2
+    expr = pl.col("x").flac.decompress(a, a + 100)
+    direct = median_time(lambda: fa[:, a : a + 100], calls)
+    plugin = median_time(lambda: packed.select(expr), calls)
+    floor = median_time(lambda: packed.head(0).select(expr), calls)
+    baseline = median_time(lambda: packed.select(pl.lit(1)), calls)
+    print(
+        f"window of 100 from {rows} x {length:,}-sample rows: "
+        f"FlacArray {direct * 1e3:.3f} ms   "
+        f"flac.decompress {plugin * 1e3:.3f} ms   ratio {plugin / direct:.2f}   "
+        f"(plugin call on an empty frame {floor * 1e3:.3f} ms; "
+        f"select(pl.lit(1)) on this frame {baseline * 1e3:.3f} ms)"
+    )
 
 
 if __name__ == "__main__":
