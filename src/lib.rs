@@ -3,7 +3,7 @@
 //! Layers, each depending only on the ones before it:
 //! - [`codec`]: one integer stream ⇄ one FLAC bytestream (libFLAC);
 //! - [`quantize`]: float ⇄ integer with a per-stream offset and gain;
-//! - [`array`]: [`FlacArray`], the compressed N-D array with selection and
+//! - [`array`](mod@array): [`FlacArray`], the compressed N-D array with selection and
 //!   parallel (rayon) compression and decompression.
 //!
 //! ```
@@ -32,9 +32,6 @@ pub use array::{
 pub use error::{Error, ErrorKind, Result};
 pub use fsio::IfExists;
 
-#[cfg(feature = "python")]
-mod python;
-
 #[cfg(feature = "arrow")]
 pub mod arrow;
 
@@ -43,6 +40,3 @@ pub mod parquet;
 
 #[cfg(feature = "zarr")]
 pub mod zarr;
-
-#[cfg(feature = "polars")]
-mod polars_plugin;

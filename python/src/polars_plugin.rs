@@ -14,8 +14,8 @@ use polars_arrow::ffi as pa_ffi;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use crate::array::{CompressOptions, DType, StepSpec};
-use crate::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
+use flacarray::array::{CompressOptions, DType, StepSpec};
+use flacarray::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
 
 const EXTENSION_NAME: &str = "flacarray.flac";
 
@@ -138,7 +138,7 @@ fn per_row_values(series: &Series, name: &str) -> PolarsResult<Vec<f64>> {
 /// Errors from a batch: Polars hands a plugin one batch at a time (in the
 /// streaming engine, a slice of the frame), so row numbers count from the
 /// batch's start.
-fn batch_err(err: crate::Error, rows: usize) -> PolarsError {
+fn batch_err(err: flacarray::Error, rows: usize) -> PolarsError {
     compute_err(format!(
         "{err} (rows are numbered within the {rows}-row batch Polars passed to the plugin)"
     ))

@@ -1,6 +1,7 @@
-//! Python bindings (`flacarray._core`), built by maturin with the `python`
-//! feature. They move numpy buffers in and out without copying the samples
-//! or the compressed bytes, and release the GIL while (de)compressing.
+//! Python bindings (`flacarray._core`), built by maturin from this crate;
+//! the core crate at the repository root knows nothing of Python. They
+//! move numpy buffers in and out without copying the samples or the
+//! compressed bytes, and release the GIL while (de)compressing.
 //! The user-facing Python API lives in `python/flacarray/`.
 
 use numpy::{
@@ -15,8 +16,10 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::container::{self, GroupDescription};
-use crate::{
+mod polars_plugin;
+
+use flacarray::container::{self, GroupDescription};
+use flacarray::{
     with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray,
     FlacArrayParts, FlacArrayRef, IfExists, StepSpec,
 };
@@ -354,7 +357,7 @@ fn write_parquet(
 ) -> PyResult<()> {
     let array = parts.to_array()?;
     let mode = IfExists::from_flag(overwrite);
-    py.detach(|| crate::parquet::write_array_file(&path, &array, column, mode))
+    py.detach(|| flacarray::parquet::write_array_file(&path, &array, column, mode))
         .map_err(to_py)
 }
 
@@ -370,7 +373,7 @@ fn read_parquet<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let keep = keep_mask(keep)?;
     let array = py
-        .detach(|| crate::parquet::read_array_file(&path, column, keep_ref(&keep)))
+        .detach(|| flacarray::parquet::read_array_file(&path, column, keep_ref(&keep)))
         .map_err(to_py)?;
     parts_tuple(py, array)
 }
@@ -387,7 +390,7 @@ fn write_zarr(
 ) -> PyResult<()> {
     let array = parts.to_array()?;
     let mode = IfExists::from_flag(overwrite);
-    py.detach(|| crate::zarr::write_array(&path, &array, mode))
+    py.detach(|| flacarray::zarr::write_array(&path, &array, mode))
         .map_err(to_py)
 }
 
@@ -402,7 +405,7 @@ fn read_zarr<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let keep = keep_mask(keep)?;
     let array = py
-        .detach(|| crate::zarr::read_array(&path, keep_ref(&keep)))
+        .detach(|| flacarray::zarr::read_array(&path, keep_ref(&keep)))
         .map_err(to_py)?;
     parts_tuple(py, array)
 }
@@ -518,7 +521,7 @@ fn group_layout<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Bound<'p
 /// unknown layout version.
 #[pyfunction]
 fn parse_flac_metadata<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyTuple>> {
-    let meta = crate::arrow::FlacMetadata::from_json(text)
+    let meta = flacarray::arrow::FlacMetadata::from_json(text)
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let legacy = match meta.legacy() {
         None => py.None().into_bound(py),
@@ -540,13 +543,13 @@ fn parse_flac_metadata<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, 
 #[pyfunction]
 fn flac_metadata_json(dtype: &str) -> PyResult<String> {
     let dtype = DType::from_name(dtype).map_err(to_py)?;
-    Ok(crate::arrow::FlacMetadata::new(dtype).to_json())
+    Ok(flacarray::arrow::FlacMetadata::new(dtype).to_json())
 }
 
 /// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.
 #[pyfunction]
 fn stream_info(bytes: &[u8]) -> PyResult<(u32, u32, u64)> {
-    let info = crate::codec::stream_info(bytes).map_err(to_py)?;
+    let info = flacarray::codec::stream_info(bytes).map_err(to_py)?;
     Ok((info.channels, info.bits_per_sample, info.total_samples))
 }
 
@@ -579,11 +582,11 @@ fn stream_lengths<'py>(
                 .checked_add(n)
                 .and_then(|end| data.get(a as usize..end as usize))
                 .ok_or_else(|| Error::corrupt(format!("row {i} points past the data")))?;
-            let info = crate::codec::stream_info(bytes)
+            let info = flacarray::codec::stream_info(bytes)
                 .map_err(|e| Error::corrupt(format!("row {i}: {}", e.message())))?;
             Ok(info.total_samples as i64)
         })
-        .collect::<crate::Result<Vec<i64>>>()
+        .collect::<flacarray::Result<Vec<i64>>>()
         .map_err(to_py)?;
     Ok(PyArray1::from_vec(py, lengths))
 }
