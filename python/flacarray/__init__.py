@@ -11,21 +11,28 @@ quantized per stream (offset and gain) first.
 True
 """
 
-from . import demo
+import importlib
+
+from . import _deferred, demo
 from ._core import CorruptDataError
 from ._core import __version__ as __version__
 from .array import FlacArray
 
-try:  # the Arrow extension type, when pyarrow is installed
-    from .arrow import register as _register_arrow_type
-except ImportError:  # pragma: no cover - pyarrow is optional
-    pass
-else:
-    _register_arrow_type()
 
-try:  # the pl.col(...).flac expression namespace, when polars is installed
-    from . import polars as _polars_namespace  # noqa: F401
-except ImportError:  # pragma: no cover - polars is optional
-    pass
+def _register_arrow_type() -> None:
+    # flacarray.arrow registers the type when it finishes executing (it may
+    # be the module whose `import pyarrow` triggered this).
+    importlib.import_module(".arrow", __name__)
+
+
+def _register_polars_namespace() -> None:
+    from . import polars  # noqa: F401  (defines the `flac` namespace)
+
+
+# The Arrow extension type and the pl.col(...).flac namespace are registered
+# when pyarrow / polars get imported (now if they already are): a numpy-only
+# user imports neither.
+_deferred.when_imported("pyarrow", _register_arrow_type)
+_deferred.when_imported("polars", _register_polars_namespace)
 
 __all__ = ["CorruptDataError", "FlacArray", "demo"]

@@ -367,17 +367,17 @@ class FlacArray:
         A group that already holds members is refused (FileExistsError)
         unless `overwrite` is true, and even then only a flacarray group is
         replaced, and only its flacarray datasets and attributes."""
-        from .hdf5 import write_compressed
+        from . import _hdf5_group
 
-        write_compressed(hgrp, self, overwrite=overwrite)
+        _hdf5_group.write(hgrp, self, overwrite=overwrite)
 
     @classmethod
     def read_hdf5(cls, hgrp, keep=None) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
         streams' bytes are read, giving a (kept, samples) array."""
-        from .hdf5 import read_compressed
+        from . import _hdf5_group
 
-        return read_compressed(hgrp, keep=keep)
+        return cls._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
 
     def write_zarr(self, zgrp, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
@@ -386,32 +386,32 @@ class FlacArray:
         An existing non-empty target is refused (FileExistsError) unless
         `overwrite` is true, and even then only a flacarray group is
         replaced (see `write_hdf5`)."""
-        from .zarr import write_compressed
+        from . import _zarr_group
 
-        write_compressed(zgrp, self, overwrite=overwrite)
+        _zarr_group.write(zgrp, self, overwrite=overwrite)
 
     @classmethod
     def read_zarr(cls, zgrp, keep=None) -> FlacArray:
         """Reads an array from a zarr group or path; `keep` as in `read_hdf5`."""
-        from .zarr import read_compressed
+        from . import _zarr_group
 
-        return read_compressed(zgrp, keep=keep)
+        return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
 
     def write_parquet(self, path, column: str = "flac", overwrite: bool = False) -> None:
         """Writes this array to a Parquet file, one row per stream. An
         existing file is refused (FileExistsError) unless `overwrite` is
         true, and even then only a Parquet file with a flacarray column is
         replaced."""
-        from .parquet import write_compressed
+        from . import _parquet_file
 
-        write_compressed(path, self, column=column, overwrite=overwrite)
+        _parquet_file.write(path, self, column=column, overwrite=overwrite)
 
     @classmethod
     def read_parquet(cls, path, keep=None, column: str = "flac") -> FlacArray:
         """Reads an array from a Parquet file; `keep` as in `read_hdf5`."""
-        from .parquet import read_compressed
+        from . import _parquet_file
 
-        return read_compressed(path, keep=keep, column=column)
+        return cls._from_core(_parquet_file.read(path, keep=keep, column=column)[0])
 
     def to_arrow(self):
         """A pyarrow `flacarray.flac` extension array sharing this array's

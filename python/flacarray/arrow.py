@@ -92,7 +92,8 @@ class FlacExtensionType(pa.ExtensionType):
 
 
 def register() -> None:
-    """Registers the type with pyarrow (done on import of flacarray)."""
+    """Registers the type with pyarrow (done when this module is imported,
+    which `import flacarray` arranges as soon as pyarrow is imported)."""
     try:
         pa.register_extension_type(FlacExtensionType("int32"))
     except pa.ArrowKeyError:
@@ -259,3 +260,6 @@ def from_arrow(obj, shape=None, dtype=None) -> dict:
         "stream_gains": scales[1],
         "level": 5 if level is None else level,
     }
+
+
+register()

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _core
-from .array import FlacArray
 from .selection import keep_mask, kept_index_tuples
+
+if TYPE_CHECKING:
+    from .array import FlacArray
 
 #: Every array and group attribute the format defines (from the core).
 GROUP_ARRAYS = tuple(_core.GROUP_ARRAYS)
@@ -116,11 +119,12 @@ def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray
     return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
-def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, np.ndarray | None]:
-    """Reads a FlacArray from a format 0 or 1 group; with `keep` (a boolean
-    mask over the leading shape) only the kept streams' bytes are read, and
-    the result is a (kept, samples) array. Also returns the keep mask as
-    checked (None without `keep`)."""
+def read_group(backend: Backend, grp, keep=None) -> tuple[tuple, np.ndarray | None]:
+    """Reads the parts of a format 0 or 1 group's array (as
+    `FlacArray._from_core` takes them); with `keep` (a boolean mask over the
+    leading shape) only the kept streams' bytes are read, and the parts are
+    those of a (kept, samples) array. Also returns the keep mask as checked
+    (None without `keep`)."""
     description, arrays = describe(backend, grp)
     _core.describe_group(description)  # checks the metadata before any read
     mask = None if keep is None else keep_mask(keep)
@@ -139,15 +143,7 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[FlacArray, np.ndarray 
         raise _corrupt(backend, "array 'compressed'", err) from err
     compressed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
     compressed = np.ascontiguousarray(compressed, dtype=np.uint8)
-    fa = FlacArray._from_core((parts[0], parts[1], compressed, *parts[3:]))
-    return fa, mask
-
-
-def read_array(backend: Backend, grp, keep, stream_slice, keep_indices, use_threads):
-    """Reads and decompresses (see `read_group`), decoding only the samples
-    in `stream_slice`."""
-    fa, mask = read_group(backend, grp, keep=keep)
-    return decoded(fa, mask, stream_slice, keep_indices, use_threads)
+    return (parts[0], parts[1], compressed, *parts[3:]), mask
 
 
 def decoded(fa: FlacArray, mask, stream_slice, keep_indices: bool, use_threads: bool):

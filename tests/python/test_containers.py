@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import zarr
 
+import flacarray._hdf5_group
+import flacarray._zarr_group
 import flacarray.hdf5
 import flacarray.zarr
 from conftest import make_data
@@ -129,7 +131,8 @@ def test_keep_reads_only_kept_bytes(store, monkeypatch):
     fa = FlacArray.from_array(data)
     write(store, fa)
     reads = []
-    backend = store.module.BACKEND
+    groups = {flacarray.hdf5: flacarray._hdf5_group, flacarray.zarr: flacarray._zarr_group}
+    backend = groups[store.module].BACKEND
     original = type(backend).read
 
     def counting_read(self, dataset, selection=slice(None)):

@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import zarr
 
+import flacarray._hdf5_group
+import flacarray._zarr_group
 import flacarray.hdf5
 import flacarray.io_common
 import flacarray.parquet
@@ -84,7 +86,7 @@ def test_rust_core_reads_zarr_python_codecs(tmp_path, codec):
     compressor = {"zstd": ZstdCodec(), "gzip": GzipCodec(), "blosc": BloscCodec()}[codec]
     fa = FlacArray.from_array(FLOATS)
 
-    class Compressing(flacarray.zarr._ZarrBackend):
+    class Compressing(flacarray._zarr_group._ZarrBackend):
         def create(self, grp, name, data, *, bulk=False):
             return grp.create_array(name, data=np.asarray(data), compressors=[compressor])
 
@@ -167,7 +169,7 @@ def test_group_overwrite_replaces_only_flacarray_members(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", ["hdf5", "zarr"])
 def test_failed_group_write_leaves_nothing(tmp_path, kind, monkeypatch):
-    module = flacarray.hdf5 if kind == "hdf5" else flacarray.zarr
+    module = flacarray._hdf5_group if kind == "hdf5" else flacarray._zarr_group
     original = module.BACKEND.create
 
     def failing(grp, name, data, *, bulk=False):

@@ -1,0 +1,66 @@
+"""Moving a compressed array's parts in and out of an h5py group (the
+byte-moving half of `flacarray.hdf5`; it never builds a FlacArray)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import io_common
+
+if TYPE_CHECKING:
+    from .array import FlacArray
+
+
+class _H5Backend(io_common.Backend):
+    name = "HDF5"
+    can_move = True
+
+    def create(self, grp, name, data, *, bulk=False):
+        return grp.create_dataset(name, data=np.asarray(data))
+
+    def arrays(self, grp):
+        import h5py
+
+        found = {name: grp.get(name) for name in io_common.GROUP_ARRAYS if name in grp}
+        return {name: ds for name, ds in found.items() if isinstance(ds, h5py.Dataset)}
+
+    def move(self, grp, source, dest):
+        grp.move(source, dest)
+
+    def info(self, name, dataset):
+        shape = [int(d) for d in dataset.shape]
+        info = {"shape": shape, "dtype": io_common.dtype_name(dataset.dtype)}
+        info["stored_bytes"] = int(dataset.id.get_storage_size())
+        if dataset.chunks is not None:
+            info["chunk_elements"] = int(np.prod(dataset.chunks, dtype=np.int64))
+            if name == "compressed" and len(shape) == 1:
+                info["chunk_count"] = -(-shape[0] // dataset.chunks[0])
+                if info["chunk_count"] <= info["stored_bytes"]:
+                    stored = int(dataset.id.get_num_chunks())
+                    info["missing_chunks"] = max(0, info["chunk_count"] - stored)
+        return info
+
+
+BACKEND = _H5Backend()
+
+
+def check_group(hgrp) -> None:
+    import h5py
+
+    if not isinstance(hgrp, h5py.Group):
+        raise TypeError(f"expected an h5py Group or File, got {type(hgrp).__name__}")
+
+
+def write(hgrp, fa: FlacArray, overwrite: bool = False) -> None:
+    """Writes `fa` into an h5py group (format 1); see `FlacArray.write_hdf5`."""
+    check_group(hgrp)
+    io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
+
+
+def read(hgrp, keep=None) -> tuple[tuple, np.ndarray | None]:
+    """The parts of the array in an h5py group (format 0 or 1), reading only
+    the kept streams' bytes, and the keep mask as checked."""
+    check_group(hgrp)
+    return io_common.read_group(BACKEND, hgrp, keep=keep)

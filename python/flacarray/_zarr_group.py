@@ -1,0 +1,86 @@
+"""Moving a compressed array's parts in and out of a zarr group: a
+zarr-python group, or a filesystem path read and written by the Rust core
+(zarrs). The byte-moving half of `flacarray.zarr`; it never builds a
+FlacArray."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import _core, io_common
+from .selection import keep_mask
+
+if TYPE_CHECKING:
+    from .array import FlacArray
+
+#: Chunk length of the `compressed` byte array, so that reading a few
+#: streams touches only the chunks holding them.
+BYTES_CHUNK = _core.BYTES_CHUNK
+
+
+class _ZarrBackend(io_common.Backend):
+    name = "zarr"
+
+    def create(self, grp, name, data, *, bulk=False):
+        data = np.asarray(data)
+        # FLAC bytes do not compress further, and the small per-stream arrays
+        # gain nothing either: store everything raw (readable by any zarr v3
+        # implementation, with no codec plugins).
+        chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),) if bulk else data.shape
+        return grp.create_array(name, data=data, chunks=chunks, compressors=None)
+
+    def arrays(self, grp):
+        present = set(grp.array_keys())
+        return {name: grp[name] for name in io_common.GROUP_ARRAYS if name in present}
+
+    def info(self, name, dataset):
+        info = {
+            "shape": [int(d) for d in dataset.shape],
+            "dtype": io_common.dtype_name(dataset.dtype),
+            "stored_bytes": int(dataset.nbytes_stored()),
+            "chunk_elements": int(np.prod(dataset.chunks, dtype=np.int64)),
+            "chunk_count": int(dataset.nchunks),
+        }
+        # Listing the chunks is only worth it when their count is plausible
+        # (each stored chunk takes a byte); the core decides either way.
+        if name == "compressed" and info["chunk_count"] <= info["stored_bytes"]:
+            info["missing_chunks"] = info["chunk_count"] - int(dataset.nchunks_initialized)
+        return info
+
+
+BACKEND = _ZarrBackend()
+
+
+def is_path(target) -> bool:
+    return isinstance(target, str | os.PathLike)
+
+
+def check_group(zgrp) -> None:
+    import zarr
+
+    if not isinstance(zgrp, zarr.Group):
+        raise TypeError(f"expected a zarr Group or a path, got {type(zgrp).__name__}")
+
+
+def write(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
+    """Writes `fa` into a zarr group or path (format 1); see
+    `FlacArray.write_zarr`."""
+    if is_path(zgrp):
+        _core.write_zarr(os.fspath(zgrp), fa._core_parts(), overwrite)
+        return
+    check_group(zgrp)
+    io_common.write_group(BACKEND, zgrp, fa, overwrite=overwrite)
+
+
+def read(zgrp, keep=None) -> tuple[tuple, np.ndarray | None]:
+    """The parts of the array in a zarr group or path (format 0 or 1),
+    reading only the chunks of the kept streams, and the keep mask as
+    checked."""
+    if is_path(zgrp):
+        mask = None if keep is None else keep_mask(keep)
+        return _core.read_zarr(os.fspath(zgrp), mask), mask
+    check_group(zgrp)
+    return io_common.read_group(BACKEND, zgrp, keep=keep)
