@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 use arrow_schema::extension::ExtensionType;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
@@ -65,11 +65,16 @@ pub fn write_batch<W: Write + Send>(
 
 /// Writes a FlacArray as a one-column Parquet file (column `column`).
 pub fn write_array<W: Write + Send>(writer: W, array: &FlacArray, column: &str) -> Result<()> {
-    let rows = array.nstreams().max(1);
-    let per_row = (array.nbytes() / rows).max(1);
+    write_column(writer, &array.to_arrow()?, column)
+}
+
+/// Writes a `flacarray.flac` column as a one-column Parquet file, with row
+/// groups of about 16 MB of streams.
+pub fn write_column<W: Write + Send>(writer: W, column: &FlacColumn, name: &str) -> Result<()> {
+    let rows = column.len().max(1);
+    let per_row = (column.storage().get_array_memory_size() / rows).max(1);
     let rows_per_group = (GROUP_BYTES / per_row).clamp(1, rows);
-    let batch = array.to_arrow()?.to_record_batch(column)?;
-    write_batch(writer, &batch, rows_per_group)
+    write_batch(writer, &column.to_record_batch(name)?, rows_per_group)
 }
 
 /// Says why the file at `path` is not a Parquet file with a
@@ -101,6 +106,16 @@ pub fn write_array_file(
     column: &str,
     if_exists: IfExists,
 ) -> Result<()> {
+    write_column_file(path, &array.to_arrow()?, column, if_exists)
+}
+
+/// [`write_column`] to a file path, with the rules of [`write_array_file`].
+pub fn write_column_file(
+    path: impl AsRef<Path>,
+    column: &FlacColumn,
+    name: &str,
+    if_exists: IfExists,
+) -> Result<()> {
     crate::fsio::write_atomically(
         path.as_ref(),
         if_exists,
@@ -108,7 +123,7 @@ pub fn write_array_file(
         replaceable,
         |temp| {
             let file = File::create(temp)?;
-            write_array(&file, array, column)?;
+            write_column(&file, column, name)?;
             file.sync_all()?;
             Ok(())
         },

@@ -12,7 +12,7 @@ use zarrs::filesystem::FilesystemStore;
 use zarrs::group::{Group, GroupBuilder};
 use zarrs::storage::{ListableStorageTraits, ReadableStorageTraits, StoreKey, StorePrefix};
 
-use crate::array::{DType, FlacArray, FlacArrayParts};
+use crate::array::{DType, FlacArray, FlacArrayParts, FlacArrayRef};
 use crate::container::{
     self, ArrayInfo, GroupDescription, ARRAYS, ATTR_VERSION, BYTES_CHUNK, COMPRESSED, GAINS,
     NBYTES, OFFSETS, STARTS,
@@ -72,16 +72,16 @@ where
     Ok(())
 }
 
-fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
+fn write_group(path: &Path, array: &FlacArrayRef<'_>, level: u32) -> Result<()> {
     std::fs::create_dir(path)?;
     let store = store_at(path)?;
     let group = GroupBuilder::new()
-        .attributes(container::group_attributes(&array.view(), array.level()))
+        .attributes(container::group_attributes(array, level))
         .build(store.clone(), "/")
         .map_err(io)?;
     group.store_metadata().map_err(io)?;
 
-    let n = array.nbytes() as u64;
+    let n = array.compressed().len() as u64;
     write_vec(
         &store,
         COMPRESSED,
@@ -91,7 +91,7 @@ fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
         array.compressed(),
         Map::new(),
     )?;
-    let lead = container::stored_leading_shape(&array.view());
+    let lead = container::stored_leading_shape(array);
     let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
     let per_stream = |name: &str, values: &[i64], attrs: Map<String, Value>| {
         write_vec(
@@ -107,7 +107,7 @@ fn write_group(path: &Path, array: &FlacArray) -> Result<()> {
     per_stream(
         STARTS,
         &as_i64(array.stream_starts()),
-        container::starts_attributes(&array.view()),
+        container::starts_attributes(array),
     )?;
     per_stream(NBYTES, &as_i64(array.stream_nbytes()), Map::new())?;
     if let (Some(offsets), Some(gains)) = (array.stream_offsets(), array.stream_gains()) {
@@ -174,13 +174,27 @@ fn replaceable(path: &Path) -> std::result::Result<(), String> {
 /// [`IfExists::Overwrite`], and even then it is replaced only when it is a
 /// flacarray group holding nothing but its own arrays.
 pub fn write_array(path: impl AsRef<Path>, array: &FlacArray, if_exists: IfExists) -> Result<()> {
-    let array = array.to_format1()?;
+    write_view(path, &array.view(), array.level(), if_exists)
+}
+
+/// [`write_array`] from borrowed parts (`level` is recorded, and used if a
+/// stream must be re-encoded into format 1's layout): nothing is copied
+/// when the streams already are in that layout.
+pub fn write_view(
+    path: impl AsRef<Path>,
+    array: &FlacArrayRef<'_>,
+    level: u32,
+    if_exists: IfExists,
+) -> Result<()> {
+    let converted = array.to_format1(level)?;
+    let converted_view = converted.as_ref().map(FlacArray::view);
+    let array = converted_view.as_ref().unwrap_or(array);
     crate::fsio::write_atomically(
         path.as_ref(),
         if_exists,
         "zarr group",
         replaceable,
-        |temp| write_group(temp, &array),
+        |temp| write_group(temp, array, level),
     )
 }
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import io_common
+from . import _core, io_common
 
 if TYPE_CHECKING:
     from .array import FlacArray
@@ -59,7 +59,7 @@ def write(hgrp, fa: FlacArray, overwrite: bool = False) -> None:
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
 
 
-def read(hgrp, keep=None) -> tuple[tuple, np.ndarray | None]:
+def read(hgrp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in an h5py group (format 0 or 1), reading only
     the kept streams' bytes, and the keep mask as checked."""
     check_group(hgrp)

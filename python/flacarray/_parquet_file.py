@@ -22,7 +22,7 @@ def write(path, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = F
     _core.write_parquet(os.fspath(path), column, fa._core_parts(), overwrite)
 
 
-def read(path, keep=None, column: str = DEFAULT_COLUMN) -> tuple[tuple, np.ndarray | None]:
+def read(path, keep=None, column: str = DEFAULT_COLUMN) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in a Parquet file, reading only the row groups
     and pages of the kept streams, and the keep mask as checked."""
     mask = None if keep is None else keep_mask(keep)

@@ -75,7 +75,7 @@ def write(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
     io_common.write_group(BACKEND, zgrp, fa, overwrite=overwrite)
 
 
-def read(zgrp, keep=None) -> tuple[tuple, np.ndarray | None]:
+def read(zgrp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in a zarr group or path (format 0 or 1),
     reading only the chunks of the kept streams, and the keep mask as
     checked."""

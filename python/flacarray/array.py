@@ -124,7 +124,7 @@ class FlacArray:
         self._nbytes = _frozen(nbytes, np.int64, copy)
         self._offsets = _frozen_f64(offsets, copy)
         self._gains = _frozen_f64(gains, copy)
-        self._parts = (
+        self._parts = _core.ArrayParts(
             self._dtype.name,
             list(self._shape),
             self._compressed,
@@ -141,15 +141,24 @@ class FlacArray:
     # ---- construction -------------------------------------------------------
 
     @classmethod
-    def _from_core(cls, parts) -> FlacArray:
-        """From the core's (dtype, shape, compressed, starts, nbytes,
-        offsets, gains, level) tuple, whose arrays are fresh: no copies."""
+    def _from_core(cls, parts: _core.ArrayParts) -> FlacArray:
+        """From parts the core made (fresh arrays: no copies)."""
         fa = cls.__new__(cls)
-        fa._init(*parts, copy=False)
+        fa._init(
+            parts.dtype,
+            parts.shape,
+            parts.compressed,
+            parts.starts,
+            parts.nbytes,
+            parts.offsets,
+            parts.gains,
+            parts.level,
+            copy=False,
+        )
         return fa
 
-    def _core_parts(self) -> tuple:
-        """The tuple the core takes (no copies)."""
+    def _core_parts(self) -> _core.ArrayParts:
+        """The parts the core takes (sharing this array's buffers)."""
         return self._parts
 
     def _format1(self) -> FlacArray:
@@ -195,10 +204,7 @@ class FlacArray:
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")
         data = np.ascontiguousarray(arr)
-        compressed, starts, nbytes, offsets, gains = _core.compress(
-            data, int(level), q, p, thread_count(use_threads)
-        )
-        parts = (dtype, arr.shape, compressed, starts, nbytes, offsets, gains, int(level))
+        parts = _core.compress(data, int(level), q, p, thread_count(use_threads))
         return cls._from_core(parts)
 
     # ---- properties ---------------------------------------------------------
@@ -461,8 +467,16 @@ class FlacArray:
     @classmethod
     def _from_arrow_parts(cls, parts: dict) -> FlacArray:
         """From `arrow.from_arrow`'s dict, sharing its buffers."""
-        order = ("dtype", "shape", "compressed", "stream_starts", "stream_nbytes")
-        return cls._from_core(
-            tuple(parts[k] for k in order)
-            + (parts["stream_offsets"], parts["stream_gains"], parts.get("level", 5))
+        fa = cls.__new__(cls)
+        fa._init(
+            parts["dtype"],
+            parts["shape"],
+            parts["compressed"],
+            parts["stream_starts"],
+            parts["stream_nbytes"],
+            parts["stream_offsets"],
+            parts["stream_gains"],
+            parts.get("level", 5),
+            copy=False,
         )
+        return fa

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Every array and group attribute the format defines (from the core).
 GROUP_ARRAYS = tuple(_core.GROUP_ARRAYS)
 GROUP_ATTRIBUTES = tuple(_core.GROUP_ATTRIBUTES)
-VERSION_ATTRIBUTE = "flacarray_format_version"
+VERSION_ATTRIBUTE = str(_core.VERSION_ATTRIBUTE)
 
 
 class Backend:
@@ -119,9 +119,8 @@ def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray
     return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
-def read_group(backend: Backend, grp, keep=None) -> tuple[tuple, np.ndarray | None]:
-    """Reads the parts of a format 0 or 1 group's array (as
-    `FlacArray._from_core` takes them); with `keep` (a boolean mask over the
+def read_group(backend: Backend, grp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
+    """Reads the parts of a format 0 or 1 group's array; with `keep` (a boolean mask over the
     leading shape) only the kept streams' bytes are read, and the parts are
     those of a (kept, samples) array. Also returns the keep mask as checked
     (None without `keep`)."""
@@ -143,7 +142,7 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[tuple, np.ndarray | No
         raise _corrupt(backend, "array 'compressed'", err) from err
     compressed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
     compressed = np.ascontiguousarray(compressed, dtype=np.uint8)
-    return (parts[0], parts[1], compressed, *parts[3:]), mask
+    return parts.with_compressed(compressed), mask
 
 
 def decoded(fa: FlacArray, mask, stream_slice, keep_indices: bool, use_threads: bool):

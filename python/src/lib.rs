@@ -20,8 +20,8 @@ mod polars_plugin;
 
 use flacarray::container::{self, GroupDescription};
 use flacarray::{
-    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray,
-    FlacArrayParts, FlacArrayRef, IfExists, StepSpec,
+    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray, FlacArrayRef,
+    IfExists, StepSpec,
 };
 
 create_exception!(
@@ -57,7 +57,7 @@ fn compress_typed<'py, T: Element + numpy::Element>(
     arr: &Bound<'py, PyAny>,
     options: &CompressOptions,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<ArrayParts> {
     let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
     let shape = arr.shape().to_vec();
     let data = arr
@@ -66,25 +66,11 @@ fn compress_typed<'py, T: Element + numpy::Element>(
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
         .map_err(to_py)?;
-    let parts = fa.into_parts();
-    let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
-    let offsets = parts.offsets.map(|v| PyArray1::from_vec(py, v).into_any());
-    let gains = parts.gains.map(|v| PyArray1::from_vec(py, v).into_any());
-    PyTuple::new(
-        py,
-        [
-            Some(PyArray1::from_vec(py, parts.compressed).into_any()),
-            Some(PyArray1::from_vec(py, as_i64(parts.starts)).into_any()),
-            Some(PyArray1::from_vec(py, as_i64(parts.nbytes)).into_any()),
-            offsets,
-            gains,
-        ],
-    )
+    parts_object(py, fa)
 }
 
 /// Compresses a C-contiguous int32/int64/float32/float64 array whose last
-/// axis holds the streams. Returns `(compressed, starts, nbytes, offsets,
-/// gains)` as flat numpy arrays (offsets and gains are None for integers).
+/// axis holds the streams into the parts of a compressed array.
 #[pyfunction]
 #[pyo3(signature = (arr, level=5, quanta=None, precision=None, threads=None))]
 fn compress<'py>(
@@ -94,7 +80,7 @@ fn compress<'py>(
     quanta: Option<Vec<f64>>,
     precision: Option<Vec<f64>>,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<ArrayParts> {
     let level = u32::try_from(level)
         .ok()
         .filter(|l| *l <= 8)
@@ -181,14 +167,15 @@ fn parse_streams(streams: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
 #[pyo3(signature = (parts, streams, first, last, out, threads=None))]
 fn decompress_into(
     py: Python<'_>,
-    parts: PartsArg<'_>,
+    parts: &Bound<'_, ArrayParts>,
     streams: PyReadonlyArray1<'_, i64>,
     first: usize,
     last: usize,
     out: &Bound<'_, PyAny>,
     threads: Option<usize>,
 ) -> PyResult<()> {
-    let borrowed = parts.borrow()?;
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     let streams = parse_streams(&streams)?;
     match view.dtype() {
@@ -203,25 +190,190 @@ fn decompress_into(
 /// STREAMINFO against the shape, and float scales. Raises
 /// CorruptDataError naming the first problem.
 #[pyfunction]
-fn validate(py: Python<'_>, parts: PartsArg<'_>) -> PyResult<()> {
-    let borrowed = parts.borrow()?;
+fn validate(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResult<()> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     py.detach(|| view.validate_streams()).map_err(to_py)
 }
 
-/// An array's parts as Python passes them to the core:
-/// `(dtype, shape, compressed, starts, nbytes, offsets, gains, level)`.
-#[derive(FromPyObject)]
-struct PartsArg<'py>(
-    String,
-    Vec<usize>,
-    PyReadonlyArray1<'py, u8>,
-    PyReadonlyArray1<'py, i64>,
-    PyReadonlyArray1<'py, i64>,
-    Option<PyReadonlyArray1<'py, f64>>,
-    Option<PyReadonlyArray1<'py, f64>>,
-    u32,
-);
+/// A compressed array's parts as they cross between Python and the core:
+/// the dtype, the shape, every stream's FLAC bytes concatenated
+/// (`compressed`, uint8), each stream's start and length in them (int64),
+/// per-stream offsets and gains (float64, float data only) and the
+/// compression level. The numpy arrays are shared, never copied; the
+/// constructor checks their types, the core checks their contents.
+#[pyclass(frozen, module = "flacarray._core")]
+struct ArrayParts {
+    dtype: DType,
+    shape: Vec<usize>,
+    compressed: Py<PyArray1<u8>>,
+    starts: Py<PyArray1<i64>>,
+    nbytes: Py<PyArray1<i64>>,
+    offsets: Option<Py<PyArray1<f64>>>,
+    gains: Option<Py<PyArray1<f64>>>,
+    level: u32,
+}
+
+fn checked_level(level: i64) -> PyResult<u32> {
+    u32::try_from(level)
+        .ok()
+        .filter(|l| *l <= 8)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "compression level must be between 0 and 8, got {level}"
+            ))
+        })
+}
+
+#[pymethods]
+impl ArrayParts {
+    #[new]
+    #[pyo3(signature = (dtype, shape, compressed, starts, nbytes, offsets=None, gains=None, level=5))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        dtype: &str,
+        shape: Vec<usize>,
+        compressed: Bound<'_, PyArray1<u8>>,
+        starts: Bound<'_, PyArray1<i64>>,
+        nbytes: Bound<'_, PyArray1<i64>>,
+        offsets: Option<Bound<'_, PyArray1<f64>>>,
+        gains: Option<Bound<'_, PyArray1<f64>>>,
+        level: i64,
+    ) -> PyResult<Self> {
+        Ok(ArrayParts {
+            dtype: DType::from_name(dtype).map_err(to_py)?,
+            shape,
+            compressed: compressed.unbind(),
+            starts: starts.unbind(),
+            nbytes: nbytes.unbind(),
+            offsets: offsets.map(Bound::unbind),
+            gains: gains.map(Bound::unbind),
+            level: checked_level(level)?,
+        })
+    }
+
+    /// The element type's numpy name.
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.dtype.name()
+    }
+
+    /// The uncompressed array's shape.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.shape)
+    }
+
+    /// Every stream's FLAC bytes, concatenated.
+    #[getter]
+    fn compressed<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u8>> {
+        self.compressed.bind(py).clone()
+    }
+
+    /// Where each stream starts in `compressed`.
+    #[getter]
+    fn starts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.starts.bind(py).clone()
+    }
+
+    /// Each stream's length in bytes.
+    #[getter]
+    fn nbytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.nbytes.bind(py).clone()
+    }
+
+    /// Per-stream offsets (None for integer data).
+    #[getter]
+    fn offsets<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.offsets.as_ref().map(|a| a.bind(py).clone())
+    }
+
+    /// Per-stream gains (None for integer data).
+    #[getter]
+    fn gains<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.gains.as_ref().map(|a| a.bind(py).clone())
+    }
+
+    /// The compression level.
+    #[getter]
+    fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// The same parts with other compressed bytes (the per-stream arrays
+    /// are shared).
+    fn with_compressed(&self, py: Python<'_>, compressed: Bound<'_, PyArray1<u8>>) -> Self {
+        ArrayParts {
+            dtype: self.dtype,
+            shape: self.shape.clone(),
+            compressed: compressed.unbind(),
+            starts: self.starts.clone_ref(py),
+            nbytes: self.nbytes.clone_ref(py),
+            offsets: self.offsets.as_ref().map(|a| a.clone_ref(py)),
+            gains: self.gains.as_ref().map(|a| a.clone_ref(py)),
+            level: self.level,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "ArrayParts(dtype={}, shape={:?}, compressed={} bytes, level={})",
+            self.dtype.name(),
+            self.shape,
+            self.compressed.bind(py).len(),
+            self.level
+        )
+    }
+}
+
+/// Read borrows of the numpy arrays of an [`ArrayParts`], held while the
+/// core reads them.
+struct PartsArg<'py> {
+    dtype: DType,
+    shape: &'py [usize],
+    compressed: PyReadonlyArray1<'py, u8>,
+    starts: PyReadonlyArray1<'py, i64>,
+    nbytes: PyReadonlyArray1<'py, i64>,
+    offsets: Option<PyReadonlyArray1<'py, f64>>,
+    gains: Option<PyReadonlyArray1<'py, f64>>,
+    level: u32,
+}
+
+fn read_borrow<'py, T: numpy::Element>(
+    array: &Py<PyArray1<T>>,
+    py: Python<'py>,
+    name: &str,
+) -> PyResult<PyReadonlyArray1<'py, T>> {
+    array
+        .bind(py)
+        .clone()
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))
+}
+
+impl ArrayParts {
+    fn borrow_arrays<'py>(&'py self, py: Python<'py>) -> PyResult<PartsArg<'py>> {
+        Ok(PartsArg {
+            dtype: self.dtype,
+            shape: &self.shape,
+            compressed: read_borrow(&self.compressed, py, "compressed")?,
+            starts: read_borrow(&self.starts, py, "stream_starts")?,
+            nbytes: read_borrow(&self.nbytes, py, "stream_nbytes")?,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|a| read_borrow(a, py, "stream_offsets"))
+                .transpose()?,
+            gains: self
+                .gains
+                .as_ref()
+                .map(|a| read_borrow(a, py, "stream_gains"))
+                .transpose()?,
+            level: self.level,
+        })
+    }
+}
 
 /// The parts as slices borrowed from the numpy arrays.
 struct BorrowedParts<'a> {
@@ -251,41 +403,29 @@ fn float_slice<'a>(
 
 impl PartsArg<'_> {
     fn borrow(&self) -> PyResult<BorrowedParts<'_>> {
-        let Self(dtype, shape, compressed, starts, nbytes, offsets, gains, level) = self;
         Ok(BorrowedParts {
-            dtype: DType::from_name(dtype).map_err(to_py)?,
-            shape,
-            compressed: compressed
+            dtype: self.dtype,
+            shape: self.shape,
+            compressed: self
+                .compressed
                 .as_slice()
                 .map_err(|_| contiguous("compressed"))?,
             starts: non_negative(
-                starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+                self.starts
+                    .as_slice()
+                    .map_err(|_| contiguous("stream_starts"))?,
                 "stream_starts",
             )?,
             nbytes: non_negative(
-                nbytes.as_slice().map_err(|_| contiguous("stream_nbytes"))?,
+                self.nbytes
+                    .as_slice()
+                    .map_err(|_| contiguous("stream_nbytes"))?,
                 "stream_nbytes",
             )?,
-            offsets: float_slice(offsets, "stream_offsets")?,
-            gains: float_slice(gains, "stream_gains")?,
-            level: *level,
+            offsets: float_slice(&self.offsets, "stream_offsets")?,
+            gains: float_slice(&self.gains, "stream_gains")?,
+            level: self.level,
         })
-    }
-
-    /// Copies the parts into an owned, validated FlacArray.
-    fn to_array(&self) -> PyResult<FlacArray> {
-        let b = self.borrow()?;
-        FlacArray::from_parts(FlacArrayParts {
-            dtype: b.dtype,
-            shape: b.shape.to_vec(),
-            compressed: b.compressed.to_vec(),
-            starts: b.starts,
-            nbytes: b.nbytes,
-            offsets: b.offsets.map(<[f64]>::to_vec),
-            gains: b.gains.map(<[f64]>::to_vec),
-            level: b.level,
-        })
-        .map_err(to_py)
     }
 }
 
@@ -304,25 +444,23 @@ impl BorrowedParts<'_> {
     }
 }
 
-/// Hands an array's parts to Python without copying the bytes:
-/// `(dtype, shape, compressed, starts, nbytes, offsets, gains)`.
-fn parts_tuple<'py>(py: Python<'py>, array: FlacArray) -> PyResult<Bound<'py, PyTuple>> {
+fn as_i64(values: Vec<u64>) -> Vec<i64> {
+    values.into_iter().map(|x| x as i64).collect()
+}
+
+/// Hands an array's parts to Python without copying the bytes.
+fn parts_object(py: Python<'_>, array: FlacArray) -> PyResult<ArrayParts> {
     let parts = array.into_parts();
-    let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
-    let optional = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).into_any());
-    PyTuple::new(
-        py,
-        [
-            Some(parts.dtype.name().into_pyobject(py)?.into_any()),
-            Some(PyTuple::new(py, parts.shape)?.into_any()),
-            Some(PyArray1::from_vec(py, parts.compressed).into_any()),
-            Some(PyArray1::from_vec(py, as_i64(parts.starts)).into_any()),
-            Some(PyArray1::from_vec(py, as_i64(parts.nbytes)).into_any()),
-            optional(parts.offsets),
-            optional(parts.gains),
-            Some(parts.level.into_pyobject(py)?.into_any()),
-        ],
-    )
+    Ok(ArrayParts {
+        dtype: parts.dtype,
+        shape: parts.shape,
+        compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
+        starts: PyArray1::from_vec(py, as_i64(parts.starts)).unbind(),
+        nbytes: PyArray1::from_vec(py, as_i64(parts.nbytes)).unbind(),
+        offsets: parts.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
+        gains: parts.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
+        level: parts.level,
+    })
 }
 
 /// A keep mask as (flat C-order flags, shape).
@@ -352,13 +490,54 @@ fn write_parquet(
     py: Python<'_>,
     path: std::path::PathBuf,
     column: &str,
-    parts: PartsArg<'_>,
+    parts: &Bound<'_, ArrayParts>,
     overwrite: bool,
 ) -> PyResult<()> {
-    let array = parts.to_array()?;
+    let parts = parts.get();
+    let arrays = parts.borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let bytes = shared_buffer(py, &parts.compressed, borrowed.compressed);
+    let view = FlacArrayRef::new(
+        borrowed.dtype,
+        borrowed.shape,
+        bytes.as_slice(),
+        &borrowed.starts,
+        &borrowed.nbytes,
+        borrowed.offsets,
+        borrowed.gains,
+    )
+    .map_err(to_py)?;
     let mode = IfExists::from_flag(overwrite);
-    py.detach(|| flacarray::parquet::write_array_file(&path, &array, column, mode))
-        .map_err(to_py)
+    // `bytes` outlives the detached section, so the numpy array it keeps
+    // alive is released with the GIL held.
+    py.detach(|| {
+        let flac = view.to_arrow_shared(borrowed.level, &bytes)?;
+        flacarray::parquet::write_column_file(&path, &flac, column, mode)
+    })
+    .map_err(to_py)
+}
+
+/// Keeps a numpy array alive for as long as an Arrow buffer shares its
+/// memory.
+struct NumpyOwner {
+    _array: std::panic::AssertUnwindSafe<Py<PyArray1<u8>>>,
+}
+
+/// An Arrow buffer over the memory of `array` (whose data is `data`),
+/// without a copy.
+fn shared_buffer(py: Python<'_>, array: &Py<PyArray1<u8>>, data: &[u8]) -> arrow_buffer::Buffer {
+    let Some(ptr) = std::ptr::NonNull::new(data.as_ptr() as *mut u8) else {
+        return arrow_buffer::Buffer::from(data);
+    };
+    let owner = std::sync::Arc::new(NumpyOwner {
+        _array: std::panic::AssertUnwindSafe(array.clone_ref(py)),
+    });
+    // SAFETY: `data` is the contiguous memory of the numpy array `owner`
+    // holds a reference to, valid for `data.len()` bytes for as long as the
+    // buffer (which keeps `owner`) lives. The array is never written while
+    // the buffer exists: the parts hold read-only arrays that only they
+    // reference (FlacArray freezes them), and a read borrow is held.
+    unsafe { arrow_buffer::Buffer::from_custom_allocation(ptr, data.len(), owner) }
 }
 
 /// Reads an array from a Parquet file; with `keep` (a boolean mask of the
@@ -370,12 +549,12 @@ fn read_parquet<'py>(
     path: std::path::PathBuf,
     column: &str,
     keep: Option<PyReadonlyArrayDyn<'py, bool>>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<ArrayParts> {
     let keep = keep_mask(keep)?;
     let array = py
         .detach(|| flacarray::parquet::read_array_file(&path, column, keep_ref(&keep)))
         .map_err(to_py)?;
-    parts_tuple(py, array)
+    parts_object(py, array)
 }
 
 /// Writes an array (given as its parts) as a zarr v3 group at `path`; an
@@ -385,12 +564,14 @@ fn read_parquet<'py>(
 fn write_zarr(
     py: Python<'_>,
     path: std::path::PathBuf,
-    parts: PartsArg<'_>,
+    parts: &Bound<'_, ArrayParts>,
     overwrite: bool,
 ) -> PyResult<()> {
-    let array = parts.to_array()?;
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
     let mode = IfExists::from_flag(overwrite);
-    py.detach(|| flacarray::zarr::write_array(&path, &array, mode))
+    py.detach(|| flacarray::zarr::write_view(&path, &view, borrowed.level, mode))
         .map_err(to_py)
 }
 
@@ -402,25 +583,26 @@ fn read_zarr<'py>(
     py: Python<'py>,
     path: std::path::PathBuf,
     keep: Option<PyReadonlyArrayDyn<'py, bool>>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<ArrayParts> {
     let keep = keep_mask(keep)?;
     let array = py
         .detach(|| flacarray::zarr::read_array(&path, keep_ref(&keep)))
         .map_err(to_py)?;
-    parts_tuple(py, array)
+    parts_object(py, array)
 }
 
 /// The parts with every stream as this version writes them, or None when
 /// they already are (see `FlacArrayRef::to_format1`); the bytes are only
 /// read, never copied, when nothing changes.
 #[pyfunction]
-fn to_format1<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-    let borrowed = parts.borrow()?;
+fn to_format1(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResult<Option<ArrayParts>> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     let changed = py
         .detach(|| view.to_format1(borrowed.level))
         .map_err(to_py)?;
-    changed.map(|a| parts_tuple(py, a)).transpose()
+    changed.map(|a| parts_object(py, a)).transpose()
 }
 
 fn parse_description(description: &str) -> PyResult<GroupDescription> {
@@ -446,7 +628,7 @@ fn describe_group<'py>(py: Python<'py>, description: &str) -> PyResult<Bound<'py
 /// Plans a read of a described group from its per-stream arrays: returns
 /// `(runs, parts)` where `runs` is an (n, 2) int64 array of byte ranges of
 /// `compressed` to read and concatenate, and `parts` the result's parts
-/// tuple with `compressed` left as None.
+/// with empty compressed bytes (fill them in with `parts.with_compressed`).
 #[pyfunction]
 #[pyo3(signature = (description, starts, nbytes, offsets=None, gains=None, keep=None))]
 fn plan_group_read<'py>(
@@ -475,21 +657,17 @@ fn plan_group_read<'py>(
         .flat_map(|&(a, b)| [a as i64, b as i64])
         .collect();
     let runs = PyArray1::from_vec(py, flat).reshape([plan.runs.len(), 2])?;
-    let as_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<i64>>();
-    let optional = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).into_any());
-    let parts = PyTuple::new(
-        py,
-        [
-            Some(layout.dtype.name().into_pyobject(py)?.into_any()),
-            Some(PyTuple::new(py, plan.shape)?.into_any()),
-            None,
-            Some(PyArray1::from_vec(py, as_i64(plan.starts)).into_any()),
-            Some(PyArray1::from_vec(py, as_i64(plan.nbytes)).into_any()),
-            optional(plan.offsets),
-            optional(plan.gains),
-            Some(layout.level.into_pyobject(py)?.into_any()),
-        ],
-    )?;
+    let parts = ArrayParts {
+        dtype: layout.dtype,
+        shape: plan.shape,
+        compressed: PyArray1::<u8>::zeros(py, 0, false).unbind(),
+        starts: PyArray1::from_vec(py, as_i64(plan.starts)).unbind(),
+        nbytes: PyArray1::from_vec(py, as_i64(plan.nbytes)).unbind(),
+        offsets: plan.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
+        gains: plan.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
+        level: layout.level,
+    };
+    let parts = Bound::new(py, parts)?;
     PyTuple::new(py, [runs.into_any(), parts.into_any()])
 }
 
@@ -497,8 +675,12 @@ fn plan_group_read<'py>(
 /// `(group attributes JSON, stream_starts attributes JSON, stored leading
 /// shape)`.
 #[pyfunction]
-fn group_layout<'py>(py: Python<'py>, parts: PartsArg<'py>) -> PyResult<Bound<'py, PyTuple>> {
-    let borrowed = parts.borrow()?;
+fn group_layout<'py>(
+    py: Python<'py>,
+    parts: &Bound<'py, ArrayParts>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     let attrs = container::group_attributes(&view, borrowed.level);
     let attrs = serde_json::Value::Object(attrs).to_string();
@@ -594,6 +776,7 @@ fn stream_lengths<'py>(
 /// The native core of the `flacarray` Python package.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ArrayParts>()?;
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(decompress_into, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
@@ -614,5 +797,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("GROUP_ARRAYS", container::ARRAYS.to_vec())?;
     m.add("GROUP_ATTRIBUTES", container::GROUP_ATTRIBUTES.to_vec())?;
     m.add("BYTES_CHUNK", container::BYTES_CHUNK)?;
+    m.add("VERSION_ATTRIBUTE", container::ATTR_VERSION)?;
     Ok(())
 }

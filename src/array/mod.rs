@@ -180,6 +180,31 @@ impl<'a> FlacArrayRef<'a> {
         self.starts.len()
     }
 
+    /// All streams' FLAC bytes.
+    pub fn compressed(&self) -> &'a [u8] {
+        self.compressed
+    }
+
+    /// Where each stream starts in [`FlacArrayRef::compressed`].
+    pub fn stream_starts(&self) -> &'a [u64] {
+        self.starts
+    }
+
+    /// Each stream's length in bytes.
+    pub fn stream_nbytes(&self) -> &'a [u64] {
+        self.nbytes
+    }
+
+    /// Per-stream offsets (float data only).
+    pub fn stream_offsets(&self) -> Option<&'a [f64]> {
+        self.offsets
+    }
+
+    /// Per-stream gains (float data only).
+    pub fn stream_gains(&self) -> Option<&'a [f64]> {
+        self.gains
+    }
+
     /// The FLAC bytes of stream `i` (a complete FLAC file).
     pub fn stream_bytes(&self, i: usize) -> Result<&'a [u8]> {
         let n = self.nstreams();

@@ -7,7 +7,7 @@ use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 
 use super::column::{ArrayFacts, FlacColumn};
 use super::extension::{storage_fields, FlacMetadata};
-use crate::array::{FlacArray, FlacArrayParts};
+use crate::array::{FlacArray, FlacArrayParts, FlacArrayRef};
 use crate::error::{Error, Result};
 
 /// Offsets of a binary array holding the streams back to back, when they
@@ -36,6 +36,94 @@ fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
     }
 }
 
+/// The column of an array in format 1's stream layout whose compressed
+/// bytes are `bytes`: shared as the binary values when the streams lie back
+/// to back (as they do after compression), else gathered.
+fn build_column(view: &FlacArrayRef<'_>, level: u32, bytes: Buffer) -> Result<FlacColumn> {
+    let metadata = FlacMetadata::new(view.dtype());
+    let leading = &view.shape()[..view.shape().len() - 1];
+    let facts = ArrayFacts {
+        leading_shape: Some(leading.iter().map(|&d| d as u64).collect()),
+        level: Some(level),
+    };
+    let rows = view.nstreams();
+    let (starts, nbytes) = (view.stream_starts(), view.stream_nbytes());
+    let (offsets_buffer, values) = match contiguous_offsets(starts, nbytes, bytes.len()) {
+        Some(positions) => (positions, bytes),
+        None => {
+            let mut gathered = Vec::new();
+            let mut positions = vec![0i64];
+            for i in 0..rows {
+                gathered.extend_from_slice(view.stream_bytes(i)?);
+                positions.push(gathered.len() as i64);
+            }
+            (positions, Buffer::from_vec(gathered))
+        }
+    };
+    let streams = LargeBinaryArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets_buffer)),
+        values,
+        None,
+    );
+    let storage = StructArray::try_new(
+        storage_fields(),
+        vec![
+            Arc::new(streams) as ArrayRef,
+            scale_column(view.stream_offsets().map(<[f64]>::to_vec), rows),
+            scale_column(view.stream_gains().map(<[f64]>::to_vec), rows),
+        ],
+        None,
+    )
+    .map_err(super::arrow_err)?;
+    Ok(FlacColumn::new(metadata, storage)?.with_facts(facts))
+}
+
+impl FlacArrayRef<'_> {
+    /// The `flacarray.flac` column of this view, compressed with `level`:
+    /// the bytes are copied once into the Arrow buffer (see
+    /// [`FlacArrayRef::to_arrow_shared`] to share a buffer instead).
+    /// Streams not in format 1's layout are brought to it first.
+    pub fn to_arrow(&self, level: u32) -> Result<FlacColumn> {
+        match self.to_format1(level)? {
+            Some(array) => array.into_arrow(),
+            None => build_column(self, level, Buffer::from(self.compressed())),
+        }
+    }
+
+    /// Like [`FlacArrayRef::to_arrow`], but the column's binary values share
+    /// `bytes`, an Arrow buffer holding exactly this view's compressed bytes
+    /// (the same memory), so nothing is copied when the streams lie back to
+    /// back and need no conversion.
+    ///
+    /// ```
+    /// use arrow_buffer::Buffer;
+    /// use flacarray::{CompressOptions, FlacArray, FlacArrayRef};
+    ///
+    /// let fa = FlacArray::compress(&[1i32, 5, 2, 8, 3, 9], &[2, 3], &CompressOptions::default())?;
+    /// let bytes = Buffer::from(fa.compressed());
+    /// let view = FlacArrayRef::new(
+    ///     fa.dtype(), fa.shape(), bytes.as_slice(), fa.stream_starts(),
+    ///     fa.stream_nbytes(), None, None,
+    /// )?;
+    /// let column = view.to_arrow_shared(fa.level(), &bytes)?;
+    /// assert_eq!(FlacArray::from_arrow(&column)?.to_vec::<i32>()?, vec![1, 5, 2, 8, 3, 9]);
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn to_arrow_shared(&self, level: u32, bytes: &Buffer) -> Result<FlacColumn> {
+        let same =
+            bytes.as_ptr() == self.compressed().as_ptr() && bytes.len() == self.compressed().len();
+        if !same {
+            return Err(Error::invalid(
+                "to_arrow_shared: the buffer must hold this view's compressed bytes",
+            ));
+        }
+        match self.to_format1(level)? {
+            Some(array) => array.into_arrow(),
+            None => build_column(self, level, bytes.clone()),
+        }
+    }
+}
+
 impl FlacArray {
     /// Converts to a `flacarray.flac` column, moving the compressed bytes
     /// into the Arrow buffer without copying them (when the streams lie
@@ -43,47 +131,23 @@ impl FlacArray {
     pub fn into_arrow(self) -> Result<FlacColumn> {
         // 64-bit data read from the reference's format 0 has 1-channel
         // streams; the column always holds the 2-channel layout.
-        let normalized = match self.to_format1()? {
-            std::borrow::Cow::Owned(array) => Some(array),
-            std::borrow::Cow::Borrowed(_) => None,
+        let this = match self.to_format1()? {
+            std::borrow::Cow::Owned(array) => array,
+            std::borrow::Cow::Borrowed(_) => self,
         };
-        let this = normalized.unwrap_or(self);
-        let metadata = FlacMetadata::new(this.dtype());
-        let facts = ArrayFacts {
-            leading_shape: Some(this.leading_shape().iter().map(|&d| d as u64).collect()),
-            level: Some(this.level()),
-        };
-        let rows = this.nstreams();
+        let level = this.level();
         let parts = this.into_parts();
-        let (offsets, bytes) =
-            match contiguous_offsets(&parts.starts, &parts.nbytes, parts.compressed.len()) {
-                Some(offsets) => (offsets, parts.compressed),
-                None => {
-                    let mut bytes = Vec::new();
-                    let mut offsets = vec![0i64];
-                    for (&s, &n) in parts.starts.iter().zip(&parts.nbytes) {
-                        bytes.extend_from_slice(&parts.compressed[s as usize..(s + n) as usize]);
-                        offsets.push(bytes.len() as i64);
-                    }
-                    (offsets, bytes)
-                }
-            };
-        let streams = LargeBinaryArray::new(
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(bytes),
-            None,
-        );
-        let storage = StructArray::try_new(
-            storage_fields(),
-            vec![
-                Arc::new(streams) as ArrayRef,
-                scale_column(parts.offsets, rows),
-                scale_column(parts.gains, rows),
-            ],
-            None,
-        )
-        .map_err(super::arrow_err)?;
-        Ok(FlacColumn::new(metadata, storage)?.with_facts(facts))
+        let bytes = Buffer::from_vec(parts.compressed);
+        let view = FlacArrayRef::new(
+            parts.dtype,
+            &parts.shape,
+            bytes.as_slice(),
+            &parts.starts,
+            &parts.nbytes,
+            parts.offsets.as_deref(),
+            parts.gains.as_deref(),
+        )?;
+        build_column(&view, level, bytes.clone())
     }
 
     /// Converts a copy of this array to a `flacarray.flac` column.
