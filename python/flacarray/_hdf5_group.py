@@ -3,9 +3,10 @@ byte-moving half of `flacarray.hdf5`; it never builds a FlacArray)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core, io_common
 
@@ -17,21 +18,21 @@ class _H5Backend(io_common.Backend):
     name = "HDF5"
     can_move = True
 
-    def create(self, grp, name, data, *, bulk=False):
+    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         return grp.create_dataset(name, data=np.asarray(data))
 
-    def arrays(self, grp):
+    def arrays(self, grp: Any) -> dict[str, Any]:
         import h5py
 
         found = {name: grp.get(name) for name in io_common.GROUP_ARRAYS if name in grp}
         return {name: ds for name, ds in found.items() if isinstance(ds, h5py.Dataset)}
 
-    def move(self, grp, source, dest):
+    def move(self, grp: Any, source: str, dest: str) -> None:
         grp.move(source, dest)
 
-    def info(self, name, dataset):
+    def info(self, name: str, dataset: Any) -> dict[str, Any]:
         shape = [int(d) for d in dataset.shape]
-        info = {"shape": shape, "dtype": io_common.dtype_name(dataset.dtype)}
+        info: dict[str, Any] = {"shape": shape, "dtype": io_common.dtype_name(dataset.dtype)}
         info["stored_bytes"] = int(dataset.id.get_storage_size())
         if dataset.chunks is not None:
             info["chunk_elements"] = int(np.prod(dataset.chunks, dtype=np.int64))
@@ -46,20 +47,22 @@ class _H5Backend(io_common.Backend):
 BACKEND = _H5Backend()
 
 
-def check_group(hgrp) -> None:
+def check_group(hgrp: object) -> None:
     import h5py
 
     if not isinstance(hgrp, h5py.Group):
         raise TypeError(f"expected an h5py Group or File, got {type(hgrp).__name__}")
 
 
-def write(hgrp, fa: FlacArray, overwrite: bool = False) -> None:
+def write(hgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into an h5py group (format 1); see `FlacArray.write_hdf5`."""
     check_group(hgrp)
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
 
 
-def read(hgrp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
+def read(
+    hgrp: Any, keep: npt.ArrayLike | None = None
+) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in an h5py group (format 0 or 1), reading only
     the kept streams' bytes, and the keep mask as checked."""
     check_group(hgrp)

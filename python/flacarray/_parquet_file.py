@@ -7,8 +7,10 @@ import os
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
+from ._types import PathLike
 from .selection import keep_mask
 
 if TYPE_CHECKING:
@@ -17,12 +19,16 @@ if TYPE_CHECKING:
 DEFAULT_COLUMN = "flac"
 
 
-def write(path, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False) -> None:
+def write(
+    path: PathLike, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
+) -> None:
     """Writes `fa` to a Parquet file; see `FlacArray.write_parquet`."""
     _core.write_parquet(os.fspath(path), column, fa._core_parts(), overwrite)
 
 
-def read(path, keep=None, column: str = DEFAULT_COLUMN) -> tuple[_core.ArrayParts, np.ndarray | None]:
+def read(
+    path: PathLike, keep: npt.ArrayLike | None = None, column: str = DEFAULT_COLUMN
+) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in a Parquet file, reading only the row groups
     and pages of the kept streams, and the keep mask as checked."""
     mask = None if keep is None else keep_mask(keep)

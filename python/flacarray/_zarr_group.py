@@ -6,9 +6,10 @@ FlacArray."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core, io_common
 from .selection import keep_mask
@@ -24,7 +25,7 @@ BYTES_CHUNK = _core.BYTES_CHUNK
 class _ZarrBackend(io_common.Backend):
     name = "zarr"
 
-    def create(self, grp, name, data, *, bulk=False):
+    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         data = np.asarray(data)
         # FLAC bytes do not compress further, and the small per-stream arrays
         # gain nothing either: store everything raw (readable by any zarr v3
@@ -32,12 +33,12 @@ class _ZarrBackend(io_common.Backend):
         chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),) if bulk else data.shape
         return grp.create_array(name, data=data, chunks=chunks, compressors=None)
 
-    def arrays(self, grp):
+    def arrays(self, grp: Any) -> dict[str, Any]:
         present = set(grp.array_keys())
         return {name: grp[name] for name in io_common.GROUP_ARRAYS if name in present}
 
-    def info(self, name, dataset):
-        info = {
+    def info(self, name: str, dataset: Any) -> dict[str, Any]:
+        info: dict[str, Any] = {
             "shape": [int(d) for d in dataset.shape],
             "dtype": io_common.dtype_name(dataset.dtype),
             "stored_bytes": int(dataset.nbytes_stored()),
@@ -54,18 +55,18 @@ class _ZarrBackend(io_common.Backend):
 BACKEND = _ZarrBackend()
 
 
-def is_path(target) -> bool:
+def is_path(target: object) -> bool:
     return isinstance(target, str | os.PathLike)
 
 
-def check_group(zgrp) -> None:
+def check_group(zgrp: object) -> None:
     import zarr
 
     if not isinstance(zgrp, zarr.Group):
         raise TypeError(f"expected a zarr Group or a path, got {type(zgrp).__name__}")
 
 
-def write(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
+def write(zgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into a zarr group or path (format 1); see
     `FlacArray.write_zarr`."""
     if is_path(zgrp):
@@ -75,7 +76,9 @@ def write(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
     io_common.write_group(BACKEND, zgrp, fa, overwrite=overwrite)
 
 
-def read(zgrp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
+def read(
+    zgrp: Any, keep: npt.ArrayLike | None = None
+) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """The parts of the array in a zarr group or path (format 0 or 1),
     reading only the chunks of the kept streams, and the keep mask as
     checked."""

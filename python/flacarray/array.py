@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, overload
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
+from ._types import DTypeLike, H5Group, KeepMask, KeptIndices, PathLike, Samples, Steps, ZarrTarget
 from .selection import index_tuples, keep_flat_indices, leading_selection, sample_range
 
 SUPPORTED_DTYPES = ("int32", "int64", "float32", "float64")
 
 
-def check_dtype(dtype) -> np.dtype:
+def check_dtype(dtype: DTypeLike) -> np.dtype:
     """Returns `dtype` as a numpy dtype, or raises TypeError if unsupported."""
     dt = np.dtype(dtype)
     if dt.name not in SUPPORTED_DTYPES:
@@ -25,7 +29,9 @@ def thread_count(use_threads: bool) -> int | None:
     return None if use_threads else 1
 
 
-def per_stream(name: str, value, leading_shape: tuple) -> list[float] | None:
+def per_stream(
+    name: str, value: Steps | None, leading_shape: tuple[int, ...]
+) -> list[float] | None:
     """Normalizes a scalar or per-stream `quanta`/`precision` to a flat list."""
     if value is None:
         return None
@@ -40,7 +46,7 @@ def per_stream(name: str, value, leading_shape: tuple) -> list[float] | None:
     return arr.ravel().tolist()
 
 
-def _frozen(values, dtype, copy: bool) -> np.ndarray:
+def _frozen(values: npt.ArrayLike, dtype: DTypeLike, copy: bool) -> np.ndarray:
     """A read-only, contiguous, native-order 1-D array of `values`."""
     if copy:
         arr = np.array(values, dtype=dtype, order="C", copy=True).reshape(-1)
@@ -50,7 +56,7 @@ def _frozen(values, dtype, copy: bool) -> np.ndarray:
     return arr
 
 
-def _frozen_f64(values, copy: bool) -> np.ndarray | None:
+def _frozen_f64(values: npt.ArrayLike | None, copy: bool) -> np.ndarray | None:
     return None if values is None else _frozen(values, np.float64, copy)
 
 
@@ -77,15 +83,15 @@ class FlacArray:
         self,
         other: FlacArray | None = None,
         *,
-        dtype=None,
-        shape=None,
-        compressed=None,
-        stream_starts=None,
-        stream_nbytes=None,
-        stream_offsets=None,
-        stream_gains=None,
+        dtype: DTypeLike | None = None,
+        shape: tuple[int, ...] | list[int] | None = None,
+        compressed: npt.ArrayLike | None = None,
+        stream_starts: npt.ArrayLike | None = None,
+        stream_nbytes: npt.ArrayLike | None = None,
+        stream_offsets: npt.ArrayLike | None = None,
+        stream_gains: npt.ArrayLike | None = None,
         level: int = 5,
-    ):
+    ) -> None:
         if other is not None:
             if not isinstance(other, FlacArray):
                 raise TypeError("FlacArray(other) copies another FlacArray")
@@ -108,7 +114,18 @@ class FlacArray:
             copy=True,
         )
 
-    def _init(self, dtype, shape, compressed, starts, nbytes, offsets, gains, level, copy):
+    def _init(
+        self,
+        dtype: Any,
+        shape: Any,
+        compressed: Any,
+        starts: Any,
+        nbytes: Any,
+        offsets: Any,
+        gains: Any,
+        level: Any,
+        copy: bool,
+    ) -> None:
         if dtype is None or shape is None or compressed is None:
             raise ValueError("FlacArray needs dtype, shape and compressed bytes")
         self._dtype = check_dtype(dtype)
@@ -168,7 +185,14 @@ class FlacArray:
         return self if parts is None else FlacArray._from_core(parts)
 
     @classmethod
-    def from_array(cls, arr, level=5, quanta=None, precision=None, use_threads=True):
+    def from_array(
+        cls,
+        arr: npt.ArrayLike,
+        level: int = 5,
+        quanta: Steps | None = None,
+        precision: Steps | None = None,
+        use_threads: bool = True,
+    ) -> FlacArray:
         """Compresses a numpy array whose last axis holds the streams.
 
         Args:
@@ -255,7 +279,7 @@ class FlacArray:
         """All streams' FLAC bytes, concatenated (uint8, read-only)."""
         return self._compressed
 
-    def _leading_view(self, flat: np.ndarray | None, dtype=None):
+    def _leading_view(self, flat: np.ndarray | None, dtype: DTypeLike | None = None) -> Any:
         """A read-only view (or copy, for another dtype) of the leading shape."""
         if flat is None:
             return None
@@ -288,14 +312,50 @@ class FlacArray:
 
     # ---- decompression ------------------------------------------------------
 
-    def _decode(self, streams: np.ndarray, first: int, last: int, threads) -> np.ndarray:
+    def _decode(
+        self, streams: np.ndarray, first: int, last: int, threads: int | None
+    ) -> np.ndarray:
         streams = np.ascontiguousarray(streams, dtype=np.int64)
         # numpy allocates (a failure is a MemoryError); the core fills it.
         out = np.empty((streams.size, max(0, last - first)), dtype=self._dtype)
         _core.decompress_into(self._parts, streams, first, last, out, threads)
         return out
 
-    def to_array(self, keep=None, stream_slice=None, keep_indices=False, use_threads=True):
+    @overload
+    def to_array(
+        self,
+        keep: KeepMask | None = None,
+        stream_slice: slice | None = None,
+        keep_indices: Literal[False] = False,
+        use_threads: bool = True,
+    ) -> Samples: ...
+
+    @overload
+    def to_array(
+        self,
+        keep: KeepMask | None,
+        stream_slice: slice | None,
+        keep_indices: Literal[True],
+        use_threads: bool = True,
+    ) -> tuple[Samples, KeptIndices]: ...
+
+    @overload
+    def to_array(
+        self,
+        keep: KeepMask | None = None,
+        stream_slice: slice | None = None,
+        *,
+        keep_indices: Literal[True],
+        use_threads: bool = True,
+    ) -> tuple[Samples, KeptIndices]: ...
+
+    def to_array(
+        self,
+        keep: KeepMask | None = None,
+        stream_slice: slice | None = None,
+        keep_indices: bool = False,
+        use_threads: bool = True,
+    ) -> Samples | tuple[Samples, KeptIndices]:
         """Decompresses into a numpy array of the original dtype.
 
         Args:
@@ -319,7 +379,7 @@ class FlacArray:
             return out, index_tuples(flat, self.leading_shape)
         return out
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         """Decompresses a selection, with numpy's indexing rules.
 
         Leading axes take any numpy index (ints, slices with steps, arrays,
@@ -336,7 +396,7 @@ class FlacArray:
             out = np.moveaxis(out, -1, sample_axis)  # rare: None after the samples
         return out
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         raise TypeError("FlacArray is read-only: compress a new array instead")
 
     def __len__(self) -> int:
@@ -344,7 +404,7 @@ class FlacArray:
 
     # ---- comparison and display ---------------------------------------------
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, FlacArray):
             return NotImplemented
         same_optional = all(
@@ -360,14 +420,14 @@ class FlacArray:
             and np.array_equal(self._compressed, other._compressed)
         )
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking: like numpy arrays
 
     def __repr__(self) -> str:
         return f"<FlacArray {self.typestr} shape={self._shape} bytes={self.nbytes}>"
 
     # ---- containers ---------------------------------------------------------
 
-    def write_hdf5(self, hgrp, overwrite: bool = False) -> None:
+    def write_hdf5(self, hgrp: H5Group, overwrite: bool = False) -> None:
         """Writes this array into an h5py group (flacarray format 1).
 
         A group that already holds members is refused (FileExistsError)
@@ -378,14 +438,14 @@ class FlacArray:
         _hdf5_group.write(hgrp, self, overwrite=overwrite)
 
     @classmethod
-    def read_hdf5(cls, hgrp, keep=None) -> FlacArray:
+    def read_hdf5(cls, hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
         streams' bytes are read, giving a (kept, samples) array."""
         from . import _hdf5_group
 
         return cls._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
 
-    def write_zarr(self, zgrp, overwrite: bool = False) -> None:
+    def write_zarr(self, zgrp: ZarrTarget, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
         zarr-python group, or a filesystem path (written by the Rust core).
 
@@ -397,13 +457,13 @@ class FlacArray:
         _zarr_group.write(zgrp, self, overwrite=overwrite)
 
     @classmethod
-    def read_zarr(cls, zgrp, keep=None) -> FlacArray:
+    def read_zarr(cls, zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray:
         """Reads an array from a zarr group or path; `keep` as in `read_hdf5`."""
         from . import _zarr_group
 
         return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
 
-    def write_parquet(self, path, column: str = "flac", overwrite: bool = False) -> None:
+    def write_parquet(self, path: PathLike, column: str = "flac", overwrite: bool = False) -> None:
         """Writes this array to a Parquet file, one row per stream. An
         existing file is refused (FileExistsError) unless `overwrite` is
         true, and even then only a Parquet file with a flacarray column is
@@ -413,13 +473,15 @@ class FlacArray:
         _parquet_file.write(path, self, column=column, overwrite=overwrite)
 
     @classmethod
-    def read_parquet(cls, path, keep=None, column: str = "flac") -> FlacArray:
+    def read_parquet(
+        cls, path: PathLike, keep: KeepMask | None = None, column: str = "flac"
+    ) -> FlacArray:
         """Reads an array from a Parquet file; `keep` as in `read_hdf5`."""
         from . import _parquet_file
 
         return cls._from_core(_parquet_file.read(path, keep=keep, column=column)[0])
 
-    def to_arrow(self):
+    def to_arrow(self) -> Any:
         """A pyarrow `flacarray.flac` extension array sharing this array's
         compressed bytes (no copy). Its type is the same for every array of
         this dtype; see `to_arrow_table` to keep the shape too."""
@@ -427,7 +489,7 @@ class FlacArray:
 
         return to_arrow(self)
 
-    def to_arrow_table(self, name: str = "flac"):
+    def to_arrow_table(self, name: str = "flac") -> Any:
         """A one-column pyarrow table whose field also records this array's
         leading shape and level, so `FlacArray.from_arrow(table) == self`."""
         import pyarrow as pa
@@ -436,7 +498,7 @@ class FlacArray:
 
         return pa.Table.from_arrays([to_arrow(self)], schema=pa.schema([array_field(self, name)]))
 
-    def to_polars(self, name: str = "flac"):
+    def to_polars(self, name: str = "flac") -> Any:
         """A Polars Series (one row per stream) of Extension dtype
         `flacarray.flac`, ready for `pl.col(...).flac.decompress()`."""
         import polars as pl
@@ -444,7 +506,12 @@ class FlacArray:
         return pl.Series(name, self.to_arrow())
 
     @classmethod
-    def from_polars(cls, series, shape=None, dtype=None) -> FlacArray:
+    def from_polars(
+        cls,
+        series: Any,
+        shape: tuple[int, ...] | None = None,
+        dtype: DTypeLike | None = None,
+    ) -> FlacArray:
         """Builds a FlacArray from a `flacarray.flac` Polars Series (or its
         plain storage struct, with `dtype` or a dtype read from the streams)
         whose rows all have the same length. `shape` (leading shape + stream
@@ -454,7 +521,12 @@ class FlacArray:
         return cls._from_arrow_parts(from_arrow(series.to_arrow(), shape=shape, dtype=dtype))
 
     @classmethod
-    def from_arrow(cls, obj, shape=None, dtype=None) -> FlacArray:
+    def from_arrow(
+        cls,
+        obj: Any,
+        shape: tuple[int, ...] | None = None,
+        dtype: DTypeLike | None = None,
+    ) -> FlacArray:
         """Builds a FlacArray from a `flacarray.flac` pyarrow array, chunked
         array or one-column table (sharing its bytes when possible), or from
         its plain storage struct (`dtype` given or read from the streams).

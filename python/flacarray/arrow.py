@@ -13,11 +13,16 @@ for the metadata (layout 1 and 2, unknown fields) live in the Rust core.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from . import _core
+
+if TYPE_CHECKING:
+    from .array import FlacArray
 
 EXTENSION_NAME = "flacarray.flac"
 LEADING_SHAPE_KEY = b"flacarray.leading_shape"
@@ -51,7 +56,9 @@ class FlacExtensionType(pa.ExtensionType):
     said about its array (stream_size, leading_shape, level), if anything.
     """
 
-    def __init__(self, dtype, storage: pa.DataType | None = None, legacy: dict | None = None):
+    def __init__(
+        self, dtype: str, storage: pa.DataType | None = None, legacy: dict | None = None
+    ) -> None:
         if isinstance(dtype, dict):  # metadata as a dict, any layout version
             dtype, legacy = _core.parse_flac_metadata(json.dumps(dtype))
         self.dtype = str(dtype)
@@ -71,23 +78,25 @@ class FlacExtensionType(pa.ExtensionType):
         return self.metadata_json.encode()
 
     @classmethod
-    def __arrow_ext_deserialize__(cls, storage_type, serialized):
+    def __arrow_ext_deserialize__(
+        cls, storage_type: pa.DataType, serialized: bytes
+    ) -> FlacExtensionType:
         dtype, legacy = _core.parse_flac_metadata(serialized.decode("utf-8", "replace"))
         return _shared_type(dtype, storage_type, legacy)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, FlacExtensionType):
             return self.dtype == other.dtype and self.storage_type == other.storage_type
         return NotImplemented
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> bool:
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((EXTENSION_NAME, self.dtype, str(self.storage_type)))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return FlacExtensionType, (self.dtype, self.storage_type, self.legacy)
 
 
@@ -119,13 +128,13 @@ def _shared_type(dtype: str, storage: pa.DataType, legacy: dict | None) -> FlacE
     return found
 
 
-def _float_column(values, rows: int) -> pa.Array:
+def _float_column(values: np.ndarray | None, rows: int) -> pa.Array:
     if values is None:
         return pa.nulls(rows, pa.float64())
     return pa.array(np.asarray(values, dtype=np.float64))
 
 
-def to_arrow(fa) -> pa.ExtensionArray:
+def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     """A `flacarray.flac` extension array over the FlacArray's bytes. When
     the streams lie back to back (always, after compression or reading) the
     bytes are shared with the FlacArray, not copied (64-bit data read from
@@ -150,7 +159,7 @@ def to_arrow(fa) -> pa.ExtensionArray:
     return pa.ExtensionArray.from_storage(_shared_type(fa.dtype.name, storage.type, None), storage)
 
 
-def array_field(fa, name: str = "flac") -> pa.Field:
+def array_field(fa: FlacArray, name: str = "flac") -> pa.Field:
     """A field for `to_arrow(fa)` carrying the array's leading shape and
     level as field metadata."""
     metadata = {
@@ -173,7 +182,11 @@ def _streams_as_binary(streams: pa.Array) -> pa.Array:
     return streams
 
 
-def from_arrow(obj, shape=None, dtype=None) -> dict:
+def from_arrow(
+    obj: pa.Array | pa.ChunkedArray | pa.Table,
+    shape: tuple[int, ...] | None = None,
+    dtype: npt.DTypeLike | None = None,
+) -> dict:
     """The parts of a FlacArray held by a `flacarray.flac` array, chunked
     array, or one-column table (or a bare storage struct, as DuckDB or a
     reader without the extension type returns it: its dtype is `dtype`, or

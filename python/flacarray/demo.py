@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import numpy.typing as npt
 
 #: When this environment variable names a folder, `plot_data` calls without
 #: `file=` save numbered PNG files there instead of opening a window.
 PLOT_DIR_ENV = "FLACARRAY_PLOT_DIR"
 
 
-def create_fake_data(shape, sigma=1.0, dtype=np.float64, seed=123456789, dc_sigma=5):
+def create_fake_data(
+    shape: tuple[int, ...],
+    sigma: float = 1.0,
+    dtype: npt.DTypeLike = np.float64,
+    seed: int = 123456789,
+    dc_sigma: float = 5,
+) -> np.ndarray:
     """Makes reproducible fake timestreams, the same numbers as the reference
     package's generator for the same arguments.
 
@@ -56,7 +63,7 @@ def create_fake_data(shape, sigma=1.0, dtype=np.float64, seed=123456789, dc_sigm
 _plot_counter = 0
 
 
-def _next_plot_file():
+def _next_plot_file() -> str | None:
     global _plot_counter
     folder = os.environ.get(PLOT_DIR_ENV)
     if not folder:
@@ -66,7 +73,12 @@ def _next_plot_file():
     return os.path.join(folder, f"plot_{_plot_counter:02d}.png")
 
 
-def plot_data(data, keep=None, stream_slc=slice(None), file=None):
+def plot_data(
+    data: np.ndarray,
+    keep: npt.ArrayLike | None = None,
+    stream_slc: slice = slice(None),
+    file: str | None = None,
+) -> None:
     """Plots 1-D (one stream), 2-D (stacked streams) or 3-D (a grid of
     streams) data with matplotlib.
 
@@ -100,6 +112,7 @@ def plot_data(data, keep=None, stream_slc=slice(None), file=None):
     fig = plt.figure(figsize=(6 * cols, 4 * rows), dpi=100)
     for row in range(rows):
         for col in range(cols):
+            index: tuple[int, ...]
             if data.ndim == 1:
                 index = ()
             elif data.ndim == 2:

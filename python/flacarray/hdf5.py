@@ -15,31 +15,34 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal, overload
+
+import numpy.typing as npt
 
 from . import _hdf5_group, io_common
+from ._types import H5Group, KeepMask, KeptIndices, Samples, Steps
 from .array import FlacArray
 
 
-def write_compressed(hgrp, fa: FlacArray, overwrite: bool = False) -> None:
+def write_compressed(hgrp: H5Group, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes a FlacArray into an h5py group (format 1). A group that
     already holds members is refused (FileExistsError) unless `overwrite`;
     then only a flacarray group's own datasets and attributes are replaced."""
     _hdf5_group.write(hgrp, fa, overwrite=overwrite)
 
 
-def read_compressed(hgrp, keep=None) -> FlacArray:
+def read_compressed(hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
     """Reads a FlacArray from an h5py group written in format 0 or 1; with
     `keep` only the kept streams' bytes are read from the file."""
     return FlacArray._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
 
 
 def write_array(
-    arr: np.ndarray,
-    hgrp,
+    arr: npt.ArrayLike,
+    hgrp: H5Group,
     level: int = 5,
-    quanta=None,
-    precision=None,
+    quanta: Steps | None = None,
+    precision: Steps | None = None,
     use_threads: bool = True,
     overwrite: bool = False,
 ) -> None:
@@ -51,13 +54,34 @@ def write_array(
     write_compressed(hgrp, fa, overwrite=overwrite)
 
 
+@overload
 def read_array(
-    hgrp,
-    keep=None,
+    hgrp: H5Group,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    keep_indices: Literal[False] = False,
+    use_threads: bool = True,
+) -> Samples: ...
+
+
+@overload
+def read_array(
+    hgrp: H5Group,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    *,
+    keep_indices: Literal[True],
+    use_threads: bool = True,
+) -> tuple[Samples, KeptIndices]: ...
+
+
+def read_array(
+    hgrp: H5Group,
+    keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
-):
+) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from an h5py group.
 
     With `keep` (boolean mask over the leading shape) only those streams are

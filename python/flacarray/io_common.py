@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
 from .selection import keep_mask, kept_index_tuples
@@ -34,31 +35,31 @@ class Backend:
     #: Whether `move` renames an array within a group.
     can_move = False
 
-    def create(self, grp, name: str, data: np.ndarray, *, bulk: bool = False):
+    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         raise NotImplementedError
 
-    def members(self, grp) -> list[str]:
+    def members(self, grp: Any) -> list[str]:
         return list(grp.keys())
 
-    def arrays(self, grp) -> dict:
+    def arrays(self, grp: Any) -> dict[str, Any]:
         """The format's arrays present in `grp`, by name."""
         raise NotImplementedError
 
-    def delete(self, grp, name: str) -> None:
+    def delete(self, grp: Any, name: str) -> None:
         del grp[name]
 
-    def move(self, grp, source: str, dest: str) -> None:
+    def move(self, grp: Any, source: str, dest: str) -> None:
         raise NotImplementedError
 
-    def info(self, name: str, dataset) -> dict:
+    def info(self, name: str, dataset: Any) -> dict[str, Any]:
         """Shape, element type and what is really stored, for the core."""
         raise NotImplementedError
 
-    def read(self, dataset, selection=slice(None)) -> np.ndarray:
+    def read(self, dataset: Any, selection: slice = slice(None)) -> np.ndarray:
         return np.asarray(dataset[selection])
 
 
-def dtype_name(dtype) -> str:
+def dtype_name(dtype: Any) -> str:
     """A stored array's numpy type name ("unsupported" if it has none)."""
     try:
         return np.dtype(dtype).name
@@ -66,7 +67,7 @@ def dtype_name(dtype) -> str:
         return "unsupported"
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     """An attribute value as JSON, the way the core reads attributes."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
@@ -85,7 +86,7 @@ def _jsonable(value):
     return str(value)
 
 
-def _attrs(attrs) -> dict:
+def _attrs(attrs: Any) -> dict[str, Any]:
     return {str(k): _jsonable(attrs[k]) for k in attrs.keys()}
 
 
@@ -93,7 +94,7 @@ def _corrupt(backend: Backend, what: str, err: Exception) -> Exception:
     return _core.CorruptDataError(f"{backend.name} {what} could not be read: {err}")
 
 
-def describe(backend: Backend, grp) -> tuple[str, dict]:
+def describe(backend: Backend, grp: Any) -> tuple[str, dict[str, Any]]:
     """The core's description of a group (JSON) and its arrays by name."""
     try:
         arrays = backend.arrays(grp)
@@ -109,7 +110,9 @@ def describe(backend: Backend, grp) -> tuple[str, dict]:
     return json.dumps(desc), arrays
 
 
-def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray | None:
+def _read_values(
+    backend: Backend, arrays: dict[str, Any], name: str, dtype: npt.DTypeLike
+) -> np.ndarray | None:
     if name not in arrays:
         return None
     try:
@@ -119,7 +122,9 @@ def _read_values(backend: Backend, arrays: dict, name: str, dtype) -> np.ndarray
     return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
-def read_group(backend: Backend, grp, keep=None) -> tuple[_core.ArrayParts, np.ndarray | None]:
+def read_group(
+    backend: Backend, grp: Any, keep: npt.ArrayLike | None = None
+) -> tuple[_core.ArrayParts, np.ndarray | None]:
     """Reads the parts of a format 0 or 1 group's array; with `keep` (a boolean mask over the
     leading shape) only the kept streams' bytes are read, and the parts are
     those of a (kept, samples) array. Also returns the keep mask as checked
@@ -145,7 +150,13 @@ def read_group(backend: Backend, grp, keep=None) -> tuple[_core.ArrayParts, np.n
     return parts.with_compressed(compressed), mask
 
 
-def decoded(fa: FlacArray, mask, stream_slice, keep_indices: bool, use_threads: bool):
+def decoded(
+    fa: FlacArray,
+    mask: np.ndarray | None,
+    stream_slice: slice | None,
+    keep_indices: bool,
+    use_threads: bool,
+) -> Any:
     """What the `read_array` helpers return for an array read with the keep
     mask `mask` (None: every stream): the decoded samples in
     `stream_slice`, and with `keep_indices` the kept streams' index tuples."""
@@ -155,7 +166,7 @@ def decoded(fa: FlacArray, mask, stream_slice, keep_indices: bool, use_threads: 
     return out, None if mask is None else kept_index_tuples(mask)
 
 
-def _check_target(backend: Backend, grp, overwrite: bool) -> list[str]:
+def _check_target(backend: Backend, grp: Any, overwrite: bool) -> list[str]:
     """The names an overwrite replaces; raises FileExistsError when the
     group holds anything and replacing it was not asked for or is not ours
     to do."""
@@ -177,7 +188,7 @@ def _check_target(backend: Backend, grp, overwrite: bool) -> list[str]:
     return [name for name in GROUP_ARRAYS if name in members]
 
 
-def write_group(backend: Backend, grp, fa: FlacArray, overwrite: bool = False) -> None:
+def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into `grp` in format 1. A group that holds anything is
     refused unless `overwrite`, and then only a flacarray group's own arrays
     and attributes are replaced; other members stay. A failed write removes
@@ -190,7 +201,7 @@ def write_group(backend: Backend, grp, fa: FlacArray, overwrite: bool = False) -
         ("stream_starts", fa._starts.reshape(lead), False),
         ("stream_bytes", fa._nbytes.reshape(lead), False),
     ]
-    if fa._offsets is not None:
+    if fa._offsets is not None and fa._gains is not None:
         arrays.append(("stream_offsets", fa._offsets.astype(fa.dtype).reshape(lead), False))
         arrays.append(("stream_gains", fa._gains.astype(fa.dtype).reshape(lead), False))
     # With a backend that can rename, new arrays go under temporary names and

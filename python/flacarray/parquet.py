@@ -14,15 +14,20 @@ polars, DuckDB or any Parquet reader see plain binary and float columns.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal, overload
+
+import numpy.typing as npt
 
 from . import _parquet_file
 from ._parquet_file import DEFAULT_COLUMN as DEFAULT_COLUMN
+from ._types import KeepMask, KeptIndices, PathLike, Samples, Steps
 from .array import FlacArray
 from .io_common import decoded
 
 
-def write_compressed(path, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite=False) -> None:
+def write_compressed(
+    path: PathLike, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
+) -> None:
     """Writes a FlacArray to a Parquet file, atomically (beside the path,
     then renamed into place). An existing file is refused (FileExistsError)
     unless `overwrite`, and then only a file with a flacarray column is
@@ -30,7 +35,9 @@ def write_compressed(path, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrit
     _parquet_file.write(path, fa, column=column, overwrite=overwrite)
 
 
-def read_compressed(path, keep=None, column: str = DEFAULT_COLUMN) -> FlacArray:
+def read_compressed(
+    path: PathLike, keep: KeepMask | None = None, column: str = DEFAULT_COLUMN
+) -> FlacArray:
     """Reads a FlacArray from a Parquet file; with `keep` (a boolean mask over
     the leading shape) only the row groups and pages of the kept streams are
     read, giving a (kept, samples) array."""
@@ -38,11 +45,11 @@ def read_compressed(path, keep=None, column: str = DEFAULT_COLUMN) -> FlacArray:
 
 
 def write_array(
-    arr: np.ndarray,
-    path,
+    arr: npt.ArrayLike,
+    path: PathLike,
     level: int = 5,
-    quanta=None,
-    precision=None,
+    quanta: Steps | None = None,
+    precision: Steps | None = None,
     use_threads: bool = True,
     overwrite: bool = False,
     column: str = DEFAULT_COLUMN,
@@ -54,14 +61,37 @@ def write_array(
     write_compressed(path, fa, column=column, overwrite=overwrite)
 
 
+@overload
 def read_array(
-    path,
-    keep=None,
+    path: PathLike,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    keep_indices: Literal[False] = False,
+    use_threads: bool = True,
+    column: str = DEFAULT_COLUMN,
+) -> Samples: ...
+
+
+@overload
+def read_array(
+    path: PathLike,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    *,
+    keep_indices: Literal[True],
+    use_threads: bool = True,
+    column: str = DEFAULT_COLUMN,
+) -> tuple[Samples, KeptIndices]: ...
+
+
+def read_array(
+    path: PathLike,
+    keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
     column: str = DEFAULT_COLUMN,
-):
+) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
     parts, mask = _parquet_file.read(path, keep, column)

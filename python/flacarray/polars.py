@@ -18,7 +18,7 @@ from polars.plugins import register_plugin_function
 _LIB = Path(__file__).parent
 
 
-def _per_row(name: str, value) -> pl.Expr | None:
+def _per_row(name: str, value: object) -> pl.Expr | None:
     """A per-row step column (None for a single number)."""
     if isinstance(value, pl.Expr):
         return value
@@ -35,10 +35,15 @@ def _per_row(name: str, value) -> pl.Expr | None:
 class FlacNamespace:
     """FLAC compression of List/Array columns, one stream per row."""
 
-    def __init__(self, expr: pl.Expr):
+    def __init__(self, expr: pl.Expr) -> None:
         self._expr = expr
 
-    def compress(self, level: int = 5, quanta=None, precision=None) -> pl.Expr:
+    def compress(
+        self,
+        level: int = 5,
+        quanta: float | str | pl.Expr | None = None,
+        precision: float | str | pl.Expr | None = None,
+    ) -> pl.Expr:
         """Compresses each row (a List or Array of Int32, Int64, Float32 or
         Float64) into one FLAC stream. The result's dtype is the Extension
         dtype `flacarray.flac` over Struct{stream, offset, gain}.
@@ -51,7 +56,12 @@ class FlacNamespace:
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")
         args = [self._expr]
-        kwargs = {"level": int(level), "quanta": None, "precision": None, "per_row": None}
+        kwargs: dict[str, object] = {
+            "level": int(level),
+            "quanta": None,
+            "precision": None,
+            "per_row": None,
+        }
         for name, value in (("quanta", quanta), ("precision", precision)):
             if value is None:
                 continue
@@ -60,7 +70,7 @@ class FlacNamespace:
                 args.append(column)
                 kwargs["per_row"] = name
             else:
-                kwargs[name] = float(value)
+                kwargs[name] = float(value)  # type: ignore[arg-type]  # a number here
         return register_plugin_function(
             plugin_path=_LIB,
             function_name="flac_compress",
@@ -69,7 +79,12 @@ class FlacNamespace:
             is_elementwise=True,
         )
 
-    def decompress(self, start=None, stop=None, dtype=None) -> pl.Expr:
+    def decompress(
+        self,
+        start: int | slice | None = None,
+        stop: int | None = None,
+        dtype: str | None = None,
+    ) -> pl.Expr:
         """Decompresses a `flacarray.flac` column into a List of the original
         dtype, keeping samples `start:stop` of each row (Python slice rules;
         a `slice` is accepted as `start`). Only the frames holding the window
@@ -81,19 +96,22 @@ class FlacNamespace:
                 raise TypeError("pass a slice or start/stop, not both")
             if start.step not in (None, 1):
                 raise ValueError(f"the sample window must have step 1, got {start.step}")
-            start, stop = start.start, start.stop
+            window_slice = start
+            start, stop = window_slice.start, window_slice.stop
+        window: dict[str, int | None] = {}
         for name, value in (("start", start), ("stop", stop)):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int | np.integer)
             ):
                 raise TypeError(f"{name} must be an integer or None, got {value!r}")
+            window[name] = None if value is None else int(value)
         return register_plugin_function(
             plugin_path=_LIB,
             function_name="flac_decompress",
             args=[self._expr],
             kwargs={
-                "start": None if start is None else int(start),
-                "stop": None if stop is None else int(stop),
+                "start": window["start"],
+                "stop": window["stop"],
                 "dtype": None if dtype is None else str(np.dtype(dtype)),
             },
             is_elementwise=True,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
-def sample_range(stream_slice, stream_size: int) -> tuple[int, int]:
+def sample_range(stream_slice: slice | None, stream_size: int) -> tuple[int, int]:
     """Resolves a step-1 slice over the samples to a [first, last) range,
     with Python's rules for negative and out-of-range bounds."""
     if stream_slice is None:
@@ -24,7 +26,7 @@ def sample_range(stream_slice, stream_size: int) -> tuple[int, int]:
 _INTEGERS = (int, np.integer)
 
 
-def _as_index(value, size: int, axis: int) -> int:
+def _as_index(value: Any, size: int, axis: int) -> int:
     try:
         index = operator.index(value)
     except TypeError:
@@ -37,13 +39,13 @@ def _as_index(value, size: int, axis: int) -> int:
     return index % size
 
 
-def _is_bool_scalar(item) -> bool:
+def _is_bool_scalar(item: Any) -> bool:
     return isinstance(item, bool | np.bool_) or (
         isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim == 0
     )
 
 
-def _axes_used(item) -> int:
+def _axes_used(item: Any) -> int:
     """How many array axes one entry of a key consumes (numpy's rules)."""
     if item is None or item is Ellipsis or _is_bool_scalar(item):
         return 0
@@ -115,7 +117,7 @@ def _sample_slice(key: slice, stream_size: int) -> tuple[int, int, slice | None,
     return first, start + 1, slice(start - first, None, step), count
 
 
-def leading_selection(shape: tuple, key):
+def leading_selection(shape: tuple[int, ...], key: Any) -> Any:
     """Maps a numpy key on the full array to what to decode and how to lay it
     out: `(streams, first, last, pick, out_shape, sample_axis)`. The flat
     stream indices `streams` are decoded over samples [first, last), giving
@@ -158,7 +160,7 @@ def leading_selection(shape: tuple, key):
     return streams.reshape(-1), sample, sample + 1, None, streams.shape, None
 
 
-def keep_flat_indices(keep, leading_shape: tuple) -> np.ndarray:
+def keep_flat_indices(keep: npt.ArrayLike, leading_shape: tuple[int, ...]) -> np.ndarray:
     """Flat indices of the streams selected by a boolean mask over the
     leading shape (a 1-element mask for a single-stream array)."""
     keep = np.asarray(keep)
@@ -176,7 +178,7 @@ def index_tuples(flat: np.ndarray, leading_shape: tuple) -> list[tuple]:
     return [tuple(int(i) for i in idx) for idx in zip(*np.unravel_index(flat, shape), strict=True)]
 
 
-def keep_mask(keep) -> np.ndarray:
+def keep_mask(keep: npt.ArrayLike) -> np.ndarray:
     """A keep mask as a contiguous boolean array (the core checks its shape
     against the leading shape)."""
     mask = np.ascontiguousarray(keep)

@@ -16,14 +16,17 @@ path, which the Rust core (zarrs) reads and writes without zarr-python.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal, overload
+
+import numpy.typing as npt
 
 from . import _zarr_group, io_common
+from ._types import KeepMask, KeptIndices, Samples, Steps, ZarrTarget
 from ._zarr_group import BYTES_CHUNK as BYTES_CHUNK
 from .array import FlacArray
 
 
-def write_compressed(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
+def write_compressed(zgrp: ZarrTarget, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes a FlacArray into a zarr group (format 1). `zgrp` is a
     zarr-python group, or a filesystem path where the Rust core (zarrs)
     writes the group atomically (beside the path, then renamed into place).
@@ -35,7 +38,7 @@ def write_compressed(zgrp, fa: FlacArray, overwrite: bool = False) -> None:
     _zarr_group.write(zgrp, fa, overwrite=overwrite)
 
 
-def read_compressed(zgrp, keep=None) -> FlacArray:
+def read_compressed(zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray:
     """Reads a FlacArray from a zarr group (or a path, read by the Rust
     core) written in format 0 or 1; with `keep` only the chunks holding the
     kept streams are read."""
@@ -43,11 +46,11 @@ def read_compressed(zgrp, keep=None) -> FlacArray:
 
 
 def write_array(
-    arr: np.ndarray,
-    zgrp,
+    arr: npt.ArrayLike,
+    zgrp: ZarrTarget,
     level: int = 5,
-    quanta=None,
-    precision=None,
+    quanta: Steps | None = None,
+    precision: Steps | None = None,
     use_threads: bool = True,
     overwrite: bool = False,
 ) -> None:
@@ -60,13 +63,34 @@ def write_array(
     write_compressed(zgrp, fa, overwrite=overwrite)
 
 
+@overload
 def read_array(
-    zgrp,
-    keep=None,
+    zgrp: ZarrTarget,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    keep_indices: Literal[False] = False,
+    use_threads: bool = True,
+) -> Samples: ...
+
+
+@overload
+def read_array(
+    zgrp: ZarrTarget,
+    keep: KeepMask | None = None,
+    stream_slice: slice | None = None,
+    *,
+    keep_indices: Literal[True],
+    use_threads: bool = True,
+) -> tuple[Samples, KeptIndices]: ...
+
+
+def read_array(
+    zgrp: ZarrTarget,
+    keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
-):
+) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
     parts, mask = _zarr_group.read(zgrp, keep=keep)

@@ -1,0 +1,99 @@
+"""Type stubs for the Rust extension module `flacarray._core` (python/src/).
+
+Everything here is internal to the package: the public API is `FlacArray`
+and the `flacarray.hdf5` / `zarr` / `parquet` / `arrow` modules.
+"""
+
+from os import PathLike
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: Final[str]
+GROUP_ARRAYS: Final[list[str]]
+GROUP_ATTRIBUTES: Final[list[str]]
+BYTES_CHUNK: Final[int]
+VERSION_ATTRIBUTE: Final[str]
+
+class CorruptDataError(ValueError):
+    """Compressed bytes or container metadata are damaged or inconsistent."""
+
+class ArrayParts:
+    """A compressed array's parts as they cross between Python and the core
+    (the numpy arrays are shared, never copied)."""
+
+    def __init__(
+        self,
+        dtype: str,
+        shape: list[int] | tuple[int, ...],
+        compressed: npt.NDArray[np.uint8],
+        starts: npt.NDArray[np.int64],
+        nbytes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.float64] | None = None,
+        gains: npt.NDArray[np.float64] | None = None,
+        level: int = 5,
+    ) -> None: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def compressed(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def starts(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def nbytes(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def offsets(self) -> npt.NDArray[np.float64] | None: ...
+    @property
+    def gains(self) -> npt.NDArray[np.float64] | None: ...
+    @property
+    def level(self) -> int: ...
+    def with_compressed(self, compressed: npt.NDArray[np.uint8]) -> ArrayParts: ...
+
+def compress(
+    arr: npt.NDArray[Any],
+    level: int = 5,
+    quanta: list[float] | None = None,
+    precision: list[float] | None = None,
+    threads: int | None = None,
+) -> ArrayParts: ...
+def decompress_into(
+    parts: ArrayParts,
+    streams: npt.NDArray[np.int64],
+    first: int,
+    last: int,
+    out: npt.NDArray[Any],
+    threads: int | None = None,
+) -> None: ...
+def validate(parts: ArrayParts) -> None: ...
+def to_format1(parts: ArrayParts) -> ArrayParts | None: ...
+def describe_group(description: str) -> dict[str, Any]: ...
+def plan_group_read(
+    description: str,
+    starts: npt.NDArray[np.int64] | None,
+    nbytes: npt.NDArray[np.int64] | None,
+    offsets: npt.NDArray[np.float64] | None = None,
+    gains: npt.NDArray[np.float64] | None = None,
+    keep: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.int64], ArrayParts]: ...
+def group_layout(parts: ArrayParts) -> tuple[str, str, tuple[int, ...]]: ...
+def parse_flac_metadata(text: str) -> tuple[str, dict[str, Any] | None]: ...
+def flac_metadata_json(dtype: str) -> str: ...
+def stream_info(bytes: bytes) -> tuple[int, int, int]: ...
+def stream_lengths(
+    compressed: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    nbytes: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]: ...
+def write_parquet(
+    path: str | PathLike[str], column: str, parts: ArrayParts, overwrite: bool = False
+) -> None: ...
+def read_parquet(
+    path: str | PathLike[str], column: str, keep: npt.NDArray[np.bool_] | None = None
+) -> ArrayParts: ...
+def write_zarr(path: str | PathLike[str], parts: ArrayParts, overwrite: bool = False) -> None: ...
+def read_zarr(
+    path: str | PathLike[str], keep: npt.NDArray[np.bool_] | None = None
+) -> ArrayParts: ...
