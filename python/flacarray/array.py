@@ -76,7 +76,21 @@ class FlacArray:
     one offset and gain per stream: value = offset + int / gain.
 
     Build one with `FlacArray.from_array`, `read_hdf5` or `read_zarr`; passing
-    another FlacArray makes an independent copy.
+    another FlacArray makes an independent copy. Indexing decodes only what
+    the key selects, with numpy's rules.
+
+    >>> import numpy as np
+    >>> from flacarray import FlacArray
+    >>> arr = np.arange(2 * 3 * 100, dtype=np.int32).reshape(2, 3, 100)
+    >>> fa = FlacArray.from_array(arr)
+    >>> fa
+    <FlacArray int32 shape=(2, 3, 100) bytes=...>
+    >>> fa.leading_shape, fa.stream_size, fa.nstreams
+    ((2, 3), 100, 6)
+    >>> bool((fa[1, :, 10:13] == arr[1, :, 10:13]).all())
+    True
+    >>> FlacArray(fa) == fa
+    True
     """
 
     def __init__(
@@ -206,6 +220,15 @@ class FlacArray:
 
         Without quanta or precision, each float stream's peak-to-peak range
         spans 2^30 integer steps (2^24 for float32).
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> data = np.cumsum(np.random.default_rng(0).normal(0, 0.1, (4, 1000)), axis=1)
+        >>> fa = FlacArray.from_array(data, quanta=1e-3)
+        >>> fa.shape, fa.dtype.name
+        ((4, 1000), 'float64')
+        >>> bool(np.abs(fa.to_array() - data).max() <= 0.5e-3)
+        True
         """
         if isinstance(arr, np.ma.MaskedArray):
             raise TypeError(
@@ -365,6 +388,15 @@ class FlacArray:
             keep_indices: also return the kept streams' index tuples
                 (None when `keep` is None).
             use_threads: decode streams in parallel on all cores.
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(60, dtype=np.int32).reshape(3, 20))
+        >>> fa.to_array(stream_slice=slice(0, 3)).tolist()
+        [[0, 1, 2], [20, 21, 22], [40, 41, 42]]
+        >>> values, kept = fa.to_array(keep=np.array([False, True, True]), keep_indices=True)
+        >>> values.shape, kept
+        ((2, 20), [(1,), (2,)])
         """
         first, last = sample_range(stream_slice, self.stream_size)
         threads = thread_count(use_threads)
@@ -432,7 +464,18 @@ class FlacArray:
 
         A group that already holds members is refused (FileExistsError)
         unless `overwrite` is true, and even then only a flacarray group is
-        replaced, and only its flacarray datasets and attributes."""
+        replaced, and only its flacarray datasets and attributes.
+
+        >>> import h5py, numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(30, dtype=np.int64).reshape(3, 10))
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> with h5py.File(path, "w") as hf:
+        ...     fa.write_hdf5(hf)
+        >>> with h5py.File(path, "r") as hf:
+        ...     FlacArray.read_hdf5(hf) == fa
+        True
+        """
         from . import _hdf5_group
 
         _hdf5_group.write(hgrp, self, overwrite=overwrite)
@@ -440,7 +483,18 @@ class FlacArray:
     @classmethod
     def read_hdf5(cls, hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
-        streams' bytes are read, giving a (kept, samples) array."""
+        streams' bytes are read, giving a (kept, samples) array (example:
+        `write_hdf5`).
+
+        >>> import h5py, numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> with h5py.File(path, "w") as hf:
+        ...     FlacArray.from_array(np.arange(30, dtype=np.int32).reshape(3, 10)).write_hdf5(hf)
+        >>> with h5py.File(path, "r") as hf:
+        ...     FlacArray.read_hdf5(hf, keep=np.array([False, True, False])).to_array().tolist()
+        [[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]]
+        """
         from . import _hdf5_group
 
         return cls._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
@@ -451,14 +505,31 @@ class FlacArray:
 
         An existing non-empty target is refused (FileExistsError) unless
         `overwrite` is true, and even then only a flacarray group is
-        replaced (see `write_hdf5`)."""
+        replaced (see `write_hdf5`).
+
+        >>> import numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.linspace(0, 1, 40).reshape(2, 20), quanta=1e-6)
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.zarr")
+        >>> fa.write_zarr(path)
+        >>> FlacArray.read_zarr(path) == fa
+        True
+        """
         from . import _zarr_group
 
         _zarr_group.write(zgrp, self, overwrite=overwrite)
 
     @classmethod
     def read_zarr(cls, zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray:
-        """Reads an array from a zarr group or path; `keep` as in `read_hdf5`."""
+        """Reads an array from a zarr group or path; `keep` as in `read_hdf5`.
+
+        >>> import numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.zarr")
+        >>> FlacArray.from_array(np.arange(20, dtype=np.int32).reshape(2, 10)).write_zarr(path)
+        >>> FlacArray.read_zarr(path, keep=np.array([False, True])).to_array().tolist()
+        [[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]]
+        """
         from . import _zarr_group
 
         return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
@@ -467,7 +538,20 @@ class FlacArray:
         """Writes this array to a Parquet file, one row per stream. An
         existing file is refused (FileExistsError) unless `overwrite` is
         true, and even then only a Parquet file with a flacarray column is
-        replaced."""
+        replaced.
+
+        >>> import numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(30, dtype=np.int32).reshape(3, 10))
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
+        >>> fa.write_parquet(path)
+        >>> FlacArray.read_parquet(path) == fa
+        True
+        >>> fa.write_parquet(path)
+        Traceback (most recent call last):
+        ...
+        FileExistsError: ...
+        """
         from . import _parquet_file
 
         _parquet_file.write(path, self, column=column, overwrite=overwrite)
@@ -476,7 +560,15 @@ class FlacArray:
     def read_parquet(
         cls, path: PathLike, keep: KeepMask | None = None, column: str = "flac"
     ) -> FlacArray:
-        """Reads an array from a Parquet file; `keep` as in `read_hdf5`."""
+        """Reads an array from a Parquet file; `keep` as in `read_hdf5`.
+
+        >>> import numpy as np, os, tempfile
+        >>> from flacarray import FlacArray
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
+        >>> FlacArray.from_array(np.arange(20, dtype=np.int64).reshape(2, 10)).write_parquet(path)
+        >>> FlacArray.read_parquet(path, keep=np.array([True, False])).to_array().tolist()
+        [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]
+        """
         from . import _parquet_file
 
         return cls._from_core(_parquet_file.read(path, keep=keep, column=column)[0])
@@ -484,14 +576,28 @@ class FlacArray:
     def to_arrow(self) -> Any:
         """A pyarrow `flacarray.flac` extension array sharing this array's
         compressed bytes (no copy). Its type is the same for every array of
-        this dtype; see `to_arrow_table` to keep the shape too."""
+        this dtype; see `to_arrow_table` to keep the shape too.
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> column = FlacArray.from_array(np.arange(20, dtype=np.int32).reshape(2, 10)).to_arrow()
+        >>> len(column), column.type.extension_name
+        (2, 'flacarray.flac')
+        """
         from .arrow import to_arrow
 
         return to_arrow(self)
 
     def to_arrow_table(self, name: str = "flac") -> Any:
         """A one-column pyarrow table whose field also records this array's
-        leading shape and level, so `FlacArray.from_arrow(table) == self`."""
+        leading shape and level, so `FlacArray.from_arrow(table) == self`.
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(24, dtype=np.int32).reshape(2, 3, 4))
+        >>> FlacArray.from_arrow(fa.to_arrow_table()).shape
+        (2, 3, 4)
+        """
         import pyarrow as pa
 
         from .arrow import array_field, to_arrow
@@ -500,7 +606,15 @@ class FlacArray:
 
     def to_polars(self, name: str = "flac") -> Any:
         """A Polars Series (one row per stream) of Extension dtype
-        `flacarray.flac`, ready for `pl.col(...).flac.decompress()`."""
+        `flacarray.flac`, ready for `pl.col(...).flac.decompress()`.
+
+        >>> import numpy as np, polars as pl
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(20, dtype=np.int32).reshape(2, 10))
+        >>> frame = pl.DataFrame({"x": fa.to_polars()})
+        >>> frame.select(pl.col("x").flac.decompress(0, 2))["x"].to_list()
+        [[0, 1], [10, 11]]
+        """
         import polars as pl
 
         return pl.Series(name, self.to_arrow())
@@ -515,7 +629,14 @@ class FlacArray:
         """Builds a FlacArray from a `flacarray.flac` Polars Series (or its
         plain storage struct, with `dtype` or a dtype read from the streams)
         whose rows all have the same length. `shape` (leading shape + stream
-        size) gives the array's shape; by default it is (rows, samples)."""
+        size) gives the array's shape; by default it is (rows, samples).
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(24, dtype=np.int32).reshape(6, 4))
+        >>> FlacArray.from_polars(fa.to_polars(), shape=(2, 3, 4)).shape
+        (2, 3, 4)
+        """
         from .arrow import from_arrow
 
         return cls._from_arrow_parts(from_arrow(series.to_arrow(), shape=shape, dtype=dtype))
@@ -531,7 +652,14 @@ class FlacArray:
         array or one-column table (sharing its bytes when possible), or from
         its plain storage struct (`dtype` given or read from the streams).
         The shape is `shape`, else the leading shape in the table's field
-        metadata, else (rows, samples)."""
+        metadata, else (rows, samples).
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> fa = FlacArray.from_array(np.arange(20, dtype=np.int64).reshape(2, 10))
+        >>> FlacArray.from_arrow(fa.to_arrow()) == fa
+        True
+        """
         from .arrow import from_arrow
 
         return cls._from_arrow_parts(from_arrow(obj, shape=shape, dtype=dtype))

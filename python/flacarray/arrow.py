@@ -31,7 +31,12 @@ STORAGE_NAMES = ("stream", "offset", "gain")
 
 
 def storage_type() -> pa.DataType:
-    """The storage struct of a `flacarray.flac` column."""
+    """The storage struct of a `flacarray.flac` column.
+
+    >>> from flacarray.arrow import storage_type
+    >>> [f.name for f in storage_type()]
+    ['stream', 'offset', 'gain']
+    """
     return pa.struct(
         [
             pa.field("stream", pa.large_binary()),
@@ -138,7 +143,14 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     """A `flacarray.flac` extension array over the FlacArray's bytes. When
     the streams lie back to back (always, after compression or reading) the
     bytes are shared with the FlacArray, not copied (64-bit data read from
-    a format 0 file is first re-encoded to 2-channel streams)."""
+    a format 0 file is first re-encoded to 2-channel streams).
+
+    >>> import numpy as np
+    >>> from flacarray import FlacArray
+    >>> from flacarray.arrow import to_arrow
+    >>> to_arrow(FlacArray.from_array(np.zeros((3, 8), np.float32))).type.flac_metadata
+    {'format': 2, 'dtype': 'float32'}
+    """
     fa = fa._format1()
     starts, nbytes = fa._starts, fa._nbytes
     ends = starts + nbytes
@@ -161,7 +173,14 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
 
 def array_field(fa: FlacArray, name: str = "flac") -> pa.Field:
     """A field for `to_arrow(fa)` carrying the array's leading shape and
-    level as field metadata."""
+    level as field metadata.
+
+    >>> import numpy as np
+    >>> from flacarray import FlacArray
+    >>> from flacarray.arrow import array_field
+    >>> array_field(FlacArray.from_array(np.zeros((2, 3, 8), np.int32)), "x").metadata
+    {b'flacarray.leading_shape': b'[2, 3]', b'flacarray.level': b'5'}
+    """
     metadata = {
         LEADING_SHAPE_KEY: json.dumps([int(d) for d in fa.leading_shape]).encode(),
         LEVEL_KEY: str(fa.level).encode(),
@@ -192,7 +211,16 @@ def from_arrow(
     reader without the extension type returns it: its dtype is `dtype`, or
     recovered from the streams). The bytes are shared, not copied, when the
     column is a single Binary/LargeBinary chunk. The leading shape is
-    `shape[:-1]` when given, else the field's metadata, else one axis."""
+    `shape[:-1]` when given, else the field's metadata, else one axis.
+    `FlacArray.from_arrow` builds the array from these parts.
+
+    >>> import numpy as np
+    >>> from flacarray import FlacArray
+    >>> from flacarray.arrow import from_arrow
+    >>> parts = from_arrow(FlacArray.from_array(np.zeros((2, 8), np.int64)).to_arrow())
+    >>> parts["dtype"], parts["shape"]
+    ('int64', (2, 8))
+    """
     leading, level = None, None
     if isinstance(obj, pa.Table):
         if obj.num_columns != 1:

@@ -14,7 +14,7 @@ PLOT_DIR_ENV = "FLACARRAY_PLOT_DIR"
 
 def create_fake_data(
     shape: tuple[int, ...],
-    sigma: float = 1.0,
+    sigma: float | None = 1.0,
     dtype: npt.DTypeLike = np.float64,
     seed: int = 123456789,
     dc_sigma: float = 5,
@@ -28,6 +28,11 @@ def create_fake_data(
     dtype's whole range, with its minimum and maximum in the first two samples.
 
     Returns the array (shape `shape`, dtype `dtype`).
+
+    >>> from flacarray import demo
+    >>> data = demo.create_fake_data((4, 1000), sigma=1.0)
+    >>> data.shape, data.dtype.name
+    ((4, 1000), 'float64')
     """
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     dtype = np.dtype(dtype)
@@ -89,6 +94,13 @@ def plot_data(
         stream_slc: slice of samples to draw.
         file: save to this PNG file instead of showing a window. Without it,
             and with FLACARRAY_PLOT_DIR set, numbered files go to that folder.
+
+    >>> import os, tempfile
+    >>> from flacarray import demo
+    >>> path = os.path.join(tempfile.mkdtemp(), "streams.png")
+    >>> demo.plot_data(demo.create_fake_data((2, 500)), file=path)
+    >>> os.path.getsize(path) > 0
+    True
     """
     import matplotlib.pyplot as plt
 

@@ -50,6 +50,13 @@ class FlacNamespace:
 
         `quanta`/`precision` (floats only) may be a number, or a column name
         or expression giving one value per row.
+
+        >>> import polars as pl
+        >>> import flacarray
+        >>> df = pl.DataFrame({"x": [[1.0, 2.5, 4.0], [0.5, 0.25]], "q": [0.5, 0.25]})
+        >>> packed = df.select(pl.col("x").flac.compress(quanta="q"))
+        >>> packed.select(pl.col("x").flac.decompress())["x"].to_list()
+        [[1.0, 2.5, 4.0], [0.5, 0.25]]
         """
         if quanta is not None and precision is not None:
             raise ValueError("give quanta or precision, not both")
@@ -90,7 +97,15 @@ class FlacNamespace:
         a `slice` is accepted as `start`). Only the frames holding the window
         are decoded. A plain Struct{stream, offset, gain} column (read by a
         tool that drops the extension type, such as DuckDB) needs `dtype`
-        ("int32", "int64", "float32" or "float64")."""
+        ("int32", "int64", "float32" or "float64").
+
+        >>> import polars as pl
+        >>> import flacarray
+        >>> df = pl.DataFrame({"x": [list(range(10)), list(range(100, 105))]})
+        >>> packed = df.select(pl.col("x").flac.compress())
+        >>> packed.select(pl.col("x").flac.decompress(-2, None))["x"].to_list()
+        [[8, 9], [103, 104]]
+        """
         if isinstance(start, slice):
             if stop is not None:
                 raise TypeError("pass a slice or start/stop, not both")
