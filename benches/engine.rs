@@ -13,12 +13,10 @@ use datasets::{Data, Dataset};
 use flacarray::{with_thread_count, CompressOptions, FlacArray, StepSpec};
 
 fn compress(ds: &Dataset) -> FlacArray {
-    let opts = CompressOptions {
-        step: ds
-            .quanta
+    let opts = CompressOptions::default().with_step(
+        ds.quanta
             .map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q])),
-        ..Default::default()
-    };
+    );
     match &ds.data {
         Data::I32(v) => FlacArray::compress(v, &ds.shape, &opts),
         Data::I64(v) => FlacArray::compress(v, &ds.shape, &opts),

@@ -40,3 +40,8 @@ pub mod parquet;
 
 #[cfg(feature = "zarr")]
 pub mod zarr;
+
+/// The README's Rust examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

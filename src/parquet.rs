@@ -12,10 +12,13 @@ use std::path::Path;
 
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::extension::ExtensionType;
+use arrow_schema::Schema;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
+use parquet::schema::types::ColumnPath;
 
 use crate::arrow::{FlacColumn, FlacExtension};
 use crate::error::{Error, ErrorKind, Result};
@@ -45,22 +48,85 @@ fn pq_write_err(err: parquet::errors::ParquetError) -> Error {
     }
 }
 
-/// Writes a record batch (with any extension-typed columns) to Parquet,
-/// `rows_per_group` rows per row group. FLAC bytes are stored as they are
-/// (no further compression, no statistics: they would only cost time).
+/// Parquet writer properties for batches with `flacarray.flac` columns:
+/// `base` (or the parquet crate's defaults) with, for the `stream` leaf of
+/// each FLAC column only, no compression, no dictionary and no statistics
+/// (FLAC bytes do not compress further, and min/max of binary blobs cost
+/// time and space for nothing). Every other column keeps what `base` says.
+pub fn writer_properties(schema: &Schema, base: Option<WriterProperties>) -> WriterProperties {
+    let mut builder = base.unwrap_or_default().into_builder();
+    for field in schema.fields() {
+        if field.extension_type_name() == Some(FlacExtension::NAME) {
+            let stream = ColumnPath::new(vec![field.name().clone(), "stream".to_string()]);
+            builder = builder
+                .set_column_compression(stream.clone(), Compression::UNCOMPRESSED)
+                .set_column_dictionary_enabled(stream.clone(), false)
+                .set_column_statistics_enabled(stream, EnabledStatistics::None);
+        }
+    }
+    builder.build()
+}
+
+/// Writes record batches (one schema; any mix of `flacarray.flac` and
+/// other columns) to Parquet with [`writer_properties`] built from the
+/// first batch's schema and `properties`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{ArrayRef, Int64Array, LargeListArray, RecordBatch};
+/// use arrow_array::types::Int32Type;
+/// use arrow_schema::{DataType, Field, Schema};
+/// use flacarray::arrow::compress_lists;
+/// use flacarray::CompressOptions;
+///
+/// let lists = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+///     Some(vec![Some(1), Some(2), Some(3)]),
+///     Some(vec![Some(4), Some(5)]),
+/// ]);
+/// let (field, signal) = compress_lists(&lists, &CompressOptions::default())?.to_field_and_array("signal");
+/// let ids = Arc::new(Int64Array::from(vec![7, 8])) as ArrayRef;
+/// let schema = Schema::new(vec![Field::new("id", DataType::Int64, false), field]);
+/// let batch = RecordBatch::try_new(Arc::new(schema), vec![ids, signal]).unwrap();
+/// let mut file = Vec::new();
+/// flacarray::parquet::write_batches(&mut file, [&batch], None)?;
+/// assert_eq!(&file[..4], b"PAR1");
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn write_batches<W, I, B>(
+    writer: W,
+    batches: I,
+    properties: Option<WriterProperties>,
+) -> Result<()>
+where
+    W: Write + Send,
+    I: IntoIterator<Item = B>,
+    B: std::borrow::Borrow<RecordBatch>,
+{
+    let mut batches = batches.into_iter().peekable();
+    let schema = match batches.peek() {
+        Some(first) => first.borrow().schema(),
+        None => return Err(Error::invalid("write_batches: no record batch given")),
+    };
+    let props = writer_properties(&schema, properties);
+    let mut w = ArrowWriter::try_new(writer, schema, Some(props)).map_err(pq_write_err)?;
+    for batch in batches {
+        w.write(batch.borrow()).map_err(pq_write_err)?;
+    }
+    w.close().map_err(pq_write_err)?;
+    Ok(())
+}
+
+/// Writes one record batch with `rows_per_group` rows per row group (and
+/// otherwise the properties of [`writer_properties`]).
 pub fn write_batch<W: Write + Send>(
     writer: W,
     batch: &RecordBatch,
     rows_per_group: usize,
 ) -> Result<()> {
-    let props = WriterProperties::builder()
+    let base = WriterProperties::builder()
         .set_max_row_group_row_count(Some(rows_per_group.max(1)))
-        .set_statistics_enabled(EnabledStatistics::None)
         .build();
-    let mut w = ArrowWriter::try_new(writer, batch.schema(), Some(props)).map_err(pq_write_err)?;
-    w.write(batch).map_err(pq_write_err)?;
-    w.close().map_err(pq_write_err)?;
-    Ok(())
+    write_batches(writer, [batch], Some(base))
 }
 
 /// Writes a FlacArray as a one-column Parquet file (column `column`).

@@ -117,10 +117,7 @@ fn all_types_and_list_kinds() {
         .collect();
     let list = LargeListArray::from_iter_primitive::<Float32Type, _, _>(f32_rows.clone());
     let quanta = vec![1e-2, 1e-3, 1e-4, 1e-5];
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(quanta.clone()),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(quanta.clone()));
     let column = compress_lists(&list, &opts).unwrap();
     let out = decompress_lists(&column, SampleWindow::all()).unwrap();
     for (row, r) in f32_rows.iter().enumerate() {
@@ -139,10 +136,7 @@ fn all_types_and_list_kinds() {
         values,
         None,
     );
-    let opts = CompressOptions {
-        step: StepSpec::Precision(vec![4.0]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Precision(vec![4.0]));
     let column = compress_lists(&fixed, &opts).unwrap();
     let as_array = FlacArray::from_arrow(&column).unwrap();
     assert_eq!(as_array.shape(), &[4, 3000]);
@@ -187,10 +181,7 @@ fn bad_list_inputs() {
         err.message().contains("row 1") && err.message().contains("NaN"),
         "{err}"
     );
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![0.1, 0.2, 0.3]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![0.1, 0.2, 0.3]));
     let err = compress_lists(&rows, &opts).unwrap_err();
     assert!(err.message().contains("one per row (2)"), "{err}");
 }
@@ -248,10 +239,7 @@ fn sample_array() -> (Vec<f64>, FlacArray) {
     let data: Vec<f64> = (0..12)
         .flat_map(|_| common::timestream(&mut rng, 20_000, 1.0, 3.0, 0.01))
         .collect();
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![1e-4]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-4]));
     let fa = FlacArray::compress(&data, &[3, 4, 20_000], &opts).unwrap();
     (data, fa)
 }

@@ -49,42 +49,27 @@ fn zero_size_and_bad_shapes() {
 #[test]
 fn step_options_are_checked() {
     let data = vec![0.5f64; 400];
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![0.1, 0.2, 0.3]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![0.1, 0.2, 0.3]));
     let err = FlacArray::compress(&data, &[4, 100], &opts).unwrap_err();
     assert!(
         err.message()
             .contains("quanta has 3 values; expected one value or one per stream (4)"),
         "{err}"
     );
-    let opts = CompressOptions {
-        step: StepSpec::Precision(vec![1.0, 2.0]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Precision(vec![1.0, 2.0]));
     let err = FlacArray::compress(&data, &[4, 100], &opts).unwrap_err();
     assert!(err.message().contains("precision has 2 values"), "{err}");
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![1.0]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1.0]));
     let err = FlacArray::compress(&[1i64, 2], &[2], &opts).unwrap_err();
     assert!(err.message().contains("apply to float data only"), "{err}");
-    let opts = CompressOptions {
-        level: 9,
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_level(9);
     let err = FlacArray::compress(&[1i64, 2], &[2], &opts).unwrap_err();
     assert!(
         err.message()
             .contains("compression level must be between 0 and 8"),
         "{err}"
     );
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![1e-30]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-30]));
     let err = FlacArray::compress(&[0.0, 1e3], &[2], &opts).unwrap_err();
     assert!(err.message().contains("more than 64 bits"), "{err}");
 }

@@ -58,10 +58,7 @@ fn unusable_scales_are_corrupt() {
 fn float32_quanta_range_is_enforced() {
     let data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
     for q in [3.5e38, 1e40, 1e45, 1e46, 1e-46] {
-        let opts = CompressOptions {
-            step: StepSpec::Quanta(vec![q]),
-            ..Default::default()
-        };
+        let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![q]));
         let err = FlacArray::compress(&data, &[1000], &opts).unwrap_err();
         assert!(
             err.message().contains("float32 steps lie between"),
@@ -74,10 +71,7 @@ fn float32_quanta_range_is_enforced() {
 fn extreme_precision_is_an_error_not_a_fallback() {
     let data: Vec<f64> = (0..1000).map(|i| (i as f64).sin()).collect();
     for p in [309.0, 400.0, -309.0, -400.0] {
-        let opts = CompressOptions {
-            step: StepSpec::Precision(vec![p]),
-            ..Default::default()
-        };
+        let opts = CompressOptions::default().with_step(StepSpec::Precision(vec![p]));
         let err = FlacArray::compress(&data, &[1000], &opts).unwrap_err();
         assert!(err.message().contains("precision"), "{p}: {err}");
     }

@@ -95,10 +95,7 @@ fn flac_codec_reads_array_streams() {
     let data: Vec<f64> = (0..4)
         .flat_map(|_| common::timestream(&mut rng, 7000, 10.0, 5.0, 0.01))
         .collect();
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![1e-4]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-4]));
     let fa = FlacArray::compress(&data, &[4, 7000], &opts).unwrap();
     for s in 0..4 {
         let (words, channels) = flac_codec_decode(fa.stream_bytes(s).unwrap());

@@ -54,7 +54,7 @@ proptest! {
             Some(q) => StepSpec::Quanta(vec![q * mag]),
             None => StepSpec::Range,
         };
-        let opts = CompressOptions { step, ..Default::default() };
+        let opts = CompressOptions::default().with_step(step);
         let fa = FlacArray::compress(&data, &shape, &opts).unwrap();
         let back = fa.to_vec::<f64>().unwrap();
         let stream = *shape.last().unwrap();
@@ -76,7 +76,7 @@ proptest! {
             Some(p) => StepSpec::Precision(vec![p]),
             None => StepSpec::Range,
         };
-        let opts = CompressOptions { step, ..Default::default() };
+        let opts = CompressOptions::default().with_step(step);
         let fa = FlacArray::compress(&data, &shape, &opts).unwrap();
         let back = fa.to_vec::<f32>().unwrap();
         let stream = *shape.last().unwrap();
@@ -124,10 +124,7 @@ fn constant_and_zero_float_streams_are_exact() {
     data[100..200].fill(-7.125);
     data[200..].fill(1e300);
     for step in [StepSpec::Range, StepSpec::Precision(vec![4.0])] {
-        let opts = CompressOptions {
-            step,
-            ..Default::default()
-        };
+        let opts = CompressOptions::default().with_step(step);
         let fa = FlacArray::compress(&data, &[3, 100], &opts).unwrap();
         assert_eq!(fa.to_vec::<f64>().unwrap(), data);
         assert!(fa
@@ -173,10 +170,7 @@ fn per_stream_quanta() {
     let mut rng = common::Rng::new(9);
     let data: Vec<f64> = (0..4000).map(|_| rng.normal()).collect();
     let quanta = vec![1e-1, 1e-2, 1e-3, 1e-4];
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(quanta.clone()),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(quanta.clone()));
     let fa = FlacArray::compress(&data, &[4, 1000], &opts).unwrap();
     for (g, q) in fa.stream_gains().unwrap().iter().zip(&quanta) {
         assert!((1.0 / g - q).abs() < 1e-15);

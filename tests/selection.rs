@@ -36,10 +36,7 @@ fn ranges_match_full_decode() {
 fn every_block_boundary_of_small_blocks() {
     let n = 3000;
     let data: Vec<i64> = (0..n as i64).map(|i| i * i - 7 * i).collect();
-    let opts = CompressOptions {
-        block_size: 16,
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_block_size(16);
     let fa = FlacArray::compress(&data, &[n], &opts).unwrap();
     for a in (0..n).step_by(7) {
         let b = (a + 33).min(n);
@@ -55,10 +52,7 @@ fn float_ranges_match_full_decode() {
         .iter()
         .map(|&v| v as f32)
         .collect();
-    let opts = CompressOptions {
-        step: StepSpec::Precision(vec![3.0]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Precision(vec![3.0]));
     let fa = FlacArray::compress(&data, &[2, n], &opts).unwrap();
     let full = fa.to_vec::<f32>().unwrap();
     let got = fa.decompress::<f32>(&[1], 30_000..30_100).unwrap();

@@ -25,10 +25,7 @@ fn single_long_stream_identical_with_libflac_threads() {
     // 1 stream and 4 pool threads: libFLAC encodes with its own 4 threads.
     let mut rng = common::Rng::new(5);
     let data = common::timestream(&mut rng, 600_000, 0.0, 10.0, 0.1);
-    let opts = CompressOptions {
-        step: StepSpec::Quanta(vec![1e-3]),
-        ..Default::default()
-    };
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-3]));
     let one = with_thread_count(Some(1), || FlacArray::compress(&data, &[600_000], &opts)).unwrap();
     let four =
         with_thread_count(Some(4), || FlacArray::compress(&data, &[600_000], &opts)).unwrap();

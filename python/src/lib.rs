@@ -97,11 +97,7 @@ fn compress<'py>(
         (None, Some(p)) => StepSpec::Precision(p),
         (None, None) => StepSpec::Range,
     };
-    let options = CompressOptions {
-        level,
-        step,
-        ..Default::default()
-    };
+    let options = CompressOptions::default().with_level(level).with_step(step);
     let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
     match DType::from_name(&dtype).map_err(to_py)? {
         DType::Int32 => compress_typed::<i32>(py, arr, &options, threads),

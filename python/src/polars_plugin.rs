@@ -176,11 +176,9 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
     for chunk in 0..input.n_chunks() {
         let lists = to_arrow_rs(input, chunk)?;
         let n = lists.len();
-        let options = CompressOptions {
-            level,
-            step: rows_of_step(&step, first_row, n),
-            ..Default::default()
-        };
+        let options = CompressOptions::default()
+            .with_level(level)
+            .with_step(rows_of_step(&step, first_row, n));
         let column = compress_lists(lists.as_ref(), &options)
             .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
         let storage = std::sync::Arc::new(column.storage().clone()) as ArrayRef;

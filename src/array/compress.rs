@@ -26,7 +26,7 @@ impl StepSpec {
     /// ```
     /// use flacarray::{CompressOptions, FlacArray, StepSpec};
     ///
-    /// let opts = CompressOptions { step: StepSpec::quanta(1e-3), ..Default::default() };
+    /// let opts = CompressOptions::default().with_step(StepSpec::quanta(1e-3));
     /// let fa = FlacArray::compress(&[0.25f64, 0.5, 0.75], &[3], &opts)?;
     /// assert!((fa.to_vec::<f64>()?[1] - 0.5).abs() <= 0.5e-3);
     /// # Ok::<(), flacarray::Error>(())
@@ -66,8 +66,18 @@ impl StepSpec {
     }
 }
 
-/// Settings for [`FlacArray::compress`].
+/// Settings for [`FlacArray::compress`], built from the defaults (level 5,
+/// 4096-sample frames, floats scaled by their range):
+///
+/// ```
+/// use flacarray::{CompressOptions, StepSpec};
+///
+/// let options = CompressOptions::default().with_level(8).with_quanta(1e-3);
+/// assert_eq!(options.level, 8);
+/// assert_eq!(options.step, StepSpec::Quanta(vec![1e-3]));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CompressOptions {
     /// libFLAC compression level, 0..=8.
     pub level: u32,
@@ -84,6 +94,44 @@ impl Default for CompressOptions {
             block_size: 4096,
             step: StepSpec::Range,
         }
+    }
+}
+
+impl CompressOptions {
+    /// The defaults (same as `CompressOptions::default()`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The libFLAC compression level, 0 (fastest) to 8 (smallest);
+    /// checked when compressing.
+    pub fn with_level(mut self, level: u32) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Samples per FLAC frame (the unit of random access).
+    pub fn with_block_size(mut self, block_size: u32) -> Self {
+        self.block_size = block_size;
+        self
+    }
+
+    /// The float quantization rule.
+    pub fn with_step(mut self, step: StepSpec) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// One quantization step (the value of one integer unit) for every
+    /// stream of float data.
+    pub fn with_quanta(self, quanta: f64) -> Self {
+        self.with_step(StepSpec::Quanta(vec![quanta]))
+    }
+
+    /// Decimal digits kept relative to each float stream's standard
+    /// deviation, the same for every stream.
+    pub fn with_precision(self, precision: f64) -> Self {
+        self.with_step(StepSpec::Precision(vec![precision]))
     }
 }
 
