@@ -1,4 +1,4 @@
-//! Files written by earlier versions (tests/golden/) read back exactly:
+//! Files written by earlier versions (tests/golden/<version>/) read back exactly:
 //! Parquet, zarr groups and raw FLAC streams.
 
 use std::path::{Path, PathBuf};
@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use flacarray::codec::{decode_i32, decode_i64, stream_info};
 use flacarray::FlacArray;
 
-fn golden() -> PathBuf {
+/// The golden files written by `version` (one folder per version).
+fn golden(version: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("golden")
+        .join(version)
 }
 
 /// A minimal .npy reader: little-endian C-order arrays of i4, i8, f4, f8.
@@ -80,7 +82,7 @@ fn values_of(fa: &FlacArray) -> Vec<u8> {
 
 #[test]
 fn golden_files_decode_identically() {
-    let dir = golden();
+    let dir = golden("0.1.0");
     let names = ["int32", "int64", "float32", "float64", "float64_single"];
     for name in names {
         let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
@@ -91,7 +93,7 @@ fn golden_files_decode_identically() {
             flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
         // the same arrays in Arrow layout 2 (type metadata: format and dtype only)
         let from_layout2 = flacarray::parquet::read_array_file(
-            dir.join("parquet-layout2").join(format!("{name}.parquet")),
+            golden("0.2.0").join(format!("{name}.parquet")),
             "flac",
             None,
         )

@@ -1,4 +1,5 @@
-"""Files written by earlier versions (tests/golden/) read back exactly."""
+"""Files written by earlier versions (tests/golden/<version>/) read back
+exactly, and are never rewritten (tests/golden/SHA256SUMS)."""
 
 import json
 from pathlib import Path
@@ -10,7 +11,9 @@ import zarr
 
 from flacarray import FlacArray
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+ROOT = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = ROOT / "0.1.0"  # HDF5/zarr format 1, Parquet layout 1, expected values
+LAYOUT2 = ROOT / "0.2.0"  # Parquet layout 2
 MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
 
 
@@ -24,7 +27,7 @@ def test_golden_files(name):
     from_zarr = FlacArray.read_zarr(zarr.open_group(str(GOLDEN / f"{name}.zarr"), mode="r"))
     from_zarrs = FlacArray.read_zarr(GOLDEN / f"{name}.zarr")
     from_parquet = FlacArray.read_parquet(GOLDEN / f"{name}.parquet")
-    from_layout2 = FlacArray.read_parquet(GOLDEN / "parquet-layout2" / f"{name}.parquet")
+    from_layout2 = FlacArray.read_parquet(LAYOUT2 / f"{name}.parquet")
     for fa in (from_h5, from_zarr, from_zarrs, from_parquet, from_layout2):
         assert fa.nbytes == case["compressed_bytes"]
         out = fa.to_array()
@@ -34,3 +37,24 @@ def test_golden_files(name):
     stream0 = (GOLDEN / f"{name}.stream0.flac").read_bytes()
     start, n = int(from_h5._starts[0]), int(from_h5._nbytes[0])
     assert bytes(from_h5.compressed[start : start + n]) == stream0
+
+
+def test_golden_files_are_never_rewritten():
+    """Every file under a version folder is listed in SHA256SUMS with its
+    checksum: a version adds folders, it never rewrites old files."""
+    import hashlib
+
+    listed = {}
+    for line in (ROOT / "SHA256SUMS").read_text().splitlines():
+        digest, path = line.split(maxsplit=1)
+        listed[path] = digest
+    present = {
+        str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for version in ROOT.iterdir()
+        if version.is_dir()
+        for p in version.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert sorted(present) == sorted(listed), "files added or removed without SHA256SUMS"
+    changed = [path for path, digest in present.items() if listed[path] != digest]
+    assert not changed, f"golden files rewritten: {changed}"
