@@ -8,16 +8,27 @@
 //! struct, with the same JSON metadata as the Arrow extension type.
 
 use arrow_array::{Array, ArrayRef};
+use arrow_schema::extension::ExtensionType;
 use polars::datatypes::extension::get_extension_type_or_generic;
 use polars::prelude::*;
 use polars_arrow::ffi as pa_ffi;
-use pyo3_polars::derive::polars_expr;
+use pyo3_polars::derive::{polars_expr, CallerContext};
 use serde::Deserialize;
 
 use flacarray::array::{CompressOptions, DType, StepSpec};
-use flacarray::arrow::{compress_lists, decompress_lists, FlacColumn, FlacMetadata, SampleWindow};
+use flacarray::arrow::{
+    compress_lists, decompress_lists, storage_fields, FlacColumn, FlacExtension, FlacMetadata,
+    SampleWindow,
+};
+use flacarray::with_thread_count;
 
-const EXTENSION_NAME: &str = "flacarray.flac";
+const EXTENSION_NAME: &str = FlacExtension::NAME;
+
+/// Threads for the core's work: one when Polars already runs this call in
+/// parallel with others (group_by, over), else the whole pool.
+fn threads(context: CallerContext) -> Option<usize> {
+    context.parallel().then_some(1)
+}
 
 fn compute_err(err: impl std::fmt::Display) -> PolarsError {
     PolarsError::ComputeError(err.to_string().into())
@@ -51,12 +62,20 @@ fn from_arrow_rs(name: PlSmallStr, array: &ArrayRef) -> PolarsResult<Series> {
     Series::from_arrow(name, imported)
 }
 
+/// The core's storage struct as a Polars dtype (streams as Binary, Polars'
+/// one binary type).
 fn storage_dtype() -> DataType {
-    DataType::Struct(vec![
-        Field::new("stream".into(), DataType::Binary),
-        Field::new("offset".into(), DataType::Float64),
-        Field::new("gain".into(), DataType::Float64),
-    ])
+    let fields = storage_fields()
+        .iter()
+        .map(|f| {
+            let dtype = match f.data_type() {
+                arrow_schema::DataType::Float64 => DataType::Float64,
+                _ => DataType::Binary,
+            };
+            Field::new(f.name().as_str().into(), dtype)
+        })
+        .collect();
+    DataType::Struct(fields)
 }
 
 fn extension_type(metadata: &FlacMetadata) -> PolarsResult<ExtensionTypeInstance> {
@@ -156,7 +175,11 @@ fn concat_chunks(name: PlSmallStr, parts: Vec<Series>, empty: DataType) -> Polar
 }
 
 #[polars_expr(output_type_func_with_kwargs=compress_type)]
-fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Series> {
+fn flac_compress(
+    inputs: &[Series],
+    context: CallerContext,
+    kwargs: CompressKwargs,
+) -> PolarsResult<Series> {
     let input = &inputs[0];
     let (metadata, level) = plan_metadata(input.name(), input.dtype(), &kwargs)?;
     let step = match (kwargs.per_row.as_deref(), kwargs.quanta, kwargs.precision) {
@@ -179,8 +202,10 @@ fn flac_compress(inputs: &[Series], kwargs: CompressKwargs) -> PolarsResult<Seri
         let options = CompressOptions::default()
             .with_level(level)
             .with_step(rows_of_step(&step, first_row, n));
-        let column = compress_lists(lists.as_ref(), &options)
-            .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
+        let column = with_thread_count(threads(context), || {
+            compress_lists(lists.as_ref(), &options)
+        })
+        .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
         let storage = std::sync::Arc::new(column.storage().clone()) as ArrayRef;
         parts.push(from_arrow_rs(input.name().clone(), &storage)?);
         first_row += n;
@@ -258,7 +283,11 @@ struct DecompressKwargs {
 }
 
 #[polars_expr(output_type_func_with_kwargs=decompress_type)]
-fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<Series> {
+fn flac_decompress(
+    inputs: &[Series],
+    context: CallerContext,
+    kwargs: DecompressKwargs,
+) -> PolarsResult<Series> {
     let input = &inputs[0];
     let metadata = flac_metadata(input.dtype(), kwargs.dtype.as_deref())?;
     let storage_series = input.to_storage();
@@ -276,7 +305,7 @@ fn flac_decompress(inputs: &[Series], kwargs: DecompressKwargs) -> PolarsResult<
             .clone();
         let n = storage.len();
         let column = FlacColumn::new(metadata.clone(), storage).map_err(compute_err)?;
-        let out = decompress_lists(&column, window)
+        let out = with_thread_count(threads(context), || decompress_lists(&column, window))
             .map_err(|e| batch_err(e.shift_rows(first_row), rows))?;
         parts.push(from_arrow_rs(input.name().clone(), &out)?);
         first_row += n;
