@@ -469,7 +469,7 @@ enum StreamFix {
 }
 
 /// Formats a shape the way Python prints a tuple: `(5,)`, `(4, 3, 10)`.
-pub fn shape_string(shape: &[usize]) -> String {
+pub(crate) fn shape_string(shape: &[usize]) -> String {
     match shape {
         [one] => format!("({one},)"),
         _ => {

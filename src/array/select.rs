@@ -86,6 +86,41 @@ impl FlacArrayRef<'_> {
             })
     }
 
+    /// The flat (C-order) stream number of the stream at `index` in the
+    /// leading shape, as `decompress` takes them.
+    ///
+    /// ```
+    /// use flacarray::{CompressOptions, FlacArray};
+    ///
+    /// let data: Vec<i32> = (0..2 * 3 * 10).collect();
+    /// let fa = FlacArray::compress(&data, &[2, 3, 10], &CompressOptions::default())?;
+    /// let stream = fa.view().stream_number(&[1, 2])?; // row 1, column 2
+    /// assert_eq!(stream, 5);
+    /// assert_eq!(fa.decompress::<i32>(&[stream], 0..2)?, vec![50, 51]);
+    /// assert!(fa.view().stream_number(&[2, 0]).is_err());
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn stream_number(&self, index: &[usize]) -> Result<usize> {
+        let leading = &self.shape[..self.shape.len() - 1];
+        if index.len() != leading.len() {
+            return Err(Error::invalid(format!(
+                "stream index {index:?} has {} axes; the leading shape {leading:?} has {}",
+                index.len(),
+                leading.len()
+            )));
+        }
+        let mut flat = 0usize;
+        for (axis, (&i, &n)) in index.iter().zip(leading).enumerate() {
+            if i >= n {
+                return Err(Error::invalid(format!(
+                    "index {i} is out of range for axis {axis} of size {n}"
+                )));
+            }
+            flat = flat * n + i;
+        }
+        Ok(flat)
+    }
+
     /// Like [`decompress_into`](Self::decompress_into), allocating the output.
     pub fn decompress<T: Element>(
         &self,
