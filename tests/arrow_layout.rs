@@ -445,3 +445,43 @@ fn storage_struct_is_plain_arrow() {
     assert_eq!(storage.data_type(), &flacarray::arrow::storage_type());
     assert_eq!(storage.len(), 12);
 }
+
+#[test]
+fn decompress_lists_as_returns_the_list_type_asked_for() {
+    use flacarray::arrow::{decompress_lists_as, ListKind};
+
+    let ragged = LargeListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![Some(1i64), Some(2), Some(3)]),
+        None,
+        Some(vec![Some(4), Some(5)]),
+    ]);
+    let column = compress_lists(&ragged, &CompressOptions::default()).unwrap();
+    let list = decompress_lists_as(&column, SampleWindow::all(), ListKind::List).unwrap();
+    let list = list.as_list::<i32>();
+    assert_eq!(list.value_offsets(), &[0, 3, 3, 5]);
+    assert!(list.is_null(1));
+    assert_eq!(
+        list.values().as_primitive::<Int64Type>().values(),
+        &[1, 2, 3, 4, 5]
+    );
+    // null rows or different lengths cannot be a FixedSizeList
+    let err =
+        decompress_lists_as(&column, SampleWindow::all(), ListKind::FixedSizeList).unwrap_err();
+    assert!(err.message().contains("null rows"), "{err}");
+    let err = decompress_lists_as(&column, SampleWindow::from(0..3), ListKind::FixedSizeList);
+    assert!(err.is_err());
+    // a window equal for every present row of an equal-length column works
+    let equal = LargeListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![Some(1i64), Some(2), Some(3)]),
+        Some(vec![Some(4), Some(5), Some(6)]),
+    ]);
+    let column = compress_lists(&equal, &CompressOptions::default()).unwrap();
+    let fixed =
+        decompress_lists_as(&column, SampleWindow::from(1..3), ListKind::FixedSizeList).unwrap();
+    let fixed = fixed.as_fixed_size_list();
+    assert_eq!(fixed.value_length(), 2);
+    assert_eq!(
+        fixed.values().as_primitive::<Int64Type>().values(),
+        &[2, 3, 5, 6]
+    );
+}

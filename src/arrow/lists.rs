@@ -7,8 +7,8 @@ use arrow_array::builder::LargeBinaryBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, Float64Array, GenericListArray, LargeListArray, OffsetSizeTrait,
-    PrimitiveArray, StructArray,
+    Array, ArrayRef, FixedSizeListArray, Float64Array, GenericListArray, LargeListArray, ListArray,
+    OffsetSizeTrait, PrimitiveArray, StructArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -346,9 +346,91 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     Ok(Arc::new(list))
 }
 
+/// The list type [`decompress_lists_as`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListKind {
+    /// `LargeList` (64-bit offsets): any size; what [`decompress_lists`] returns.
+    LargeList,
+    /// `List` (32-bit offsets): an error if the values exceed `i32::MAX`.
+    List,
+    /// `FixedSizeList`: every row present and of the same length after the
+    /// window (an error otherwise).
+    FixedSizeList,
+}
+
+/// [`decompress_lists`], returning the list type of your choice (for
+/// example the one the column was compressed from).
+///
+/// ```
+/// use arrow_array::{types::Int32Type, Array, FixedSizeListArray};
+/// use arrow_schema::DataType;
+/// use flacarray::arrow::{compress_lists, decompress_lists_as, ListKind, SampleWindow};
+/// use flacarray::CompressOptions;
+///
+/// let rows = FixedSizeListArray::from_iter_primitive::<Int32Type, _, _>(
+///     vec![Some(vec![Some(1), Some(2), Some(3)]), Some(vec![Some(4), Some(5), Some(6)])],
+///     3,
+/// );
+/// let column = compress_lists(&rows, &CompressOptions::default())?;
+/// let back = decompress_lists_as(&column, SampleWindow::all(), ListKind::FixedSizeList)?;
+/// assert!(matches!(back.data_type(), DataType::FixedSizeList(_, 3)));
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn decompress_lists_as(
+    column: &FlacColumn,
+    window: SampleWindow,
+    kind: ListKind,
+) -> Result<ArrayRef> {
+    let large = decompress_lists(column, window)?;
+    let large = large.as_list::<i64>();
+    let (field, offsets, values, nulls) = large.clone().into_parts();
+    match kind {
+        ListKind::LargeList => Ok(Arc::new(large.clone())),
+        ListKind::List => {
+            let narrow = offsets
+                .iter()
+                .map(|&o| i32::try_from(o))
+                .collect::<std::result::Result<Vec<i32>, _>>()
+                .map_err(|_| {
+                    Error::invalid("the decoded values do not fit a List (over 2^31 values)")
+                })?;
+            let list = ListArray::try_new(
+                field,
+                OffsetBuffer::new(ScalarBuffer::from(narrow)),
+                values,
+                nulls,
+            )
+            .map_err(super::arrow_err)?;
+            Ok(Arc::new(list))
+        }
+        ListKind::FixedSizeList => {
+            if nulls.is_some() {
+                return Err(Error::invalid(
+                    "a FixedSizeList needs every row present; the column has null rows",
+                ));
+            }
+            let lengths: Vec<i64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+            let size = lengths.first().copied().unwrap_or(0);
+            if let Some(row) = lengths.iter().position(|&n| n != size) {
+                return Err(Error::invalid(format!(
+                    "a FixedSizeList needs rows of one length: row 0 has {size} values, row {row} has {}",
+                    lengths[row]
+                )));
+            }
+            let size = i32::try_from(size)
+                .map_err(|_| Error::invalid("rows too long for a FixedSizeList"))?;
+            let list =
+                FixedSizeListArray::try_new(field, size, values, None).map_err(super::arrow_err)?;
+            Ok(Arc::new(list))
+        }
+    }
+}
+
 /// Decompresses a `flacarray.flac` column into a `LargeList` of the original
 /// element type, keeping only `window` of each row (decoding only the frames
-/// it needs). Null rows stay null.
+/// it needs). Null rows stay null. See [`decompress_lists_as`] for another
+/// list type.
 pub fn decompress_lists(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
     match column.dtype() {
         DType::Int32 => decompress_rows::<i32>(column, window),

@@ -33,7 +33,7 @@ pub use extension::{
     storage_fields, storage_type, FlacExtension, FlacMetadata, LegacyFacts, ARROW_FORMAT_VERSION,
     GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, OFFSET_FIELD, READABLE_ARROW_FORMATS, STREAM_FIELD,
 };
-pub use lists::{compress_lists, decompress_lists, SampleWindow};
+pub use lists::{compress_lists, decompress_lists, decompress_lists_as, ListKind, SampleWindow};
 
 use crate::error::Error;
 
