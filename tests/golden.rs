@@ -52,32 +52,12 @@ fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
 }
 
 fn values_of(fa: &FlacArray) -> Vec<u8> {
-    match fa.dtype() {
-        flacarray::DType::Int32 => fa
-            .to_vec::<i32>()
-            .unwrap()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        flacarray::DType::Int64 => fa
-            .to_vec::<i64>()
-            .unwrap()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        flacarray::DType::Float32 => fa
-            .to_vec::<f32>()
-            .unwrap()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        flacarray::DType::Float64 => fa
-            .to_vec::<f64>()
-            .unwrap()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-    }
+    flacarray::with_element_type!(fa.dtype(), T => fa
+        .to_vec::<T>()
+        .unwrap()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect())
 }
 
 #[test]

@@ -20,8 +20,8 @@ mod polars_plugin;
 
 use flacarray::container::{self, GroupDescription};
 use flacarray::{
-    with_thread_count, CompressOptions, DType, Element, Error, ErrorKind, FlacArray, FlacArrayRef,
-    IfExists, StepSpec,
+    with_element_type, with_thread_count, CompressOptions, DType, Element, Error, ErrorKind,
+    FlacArray, FlacArrayRef, IfExists, StepSpec,
 };
 
 create_exception!(
@@ -99,12 +99,8 @@ fn compress<'py>(
     };
     let options = CompressOptions::default().with_level(level).with_step(step);
     let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
-    match DType::from_name(&dtype).map_err(to_py)? {
-        DType::Int32 => compress_typed::<i32>(py, arr, &options, threads),
-        DType::Int64 => compress_typed::<i64>(py, arr, &options, threads),
-        DType::Float32 => compress_typed::<f32>(py, arr, &options, threads),
-        DType::Float64 => compress_typed::<f64>(py, arr, &options, threads),
-    }
+    let dtype = DType::from_name(&dtype).map_err(to_py)?;
+    with_element_type!(dtype, T => compress_typed::<T>(py, arr, &options, threads))
 }
 
 fn non_negative(values: &[i64], what: &str) -> PyResult<Vec<u64>> {
@@ -174,12 +170,9 @@ fn decompress_into(
     let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     let streams = parse_streams(&streams)?;
-    match view.dtype() {
-        DType::Int32 => decompress_typed::<i32>(py, view, &streams, first, last, out, threads),
-        DType::Int64 => decompress_typed::<i64>(py, view, &streams, first, last, out, threads),
-        DType::Float32 => decompress_typed::<f32>(py, view, &streams, first, last, out, threads),
-        DType::Float64 => decompress_typed::<f64>(py, view, &streams, first, last, out, threads),
-    }
+    with_element_type!(view.dtype(), T => {
+        decompress_typed::<T>(py, view, &streams, first, last, out, threads)
+    })
 }
 
 /// Checks an array's parts completely: structure, every stream's

@@ -10,6 +10,45 @@ use crate::quantize::{
     dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Scale, Step,
 };
 
+/// Runs an expression once per element type: `with_element_type!(dtype, T
+/// => body)` evaluates `body` with `T` standing for the Rust type of
+/// `dtype` (`i32`, `i64`, `f32` or `f64`), so code generic over
+/// [`Element`] needs no four-arm `match` of its own.
+///
+/// ```
+/// use flacarray::{with_element_type, CompressOptions, DType, FlacArray};
+///
+/// let fa = FlacArray::compress(&[1.5f32, 2.5, 3.5], &[3], &CompressOptions::default())?;
+/// let total: f64 = with_element_type!(fa.dtype(), T => {
+///     fa.to_vec::<T>()?.iter().map(|&v| v as f64).sum()
+/// });
+/// assert_eq!(total, 7.5);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+#[macro_export]
+macro_rules! with_element_type {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            $crate::DType::Int32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::Int64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::Float32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::Float64 => {
+                type $T = f64;
+                $body
+            }
+        }
+    };
+}
+
 /// Element type of the uncompressed array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {

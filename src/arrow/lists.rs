@@ -260,12 +260,7 @@ fn compress_rows<T: ArrowElement>(
 /// per row, rows of any length, null rows stay null, empty rows become
 /// empty streams. `options.step` may give one quanta/precision per row.
 pub fn compress_lists(array: &dyn Array, options: &CompressOptions) -> Result<FlacColumn> {
-    match list_dtype(array)? {
-        DType::Int32 => compress_rows::<i32>(array, options),
-        DType::Int64 => compress_rows::<i64>(array, options),
-        DType::Float32 => compress_rows::<f32>(array, options),
-        DType::Float64 => compress_rows::<f64>(array, options),
-    }
+    crate::with_element_type!(list_dtype(array)?, T => compress_rows::<T>(array, options))
 }
 
 /// The sample count of one row's stream, from its STREAMINFO, checked
@@ -432,10 +427,5 @@ pub fn decompress_lists_as(
 /// it needs). Null rows stay null. See [`decompress_lists_as`] for another
 /// list type.
 pub fn decompress_lists(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
-    match column.dtype() {
-        DType::Int32 => decompress_rows::<i32>(column, window),
-        DType::Int64 => decompress_rows::<i64>(column, window),
-        DType::Float32 => decompress_rows::<f32>(column, window),
-        DType::Float64 => decompress_rows::<f64>(column, window),
-    }
+    crate::with_element_type!(column.dtype(), T => decompress_rows::<T>(column, window))
 }
