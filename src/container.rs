@@ -27,6 +27,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::array::{DType, FlacArrayRef};
+use crate::codec::Level;
 use crate::error::{Error, Result};
 
 /// Format version this crate writes.
@@ -318,7 +319,7 @@ fn parse_level(attrs: &Map<String, Value>) -> Result<u32> {
     match attrs.get(ATTR_LEVEL) {
         None => Ok(5),
         Some(raw) => match as_count(raw) {
-            Some(level @ 0..=8) => Ok(level as u32),
+            Some(level) if Level::new(level as i64).is_ok() => Ok(level as u32),
             _ => Err(corrupt(format!(
                 "attribute '{ATTR_LEVEL}' holds {}, expected a level 0..8",
                 describe_value(raw)

@@ -18,6 +18,7 @@ use pyo3::types::PyTuple;
 
 mod polars_plugin;
 
+use flacarray::codec::Level;
 use flacarray::container::{self, GroupDescription};
 use flacarray::{
     with_element_type, with_thread_count, CompressOptions, DType, Element, Error, ErrorKind,
@@ -81,14 +82,7 @@ fn compress<'py>(
     precision: Option<Vec<f64>>,
     threads: Option<usize>,
 ) -> PyResult<ArrayParts> {
-    let level = u32::try_from(level)
-        .ok()
-        .filter(|l| *l <= 8)
-        .ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "compression level must be between 0 and 8, got {level}"
-            ))
-        })?;
+    let level = checked_level(level)?;
     let step = match (quanta, precision) {
         (Some(_), Some(_)) => {
             return Err(PyValueError::new_err("give quanta or precision, not both"))
@@ -205,14 +199,7 @@ struct ArrayParts {
 }
 
 fn checked_level(level: i64) -> PyResult<u32> {
-    u32::try_from(level)
-        .ok()
-        .filter(|l| *l <= 8)
-        .ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "compression level must be between 0 and 8, got {level}"
-            ))
-        })
+    Ok(Level::new(level).map_err(to_py)?.get())
 }
 
 #[pymethods]

@@ -20,6 +20,7 @@ use flacarray::arrow::{
     compress_lists, decompress_lists, storage_fields, FlacColumn, FlacExtension, FlacMetadata,
     SampleWindow,
 };
+use flacarray::codec::Level;
 use flacarray::with_thread_count;
 
 const EXTENSION_NAME: &str = FlacExtension::NAME;
@@ -121,10 +122,9 @@ fn plan_metadata(
     kwargs: &CompressKwargs,
 ) -> PolarsResult<(FlacMetadata, u32)> {
     let (dtype, _) = input_kind(name, input)?;
-    let level = u32::try_from(kwargs.level)
-        .ok()
-        .filter(|l| *l <= 8)
-        .ok_or_else(|| polars_err!(InvalidOperation: "compression level must be between 0 and 8, got {}", kwargs.level))?;
+    let level = Level::new(kwargs.level)
+        .map_err(|e| polars_err!(InvalidOperation: "{}", e.message()))?
+        .get();
     Ok((FlacMetadata::new(dtype), level))
 }
 

@@ -265,12 +265,7 @@ impl FlacArray {
     /// Assembles an array from stored parts after the checks of
     /// [`FlacArrayRef::new`] and [`FlacArrayRef::validate_streams`].
     pub fn from_parts(parts: FlacArrayParts) -> Result<Self> {
-        if parts.level > 8 {
-            return Err(Error::invalid(format!(
-                "compression level {} is out of range 0..=8",
-                parts.level
-            )));
-        }
+        crate::codec::Level::new(i64::from(parts.level))?;
         FlacArrayRef::new(
             parts.dtype,
             &parts.shape,

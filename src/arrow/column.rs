@@ -230,9 +230,10 @@ fn facts_from(name: &str, meta: &arrow_schema::Metadata) -> Result<ArrayFacts> {
     let level = match meta.get(LEVEL_KEY) {
         None => None,
         Some(text) => Some(
-            text.parse::<u32>()
+            text.parse::<i64>()
                 .ok()
-                .filter(|l| *l <= 8)
+                .and_then(|l| crate::codec::Level::new(l).ok())
+                .map(crate::codec::Level::get)
                 .ok_or_else(|| corrupt_field(name, LEVEL_KEY, text))?,
         ),
     };

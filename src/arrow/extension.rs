@@ -146,11 +146,9 @@ impl FlacMetadata {
                 raw.channels.unwrap_or(0)
             )));
         }
-        if raw.level.is_some_and(|l| l > 8) {
-            return Err(invalid(format!(
-                "compression level {} is out of range 0..=8",
-                raw.level.unwrap_or(0)
-            )));
+        if let Some(level) = raw.level {
+            crate::codec::Level::new(i64::from(level))
+                .map_err(|e| invalid(e.message().to_string()))?;
         }
         if raw.leading_shape.is_some() && raw.stream_size.is_none() {
             return Err(invalid("a leading shape needs a stream_size".to_string()));

@@ -32,12 +32,7 @@ impl Default for EncodeOptions {
 impl EncodeOptions {
     /// Checks the settings; the error names the offending one.
     pub fn validate(&self) -> Result<()> {
-        if self.level > 8 {
-            return Err(Error::invalid(format!(
-                "compression level must be between 0 and 8, got {}",
-                self.level
-            )));
-        }
+        super::Level::new(i64::from(self.level))?;
         if !(16..=65535).contains(&self.block_size) {
             return Err(Error::invalid(format!(
                 "block size must be between 16 and 65535 samples, got {}",

@@ -8,10 +8,12 @@
 mod decoder;
 mod encoder;
 mod frames;
+mod level;
 
 pub use decoder::{decode_into, stream_info};
 pub use encoder::{encode_i32, encode_i64, EncodeOptions};
 pub use frames::StreamInfo;
+pub use level::Level;
 
 /// Decodes a whole 1-channel stream into 32-bit samples.
 pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
