@@ -236,18 +236,15 @@ class FlacArray:
                 "compress arr.filled(value) or arr.data, and store the mask separately"
             )
         arr = _native(np.asarray(arr))
-        dtype = check_dtype(arr.dtype)
+        check_dtype(arr.dtype)
         if arr.ndim == 0:
             raise ValueError("cannot compress a 0-dimensional array; streams lie on the last axis")
         if arr.size == 0:
             raise ValueError(f"cannot compress an empty array (shape {arr.shape})")
-        if quanta is not None and precision is not None:
-            raise ValueError("give quanta or precision, not both")
         leading = arr.shape[:-1]
         q = per_stream("quanta", quanta, leading)
         p = per_stream("precision", precision, leading)
-        if dtype.kind == "i" and (q is not None or p is not None):
-            raise ValueError(f"quanta and precision apply to float data only, not {dtype}")
+        # (the core refuses quanta with precision, and steps for integers)
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")
         data = np.ascontiguousarray(arr)

@@ -59,6 +59,7 @@ class FlacNamespace:
         [[1.0, 2.5, 4.0], [0.5, 0.25]]
         """
         if quanta is not None and precision is not None:
+            # (checked here too: two per-row columns cannot reach the plugin)
             raise ValueError("give quanta or precision, not both")
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")

@@ -83,14 +83,7 @@ fn compress<'py>(
     threads: Option<usize>,
 ) -> PyResult<ArrayParts> {
     let level = checked_level(level)?;
-    let step = match (quanta, precision) {
-        (Some(_), Some(_)) => {
-            return Err(PyValueError::new_err("give quanta or precision, not both"))
-        }
-        (Some(q), None) => StepSpec::Quanta(q),
-        (None, Some(p)) => StepSpec::Precision(p),
-        (None, None) => StepSpec::Range,
-    };
+    let step = StepSpec::from_options(quanta, precision).map_err(to_py)?;
     let options = CompressOptions::default().with_level(level).with_step(step);
     let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
     let dtype = DType::from_name(&dtype).map_err(to_py)?;

@@ -128,12 +128,40 @@ fn plan_metadata(
     Ok((FlacMetadata::new(dtype), level))
 }
 
+/// The step rule of a compress call: numbers from the kwargs, or the
+/// per-row column (`per_row` names which one it holds).
+fn step_rule(kwargs: &CompressKwargs, per_row: Option<&Series>) -> PolarsResult<StepSpec> {
+    let column = |name: &str| -> PolarsResult<Option<Vec<f64>>> {
+        match (kwargs.per_row.as_deref(), per_row) {
+            (Some(which), Some(series)) if which == name => per_row_values(series, name).map(Some),
+            // planning: the column exists, its values come later
+            (Some(which), None) if which == name => Ok(Some(Vec::new())),
+            _ => Ok(None),
+        }
+    };
+    if let Some(other) = kwargs
+        .per_row
+        .as_deref()
+        .filter(|w| !matches!(*w, "quanta" | "precision"))
+    {
+        polars_bail!(InvalidOperation: "unknown per-row option {other}");
+    }
+    let quanta = column("quanta")?.or(kwargs.quanta.map(|q| vec![q]));
+    let precision = column("precision")?.or(kwargs.precision.map(|p| vec![p]));
+    StepSpec::from_options(quanta, precision)
+        .map_err(|e| polars_err!(InvalidOperation: "{}", e.message()))
+}
+
 fn compress_type(fields: &[Field], kwargs: CompressKwargs) -> PolarsResult<Field> {
     if let DataType::Array(_, 0) = fields[0].dtype() {
         polars_bail!(InvalidOperation:
             "flac.compress: column '{}' is an Array of width 0: no samples to compress", fields[0].name());
     }
     let (metadata, _) = plan_metadata(fields[0].name(), fields[0].dtype(), &kwargs)?;
+    // conflicting or integer-only step options fail at plan time
+    step_rule(&kwargs, None)?
+        .check_dtype(metadata.dtype())
+        .map_err(|e| polars_err!(InvalidOperation: "{}", e.message()))?;
     let dtype = DataType::Extension(extension_type(&metadata)?, Box::new(storage_dtype()));
     Ok(Field::new(fields[0].name().clone(), dtype))
 }
@@ -182,17 +210,7 @@ fn flac_compress(
 ) -> PolarsResult<Series> {
     let input = &inputs[0];
     let (metadata, level) = plan_metadata(input.name(), input.dtype(), &kwargs)?;
-    let step = match (kwargs.per_row.as_deref(), kwargs.quanta, kwargs.precision) {
-        (Some("quanta"), _, _) => StepSpec::Quanta(per_row_values(&inputs[1], "quanta")?),
-        (Some("precision"), _, _) => StepSpec::Precision(per_row_values(&inputs[1], "precision")?),
-        (Some(other), _, _) => polars_bail!(InvalidOperation: "unknown per-row option {other}"),
-        (None, Some(_), Some(_)) => {
-            polars_bail!(InvalidOperation: "give quanta or precision, not both")
-        }
-        (None, Some(q), None) => StepSpec::Quanta(vec![q]),
-        (None, None, Some(p)) => StepSpec::Precision(vec![p]),
-        (None, None, None) => StepSpec::Range,
-    };
+    let step = step_rule(&kwargs, inputs.get(1))?;
     let rows = input.len();
     let mut parts = Vec::with_capacity(input.n_chunks());
     let mut first_row = 0;

@@ -40,6 +40,37 @@ impl StepSpec {
         StepSpec::Precision(vec![digits])
     }
 
+    /// The rule from optional quanta and precision values (one, or one per
+    /// stream or row): the two are exclusive; neither means
+    /// [`StepSpec::Range`].
+    ///
+    /// ```
+    /// use flacarray::StepSpec;
+    ///
+    /// assert_eq!(StepSpec::from_options(Some(vec![0.1]), None)?, StepSpec::quanta(0.1));
+    /// assert_eq!(StepSpec::from_options(None, None)?, StepSpec::Range);
+    /// assert!(StepSpec::from_options(Some(vec![0.1]), Some(vec![3.0])).is_err());
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn from_options(quanta: Option<Vec<f64>>, precision: Option<Vec<f64>>) -> Result<Self> {
+        match (quanta, precision) {
+            (Some(_), Some(_)) => Err(Error::invalid("give quanta or precision, not both")),
+            (Some(q), None) => Ok(StepSpec::Quanta(q)),
+            (None, Some(p)) => Ok(StepSpec::Precision(p)),
+            (None, None) => Ok(StepSpec::Range),
+        }
+    }
+
+    /// Checks that this rule suits `dtype`: steps are for float data only.
+    pub fn check_dtype(&self, dtype: crate::DType) -> Result<()> {
+        if !dtype.is_float() && *self != StepSpec::Range {
+            return Err(Error::invalid(format!(
+                "quanta and precision apply to float data only, not {dtype}"
+            )));
+        }
+        Ok(())
+    }
+
     fn check(&self, nstreams: usize) -> Result<()> {
         let (name, values) = match self {
             StepSpec::Range => return Ok(()),
@@ -163,12 +194,7 @@ impl FlacArray {
                 "cannot compress an empty array (shape {shape:?})"
             )));
         }
-        if !T::DTYPE.is_float() && options.step != StepSpec::Range {
-            return Err(Error::invalid(format!(
-                "quanta and precision apply to float data only, not {}",
-                T::DTYPE
-            )));
-        }
+        options.step.check_dtype(T::DTYPE)?;
         options.step.check(nstreams)?;
         let cores = rayon::current_num_threads();
         let inner_threads =

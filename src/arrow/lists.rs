@@ -189,12 +189,7 @@ fn compress_rows<T: ArrowElement>(
     options: &CompressOptions,
 ) -> Result<FlacColumn> {
     let rows = rows_of::<T>(array)?;
-    if !T::DTYPE.is_float() && options.step != StepSpec::Range {
-        return Err(Error::invalid(format!(
-            "quanta and precision apply to float data only, not {}",
-            T::DTYPE
-        )));
-    }
+    options.step.check_dtype(T::DTYPE)?;
     let encode = EncodeOptions {
         level: options.level,
         block_size: options.block_size,

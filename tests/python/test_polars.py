@@ -262,3 +262,14 @@ def test_window_does_not_copy_the_stream_bytes():
     grown = (_peak_rss_kb() - before) * 1024
     assert np.array_equal(np.stack(out["x"].to_numpy()), expected)
     assert grown < stored / 5, f"peak RSS grew by {grown:,} bytes for {stored:,} stored bytes"
+
+
+def test_step_options_are_checked_when_planning():
+    """Steps on integer columns, or a per-row quanta with a fixed precision,
+    fail at plan time (collect_schema), before any data is read."""
+    ints = pl.LazyFrame({"x": [[1, 2, 3]]}, schema={"x": pl.List(pl.Int32)})
+    with pytest.raises(pl.exceptions.PolarsError, match="float data only"):
+        ints.select(pl.col("x").flac.compress(quanta=0.5)).collect_schema()
+    floats = pl.LazyFrame({"x": [[1.0, 2.0]], "q": [0.1]})
+    with pytest.raises(ValueError, match="not both"):
+        floats.select(pl.col("x").flac.compress(quanta="q", precision=3.0))
