@@ -40,13 +40,27 @@ impl fmt::Display for ErrorKind {
 }
 
 /// An error with a [`ErrorKind`] and a message naming the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     io_kind: Option<std::io::ErrorKind>,
+    /// The library error behind this one (Arrow, Parquet, I/O), for
+    /// `std::error::Error::source`.
+    #[source]
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Errors are equal when they say the same thing (kind, message, OS error
+/// kind), whatever library error lies behind them.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.message, self.io_kind) == (other.kind, &other.message, other.io_kind)
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// Builds an error of the given kind.
@@ -55,7 +69,14 @@ impl Error {
             kind,
             message: message.into(),
             io_kind: None,
+            source: None,
         }
+    }
+
+    /// This error with `source` as the library error behind it.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(source));
+        self
     }
 
     /// Shorthand for [`ErrorKind::InvalidInput`].
@@ -127,7 +148,9 @@ impl From<std::io::Error> for Error {
             kind: ErrorKind::Io,
             message: err.to_string(),
             io_kind: Some(err.kind()),
+            source: None,
         }
+        .with_source(err)
     }
 }
 

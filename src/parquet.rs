@@ -33,19 +33,23 @@ const GROUP_BYTES: usize = 16 << 20;
 
 /// Errors while reading: damage in the file, unless the source failed.
 fn pq_err(err: parquet::errors::ParquetError) -> Error {
-    match err {
-        parquet::errors::ParquetError::External(e) => Error::new(ErrorKind::Io, e.to_string()),
-        other => Error::corrupt(format!("parquet: {other}")),
-    }
+    let (kind, message) = match &err {
+        parquet::errors::ParquetError::External(e) => (ErrorKind::Io, e.to_string()),
+        other => (ErrorKind::Corrupt, format!("parquet: {other}")),
+    };
+    Error::new(kind, message).with_source(err)
 }
 
 /// Errors while writing: the data given or the destination, never damage.
 fn pq_write_err(err: parquet::errors::ParquetError) -> Error {
-    match err {
-        parquet::errors::ParquetError::External(e) => Error::new(ErrorKind::Io, e.to_string()),
-        parquet::errors::ParquetError::ArrowError(e) => Error::invalid(format!("parquet: {e}")),
-        other => Error::new(ErrorKind::Io, format!("parquet: {other}")),
-    }
+    let (kind, message) = match &err {
+        parquet::errors::ParquetError::External(e) => (ErrorKind::Io, e.to_string()),
+        parquet::errors::ParquetError::ArrowError(e) => {
+            (ErrorKind::InvalidInput, format!("parquet: {e}"))
+        }
+        other => (ErrorKind::Io, format!("parquet: {other}")),
+    };
+    Error::new(kind, message).with_source(err)
 }
 
 /// Parquet writer properties for batches with `flacarray.flac` columns:

@@ -38,6 +38,43 @@ pub use lists::{compress_lists, decompress_lists, decompress_lists_as, ListKind,
 use crate::error::Error;
 
 /// Arrow errors become [`ErrorKind::InvalidInput`](crate::ErrorKind) errors.
+/// An Arrow error in our terms: the kind that fits, Arrow's message
+/// without its own prefix, and the Arrow error as the source.
 pub(crate) fn arrow_err(err: arrow_schema::ArrowError) -> Error {
-    Error::invalid(err.to_string())
+    use arrow_schema::ArrowError as A;
+    let (kind, message) = match &err {
+        A::InvalidArgumentError(m)
+        | A::SchemaError(m)
+        | A::CastError(m)
+        | A::ComputeError(m)
+        | A::ParseError(m) => (crate::ErrorKind::InvalidInput, m.clone()),
+        A::IoError(m, io) => (crate::ErrorKind::Io, format!("{m}: {io}")),
+        A::MemoryError(m) => (crate::ErrorKind::Resource, m.clone()),
+        A::NotYetImplemented(m) => (crate::ErrorKind::Unsupported, m.clone()),
+        A::ParquetError(m) | A::IpcError(m) => (crate::ErrorKind::Corrupt, m.clone()),
+        other => (crate::ErrorKind::InvalidInput, other.to_string()),
+    };
+    Error::new(kind, message).with_source(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use arrow_schema::ArrowError;
+
+    use super::arrow_err;
+    use crate::ErrorKind;
+
+    #[test]
+    fn arrow_errors_keep_their_kind_message_and_source() {
+        let err = arrow_err(ArrowError::InvalidArgumentError("bad offsets".into()));
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.to_string(), "invalid input: bad offsets");
+        assert!(err.source().unwrap().to_string().contains("bad offsets"));
+        let err = arrow_err(ArrowError::MemoryError("no room".into()));
+        assert_eq!(err.kind(), ErrorKind::Resource);
+        let err = arrow_err(ArrowError::NotYetImplemented("decimal".into()));
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+    }
 }
