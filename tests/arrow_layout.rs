@@ -485,3 +485,19 @@ fn decompress_lists_as_returns_the_list_type_asked_for() {
         &[2, 3, 5, 6]
     );
 }
+
+#[test]
+fn exact_windows_are_errors_where_clamped_windows_are_short() {
+    let rows = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some((0..100).map(Some).collect::<Vec<_>>()),
+        Some((0..30).map(Some).collect::<Vec<_>>()),
+    ]);
+    let column = compress_lists(&rows, &CompressOptions::default()).unwrap();
+    let clamped = decompress_lists(&column, SampleWindow::from(20..40)).unwrap();
+    assert_eq!(clamped.as_list::<i64>().value_offsets(), &[0, 20, 30]);
+    let err = decompress_lists(&column, SampleWindow::exact(20..40)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().starts_with("row 1:"), "{err}");
+    let exact = decompress_lists(&column, SampleWindow::exact(20..30)).unwrap();
+    assert_eq!(exact.as_list::<i64>().value_offsets(), &[0, 10, 20]);
+}

@@ -37,8 +37,11 @@ impl FlacArrayRef<'_> {
     }
 
     /// Decodes samples `samples` of each stream in `streams` (flat indices,
-    /// any order, repeats allowed) into `out`, row after row:
-    /// `out.len()` must be `streams.len() * samples.len()`.
+    /// any order, repeats allowed; see [`stream_number`](Self::stream_number)
+    /// for N-D indices) into `out`, row after row: `out.len()` must be
+    /// `streams.len() * samples.len()`. The range is strict: one reaching
+    /// past the streams is an error (`SampleWindow::exact` is the same rule
+    /// for Arrow columns; `SampleWindow::from(a..b)` clamps like Python).
     pub fn decompress_into<T: Element>(
         &self,
         streams: &[usize],

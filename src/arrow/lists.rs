@@ -39,20 +39,30 @@ impl ArrowElement for f64 {
     type Arrow = Float64Type;
 }
 
-/// A window of samples per row, with Python's slice rules: negative bounds
-/// count from the end of each row, out-of-range bounds are clamped.
+/// A window of samples per row. The default rule is Python's slice rule,
+/// as the Python and Polars faces use it: negative bounds count from the end
+/// of each row, out-of-range bounds are clamped (so a row shorter than the
+/// window gives what it has, maybe nothing). [`SampleWindow::exact`] is the
+/// strict variant for callers who want an error instead, the rule
+/// [`crate::FlacArray::decompress`] follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SampleWindow {
     /// First sample (default 0).
     pub start: Option<i64>,
     /// One past the last sample (default: the row's end).
     pub stop: Option<i64>,
+    /// Out-of-range bounds are errors rather than clamped.
+    strict: bool,
 }
 
 impl SampleWindow {
-    /// A window `start..stop`.
+    /// A window `start..stop` (Python slice rules).
     pub fn new(start: Option<i64>, stop: Option<i64>) -> Self {
-        SampleWindow { start, stop }
+        SampleWindow {
+            start,
+            stop,
+            strict: false,
+        }
     }
 
     /// Every sample.
@@ -60,7 +70,27 @@ impl SampleWindow {
         SampleWindow::default()
     }
 
-    /// The concrete `[first, last)` range for a row of `len` samples.
+    /// Exactly samples `range` of every present row: a row that does not
+    /// hold them all is an error naming the row.
+    ///
+    /// ```
+    /// use flacarray::arrow::SampleWindow;
+    ///
+    /// assert_eq!(SampleWindow::exact(10..20).resolve_checked(30).unwrap(), (10, 20));
+    /// assert!(SampleWindow::exact(10..20).resolve_checked(15).is_err());
+    /// assert_eq!(SampleWindow::from(10..20).resolve_checked(15).unwrap(), (10, 15));
+    /// ```
+    pub fn exact(range: std::ops::Range<u64>) -> Self {
+        let bound = |v: u64| Some(i64::try_from(v).unwrap_or(i64::MAX));
+        SampleWindow {
+            start: bound(range.start),
+            stop: bound(range.end),
+            strict: true,
+        }
+    }
+
+    /// The concrete `[first, last)` range for a row of `len` samples, with
+    /// Python's slice rules (whatever the window's own rule).
     pub fn resolve(&self, len: u64) -> (u64, u64) {
         let len_i = len as i128;
         let clamp = |v: i64| {
@@ -71,6 +101,22 @@ impl SampleWindow {
         let first = self.start.map_or(0, clamp);
         let last = self.stop.map_or(len, clamp);
         (first, last.max(first))
+    }
+
+    /// [`SampleWindow::resolve`] under the window's own rule: for an
+    /// [`exact`](SampleWindow::exact) window, an error when the row of
+    /// `len` samples does not hold it.
+    pub fn resolve_checked(&self, len: u64) -> Result<(u64, u64)> {
+        if self.strict {
+            let (a, b) = (self.start.unwrap_or(0), self.stop.unwrap_or(len as i64));
+            if a < 0 || b < a || b as u64 > len {
+                return Err(Error::invalid(format!(
+                    "samples {a}..{b} are out of bounds for a row of {len} samples"
+                )));
+            }
+            return Ok((a as u64, b as u64));
+        }
+        Ok(self.resolve(len))
     }
 }
 
@@ -295,7 +341,9 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     offsets.push(0i64);
     for (row, bytes) in streams.iter().enumerate() {
         let (a, b) = match bytes {
-            Some(bytes) => window.resolve(row_length(bytes, stream_size, row)?),
+            Some(bytes) => window
+                .resolve_checked(row_length(bytes, stream_size, row)?)
+                .map_err(|e| e.in_row(row))?,
             None => (0, 0),
         };
         ranges.push((a, b));
