@@ -5,6 +5,10 @@
 //! place. An existing target is refused unless the caller asked to
 //! overwrite, and even then it is replaced only when the caller's check
 //! says it holds nothing but a previous write of ours.
+//!
+//! (Only the Parquet and zarr writers write files; without those features
+//! only [`IfExists`] is used.)
+#![cfg_attr(not(any(feature = "parquet", feature = "zarr")), allow(dead_code))]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 
 mod common;
 
-use flacarray::codec::{decode_i32, decode_i64, decode_into};
+use flacarray::codec::{decode_i32, decode_i64, decode_window_i32, decode_window_i64};
 use flacarray::{CompressOptions, DType, ErrorKind, FlacArray, FlacArrayParts, StepSpec};
 
 fn sample_array() -> (Vec<i32>, FlacArray) {
@@ -93,7 +93,7 @@ fn truncated_streams_are_corrupt_not_panics() {
         let err = decode_i32(&bytes[..cut]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "cut at {cut}: {err}");
         let mut out = vec![0i32; 20_000];
-        let err = decode_into(&bytes[..cut], 20_000, 0, &mut out, false, |v| v as i32).unwrap_err();
+        let err = decode_window_i32(&bytes[..cut], 20_000, 0, &mut out).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "cut at {cut}: {err}");
     }
 }
@@ -110,7 +110,7 @@ fn bit_flips_are_detected_or_harmless() {
         bytes[pos] ^= 1 << (rng.next_u64() % 8);
         let mut out = vec![0i32; 20_000];
         let first = rng.next_u64() % 15_000;
-        match decode_into(&bytes, 20_000, first, &mut out[..5000], false, |v| v as i32) {
+        match decode_window_i32(&bytes, 20_000, first, &mut out[..5000]) {
             Ok(()) => {
                 // a flip outside the decoded frames, or in STREAMINFO fields we ignore
                 let f = first as usize;
@@ -140,7 +140,7 @@ fn garbage_never_panics() {
             }
             assert!(decode_i64(&bytes).is_err());
             let mut out = vec![0i64; 1000];
-            assert!(decode_into(&bytes, 1000, 10, &mut out, true, |v| v).is_err());
+            assert!(decode_window_i64(&bytes, 1000, 10, &mut out).is_err());
         }
     }
 }

@@ -2,7 +2,7 @@
 //! never a crash or a hang.
 #![no_main]
 
-use flacarray::codec::{decode_i32, decode_i64, decode_into};
+use flacarray::codec::{decode_i32, decode_i64, decode_window_i32, decode_window_i64};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,9 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode_i32(bytes);
     let _ = decode_i64(bytes);
     let mut out = vec![0i64; len];
-    let _ = decode_into(bytes, first + len as u64, first, &mut out, true, |v| v);
+    let _ = decode_window_i64(bytes, first + len as u64, first, &mut out);
     let mut out32 = vec![0i32; len];
-    let _ = decode_into(bytes, first + len as u64, first, &mut out32, false, |v| {
-        v as i32
-    });
+    let _ = decode_window_i32(bytes, first + len as u64, first, &mut out32);
 });

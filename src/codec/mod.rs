@@ -10,7 +10,8 @@ mod encoder;
 mod frames;
 mod level;
 
-pub use decoder::{decode_into, stream_info};
+pub(crate) use decoder::decode_into;
+pub use decoder::stream_info;
 pub use encoder::{encode_i32, encode_i64, EncodeOptions};
 pub use frames::StreamInfo;
 pub use level::Level;
@@ -21,6 +22,29 @@ pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
     let mut out = vec![0i32; checked_len(n, bytes.len())?];
     decode_into(bytes, n, 0, &mut out, false, |v| v as i32)?;
     Ok(out)
+}
+
+/// Decodes samples `first..first + out.len()` of a 1-channel stream of
+/// `stream_len` samples (its STREAMINFO's count, or the array's stream
+/// length when the stream records none), decoding only the frames that
+/// hold them.
+pub fn decode_window_i32(
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [i32],
+) -> crate::Result<()> {
+    decode_into(bytes, stream_len, first, out, false, |v| v as i32)
+}
+
+/// Like [`decode_window_i32`] for 64-bit streams (2 channels, or 1).
+pub fn decode_window_i64(
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [i64],
+) -> crate::Result<()> {
+    decode_into(bytes, stream_len, first, out, true, |v| v)
 }
 
 /// Decodes a whole stream (1 or 2 channels) into 64-bit samples.
