@@ -93,6 +93,12 @@ class FlacArray:
     True
     """
 
+    # Distribution over MPI ranks (see `from_array(..., mpi_comm=)`).
+    _mpi_comm: Any
+    _mpi_dist: list[tuple[int, int]] | None
+    _global_shape: tuple[int, ...]
+    _global_nbytes: int
+
     def __init__(
         self,
         other: FlacArray | None = None,
@@ -127,6 +133,11 @@ class FlacArray:
             level,
             copy=True,
         )
+        if other is not None and other._mpi_comm is not None:
+            self._mpi_comm = other._mpi_comm
+            self._mpi_dist = list(other._mpi_dist or [])
+            self._global_shape = other._global_shape
+            self._global_nbytes = other._global_nbytes
 
     def _init(
         self,
@@ -165,6 +176,11 @@ class FlacArray:
             self._gains,
             self._level,
         )
+        # Not distributed until `_distribute` says otherwise.
+        self._mpi_comm = None
+        self._mpi_dist = None
+        self._global_shape = self._shape
+        self._global_nbytes = int(self._compressed.nbytes)
         # Check everything now (bounds, counts, each stream's header against
         # the shape, scales) rather than at the first decompression.
         _core.validate(self._parts)
@@ -205,7 +221,8 @@ class FlacArray:
         level: int = 5,
         quanta: Steps | None = None,
         precision: Steps | None = None,
-        use_threads: bool = True,
+        mpi_comm: Any = None,
+        use_threads: bool | None = None,
     ) -> FlacArray:
         """Compresses a numpy array whose last axis holds the streams.
 
@@ -216,7 +233,12 @@ class FlacArray:
                 or one per stream (an array of the leading shape).
             precision: float data only, instead of quanta: decimal digits kept
                 relative to each stream's standard deviation.
-            use_threads: compress streams in parallel on all cores.
+            mpi_comm: an mpi4py communicator: `arr` is this rank's part of a
+                global array split along its leading axis (a 1-D part is one
+                stream); every rank must call this. The result knows the
+                global shape and each rank's range (`mpi_dist`).
+            use_threads: compress streams in parallel on all cores (default:
+                yes, except under MPI, where each rank uses one thread).
 
         Without quanta or precision, each float stream's peak-to-peak range
         spans 2^30 integer steps (2^24 for float32).
@@ -230,6 +252,36 @@ class FlacArray:
         >>> bool(np.abs(fa.to_array() - data).max() <= 0.5e-3)
         True
         """
+        if mpi_comm is None:
+            return cls._compress(arr, level, quanta, precision, use_threads is not False)
+        from . import mpi
+
+        local = np.asarray(arr) if arr is not None else None
+        props = mpi.global_array_properties(
+            None if local is None else local.shape,
+            None if local is None else local.dtype,
+            mpi_comm,
+        )
+        error: BaseException | None = None
+        fa = None
+        try:
+            fa = cls._compress(arr, level, quanta, precision, bool(use_threads))
+        except (ValueError, TypeError, MemoryError) as err:
+            error = err
+        mpi.raise_everywhere(mpi_comm, error)
+        assert fa is not None
+        fa._distribute(mpi_comm, props["dist"], tuple(props["shape"]))
+        return fa
+
+    @classmethod
+    def _compress(
+        cls,
+        arr: npt.ArrayLike,
+        level: int,
+        quanta: Steps | None,
+        precision: Steps | None,
+        use_threads: bool,
+    ) -> FlacArray:
         if isinstance(arr, np.ma.MaskedArray):
             raise TypeError(
                 "masked arrays are not supported: FLAC streams cannot hold a mask; "
@@ -251,7 +303,50 @@ class FlacArray:
         parts = _core.compress(data, int(level), q, p, thread_count(use_threads))
         return cls._from_core(parts)
 
+    def _distribute(
+        self, mpi_comm: Any, mpi_dist: list[tuple[int, int]], global_shape: tuple[int, ...]
+    ) -> None:
+        """Marks this array as this rank's part of a distributed one."""
+        from . import mpi
+
+        self._mpi_comm = mpi_comm
+        self._mpi_dist = [(int(a), int(b)) for a, b in mpi_dist]
+        self._global_shape = tuple(int(d) for d in global_shape)
+        self._global_nbytes = mpi.global_bytes(self.nbytes, self._starts, mpi_comm)[0]
+
     # ---- properties ---------------------------------------------------------
+
+    @property
+    def mpi_comm(self) -> Any:
+        """The MPI communicator the array is distributed over (None if not)."""
+        return self._mpi_comm
+
+    @property
+    def mpi_dist(self) -> list[tuple[int, int]]:
+        """Each rank's (first, last) range of the global leading axis."""
+        if self._mpi_dist is None:
+            return [(0, self._global_shape[0] if len(self._shape) > 1 else 1)]
+        return list(self._mpi_dist)
+
+    @property
+    def global_shape(self) -> tuple[int, ...]:
+        """The shape of the whole array across all ranks (`shape` without MPI)."""
+        return self._global_shape
+
+    @property
+    def global_leading_shape(self) -> tuple[int, ...]:
+        """The global shape without the stream axis."""
+        return self._global_shape[:-1]
+
+    @property
+    def global_nstreams(self) -> int:
+        """The number of streams across all ranks."""
+        return int(np.prod(self.global_leading_shape, dtype=np.int64))
+
+    @property
+    def global_nbytes(self) -> int:
+        """The compressed bytes across all ranks."""
+        return self._global_nbytes
 
     @property
     def shape(self) -> tuple:
@@ -452,7 +547,12 @@ class FlacArray:
     __hash__ = None  # type: ignore[assignment]  # mutable-looking: like numpy arrays
 
     def __repr__(self) -> str:
-        return f"<FlacArray {self.typestr} shape={self._shape} bytes={self.nbytes}>"
+        where = ""
+        if self._mpi_comm is not None and self._mpi_dist is not None:
+            rank = self._mpi_comm.rank
+            first, last = self._mpi_dist[rank]
+            where = f" | Rank {rank:04d} {first}-{last - 1} |"
+        return f"<FlacArray{where} {self.typestr} shape={self._shape} bytes={self.nbytes}>"
 
     # ---- containers ---------------------------------------------------------
 

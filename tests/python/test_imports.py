@@ -13,7 +13,7 @@ import pytest
 import flacarray
 
 PACKAGE = Path(flacarray.__file__).parent
-OPTIONAL = ("h5py", "zarr", "pyarrow", "polars", "matplotlib", "duckdb")
+OPTIONAL = ("h5py", "zarr", "pyarrow", "polars", "matplotlib", "duckdb", "mpi4py")
 
 
 def run(code: str) -> str:

@@ -1,0 +1,125 @@
+"""FlacArray split across MPI ranks. Run under MPI, for any number of ranks:
+
+    mpiexec -n 3 python -m mpi4py -m pytest -q tests/mpi
+
+(`-m mpi4py` aborts the whole job if one rank dies, so nothing hangs.)
+Every test is collective: all ranks run it, and every error must be raised
+on every rank.
+"""
+
+import numpy as np
+import pytest
+
+mpi = pytest.importorskip("flacarray.mpi")
+if not mpi.use_mpi:
+    pytest.skip("mpi4py is not available", allow_module_level=True)
+
+from flacarray import FlacArray  # noqa: E402
+from flacarray.mpi import distribute_and_verify, global_array_properties  # noqa: E402
+
+COMM = mpi.MPI.COMM_WORLD
+RANK, SIZE = COMM.rank, COMM.size
+DTYPES = ["int32", "int64", "float32", "float64"]
+
+
+def global_data(dtype, shape, seed=5):
+    """The same global array on every rank."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(shape[-1])
+    values = 1000 * np.sin(t / 300) + rng.normal(0, 30, shape)
+    return values.astype(dtype) if dtype.startswith("float") else np.round(values).astype(dtype)
+
+
+def my_part(data, dist=None):
+    first, last = (dist or distribute_and_verify(COMM, data.shape[0]))[RANK]
+    return data[first:last]
+
+
+def gathered_bytes(fa):
+    """Every rank's compressed bytes, in rank order (on every rank)."""
+    return b"".join(COMM.allgather(fa.compressed.tobytes()))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_uneven_split_round_trips_and_matches_one_process(dtype):
+    data = global_data(dtype, (7, 3000))
+    local = my_part(data)
+    fa = FlacArray.from_array(local, mpi_comm=COMM)
+    assert fa.global_shape == (7, 3000)
+    assert fa.shape == local.shape
+    assert fa.mpi_dist == distribute_and_verify(COMM, 7)
+    out = fa.to_array()
+    single = FlacArray.from_array(data)
+    if dtype.startswith("int"):
+        np.testing.assert_array_equal(out, local)
+    else:
+        first, last = fa.mpi_dist[RANK]
+        np.testing.assert_array_equal(out, single.to_array()[first:last])
+    # the split changes nothing: the bytes are the single process's
+    assert gathered_bytes(fa) == single.compressed.tobytes()
+    assert fa.global_nbytes == single.nbytes
+    assert f"Rank {RANK:04d}" in repr(fa)
+
+
+def test_three_d_leading_shape_and_per_stream_quanta():
+    data = global_data("float64", (2 * SIZE + 1, 3, 2000))
+    quanta = np.linspace(1e-3, 1e-2, data.shape[0] * 3).reshape(data.shape[0], 3)
+    dist = distribute_and_verify(COMM, data.shape[0])
+    first, last = dist[RANK]
+    fa = FlacArray.from_array(data[first:last], quanta=quanta[first:last], mpi_comm=COMM)
+    assert fa.global_shape == data.shape
+    err = np.abs(fa.to_array() - data[first:last])
+    assert np.all(err <= quanta[first:last, :, None] / 2 + 1e-12)
+    # keep and stream_slice apply to the local part
+    keep = np.zeros(fa.leading_shape, dtype=bool)
+    keep[0, 1] = True
+    part = fa.to_array(keep=keep, stream_slice=slice(100, 200))
+    np.testing.assert_allclose(part[0], data[first, 1, 100:200], atol=quanta[first, 1] / 2)
+
+
+def test_one_d_parts_are_one_stream_each():
+    data = global_data("int32", (SIZE, 1500))
+    fa = FlacArray.from_array(data[RANK], mpi_comm=COMM)
+    assert fa.global_shape == (SIZE, 1500)
+    assert fa.mpi_dist == [(r, r + 1) for r in range(SIZE)]
+    np.testing.assert_array_equal(fa.to_array(), data[RANK])
+
+
+def test_user_distribution_is_checked():
+    n = SIZE + 3
+    dist = [(0, 4)] + [(3 + r, 4 + r) for r in range(1, SIZE)] if SIZE > 1 else [(0, n)]
+    assert distribute_and_verify(COMM, n, dist) == dist
+    with pytest.raises(ValueError, match="contiguous|covers|ranges"):
+        distribute_and_verify(COMM, n, [(0, n)] * SIZE if SIZE > 1 else [(0, n - 1)])
+    with pytest.raises(ValueError, match="cannot distribute"):
+        distribute_and_verify(COMM, SIZE - 1)
+
+
+def test_errors_are_raised_on_every_rank():
+    data = global_data("float64", (SIZE, 1000))
+    # one rank's trailing dimension differs
+    local = data[RANK : RANK + 1, : 1000 - (RANK == SIZE - 1) * (SIZE > 1)]
+    if SIZE > 1:
+        with pytest.raises(ValueError, match="trailing dimensions"):
+            FlacArray.from_array(local, mpi_comm=COMM)
+    # one rank's data holds a NaN: every rank learns which
+    bad = data[RANK : RANK + 1].copy()
+    if RANK == SIZE - 1:
+        bad[0, 10] = np.nan
+    with pytest.raises(ValueError, match=f"process {SIZE - 1}|NaN"):
+        FlacArray.from_array(bad, mpi_comm=COMM)
+    # one rank holds no streams
+    empty = data[RANK : RANK + (0 if RANK == 0 else 1)]
+    with pytest.raises(ValueError, match="process 0 holds no streams"):
+        FlacArray.from_array(empty, mpi_comm=COMM)
+    # mixed dtypes
+    mixed = data[RANK : RANK + 1].astype("float32" if RANK == 0 else "float64")
+    if SIZE > 1:
+        with pytest.raises(ValueError, match="different dtypes"):
+            FlacArray.from_array(mixed, mpi_comm=COMM)
+
+
+def test_global_properties_without_a_communicator():
+    props = global_array_properties((4, 10), "int32", None)
+    assert props == {"shape": (4, 10), "dtype": np.dtype("int32"), "dist": [(0, 4)]}
+    assert global_array_properties((10,), "int32", None)["shape"] == (1, 10)
