@@ -626,7 +626,13 @@ pub fn plan_read(
 /// streams must already be in format 1's channel layout (see
 /// [`crate::FlacArray::to_format1`]).
 pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Map<String, Value> {
-    let channels = match array.dtype() {
+    group_attributes_for(array.dtype(), array.shape(), level)
+}
+
+/// The group attributes for an array of `dtype` and `shape` (for example a
+/// whole array whose streams are spread over MPI ranks).
+pub fn group_attributes_for(dtype: DType, shape: &[usize], level: u32) -> Map<String, Value> {
+    let channels = match dtype {
         DType::Int32 | DType::Float32 => "1",
         DType::Int64 | DType::Float64 => "2",
     };
@@ -637,24 +643,33 @@ pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Map<String, Val
         json!(format!("flacarray-rs {}", env!("CARGO_PKG_VERSION"))),
     );
     attrs.insert(ATTR_CHANNELS.into(), json!(channels));
-    attrs.insert(ATTR_DTYPE.into(), json!(array.dtype().name()));
-    attrs.insert(ATTR_SHAPE.into(), json!(array.shape()));
+    attrs.insert(ATTR_DTYPE.into(), json!(dtype.name()));
+    attrs.insert(ATTR_SHAPE.into(), json!(shape));
     attrs.insert(ATTR_LEVEL.into(), json!(level));
     attrs
 }
 
 /// The attributes of `stream_starts` for `array`.
 pub fn starts_attributes(array: &FlacArrayRef<'_>) -> Map<String, Value> {
+    starts_attributes_for(array.stream_size())
+}
+
+/// The attributes of `stream_starts` for streams of `stream_size` samples.
+pub fn starts_attributes_for(stream_size: usize) -> Map<String, Value> {
     let mut attrs = Map::new();
-    attrs.insert(ATTR_STREAM_SIZE.into(), json!(array.stream_size()));
+    attrs.insert(ATTR_STREAM_SIZE.into(), json!(stream_size));
     attrs
 }
 
 /// The shape of the per-stream arrays written for `array` (`[1]` for a
 /// single 1-D stream, as the reference writes it).
 pub fn stored_leading_shape(array: &FlacArrayRef<'_>) -> Vec<u64> {
-    let shape = array.shape();
-    match &shape[..shape.len() - 1] {
+    stored_leading_shape_for(array.shape())
+}
+
+/// [`stored_leading_shape`] for an array of `shape`.
+pub fn stored_leading_shape_for(shape: &[usize]) -> Vec<u64> {
+    match &shape[..shape.len().saturating_sub(1)] {
         [] => vec![1],
         leading => leading.iter().map(|&d| d as u64).collect(),
     }

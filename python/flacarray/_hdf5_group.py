@@ -27,6 +27,9 @@ class _H5Backend(io_common.Backend):
         found = {name: grp.get(name) for name in io_common.GROUP_ARRAYS if name in grp}
         return {name: ds for name, ds in found.items() if isinstance(ds, h5py.Dataset)}
 
+    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        return grp.create_dataset(name, shape=shape, dtype=dtype)
+
     def move(self, grp: Any, source: str, dest: str) -> None:
         grp.move(source, dest)
 
@@ -55,7 +58,23 @@ def check_group(hgrp: object) -> None:
 
 
 def write(hgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
-    """Writes `fa` into an h5py group (format 1); see `FlacArray.write_hdf5`."""
+    """Writes `fa` into an h5py group (format 1); see `FlacArray.write_hdf5`.
+    A distributed array is written through rank 0 (`hgrp` may be None on
+    the other ranks)."""
+    if fa.mpi_comm is not None:
+        from . import mpi
+
+        if overwrite:
+            raise ValueError("overwrite is not supported for arrays distributed over MPI")
+        error: BaseException | None = None
+        if fa.mpi_comm.rank == 0 and hgrp is not None:
+            try:
+                check_group(hgrp)
+            except TypeError as err:
+                error = err
+        mpi.raise_everywhere(fa.mpi_comm, error)
+        io_common.write_group_distributed(BACKEND, hgrp, fa)
+        return
     check_group(hgrp)
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
 

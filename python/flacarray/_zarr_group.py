@@ -33,6 +33,11 @@ class _ZarrBackend(io_common.Backend):
         chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),) if bulk else data.shape
         return grp.create_array(name, data=data, chunks=chunks, compressors=None)
 
+    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        bulk = name == "compressed"
+        chunks = (max(1, min(BYTES_CHUNK, shape[0])),) if bulk else shape
+        return grp.create_array(name, shape=shape, dtype=dtype, chunks=chunks, compressors=None)
+
     def arrays(self, grp: Any) -> dict[str, Any]:
         present = set(grp.array_keys())
         return {name: grp[name] for name in io_common.GROUP_ARRAYS if name in present}
@@ -68,12 +73,41 @@ def check_group(zgrp: object) -> None:
 
 def write(zgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into a zarr group or path (format 1); see
-    `FlacArray.write_zarr`."""
+    `FlacArray.write_zarr`. A distributed array is written through rank 0
+    with zarr-python (`zgrp` may be None on the other ranks)."""
+    if fa.mpi_comm is not None:
+        _write_distributed(zgrp, fa, overwrite)
+        return
     if is_path(zgrp):
         _core.write_zarr(os.fspath(zgrp), fa._core_parts(), overwrite)
         return
     check_group(zgrp)
     io_common.write_group(BACKEND, zgrp, fa, overwrite=overwrite)
+
+
+def _write_distributed(zgrp: Any, fa: FlacArray, overwrite: bool) -> None:
+    """Rank 0 opens (a path) or checks (a group) the target; every rank
+    learns of a failure; then the collective write."""
+    from . import mpi
+
+    if overwrite:
+        raise ValueError("overwrite is not supported for arrays distributed over MPI")
+    group = zgrp
+    error: BaseException | None = None
+    if fa.mpi_comm.rank == 0 and zgrp is not None:
+        try:
+            if is_path(zgrp):
+                import zarr
+
+                if os.path.exists(zgrp):
+                    raise FileExistsError(f"{os.fspath(zgrp)} already exists")
+                group = zarr.open_group(os.fspath(zgrp), mode="w-")
+            else:
+                check_group(zgrp)
+        except (OSError, TypeError, ValueError) as err:
+            error = err
+    mpi.raise_everywhere(fa.mpi_comm, error)
+    io_common.write_group_distributed(BACKEND, group, fa)
 
 
 def read(

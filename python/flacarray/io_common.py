@@ -38,6 +38,10 @@ class Backend:
     def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         raise NotImplementedError
 
+    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        """An array of `shape` to be filled piece by piece (MPI writes)."""
+        raise NotImplementedError
+
     def members(self, grp: Any) -> list[str]:
         return list(grp.keys())
 
@@ -232,3 +236,82 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
             if name in backend.members(grp):
                 backend.delete(grp, name)
         raise
+
+
+def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
+    """Writes an array distributed over MPI ranks into one group, through
+    rank 0 (`grp` matters there only; other ranks may pass None): rank 0
+    creates the arrays at their global sizes and writes its own piece, then
+    each other rank's in turn, so rank 0 never holds more than its own bytes
+    plus one other rank's. The group holds exactly what a single process
+    writing the whole array writes. Collective: every rank must call it;
+    every error is raised on every rank."""
+    from . import mpi
+
+    comm = fa.mpi_comm
+    root = comm.rank == 0
+    fa = fa._format1()
+    error: BaseException | None = None
+    if root:
+        try:
+            if grp is None:
+                raise ValueError(f"rank 0 must pass the {backend.name} group to write into")
+            _check_target(backend, grp, overwrite=False)
+        except (FileExistsError, ValueError, TypeError, AttributeError) as err:
+            error = err
+    mpi.raise_everywhere(comm, error)
+    total, per_rank, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
+    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts(), fa.global_shape)
+    dist = fa.mpi_dist
+    floats = fa._offsets is not None
+    local = (fa.compressed, global_starts, fa._nbytes, fa._offsets, fa._gains)
+    if not root:
+        comm.send(local, dest=0, tag=77)
+        mpi.raise_everywhere(comm, None)
+        return
+    created: list[str] = []
+    try:
+        names = ["compressed", "stream_starts", "stream_bytes"]
+        names += ["stream_offsets", "stream_gains"] if floats else []
+        datasets = {}
+        for name in names:
+            if name == "compressed":
+                datasets[name] = backend.create_empty(grp, name, (total,), np.uint8)
+            else:
+                dtype = np.int64 if name in ("stream_starts", "stream_bytes") else fa.dtype
+                datasets[name] = backend.create_empty(grp, name, tuple(lead), dtype)
+            created.append(name)
+        datasets["stream_starts"].attrs.update(json.loads(starts_json))
+    except BaseException as err:  # still take every rank's message below
+        error = err
+    offset = 0
+    for rank in range(comm.size):
+        piece = local if rank == 0 else comm.recv(source=rank, tag=77)
+        if error is not None:
+            continue
+        try:
+            first, last = dist[rank]
+            compressed, starts, nbytes, offsets, gains = piece
+            datasets["compressed"][offset : offset + len(compressed)] = compressed
+            offset += len(compressed)
+            shape = (last - first,) + tuple(lead[1:])
+            values = [("stream_starts", starts), ("stream_bytes", nbytes)]
+            if floats:
+                values += [("stream_offsets", offsets), ("stream_gains", gains)]
+            for name, array in values:
+                data = np.asarray(array).reshape(shape)
+                if name in ("stream_offsets", "stream_gains"):
+                    data = data.astype(fa.dtype)
+                datasets[name][first:last] = data
+        except BaseException as err:
+            error = err
+    if error is None:
+        try:
+            grp.attrs.update(json.loads(attrs_json))
+        except BaseException as err:
+            error = err
+    if error is not None:
+        for name in created:
+            if name in backend.members(grp):
+                backend.delete(grp, name)
+    mpi.raise_everywhere(comm, error)

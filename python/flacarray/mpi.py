@@ -143,5 +143,12 @@ def raise_everywhere(mpi_comm: Any, error: BaseException | None) -> None:
             continue
         if error is not None and rank == mpi_comm.rank:
             raise error
-        kind = {"TypeError": TypeError, "MemoryError": MemoryError}.get(found[0], ValueError)
+        kinds: dict[str, type[Exception]] = {
+            "TypeError": TypeError,
+            "MemoryError": MemoryError,
+            "FileExistsError": FileExistsError,
+            "FileNotFoundError": FileNotFoundError,
+            "PermissionError": PermissionError,
+        }
+        kind = kinds.get(found[0], ValueError)
         raise kind(f"process {rank}: {found[1]}")

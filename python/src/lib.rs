@@ -642,19 +642,36 @@ fn plan_group_read<'py>(
 
 /// What to write for an array's parts (already in format 1's layout):
 /// `(group attributes JSON, stream_starts attributes JSON, stored leading
-/// shape)`.
+/// shape)`. With `shape`, the parts are one MPI rank's piece of an array of
+/// that global shape (same dtype and stream length), and the layout is the
+/// whole array's.
 #[pyfunction]
+#[pyo3(signature = (parts, shape=None))]
 fn group_layout<'py>(
     py: Python<'py>,
     parts: &Bound<'py, ArrayParts>,
+    shape: Option<Vec<usize>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let arrays = parts.get().borrow_arrays(py)?;
     let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
-    let attrs = container::group_attributes(&view, borrowed.level);
+    let shape = match shape {
+        None => view.shape().to_vec(),
+        Some(global) => {
+            if global.last() != view.shape().last() {
+                return Err(PyValueError::new_err(format!(
+                    "global shape {global:?} does not end with the streams' length {}",
+                    view.stream_size()
+                )));
+            }
+            global
+        }
+    };
+    let attrs = container::group_attributes_for(view.dtype(), &shape, borrowed.level);
     let attrs = serde_json::Value::Object(attrs).to_string();
-    let starts = serde_json::Value::Object(container::starts_attributes(&view)).to_string();
-    let lead = container::stored_leading_shape(&view);
+    let starts =
+        serde_json::Value::Object(container::starts_attributes_for(view.stream_size())).to_string();
+    let lead = container::stored_leading_shape_for(&shape);
     PyTuple::new(
         py,
         [

@@ -123,3 +123,67 @@ def test_global_properties_without_a_communicator():
     props = global_array_properties((4, 10), "int32", None)
     assert props == {"shape": (4, 10), "dtype": np.dtype("int32"), "dist": [(0, 4)]}
     assert global_array_properties((10,), "int32", None)["shape"] == (1, 10)
+
+
+def read_group_contents(path, kind):
+    """Every dataset and attribute of a written group, for comparison."""
+    import h5py
+    import zarr
+
+    contents = {}
+    if kind == "hdf5":
+        with h5py.File(path, "r") as hf:
+            for name, ds in hf.items():
+                contents[name] = (ds[...].dtype.str, ds[...].tolist(), dict(ds.attrs))
+            contents["/"] = {k: np.asarray(v).tolist() for k, v in hf.attrs.items()}
+    else:
+        grp = zarr.open_group(str(path), mode="r")
+        for name in grp.array_keys():
+            arr = grp[name]
+            contents[name] = (arr[...].dtype.str, arr[...].tolist(), dict(arr.attrs))
+        contents["/"] = dict(grp.attrs)
+    return contents
+
+
+@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+@pytest.mark.parametrize("dtype", ["int32", "float64"])
+def test_gathered_write_equals_the_single_process_file(tmp_path_factory, kind, dtype):
+    import h5py
+    import zarr
+
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    data = global_data(dtype, (2 * SIZE + 1, 3, 1200))
+    first, last = distribute_and_verify(COMM, data.shape[0])[RANK]
+    fa = FlacArray.from_array(data[first:last], mpi_comm=COMM)
+    distributed = f"{folder}/many.{kind}"
+    single = f"{folder}/one.{kind}"
+    if kind == "hdf5":
+        if RANK == 0:
+            with h5py.File(distributed, "w") as hf:
+                fa.write_hdf5(hf)
+        else:
+            fa.write_hdf5(None)
+    else:
+        fa.write_zarr(distributed if RANK == 0 else None)
+    if RANK == 0:
+        whole = FlacArray.from_array(data)
+        if kind == "hdf5":
+            with h5py.File(single, "w") as hf:
+                whole.write_hdf5(hf)
+        else:
+            whole.write_zarr(zarr.open_group(single, mode="w"))
+        assert read_group_contents(distributed, kind) == read_group_contents(single, kind)
+    COMM.barrier()
+
+
+def test_gathered_write_errors_reach_every_rank(tmp_path_factory):
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    fa = FlacArray.from_array(global_data("int32", (SIZE, 500))[RANK : RANK + 1], mpi_comm=COMM)
+    target = f"{folder}/taken.zarr"
+    if RANK == 0:
+        FlacArray.from_array(np.zeros((1, 10), np.int32)).write_zarr(target)
+    COMM.barrier()
+    with pytest.raises(FileExistsError, match="exists"):
+        fa.write_zarr(target if RANK == 0 else None)
+    with pytest.raises(ValueError, match="rank 0 must pass"):
+        fa.write_hdf5(None)
