@@ -578,10 +578,17 @@ class FlacArray:
         _hdf5_group.write(hgrp, self, overwrite=overwrite)
 
     @classmethod
-    def read_hdf5(cls, hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
+    def read_hdf5(
+        cls,
+        hgrp: H5Group,
+        keep: KeepMask | None = None,
+        mpi_comm: Any = None,
+        mpi_dist: list[tuple[int, int]] | None = None,
+    ) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
-        streams' bytes are read, giving a (kept, samples) array (example:
-        `write_hdf5`).
+        streams' bytes are read, giving a (kept, samples) array. With
+        `mpi_comm`, every rank calls this (only rank 0's `hgrp` is used) and
+        gets its range of the leading axis (`mpi_dist`, else an even split).
 
         >>> import h5py, numpy as np, os, tempfile
         >>> from flacarray import FlacArray
@@ -594,7 +601,27 @@ class FlacArray:
         """
         from . import _hdf5_group
 
+        if mpi_comm is not None:
+            return cls._read_distributed(_hdf5_group.BACKEND, hgrp, keep, mpi_comm, mpi_dist)
         return cls._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
+
+    @classmethod
+    def _read_distributed(
+        cls,
+        backend: Any,
+        grp: Any,
+        keep: KeepMask | None,
+        mpi_comm: Any,
+        mpi_dist: list[tuple[int, int]] | None,
+    ) -> FlacArray:
+        from . import io_common
+
+        if keep is not None:
+            raise ValueError("keep is not supported together with mpi_comm")
+        parts, dist, shape = io_common.read_group_distributed(backend, grp, mpi_comm, mpi_dist)
+        fa = cls._from_core(parts)
+        fa._distribute(mpi_comm, dist, shape)
+        return fa
 
     def write_zarr(self, zgrp: ZarrTarget, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
@@ -617,8 +644,16 @@ class FlacArray:
         _zarr_group.write(zgrp, self, overwrite=overwrite)
 
     @classmethod
-    def read_zarr(cls, zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray:
-        """Reads an array from a zarr group or path; `keep` as in `read_hdf5`.
+    def read_zarr(
+        cls,
+        zgrp: ZarrTarget,
+        keep: KeepMask | None = None,
+        mpi_comm: Any = None,
+        mpi_dist: list[tuple[int, int]] | None = None,
+    ) -> FlacArray:
+        """Reads an array from a zarr group or path; `keep`, `mpi_comm` and
+        `mpi_dist` as in `read_hdf5` (under MPI rank 0 reads with
+        zarr-python).
 
         >>> import numpy as np, os, tempfile
         >>> from flacarray import FlacArray
@@ -629,6 +664,15 @@ class FlacArray:
         """
         from . import _zarr_group
 
+        if mpi_comm is not None:
+            group = zgrp
+            if mpi_comm.rank == 0 and _zarr_group.is_path(zgrp):
+                import zarr
+
+                def group() -> Any:  # opened on rank 0, inside the error handling
+                    return zarr.open_group(str(zgrp), mode="r")
+
+            return cls._read_distributed(_zarr_group.BACKEND, group, keep, mpi_comm, mpi_dist)
         return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
 
     def write_parquet(self, path: PathLike, column: str = "flac", overwrite: bool = False) -> None:

@@ -315,3 +315,89 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
             if name in backend.members(grp):
                 backend.delete(grp, name)
     mpi.raise_everywhere(comm, error)
+
+
+def read_group_distributed(
+    backend: Backend, grp: Any, comm: Any, mpi_dist: list[tuple[int, int]] | None
+) -> tuple[_core.ArrayParts, list[tuple[int, int]], tuple[int, ...]]:
+    """Reads a group's array split along its leading axis over the ranks of
+    `comm`, through rank 0 (`grp`, or a function opening it, matters there
+    only): rank 0 checks the
+    group, every rank learns the layout and its range (`mpi_dist` or an even
+    split), then rank 0 reads each rank's streams in turn and sends them.
+    Returns this rank's parts, the distribution and the global shape.
+    Collective; every error is raised on every rank."""
+    from . import mpi
+
+    root = comm.rank == 0
+    error: BaseException | None = None
+    layout = None
+    if root:
+        try:
+            if callable(grp):  # opens the group (a path given on rank 0)
+                grp = grp()
+            if grp is None:
+                raise ValueError(f"rank 0 must pass the {backend.name} group to read from")
+            description, arrays = describe(backend, grp)
+            layout = _core.describe_group(description)
+        except (OSError, ValueError, TypeError, AttributeError) as err:
+            error = err
+    mpi.raise_everywhere(comm, error)
+    layout = comm.bcast(layout, root=0)
+    shape = tuple(int(d) for d in layout["shape"])
+    if len(shape) < 2:
+        raise ValueError("a single 1-D stream cannot be split over MPI processes")
+    dist = mpi.distribute_and_verify(comm, shape[0], mpi_dist)
+    if not root:
+        mine = comm.recv(source=0, tag=78)
+        mpi.raise_everywhere(comm, None)  # raises here if rank 0 failed
+        return _core.ArrayParts(*mine), dist, shape
+    local: Any = None
+    try:
+        per_stream = {
+            name: _read_values(backend, arrays, name, dtype)
+            for name, dtype in (
+                ("stream_starts", np.int64),
+                ("stream_bytes", np.int64),
+                ("stream_offsets", np.float64),
+                ("stream_gains", np.float64),
+            )
+        }
+    except BaseException as err:
+        error = err
+    for rank, (first, last) in enumerate(dist):
+        piece: Any = error
+        if error is None:
+            try:
+                keep = np.zeros(layout["stored_leading"], dtype=bool)
+                keep[first:last] = True
+                runs, parts = _core.plan_group_read(
+                    description,
+                    per_stream["stream_starts"],
+                    per_stream["stream_bytes"],
+                    per_stream["stream_offsets"],
+                    per_stream["stream_gains"],
+                    keep,
+                )
+                dataset = arrays["compressed"]
+                pieces = [backend.read(dataset, slice(int(a), int(b))) for a, b in runs]
+                compressed = np.ascontiguousarray(np.concatenate(pieces), dtype=np.uint8)
+                piece = (
+                    parts.dtype,
+                    (last - first,) + shape[1:],
+                    compressed,
+                    parts.starts,
+                    parts.nbytes,
+                    parts.offsets,
+                    parts.gains,
+                    parts.level,
+                )
+            except BaseException as err:
+                error = err
+                piece = err
+        if rank == 0:
+            local = piece
+        else:
+            comm.send(piece, dest=rank, tag=78)
+    mpi.raise_everywhere(comm, error)
+    return _core.ArrayParts(*local), dist, shape

@@ -187,3 +187,49 @@ def test_gathered_write_errors_reach_every_rank(tmp_path_factory):
         fa.write_zarr(target if RANK == 0 else None)
     with pytest.raises(ValueError, match="rank 0 must pass"):
         fa.write_hdf5(None)
+
+
+@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_distributed_read_gives_each_rank_its_range(tmp_path_factory, kind, dtype):
+    import h5py
+
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    data = global_data(dtype, (SIZE + 2, 2, 900))
+    path = f"{folder}/whole.{kind}"
+    if RANK == 0:
+        whole = FlacArray.from_array(data, quanta=1e-3 if dtype.startswith("float") else None)
+        if kind == "hdf5":
+            with h5py.File(path, "w") as hf:
+                whole.write_hdf5(hf)
+        else:
+            whole.write_zarr(path)
+    COMM.barrier()
+    # an uneven user distribution: rank 0 takes three leading rows
+    dist = distribute_and_verify(
+        COMM, SIZE + 2, [(0, 3)] + [(r + 2, r + 3) for r in range(1, SIZE)]
+    )
+    if kind == "hdf5":
+        if RANK == 0:
+            with h5py.File(path, "r") as hf:
+                fa = FlacArray.read_hdf5(hf, mpi_comm=COMM, mpi_dist=dist)
+        else:
+            fa = FlacArray.read_hdf5(None, mpi_comm=COMM, mpi_dist=dist)
+    else:
+        fa = FlacArray.read_zarr(path if RANK == 0 else None, mpi_comm=COMM, mpi_dist=dist)
+    first, last = dist[RANK]
+    assert fa.global_shape == data.shape and fa.mpi_dist == dist
+    # exactly what one process reads from the same file
+    quanta = 1e-3 if dtype.startswith("float") else None
+    expected = FlacArray.from_array(data, quanta=quanta).to_array()[first:last]
+    np.testing.assert_array_equal(fa.to_array(), expected)
+    if dtype.startswith("int"):
+        np.testing.assert_array_equal(fa.to_array(), data[first:last])
+
+
+def test_distributed_read_errors_reach_every_rank(tmp_path_factory):
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    with pytest.raises((FileNotFoundError, ValueError)):
+        FlacArray.read_zarr(f"{folder}/missing.zarr" if RANK == 0 else None, mpi_comm=COMM)
+    with pytest.raises(ValueError, match="rank 0 must pass"):
+        FlacArray.read_hdf5(None, mpi_comm=COMM)
