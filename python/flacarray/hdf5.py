@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy.typing as npt
 
@@ -45,11 +45,20 @@ def write_array(
     precision: Steps | None = None,
     use_threads: bool = True,
     overwrite: bool = False,
+    mpi_comm: Any = None,
 ) -> None:
-    """Compresses a numpy array and writes it into an h5py group."""
-    _hdf5_group.check_group(hgrp)
+    """Compresses a numpy array and writes it into an h5py group. With
+    `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`) and
+    only rank 0's `hgrp` is used (others may pass None)."""
+    if mpi_comm is None:
+        _hdf5_group.check_group(hgrp)
     fa = FlacArray.from_array(
-        arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+        arr,
+        level=level,
+        quanta=quanta,
+        precision=precision,
+        use_threads=use_threads if mpi_comm is None else None,
+        mpi_comm=mpi_comm,
     )
     write_compressed(hgrp, fa, overwrite=overwrite)
 
@@ -61,6 +70,8 @@ def read_array(
     stream_slice: slice | None = None,
     keep_indices: Literal[False] = False,
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples: ...
 
 
@@ -72,6 +83,8 @@ def read_array(
     *,
     keep_indices: Literal[True],
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
@@ -81,6 +94,8 @@ def read_array(
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from an h5py group.
 
@@ -89,6 +104,9 @@ def read_array(
     (step 1) limits the samples decoded; `keep_indices` also returns the kept
     streams' index tuples.
     """
+    if mpi_comm is not None:
+        fa = FlacArray.read_hdf5(hgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
+        return io_common.decoded(fa, None, stream_slice, keep_indices, use_threads)
     parts, mask = _hdf5_group.read(hgrp, keep=keep)
     return io_common.decoded(
         FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads

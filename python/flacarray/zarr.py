@@ -16,7 +16,7 @@ path, which the Rust core (zarrs) reads and writes without zarr-python.
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy.typing as npt
 
@@ -53,12 +53,20 @@ def write_array(
     precision: Steps | None = None,
     use_threads: bool = True,
     overwrite: bool = False,
+    mpi_comm: Any = None,
 ) -> None:
-    """Compresses a numpy array and writes it into a zarr group or path."""
-    if not _zarr_group.is_path(zgrp):
+    """Compresses a numpy array and writes it into a zarr group or path.
+    With `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`)
+    and only rank 0's `zgrp` is used (others may pass None)."""
+    if mpi_comm is None and not _zarr_group.is_path(zgrp):
         _zarr_group.check_group(zgrp)
     fa = FlacArray.from_array(
-        arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+        arr,
+        level=level,
+        quanta=quanta,
+        precision=precision,
+        use_threads=use_threads if mpi_comm is None else None,
+        mpi_comm=mpi_comm,
     )
     write_compressed(zgrp, fa, overwrite=overwrite)
 
@@ -70,6 +78,8 @@ def read_array(
     stream_slice: slice | None = None,
     keep_indices: Literal[False] = False,
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples: ...
 
 
@@ -81,6 +91,8 @@ def read_array(
     *,
     keep_indices: Literal[True],
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
@@ -90,9 +102,14 @@ def read_array(
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
+    if mpi_comm is not None:
+        fa = FlacArray.read_zarr(zgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
+        return io_common.decoded(fa, None, stream_slice, keep_indices, use_threads)
     parts, mask = _zarr_group.read(zgrp, keep=keep)
     return io_common.decoded(
         FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads

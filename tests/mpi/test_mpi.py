@@ -233,3 +233,30 @@ def test_distributed_read_errors_reach_every_rank(tmp_path_factory):
         FlacArray.read_zarr(f"{folder}/missing.zarr" if RANK == 0 else None, mpi_comm=COMM)
     with pytest.raises(ValueError, match="rank 0 must pass"):
         FlacArray.read_hdf5(None, mpi_comm=COMM)
+
+
+def test_readme_example_runs_on_two_ranks(tmp_path):
+    """The README's MPI example, as a user runs it (rank 0 of this job
+    launches it; the other ranks just wait)."""
+    import os
+    import subprocess
+    import sys
+
+    if RANK == 0:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI", "HYDRA"))}
+        proc = subprocess.run(
+            ["mpiexec", "-n", "2", sys.executable, "examples/mpi_example.py", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        result = (proc.returncode, proc.stdout + proc.stderr)
+    else:
+        result = None
+    code, output = COMM.bcast(result, root=0)
+    assert code == 0, output
+    assert "rank 1: detectors 5..9 back" in output
