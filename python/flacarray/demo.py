@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +18,7 @@ def create_fake_data(
     sigma: float | None = 1.0,
     dtype: npt.DTypeLike = np.float64,
     seed: int = 123456789,
+    comm: Any = None,
     dc_sigma: float = 5,
 ) -> np.ndarray:
     """Makes reproducible fake timestreams, the same numbers as the reference
@@ -27,7 +29,13 @@ def create_fake_data(
     `sigma`. With `sigma=None` the values are instead uniform over the
     dtype's whole range, with its minimum and maximum in the first two samples.
 
-    Returns the array (shape `shape`, dtype `dtype`).
+    Returns the array (shape `shape`, dtype `dtype`). With an mpi4py
+    `comm`, `shape` is this rank's local shape and each rank gets its part
+    of the same global array (the ranks' parts stacked along the leading
+    axis); every rank computes the global array from the seed, so nothing
+    is communicated but the shapes. (The reference 0.4.1 returns
+    `(data, mpi_dist)` here; this returns the array, as the seed tutorial
+    uses it — the distribution is `FlacArray.mpi_dist` after compressing.)
 
     >>> from flacarray import demo
     >>> data = demo.create_fake_data((4, 1000), sigma=1.0)
@@ -36,6 +44,13 @@ def create_fake_data(
     """
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     dtype = np.dtype(dtype)
+    if comm is not None:
+        from . import mpi
+
+        props = mpi.global_array_properties(shape, dtype, comm)
+        whole = create_fake_data(props["shape"], sigma, dtype, seed, None, dc_sigma)
+        first, last = props["dist"][comm.rank]
+        return whole[first:last].reshape(shape)
     n_total = int(np.prod(shape, dtype=np.int64))
     length = shape[-1]
     per_stream = shape[:-1] + (1,)

@@ -260,3 +260,15 @@ def test_readme_example_runs_on_two_ranks(tmp_path):
     code, output = COMM.bcast(result, root=0)
     assert code == 0, output
     assert "rank 1: detectors 5..9 back" in output
+
+
+def test_fake_data_parts_stack_to_the_global_array():
+    from flacarray import demo
+
+    local = demo.create_fake_data((2, 3, 500), comm=COMM)
+    whole = demo.create_fake_data((2 * SIZE, 3, 500))
+    np.testing.assert_array_equal(local, whole[2 * RANK : 2 * RANK + 2])
+    one_d = demo.create_fake_data((500,), dtype=np.int32, sigma=None, comm=COMM)
+    assert one_d.shape == (500,)
+    whole_1d = demo.create_fake_data((SIZE, 500), sigma=None, dtype=np.int32)
+    np.testing.assert_array_equal(one_d, whole_1d[RANK])
