@@ -16,6 +16,7 @@ path, which the Rust core (zarrs) reads and writes without zarr-python.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Literal, overload
 
 import numpy.typing as npt
@@ -24,6 +25,35 @@ from . import _zarr_group, io_common
 from ._types import KeepMask, KeptIndices, Samples, Steps, ZarrTarget
 from ._zarr_group import BYTES_CHUNK as BYTES_CHUNK
 from .array import FlacArray
+
+#: Whether zarr-python is installed (checked without importing it).
+have_zarr = importlib.util.find_spec("zarr") is not None
+
+
+class ZarrGroup:
+    """A zarr group opened for an MPI job (the reference's
+    `flacarray.zarr.ZarrGroup`): opened with zarr-python on rank 0 (or
+    without a communicator); other ranks hold None. As a context manager
+    it gives that group (or None)."""
+
+    def __init__(self, name: str, mode: str, comm: Any = None) -> None:
+        self.handle: Any = None
+        if comm is None or comm.rank == 0:
+            import zarr
+
+            self.handle = zarr.open_group(name, mode=mode)  # type: ignore[arg-type]
+        if comm is not None:
+            comm.barrier()
+
+    def close(self) -> None:
+        """Drops the group (zarr-python writes as it goes)."""
+        self.handle = None
+
+    def __enter__(self) -> Any:
+        return self.handle
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
 
 
 def write_compressed(zgrp: ZarrTarget, fa: FlacArray, overwrite: bool = False) -> None:

@@ -272,3 +272,27 @@ def test_fake_data_parts_stack_to_the_global_array():
     assert one_d.shape == (500,)
     whole_1d = demo.create_fake_data((SIZE, 500), sigma=None, dtype=np.int32)
     np.testing.assert_array_equal(one_d, whole_1d[RANK])
+
+
+def test_reference_style_file_helpers(tmp_path_factory):
+    """Code written for the reference's MPI API: H5File / ZarrGroup give
+    rank 0 the open group and None elsewhere."""
+    from flacarray.hdf5_utils import H5File, have_hdf5
+    from flacarray.zarr import ZarrGroup, have_zarr
+
+    assert have_hdf5 and have_zarr
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    data = global_data("int64", (SIZE + 1, 700))
+    first, last = distribute_and_verify(COMM, SIZE + 1)[RANK]
+    fa = FlacArray.from_array(data[first:last], mpi_comm=COMM)
+    with H5File(f"{folder}/a.h5", "w", comm=COMM) as f:
+        assert (f.handle is None) == (RANK != 0)
+        fa.write_hdf5(f.handle)
+    with H5File(f"{folder}/a.h5", "r", comm=COMM) as f:
+        back = FlacArray.read_hdf5(f.handle, mpi_comm=COMM)
+    np.testing.assert_array_equal(back.to_array(), data[first:last])
+    with ZarrGroup(f"{folder}/a.zarr", "w", comm=COMM) as grp:
+        fa.write_zarr(grp)
+    with ZarrGroup(f"{folder}/a.zarr", "r", comm=COMM) as grp:
+        back = FlacArray.read_zarr(grp, mpi_comm=COMM)
+    np.testing.assert_array_equal(back.to_array(), data[first:last])
