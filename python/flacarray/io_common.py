@@ -238,6 +238,30 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
         raise
 
 
+def send_piece(comm: Any, piece: Any, dest: int) -> None:
+    """Sends a tuple whose first numpy uint8 array (the compressed bytes) goes
+    as a raw buffer (no pickling copy), the rest pickled; or an exception."""
+    if isinstance(piece, BaseException):
+        comm.send(("error", piece), dest=dest, tag=77)
+        return
+    index = next(i for i, item in enumerate(piece) if isinstance(item, np.ndarray))
+    buffer = np.ascontiguousarray(piece[index], dtype=np.uint8)
+    rest = tuple(None if i == index else item for i, item in enumerate(piece))
+    comm.send(("piece", index, buffer.size, rest), dest=dest, tag=77)
+    comm.Send(buffer, dest=dest, tag=78)
+
+
+def receive_piece(comm: Any, source: int) -> Any:
+    """What `send_piece` sent from `source` (an exception is returned)."""
+    message = comm.recv(source=source, tag=77)
+    if message[0] == "error":
+        return message[1]
+    _, index, size, rest = message
+    buffer = np.empty(size, dtype=np.uint8)
+    comm.Recv(buffer, source=source, tag=78)
+    return tuple(buffer if i == index else item for i, item in enumerate(rest))
+
+
 def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
     """Writes an array distributed over MPI ranks into one group, through
     rank 0 (`grp` matters there only; other ranks may pass None): rank 0
@@ -266,7 +290,7 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
     floats = fa._offsets is not None
     local = (fa.compressed, global_starts, fa._nbytes, fa._offsets, fa._gains)
     if not root:
-        comm.send(local, dest=0, tag=77)
+        send_piece(comm, local, 0)
         mpi.raise_everywhere(comm, None)
         return
     created: list[str] = []
@@ -286,7 +310,7 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
         error = err
     offset = 0
     for rank in range(comm.size):
-        piece = local if rank == 0 else comm.recv(source=rank, tag=77)
+        piece = local if rank == 0 else receive_piece(comm, rank)
         if error is not None:
             continue
         try:
@@ -349,7 +373,7 @@ def read_group_distributed(
         raise ValueError("a single 1-D stream cannot be split over MPI processes")
     dist = mpi.distribute_and_verify(comm, shape[0], mpi_dist)
     if not root:
-        mine = comm.recv(source=0, tag=78)
+        mine = receive_piece(comm, 0)
         mpi.raise_everywhere(comm, None)  # raises here if rank 0 failed
         return _core.ArrayParts(*mine), dist, shape
     local: Any = None
@@ -398,6 +422,6 @@ def read_group_distributed(
         if rank == 0:
             local = piece
         else:
-            comm.send(piece, dest=rank, tag=78)
+            send_piece(comm, piece, rank)
     mpi.raise_everywhere(comm, error)
     return _core.ArrayParts(*local), dist, shape
