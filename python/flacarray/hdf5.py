@@ -43,13 +43,14 @@ def write_array(
     level: int = 5,
     quanta: Steps | None = None,
     precision: Steps | None = None,
-    use_threads: bool = True,
+    use_threads: bool | None = None,
     overwrite: bool = False,
     mpi_comm: Any = None,
 ) -> None:
     """Compresses a numpy array and writes it into an h5py group. With
-    `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`) and
-    only rank 0's `hgrp` is used (others may pass None)."""
+    `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`, also
+    for the `use_threads` default) and only rank 0's `hgrp` is used (others
+    may pass None)."""
     if mpi_comm is None:
         _hdf5_group.check_group(hgrp)
     fa = FlacArray.from_array(
@@ -57,7 +58,7 @@ def write_array(
         level=level,
         quanta=quanta,
         precision=precision,
-        use_threads=use_threads if mpi_comm is None else None,
+        use_threads=use_threads,
         mpi_comm=mpi_comm,
     )
     write_compressed(hgrp, fa, overwrite=overwrite)

@@ -81,13 +81,14 @@ def write_array(
     level: int = 5,
     quanta: Steps | None = None,
     precision: Steps | None = None,
-    use_threads: bool = True,
+    use_threads: bool | None = None,
     overwrite: bool = False,
     mpi_comm: Any = None,
 ) -> None:
     """Compresses a numpy array and writes it into a zarr group or path.
-    With `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`)
-    and only rank 0's `zgrp` is used (others may pass None)."""
+    With `mpi_comm`, `arr` is this rank's part (see `FlacArray.from_array`,
+    also for the `use_threads` default) and only rank 0's `zgrp` is used
+    (others may pass None)."""
     if mpi_comm is None and not _zarr_group.is_path(zgrp):
         _zarr_group.check_group(zgrp)
     fa = FlacArray.from_array(
@@ -95,7 +96,7 @@ def write_array(
         level=level,
         quanta=quanta,
         precision=precision,
-        use_threads=use_threads if mpi_comm is None else None,
+        use_threads=use_threads,
         mpi_comm=mpi_comm,
     )
     write_compressed(zgrp, fa, overwrite=overwrite)
