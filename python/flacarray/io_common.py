@@ -272,9 +272,9 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
     every error is raised on every rank."""
     from . import mpi
 
-    comm = fa.mpi_comm
+    comm, dist, global_shape = fa.mpi_comm, fa.mpi_dist, fa.global_shape
     root = comm.rank == 0
-    fa = fa._format1()
+    fa = fa._format1()  # (a new, local-only array when streams were re-encoded)
     error: BaseException | None = None
     if root:
         try:
@@ -284,9 +284,8 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
         except (FileExistsError, ValueError, TypeError, AttributeError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
-    total, per_rank, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
-    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts(), fa.global_shape)
-    dist = fa.mpi_dist
+    total, _, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
+    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
     floats = fa._offsets is not None
     local = (fa.compressed, global_starts, fa._nbytes, fa._offsets, fa._gains)
     if not root:
