@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REFERENCE = ["flacarray==0.4.1", "h5py==3.16.0", "zarr==3.1.6"]
+REFERENCE = ["flacarray==0.4.1", "h5py==3.16.0", "zarr==3.1.6", "mpich==5.0.2", "mpi4py==4.1.2"]
 CACHE = Path(os.environ.get("FLACARRAY_CACHE", Path.home() / ".cache" / "flacarray"))
 VENV = CACHE / "ref-venv"
 
