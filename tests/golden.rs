@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use flacarray::codec::{decode_i32, decode_i64, stream_info};
 use flacarray::FlacArray;
 
-/// The golden files written by `version` (one folder per version).
+/// The golden files written by `version` (one folder per version). The
+/// crate's folder is read when the test runs (cargo sets it then too), not
+/// baked in at compile time: a shared target dir may hold a test binary
+/// built from another clone of the same sources.
 fn golden(version: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("golden")
-        .join(version)
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    Path::new(&root).join("tests").join("golden").join(version)
 }
 
 /// A minimal .npy reader: little-endian C-order arrays of i4, i8, f4, f8.
