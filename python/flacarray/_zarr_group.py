@@ -85,6 +85,21 @@ def write(zgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     io_common.write_group(BACKEND, zgrp, fa, overwrite=overwrite)
 
 
+def distributed_source(zgrp: Any, comm: Any) -> Any:
+    """What rank 0 reads a distributed array from: the group, or for a path
+    a function opening it with zarr-python (called inside the collective
+    error handling, so a missing path is an error on every rank)."""
+    if comm.rank != 0 or not is_path(zgrp):
+        return zgrp
+
+    def open_group() -> Any:
+        import zarr
+
+        return zarr.open_group(os.fspath(zgrp), mode="r")
+
+    return open_group
+
+
 def _write_distributed(zgrp: Any, fa: FlacArray, overwrite: bool) -> None:
     """Rank 0 opens (a path) or checks (a group) the target; every rank
     learns of a failure; then the collective write."""

@@ -614,14 +614,26 @@ class FlacArray:
         mpi_comm: Any,
         mpi_dist: list[tuple[int, int]] | None,
     ) -> FlacArray:
+        return cls._read_distributed_with_mask(backend, grp, keep, mpi_comm, mpi_dist)[0]
+
+    @classmethod
+    def _read_distributed_with_mask(
+        cls,
+        backend: Any,
+        grp: Any,
+        keep: KeepMask | None,
+        mpi_comm: Any,
+        mpi_dist: list[tuple[int, int]] | None,
+    ) -> tuple[FlacArray, np.ndarray | None]:
+        """The rank's array and its keep mask (see `read_hdf5`)."""
         from . import io_common
 
-        if keep is not None:
-            raise ValueError("keep is not supported together with mpi_comm")
-        parts, dist, shape = io_common.read_group_distributed(backend, grp, mpi_comm, mpi_dist)
+        parts, dist, shape, mask = io_common.read_group_distributed(
+            backend, grp, mpi_comm, mpi_dist, keep
+        )
         fa = cls._from_core(parts)
         fa._distribute(mpi_comm, dist, shape)
-        return fa
+        return fa, mask
 
     def write_zarr(self, zgrp: ZarrTarget, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
@@ -665,14 +677,8 @@ class FlacArray:
         from . import _zarr_group
 
         if mpi_comm is not None:
-            group = zgrp
-            if mpi_comm.rank == 0 and _zarr_group.is_path(zgrp):
-                import zarr
-
-                def group() -> Any:  # opened on rank 0, inside the error handling
-                    return zarr.open_group(str(zgrp), mode="r")
-
-            return cls._read_distributed(_zarr_group.BACKEND, group, keep, mpi_comm, mpi_dist)
+            source = _zarr_group.distributed_source(zgrp, mpi_comm)
+            return cls._read_distributed(_zarr_group.BACKEND, source, keep, mpi_comm, mpi_dist)
         return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
 
     def write_parquet(self, path: PathLike, column: str = "flac", overwrite: bool = False) -> None:

@@ -106,8 +106,10 @@ def read_array(
     streams' index tuples.
     """
     if mpi_comm is not None:
-        fa = FlacArray.read_hdf5(hgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-        return io_common.decoded(fa, None, stream_slice, keep_indices, use_threads)
+        fa, mask = FlacArray._read_distributed_with_mask(
+            _hdf5_group.BACKEND, hgrp, keep, mpi_comm, mpi_dist
+        )
+        return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
     parts, mask = _hdf5_group.read(hgrp, keep=keep)
     return io_common.decoded(
         FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads

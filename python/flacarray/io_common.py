@@ -341,15 +341,23 @@ def write_group_distributed(backend: Backend, grp: Any, fa: FlacArray) -> None:
 
 
 def read_group_distributed(
-    backend: Backend, grp: Any, comm: Any, mpi_dist: list[tuple[int, int]] | None
-) -> tuple[_core.ArrayParts, list[tuple[int, int]], tuple[int, ...]]:
+    backend: Backend,
+    grp: Any,
+    comm: Any,
+    mpi_dist: list[tuple[int, int]] | None,
+    keep: npt.ArrayLike | None = None,
+) -> tuple[_core.ArrayParts, list[tuple[int, int]], tuple[int, ...], np.ndarray | None]:
     """Reads a group's array split along its leading axis over the ranks of
     `comm`, through rank 0 (`grp`, or a function opening it, matters there
-    only): rank 0 checks the
-    group, every rank learns the layout and its range (`mpi_dist` or an even
-    split), then rank 0 reads each rank's streams in turn and sends them.
-    Returns this rank's parts, the distribution and the global shape.
-    Collective; every error is raised on every rank."""
+    only): rank 0 checks the group, every rank learns the layout and its
+    range (`mpi_dist` or an even split), then rank 0 reads each rank's
+    streams in turn and sends them. Returns this rank's parts, the
+    distribution, the global shape and this rank's keep mask.
+
+    With `keep` (a mask over the global leading shape), each rank gets the
+    kept streams of its range as a (kept, samples) array, possibly empty;
+    the distribution and global shape returned are then those of the kept
+    rows. Collective; every error is raised on every rank."""
     from . import mpi
 
     root = comm.rank == 0
@@ -371,10 +379,28 @@ def read_group_distributed(
     if len(shape) < 2:
         raise ValueError("a single 1-D stream cannot be split over MPI processes")
     dist = mpi.distribute_and_verify(comm, shape[0], mpi_dist)
+    masks: list[np.ndarray | None] = [None] * comm.size
+    if keep is not None:
+        mask = keep_mask(keep)
+        if mask.shape != tuple(layout["stored_leading"]):
+            raise ValueError(
+                f"keep has shape {mask.shape}, the array's leading shape is "
+                f"{tuple(layout['stored_leading'])}"
+            )
+        for rank, (first, last) in enumerate(dist):
+            rank_mask = np.zeros(mask.shape, dtype=bool)
+            rank_mask[first:last] = mask[first:last]
+            masks[rank] = rank_mask
+    result_dist, result_shape = dist, shape
+    if keep is not None:
+        kept = [int(m.sum()) for m in masks if m is not None]
+        bounds = np.concatenate([[0], np.cumsum(kept)]).tolist()
+        result_dist = [(int(bounds[r]), int(bounds[r + 1])) for r in range(comm.size)]
+        result_shape = (int(bounds[-1]), shape[-1])
     if not root:
         mine = receive_piece(comm, 0)
         mpi.raise_everywhere(comm, None)  # raises here if rank 0 failed
-        return _core.ArrayParts(*mine), dist, shape
+        return _core.ArrayParts(*mine), result_dist, result_shape, masks[comm.rank]
     local: Any = None
     try:
         per_stream = {
@@ -392,22 +418,26 @@ def read_group_distributed(
         piece: Any = error
         if error is None:
             try:
-                keep = np.zeros(layout["stored_leading"], dtype=bool)
-                keep[first:last] = True
+                rank_keep = masks[rank]
+                if rank_keep is None:
+                    rank_keep = np.zeros(layout["stored_leading"], dtype=bool)
+                    rank_keep[first:last] = True
                 runs, parts = _core.plan_group_read(
                     description,
                     per_stream["stream_starts"],
                     per_stream["stream_bytes"],
                     per_stream["stream_offsets"],
                     per_stream["stream_gains"],
-                    keep,
+                    rank_keep,
                 )
                 dataset = arrays["compressed"]
                 pieces = [backend.read(dataset, slice(int(a), int(b))) for a, b in runs]
-                compressed = np.ascontiguousarray(np.concatenate(pieces), dtype=np.uint8)
+                joined = np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
+                compressed = np.ascontiguousarray(joined, dtype=np.uint8)
+                rows = (last - first,) + shape[1:]
                 piece = (
                     parts.dtype,
-                    (last - first,) + shape[1:],
+                    rows if masks[rank] is None else tuple(parts.shape),
                     compressed,
                     parts.starts,
                     parts.nbytes,
@@ -423,4 +453,4 @@ def read_group_distributed(
         else:
             send_piece(comm, piece, rank)
     mpi.raise_everywhere(comm, error)
-    return _core.ArrayParts(*local), dist, shape
+    return _core.ArrayParts(*local), result_dist, result_shape, masks[0]

@@ -139,8 +139,14 @@ def read_array(
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
     if mpi_comm is not None:
-        fa = FlacArray.read_zarr(zgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-        return io_common.decoded(fa, None, stream_slice, keep_indices, use_threads)
+        fa, mask = FlacArray._read_distributed_with_mask(
+            _zarr_group.BACKEND,
+            _zarr_group.distributed_source(zgrp, mpi_comm),
+            keep,
+            mpi_comm,
+            mpi_dist,
+        )
+        return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
     parts, mask = _zarr_group.read(zgrp, keep=keep)
     return io_common.decoded(
         FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads

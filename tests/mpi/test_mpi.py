@@ -296,3 +296,47 @@ def test_reference_style_file_helpers(tmp_path_factory):
     with ZarrGroup(f"{folder}/a.zarr", "r", comm=COMM) as grp:
         back = FlacArray.read_zarr(grp, mpi_comm=COMM)
     np.testing.assert_array_equal(back.to_array(), data[first:last])
+
+
+@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+def test_distributed_read_with_keep(tmp_path_factory, kind):
+    """keep under MPI: each rank gets the kept streams of its range, as a
+    (kept, samples) array (maybe empty), and keep_indices names them."""
+    import h5py
+
+    import flacarray.hdf5
+    import flacarray.zarr
+
+    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    data = global_data("int32", (SIZE + 1, 2, 400))
+    path = f"{folder}/whole.{kind}"
+    if RANK == 0:
+        whole = FlacArray.from_array(data)
+        if kind == "hdf5":
+            with h5py.File(path, "w") as hf:
+                whole.write_hdf5(hf)
+        else:
+            whole.write_zarr(path)
+    COMM.barrier()
+    keep = np.zeros((SIZE + 1, 2), dtype=bool)
+    keep[0, 1] = keep[-1, 0] = keep[-1, 1] = True  # rank 0 and the last rank keep some
+    first, last = distribute_and_verify(COMM, SIZE + 1)[RANK]
+    mine = [(i, j) for i in range(first, last) for j in range(2) if keep[i, j]]
+    if kind == "hdf5":
+        if RANK == 0:
+            with h5py.File(path, "r") as hf:
+                out, indices = flacarray.hdf5.read_array(
+                    hf, keep=keep, keep_indices=True, mpi_comm=COMM
+                )
+        else:
+            out, indices = flacarray.hdf5.read_array(
+                None, keep=keep, keep_indices=True, mpi_comm=COMM
+            )
+    else:
+        out, indices = flacarray.zarr.read_array(
+            path if RANK == 0 else None, keep=keep, keep_indices=True, mpi_comm=COMM
+        )
+    assert indices == mine
+    assert out.shape == (len(mine), 400)
+    for row, (i, j) in enumerate(mine):
+        np.testing.assert_array_equal(out[row], data[i, j])
