@@ -79,6 +79,11 @@ def write(hgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
 
 
+def distributed_source(hgrp: Any, comm: Any) -> Any:
+    """What rank 0 reads a distributed array from: the group itself."""
+    return hgrp
+
+
 def read(
     hgrp: Any, keep: npt.ArrayLike | None = None
 ) -> tuple[_core.ArrayParts, np.ndarray | None]:

@@ -601,35 +601,29 @@ class FlacArray:
         """
         from . import _hdf5_group
 
-        if mpi_comm is not None:
-            return cls._read_distributed(_hdf5_group.BACKEND, hgrp, keep, mpi_comm, mpi_dist)
-        return cls._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
+        return cls._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist)[0]
 
     @classmethod
-    def _read_distributed(
+    def _read_group(
         cls,
-        backend: Any,
-        grp: Any,
-        keep: KeepMask | None,
-        mpi_comm: Any,
-        mpi_dist: list[tuple[int, int]] | None,
-    ) -> FlacArray:
-        return cls._read_distributed_with_mask(backend, grp, keep, mpi_comm, mpi_dist)[0]
-
-    @classmethod
-    def _read_distributed_with_mask(
-        cls,
-        backend: Any,
-        grp: Any,
+        group: Any,
+        target: Any,
         keep: KeepMask | None,
         mpi_comm: Any,
         mpi_dist: list[tuple[int, int]] | None,
     ) -> tuple[FlacArray, np.ndarray | None]:
-        """The rank's array and its keep mask (see `read_hdf5`)."""
+        """The array in an HDF5 or zarr group (`group` is the private module
+        moving its bytes: `_hdf5_group` or `_zarr_group`) and the keep mask
+        as checked: read by this process, or with `mpi_comm` this rank's
+        part, read through rank 0 (see `read_hdf5`)."""
+        if mpi_comm is None:
+            parts, mask = group.read(target, keep=keep)
+            return cls._from_core(parts), mask
         from . import io_common
 
+        source = group.distributed_source(target, mpi_comm)
         parts, dist, shape, mask = io_common.read_group_distributed(
-            backend, grp, mpi_comm, mpi_dist, keep
+            group.BACKEND, source, mpi_comm, mpi_dist, keep
         )
         fa = cls._from_core(parts)
         fa._distribute(mpi_comm, dist, shape)
@@ -676,10 +670,7 @@ class FlacArray:
         """
         from . import _zarr_group
 
-        if mpi_comm is not None:
-            source = _zarr_group.distributed_source(zgrp, mpi_comm)
-            return cls._read_distributed(_zarr_group.BACKEND, source, keep, mpi_comm, mpi_dist)
-        return cls._from_core(_zarr_group.read(zgrp, keep=keep)[0])
+        return cls._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist)[0]
 
     def write_parquet(self, path: PathLike, column: str = "flac", overwrite: bool = False) -> None:
         """Writes this array to a Parquet file, one row per stream. An

@@ -34,7 +34,7 @@ def write_compressed(hgrp: H5Group, fa: FlacArray, overwrite: bool = False) -> N
 def read_compressed(hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
     """Reads a FlacArray from an h5py group written in format 0 or 1; with
     `keep` only the kept streams' bytes are read from the file."""
-    return FlacArray._from_core(_hdf5_group.read(hgrp, keep=keep)[0])
+    return FlacArray.read_hdf5(hgrp, keep=keep)
 
 
 def write_array(
@@ -105,12 +105,5 @@ def read_array(
     (step 1) limits the samples decoded; `keep_indices` also returns the kept
     streams' index tuples.
     """
-    if mpi_comm is not None:
-        fa, mask = FlacArray._read_distributed_with_mask(
-            _hdf5_group.BACKEND, hgrp, keep, mpi_comm, mpi_dist
-        )
-        return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
-    parts, mask = _hdf5_group.read(hgrp, keep=keep)
-    return io_common.decoded(
-        FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads
-    )
+    fa, mask = FlacArray._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist)
+    return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -72,7 +72,7 @@ def read_compressed(zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray
     """Reads a FlacArray from a zarr group (or a path, read by the Rust
     core) written in format 0 or 1; with `keep` only the chunks holding the
     kept streams are read."""
-    return FlacArray._from_core(_zarr_group.read(zgrp, keep=keep)[0])
+    return FlacArray.read_zarr(zgrp, keep=keep)
 
 
 def write_array(
@@ -138,16 +138,5 @@ def read_array(
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
-    if mpi_comm is not None:
-        fa, mask = FlacArray._read_distributed_with_mask(
-            _zarr_group.BACKEND,
-            _zarr_group.distributed_source(zgrp, mpi_comm),
-            keep,
-            mpi_comm,
-            mpi_dist,
-        )
-        return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
-    parts, mask = _zarr_group.read(zgrp, keep=keep)
-    return io_common.decoded(
-        FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads
-    )
+    fa, mask = FlacArray._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist)
+    return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
