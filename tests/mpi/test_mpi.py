@@ -35,6 +35,17 @@ def my_part(data, dist=None):
     return data[first:last]
 
 
+def write_one_process(fa, path, kind):
+    """Writes `fa` the single-process way (rank 0 calls this)."""
+    import h5py
+
+    if kind == "hdf5":
+        with h5py.File(path, "w") as hf:
+            fa.write_hdf5(hf)
+    else:
+        fa.write_zarr(path)
+
+
 def gathered_bytes(fa):
     """Every rank's compressed bytes, in rank order (on every rank)."""
     return b"".join(COMM.allgather(fa.compressed.tobytes()))
@@ -149,7 +160,6 @@ def read_group_contents(path, kind):
 @pytest.mark.parametrize("dtype", ["int32", "float64"])
 def test_gathered_write_equals_the_single_process_file(tmp_path_factory, kind, dtype):
     import h5py
-    import zarr
 
     folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
     data = global_data(dtype, (2 * SIZE + 1, 3, 1200))
@@ -166,12 +176,7 @@ def test_gathered_write_equals_the_single_process_file(tmp_path_factory, kind, d
     else:
         fa.write_zarr(distributed if RANK == 0 else None)
     if RANK == 0:
-        whole = FlacArray.from_array(data)
-        if kind == "hdf5":
-            with h5py.File(single, "w") as hf:
-                whole.write_hdf5(hf)
-        else:
-            whole.write_zarr(zarr.open_group(single, mode="w"))
+        write_one_process(FlacArray.from_array(data), single, kind)
         assert read_group_contents(distributed, kind) == read_group_contents(single, kind)
     COMM.barrier()
 
@@ -198,12 +203,8 @@ def test_distributed_read_gives_each_rank_its_range(tmp_path_factory, kind, dtyp
     data = global_data(dtype, (SIZE + 2, 2, 900))
     path = f"{folder}/whole.{kind}"
     if RANK == 0:
-        whole = FlacArray.from_array(data, quanta=1e-3 if dtype.startswith("float") else None)
-        if kind == "hdf5":
-            with h5py.File(path, "w") as hf:
-                whole.write_hdf5(hf)
-        else:
-            whole.write_zarr(path)
+        quanta = 1e-3 if dtype.startswith("float") else None
+        write_one_process(FlacArray.from_array(data, quanta=quanta), path, kind)
     COMM.barrier()
     # an uneven user distribution: rank 0 takes three leading rows
     dist = distribute_and_verify(
@@ -311,12 +312,7 @@ def test_distributed_read_with_keep(tmp_path_factory, kind):
     data = global_data("int32", (SIZE + 1, 2, 400))
     path = f"{folder}/whole.{kind}"
     if RANK == 0:
-        whole = FlacArray.from_array(data)
-        if kind == "hdf5":
-            with h5py.File(path, "w") as hf:
-                whole.write_hdf5(hf)
-        else:
-            whole.write_zarr(path)
+        write_one_process(FlacArray.from_array(data), path, kind)
     COMM.barrier()
     keep = np.zeros((SIZE + 1, 2), dtype=bool)
     keep[0, 1] = keep[-1, 0] = keep[-1, 1] = True  # rank 0 and the last rank keep some
