@@ -35,3 +35,26 @@ with_maturin_env() {
     PYTHON_SYS_EXECUTABLE="$VENV/bin/python" \
     "$@"
 }
+
+# Parallel HDF5 for the MPI tests of h5py's `mpio` driver: the PyPI h5py is
+# serial, so this uses Debian's h5py built against Open MPI (with Debian's
+# mpi4py, numpy and pytest) in a virtualenv over the system Python, into
+# which our abi3 wheel is installed without dependencies. It never shares a
+# process with the PyPI mpich used by the other MPI tests. Prints the
+# virtualenv's python.
+setup_parallel_hdf5() {
+    local packages="python3-h5py-mpi python3-mpi4py python3-pytest openmpi-bin"
+    if ! dpkg -s $packages >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends $packages >/dev/null 2>&1 ||
+            { apt-get update -qq && apt-get install -y -qq --no-install-recommends $packages >/dev/null; }
+    fi
+    local venv="$CACHE/mpio-venv" wheels="$CACHE/wheels"
+    if [ ! -x "$venv/bin/python" ]; then
+        /usr/bin/python3 -m venv --system-site-packages "$venv"
+    fi
+    rm -rf "$wheels"
+    maturin build --release --quiet -o "$wheels" >&2
+    "$venv/bin/python" -m pip install --quiet --no-deps --force-reinstall "$wheels"/flacarray-*.whl
+    echo "$venv/bin/python"
+}

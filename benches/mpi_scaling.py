@@ -2,7 +2,10 @@
 2 ranks, one thread per rank; for ours and the reference 0.4.1, the time of
 the slowest rank (after a barrier) for compress + write_hdf5 and for
 read_hdf5 + decompress, and rank 0's peak memory growth while writing
-(the gather path: rank 0 writes every rank's bytes).
+(the gather path: rank 0 writes every rank's bytes). When the parallel
+HDF5 virtualenv of the test command exists (`setup_parallel_hdf5` in
+.ci/env.sh: Debian's h5py-mpi with Open MPI), ours is also measured with the
+file open with the mpio driver on every rank (`H5File(..., comm=comm)`).
 
     python benches/mpi_scaling.py [--streams 64] [--samples 4194304]
 
@@ -24,6 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 REFERENCE_PYTHON = Path.home() / ".cache" / "flacarray" / "ref-venv" / "bin" / "python"
+MPIO_PYTHON = Path.home() / ".cache" / "flacarray" / "mpio-venv" / "bin" / "python"
+OPEN_MPI = ["/usr/bin/mpirun.openmpi", "--allow-run-as-root", "--oversubscribe"]
 
 
 def peak_bytes() -> int:
@@ -39,8 +44,9 @@ def reset_peak() -> None:
         refs.write("5")
 
 
-def inner(streams: int, samples: int, folder: str) -> None:
-    """One measurement, run under mpiexec: prints rank 0's JSON."""
+def inner(streams: int, samples: int, folder: str, parallel: bool) -> None:
+    """One measurement, run under mpiexec: prints rank 0's JSON. With
+    `parallel`, every rank opens the file with the mpio driver."""
     import h5py
     import numpy as np
     from mpi4py import MPI
@@ -63,7 +69,10 @@ def inner(streams: int, samples: int, folder: str) -> None:
     before = peak_bytes()
     start = time.perf_counter()
     fa = FlacArray.from_array(local, mpi_comm=comm, use_threads=False)
-    if rank == 0:
+    if parallel:
+        with h5py.File(path, "w", driver="mpio", comm=comm) as hf:
+            fa.write_hdf5(hf)
+    elif rank == 0:
         with h5py.File(path, "w") as hf:
             fa.write_hdf5(hf)
     else:
@@ -75,7 +84,10 @@ def inner(streams: int, samples: int, folder: str) -> None:
 
     comm.barrier()
     start = time.perf_counter()
-    if rank == 0:
+    if parallel:
+        with h5py.File(path, "r", driver="mpio", comm=comm) as hf:
+            back = FlacArray.read_hdf5(hf, mpi_comm=comm)
+    elif rank == 0:
         with h5py.File(path, "r") as hf:
             back = FlacArray.read_hdf5(hf, mpi_comm=comm)
     else:
@@ -99,13 +111,13 @@ def inner(streams: int, samples: int, folder: str) -> None:
         )
 
 
-def run(python: str, ranks: int, args: argparse.Namespace) -> dict:
+def run(python: str, ranks: int, args: argparse.Namespace, parallel: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "HYDRA"))}
-        mpiexec = str(Path(python).parent / "mpiexec")
+        launcher = OPEN_MPI if parallel else [str(Path(python).parent / "mpiexec")]
         proc = subprocess.run(
             [
-                mpiexec,
+                *launcher,
                 "-n",
                 str(ranks),
                 python,
@@ -119,6 +131,7 @@ def run(python: str, ranks: int, args: argparse.Namespace) -> dict:
                 str(args.samples),
                 "--folder",
                 folder,
+                *(["--parallel"] if parallel else []),
             ],
             capture_output=True,
             text=True,
@@ -137,20 +150,23 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4 * 1024 * 1024)
     parser.add_argument("--inner", action="store_true")
     parser.add_argument("--folder")
+    parser.add_argument("--parallel", action="store_true")
     args = parser.parse_args()
     if args.inner:
-        inner(args.streams, args.samples, args.folder)
+        inner(args.streams, args.samples, args.folder, args.parallel)
         return
     gib = args.streams * args.samples * 4 / 2**30
     print(f"{args.streams} streams x {args.samples:,} int32 samples ({gib:.2f} GiB)")
-    implementations = [("ours", sys.executable)]
+    implementations = [("ours", sys.executable, False)]
+    if MPIO_PYTHON.exists():
+        implementations.append(("ours, mpio", str(MPIO_PYTHON), True))
     if REFERENCE_PYTHON.exists():
-        implementations.append(("reference 0.4.1", str(REFERENCE_PYTHON)))
+        implementations.append(("reference 0.4.1", str(REFERENCE_PYTHON), False))
     results = {}
-    for name, python in implementations:
+    for name, python, parallel in implementations:
         for ranks in (1, 2):
-            results[name, ranks] = run(python, ranks, args)
-    for name, _ in implementations:
+            results[name, ranks] = run(python, ranks, args, parallel)
+    for name, _, _ in implementations:
         one, two = results[name, 1], results[name, 2]
         print(
             f"{name:16s} compress+write {one['write']:.2f} s -> {two['write']:.2f} s "

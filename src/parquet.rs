@@ -20,7 +20,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
 use parquet::schema::types::ColumnPath;
 
-use crate::arrow::{FlacColumn, FlacExtension};
+use crate::arrow::{ArrayFacts, FlacColumn, FlacExtension};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsio::IfExists;
 use crate::FlacArray;
@@ -145,6 +145,146 @@ pub fn write_column<W: Write + Send>(writer: W, column: &FlacColumn, name: &str)
     let per_row = (column.storage().get_array_memory_size() / rows).max(1);
     let rows_per_group = (GROUP_BYTES / per_row).clamp(1, rows);
     write_batch(writer, &column.to_record_batch(name)?, rows_per_group)
+}
+
+/// Writes one array that arrives in parts (runs of consecutive streams, in
+/// order: the pieces the ranks of an MPI job hold) as a one-column Parquet
+/// file holding the rows and metadata [`write_column`] writes for the whole
+/// array (row groups are sized from the first part). `leading_shape` is the
+/// whole array's; every part must have the first part's dtype and the
+/// parts' rows must add up to the leading shape. Parts are taken one at a
+/// time, so the caller need never hold more than one.
+///
+/// ```
+/// use flacarray::{CompressOptions, FlacArray};
+///
+/// let whole = FlacArray::compress(&[1i32, 5, 2, 8, 3, 9], &[3, 2], &CompressOptions::default())?;
+/// let top = FlacArray::compress(&[1i32, 5, 2, 8], &[2, 2], &CompressOptions::default())?;
+/// let bottom = FlacArray::compress(&[3i32, 9], &[1, 2], &CompressOptions::default())?;
+/// let mut file = Vec::new();
+/// let parts = [top.to_arrow(), bottom.to_arrow()];
+/// flacarray::parquet::write_parts(&mut file, "flac", &[3], parts)?;
+/// let back = flacarray::parquet::read_array(bytes::Bytes::from(file), "flac", None)?;
+/// assert_eq!(back, whole);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn write_parts<W, I>(writer: W, name: &str, leading_shape: &[usize], parts: I) -> Result<()>
+where
+    W: Write + Send,
+    I: IntoIterator<Item = Result<FlacColumn>>,
+{
+    let expected = leading_shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::invalid(format!("impossible leading shape {leading_shape:?}")))?;
+    let mut parts = parts.into_iter();
+    let first = match parts.next() {
+        Some(part) => part?,
+        None => return Err(Error::invalid("write_parts: no part given")),
+    };
+    let facts = ArrayFacts {
+        leading_shape: Some(leading_shape.iter().map(|&d| d as u64).collect()),
+        level: first.level(),
+    };
+    let schema = std::sync::Arc::new(Schema::new(vec![first
+        .clone()
+        .with_facts(facts)
+        .field(name)]));
+    let rows = first.len().max(1);
+    let per_row = (first.storage().get_array_memory_size() / rows).max(1);
+    let rows_per_group = (GROUP_BYTES / per_row).clamp(1, expected.max(1));
+    let base = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .build();
+    let props = writer_properties(&schema, Some(base));
+    let mut w = ArrowWriter::try_new(writer, schema.clone(), Some(props)).map_err(pq_write_err)?;
+    let mut written = 0usize;
+    for part in std::iter::once(Ok(first)).chain(parts) {
+        let part = part?;
+        if part.dtype() != schema_dtype(&schema) {
+            return Err(Error::invalid(format!(
+                "write_parts: a part holds {} data, the first part {}",
+                part.dtype(),
+                schema_dtype(&schema)
+            )));
+        }
+        written += part.len();
+        if written > expected {
+            break;
+        }
+        let storage = std::sync::Arc::new(part.storage().clone()) as arrow_array::ArrayRef;
+        let batch = RecordBatch::try_new(schema.clone(), vec![storage]).map_err(arrow_write_err)?;
+        w.write(&batch).map_err(pq_write_err)?;
+    }
+    if written != expected {
+        return Err(Error::invalid(format!(
+            "write_parts: the parts hold {written} streams, the leading shape \
+             {leading_shape:?} needs {expected}"
+        )));
+    }
+    w.close().map_err(pq_write_err)?;
+    Ok(())
+}
+
+/// The dtype of the (one) FLAC column of a schema built by [`write_parts`].
+fn schema_dtype(schema: &Schema) -> crate::array::DType {
+    schema.fields()[0]
+        .try_extension_type::<FlacExtension>()
+        .map(|ext| ext.metadata().dtype())
+        .unwrap_or(crate::array::DType::Int32)
+}
+
+fn arrow_write_err(err: arrow_schema::ArrowError) -> Error {
+    Error::invalid(format!("parquet: {err}"))
+}
+
+/// [`write_parts`] to a file path, with the rules of [`write_array_file`]
+/// (a failed write, including a failing part, leaves nothing behind).
+pub fn write_parts_file<I>(
+    path: impl AsRef<Path>,
+    name: &str,
+    leading_shape: &[usize],
+    parts: I,
+    if_exists: IfExists,
+) -> Result<()>
+where
+    I: IntoIterator<Item = Result<FlacColumn>>,
+{
+    crate::fsio::write_atomically(
+        path.as_ref(),
+        if_exists,
+        "Parquet file",
+        replaceable,
+        |temp| {
+            let file = File::create(temp)?;
+            write_parts(&file, name, leading_shape, parts)?;
+            file.sync_all()?;
+            Ok(())
+        },
+    )
+}
+
+/// The dtype and leading shape of the array in column `column` of a
+/// Parquet file, from its footer alone (no stream is read).
+pub fn leading_shape_file(
+    path: impl AsRef<Path>,
+    column: &str,
+) -> Result<(crate::array::DType, Vec<usize>)> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?).map_err(pq_err)?;
+    let rows = builder.metadata().file_metadata().num_rows();
+    let schema = builder.schema().clone();
+    let field = schema
+        .column_with_name(column)
+        .ok_or_else(|| Error::invalid(format!("parquet file has no column '{column}'")))?
+        .1;
+    let probe = FlacColumn::from_field(field, &arrow_array::new_empty_array(field.data_type()))
+        .map_err(|e| Error::corrupt(format!("parquet: column '{column}': {}", e.message())))?;
+    let rows = usize::try_from(rows).map_err(|_| Error::corrupt("parquet: negative row count"))?;
+    let leading: Vec<usize> = match probe.leading_shape() {
+        Some(shape) => shape.iter().map(|&d| d as usize).collect(),
+        None => vec![rows],
+    };
+    Ok((probe.dtype(), leading))
 }
 
 /// Says why the file at `path` is not a Parquet file with a

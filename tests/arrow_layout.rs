@@ -384,6 +384,60 @@ fn parquet_round_trip_and_keep_reads_little() {
 }
 
 #[test]
+fn parquet_parts_make_the_whole_array_and_are_checked() {
+    let opts = CompressOptions::default().with_quanta(1e-3);
+    let data: Vec<f64> = (0..7 * 900).map(|i| (i as f64 * 0.01).sin()).collect();
+    let whole = FlacArray::compress(&data, &[7, 900], &opts).unwrap();
+    // the pieces three ranks hold: 3, 2 and 2 streams
+    let piece = |a: usize, b: usize| {
+        FlacArray::compress(&data[a * 900..b * 900], &[b - a, 900], &opts).unwrap()
+    };
+    let parts = [piece(0, 3), piece(3, 5), piece(5, 7)];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parts.parquet");
+    let columns = parts.iter().map(FlacArray::to_arrow);
+    flacarray::parquet::write_parts_file(&path, "flac", &[7], columns, IfExists::Fail).unwrap();
+    let back = flacarray::parquet::read_array_file(&path, "flac", None).unwrap();
+    assert_eq!(back, whole);
+    let (dtype, leading) = flacarray::parquet::leading_shape_file(&path, "flac").unwrap();
+    assert_eq!((dtype, leading), (whole.dtype(), vec![7]));
+    // too few or too many streams, a part of another dtype, a failing part:
+    // an error, and no file left behind
+    let ints = FlacArray::compress(&[1i32, 2, 3], &[1, 3], &CompressOptions::default()).unwrap();
+    let failing = || Err(flacarray::Error::new(ErrorKind::Io, "rank 2 is gone"));
+    let cases: Vec<(Vec<flacarray::Result<FlacColumn>>, &str)> = vec![
+        (
+            vec![parts[0].to_arrow(), parts[1].to_arrow()],
+            "hold 5 streams",
+        ),
+        (
+            parts
+                .iter()
+                .chain(&parts[..1])
+                .map(FlacArray::to_arrow)
+                .collect(),
+            "hold 10 streams",
+        ),
+        (vec![parts[0].to_arrow(), ints.to_arrow()], "int32 data"),
+        (vec![parts[0].to_arrow(), failing()], "rank 2 is gone"),
+        (vec![], "no part"),
+    ];
+    for (columns, message) in cases {
+        let target = dir.path().join("bad.parquet");
+        let err =
+            flacarray::parquet::write_parts_file(&target, "flac", &[7], columns, IfExists::Fail)
+                .unwrap_err();
+        assert!(err.message().contains(message), "{err}");
+        assert!(!target.exists());
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
+}
+
+#[test]
 fn parquet_keeps_other_columns_and_metadata() {
     let (_, fa) = sample_array();
     let column = fa.to_arrow().unwrap();

@@ -4,6 +4,7 @@ Everything here is internal to the package: the public API is `FlacArray`
 and the `flacarray.hdf5` / `zarr` / `parquet` / `arrow` modules.
 """
 
+from collections.abc import Callable
 from os import PathLike
 from typing import Any, Final
 
@@ -92,6 +93,14 @@ def stream_lengths(
 def write_parquet(
     path: str | PathLike[str], column: str, parts: ArrayParts, overwrite: bool = False
 ) -> None: ...
+def write_parquet_parts(
+    path: str | PathLike[str],
+    column: str,
+    leading_shape: list[int] | tuple[int, ...],
+    next_part: Callable[[], ArrayParts | None],
+    overwrite: bool = False,
+) -> None: ...
+def parquet_leading_shape(path: str | PathLike[str], column: str) -> tuple[str, list[int]]: ...
 def read_parquet(
     path: str | PathLike[str], column: str, keep: npt.NDArray[np.bool_] | None = None
 ) -> ArrayParts: ...

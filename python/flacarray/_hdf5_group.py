@@ -18,6 +18,9 @@ class _H5Backend(io_common.Backend):
     name = "HDF5"
     can_move = True
 
+    def check_group(self, grp: Any) -> None:
+        check_group(grp)
+
     def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         return grp.create_dataset(name, data=np.asarray(data))
 
@@ -32,6 +35,11 @@ class _H5Backend(io_common.Backend):
 
     def move(self, grp: Any, source: str, dest: str) -> None:
         grp.move(source, dest)
+
+    def write_slab(self, dataset: Any, selection: slice, data: np.ndarray) -> None:
+        # A collective write: every rank of the file's communicator takes part.
+        with dataset.collective:
+            dataset[selection] = data
 
     def info(self, name: str, dataset: Any) -> dict[str, Any]:
         shape = [int(d) for d in dataset.shape]
@@ -59,29 +67,43 @@ def check_group(hgrp: object) -> None:
 
 def write(hgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into an h5py group (format 1); see `FlacArray.write_hdf5`.
-    A distributed array is written through rank 0 (`hgrp` may be None on
-    the other ranks)."""
+    A distributed array is written by every rank with parallel HDF5 when
+    the group is open with the `mpio` driver on every rank, else through
+    rank 0 (`hgrp` may then be None on the other ranks)."""
     if fa.mpi_comm is not None:
-        from . import mpi
+        from . import io_mpi
 
-        if overwrite:
-            raise ValueError("overwrite is not supported for arrays distributed over MPI")
-        error: BaseException | None = None
-        if fa.mpi_comm.rank == 0 and hgrp is not None:
-            try:
-                check_group(hgrp)
-            except TypeError as err:
-                error = err
-        mpi.raise_everywhere(fa.mpi_comm, error)
-        io_common.write_group_distributed(BACKEND, hgrp, fa)
+        if is_parallel(hgrp, fa.mpi_comm):
+            io_mpi.write_parallel(BACKEND, hgrp, fa, overwrite=overwrite)
+        else:
+            io_mpi.write_gathered(BACKEND, hgrp, fa, overwrite=overwrite)
         return
     check_group(hgrp)
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
 
 
+def is_parallel(hgrp: Any, comm: Any) -> bool:
+    """Whether every rank of `comm` holds the group in a file open with the
+    `mpio` driver (collective: every rank must call it). A group that is
+    not an h5py group is left to the checks of the gathered path."""
+    try:
+        mine = hgrp is not None and hgrp.file.driver == "mpio"
+    except AttributeError:
+        mine = False
+    return bool(comm.allreduce(int(mine)) == comm.size)
+
+
 def distributed_source(hgrp: Any, comm: Any) -> Any:
-    """What rank 0 reads a distributed array from: the group itself."""
-    return hgrp
+    """What a rank reads a distributed array from: a function checking and
+    returning the group (called inside the collective error handling, so a
+    wrong argument is an error on every rank)."""
+
+    def checked() -> Any:
+        if hgrp is not None:
+            check_group(hgrp)
+        return hgrp
+
+    return checked
 
 
 def read(

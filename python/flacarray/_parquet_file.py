@@ -20,9 +20,18 @@ DEFAULT_COLUMN = "flac"
 
 
 def write(
-    path: PathLike, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
+    path: PathLike | None, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
 ) -> None:
-    """Writes `fa` to a Parquet file; see `FlacArray.write_parquet`."""
+    """Writes `fa` to a Parquet file; see `FlacArray.write_parquet`. A
+    distributed array is written through rank 0 (`path` may be None on the
+    other ranks)."""
+    if fa.mpi_comm is not None:
+        from . import io_mpi
+
+        io_mpi.write_parquet_gathered(path, fa, column, overwrite)
+        return
+    if path is None:
+        raise TypeError("write_parquet needs a path")
     _core.write_parquet(os.fspath(path), column, fa._core_parts(), overwrite)
 
 

@@ -25,6 +25,9 @@ BYTES_CHUNK = _core.BYTES_CHUNK
 class _ZarrBackend(io_common.Backend):
     name = "zarr"
 
+    def check_group(self, grp: Any) -> None:
+        check_group(grp)
+
     def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         data = np.asarray(data)
         # FLAC bytes do not compress further, and the small per-stream arrays
@@ -101,28 +104,27 @@ def distributed_source(zgrp: Any, comm: Any) -> Any:
 
 
 def _write_distributed(zgrp: Any, fa: FlacArray, overwrite: bool) -> None:
-    """Rank 0 opens (a path) or checks (a group) the target; every rank
-    learns of a failure; then the collective write."""
-    from . import mpi
+    """Rank 0 opens (a path) the target; every rank learns of a failure;
+    then the collective write through rank 0."""
+    from . import io_mpi, mpi
 
-    if overwrite:
-        raise ValueError("overwrite is not supported for arrays distributed over MPI")
     group = zgrp
     error: BaseException | None = None
-    if fa.mpi_comm.rank == 0 and zgrp is not None:
+    if fa.mpi_comm.rank == 0 and is_path(zgrp):
         try:
-            if is_path(zgrp):
-                import zarr
+            import zarr
 
-                if os.path.exists(zgrp):
-                    raise FileExistsError(f"{os.fspath(zgrp)} already exists")
-                group = zarr.open_group(os.fspath(zgrp), mode="w-")
+            path = os.fspath(zgrp)
+            if not os.path.exists(path):
+                group = zarr.open_group(path, mode="w-")
+            elif overwrite:
+                group = zarr.open_group(path, mode="r+")  # checked as a group below
             else:
-                check_group(zgrp)
+                raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
         except (OSError, TypeError, ValueError) as err:
             error = err
     mpi.raise_everywhere(fa.mpi_comm, error)
-    io_common.write_group_distributed(BACKEND, group, fa)
+    io_mpi.write_gathered(BACKEND, group, fa, overwrite=overwrite)
 
 
 def read(
@@ -136,3 +138,8 @@ def read(
         return _core.read_zarr(os.fspath(zgrp), mask), mask
     check_group(zgrp)
     return io_common.read_group(BACKEND, zgrp, keep=keep)
+
+
+def is_parallel(zgrp: Any, comm: Any) -> bool:
+    """Distributed zarr I/O always goes through rank 0."""
+    return False

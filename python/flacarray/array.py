@@ -563,6 +563,12 @@ class FlacArray:
         unless `overwrite` is true, and even then only a flacarray group is
         replaced, and only its flacarray datasets and attributes.
 
+        A distributed array (`mpi_comm`) is written by every rank: each
+        writes its slab collectively when the file is open with the `mpio`
+        driver on every rank, else rank 0 writes every rank's part in turn
+        (others may pass None). The file is the same either way, and the
+        same as one process writing the whole array.
+
         >>> import h5py, numpy as np, os, tempfile
         >>> from flacarray import FlacArray
         >>> fa = FlacArray.from_array(np.arange(30, dtype=np.int64).reshape(3, 10))
@@ -587,8 +593,12 @@ class FlacArray:
     ) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
         streams' bytes are read, giving a (kept, samples) array. With
-        `mpi_comm`, every rank calls this (only rank 0's `hgrp` is used) and
-        gets its range of the leading axis (`mpi_dist`, else an even split).
+        `mpi_comm`, every rank calls this and gets its range of the leading
+        axis (`mpi_dist`, else an even split): from a file open with the
+        `mpio` driver on every rank (`hdf5_utils.H5File` does that when h5py
+        has parallel HDF5) each rank reads its own streams; otherwise rank 0
+        reads from its `hgrp` (others may pass None) and sends each rank its
+        streams.
 
         >>> import h5py, numpy as np, os, tempfile
         >>> from flacarray import FlacArray
@@ -619,12 +629,11 @@ class FlacArray:
         if mpi_comm is None:
             parts, mask = group.read(target, keep=keep)
             return cls._from_core(parts), mask
-        from . import io_common
+        from . import io_mpi
 
         source = group.distributed_source(target, mpi_comm)
-        parts, dist, shape, mask = io_common.read_group_distributed(
-            group.BACKEND, source, mpi_comm, mpi_dist, keep
-        )
+        read = io_mpi.read_parallel if group.is_parallel(target, mpi_comm) else io_mpi.read_gathered
+        parts, dist, shape, mask = read(group.BACKEND, source, mpi_comm, mpi_dist, keep)
         fa = cls._from_core(parts)
         fa._distribute(mpi_comm, dist, shape)
         return fa, mask
@@ -672,11 +681,15 @@ class FlacArray:
 
         return cls._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist)[0]
 
-    def write_parquet(self, path: PathLike, column: str = "flac", overwrite: bool = False) -> None:
+    def write_parquet(
+        self, path: PathLike | None, column: str = "flac", overwrite: bool = False
+    ) -> None:
         """Writes this array to a Parquet file, one row per stream. An
         existing file is refused (FileExistsError) unless `overwrite` is
         true, and even then only a Parquet file with a flacarray column is
-        replaced.
+        replaced. A distributed array (`mpi_comm`) is written by rank 0,
+        which takes each rank's streams in turn (other ranks may pass None
+        as `path`); the file is the one a single process writes.
 
         >>> import numpy as np, os, tempfile
         >>> from flacarray import FlacArray
@@ -696,9 +709,16 @@ class FlacArray:
 
     @classmethod
     def read_parquet(
-        cls, path: PathLike, keep: KeepMask | None = None, column: str = "flac"
+        cls,
+        path: PathLike | None,
+        keep: KeepMask | None = None,
+        column: str = "flac",
+        mpi_comm: Any = None,
+        mpi_dist: list[tuple[int, int]] | None = None,
     ) -> FlacArray:
-        """Reads an array from a Parquet file; `keep` as in `read_hdf5`.
+        """Reads an array from a Parquet file; `keep`, `mpi_comm` and
+        `mpi_dist` as in `read_hdf5` (under MPI rank 0 reads each rank's
+        streams and sends them; other ranks may pass None as `path`).
 
         >>> import numpy as np, os, tempfile
         >>> from flacarray import FlacArray
@@ -707,9 +727,34 @@ class FlacArray:
         >>> FlacArray.read_parquet(path, keep=np.array([True, False])).to_array().tolist()
         [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]
         """
-        from . import _parquet_file
+        return cls._read_parquet(path, keep, column, mpi_comm, mpi_dist)[0]
 
-        return cls._from_core(_parquet_file.read(path, keep=keep, column=column)[0])
+    @classmethod
+    def _read_parquet(
+        cls,
+        path: PathLike | None,
+        keep: KeepMask | None,
+        column: str,
+        mpi_comm: Any,
+        mpi_dist: list[tuple[int, int]] | None,
+    ) -> tuple[FlacArray, np.ndarray | None]:
+        """The array in a Parquet file and the keep mask as checked (see
+        `read_parquet`)."""
+        if mpi_comm is None:
+            from . import _parquet_file
+
+            if path is None:
+                raise TypeError("read_parquet needs a path")
+            parts, mask = _parquet_file.read(path, keep=keep, column=column)
+            return cls._from_core(parts), mask
+        from . import io_mpi
+
+        parts, dist, shape, mask = io_mpi.read_parquet_gathered(
+            path, column, mpi_comm, mpi_dist, keep
+        )
+        fa = cls._from_core(parts)
+        fa._distribute(mpi_comm, dist, shape)
+        return fa, mask
 
     def to_arrow(self) -> Any:
         """A pyarrow `flacarray.flac` extension array sharing this array's

@@ -1,10 +1,12 @@
 """HDF5 helpers with the reference package's names (`flacarray.hdf5_utils`):
 opening a file for an MPI job.
 
-Our readers and writers of distributed arrays go through rank 0 (parallel
-HDF5, h5py's `mpio` driver, is not used yet), so `H5File` opens the file on
-rank 0 only and its `handle` is None on the other ranks, which is what
-`FlacArray.write_hdf5` / `read_hdf5` expect there.
+With a communicator and an h5py built with parallel HDF5 (the `mpio`
+driver), `H5File` opens the file on every rank and the flacarray writers and
+readers of distributed arrays then let every rank write or read its own
+part. Otherwise (serial h5py, `force_serial=True`, or no communicator) the
+file is open on rank 0 only, `handle` is None on the other ranks, and rank 0
+writes and reads for all.
 
 >>> import numpy as np, os, tempfile
 >>> from flacarray import FlacArray
@@ -27,10 +29,13 @@ have_hdf5 = importlib.util.find_spec("h5py") is not None
 
 
 def have_hdf5_parallel() -> bool:
-    """Whether h5py was built with parallel HDF5 (the `mpio` driver). The
-    flacarray readers and writers do not use it yet (they go through rank
-    0), so this only reports what h5py offers."""
+    """Whether files can be opened with parallel HDF5: h5py built with MPI,
+    and MPI in use (mpi4py importable and `MPI_DISABLE` not set)."""
     if not have_hdf5:
+        return False
+    from . import mpi
+
+    if not mpi.use_mpi:
         return False
     import h5py
 
@@ -38,20 +43,32 @@ def have_hdf5_parallel() -> bool:
 
 
 class H5File:
-    """An HDF5 file opened for an MPI job: on rank 0 (or without a
-    communicator) `handle` is the open `h5py.File`; on other ranks it is
-    None. `force_serial` is accepted for compatibility (the file is always
-    opened serially). Use as a context manager, or call `close()`."""
+    """An HDF5 file opened for an MPI job. With a communicator and parallel
+    HDF5 (see `have_hdf5_parallel`; `force_serial` turns it off), every
+    rank opens the file with the `mpio` driver and holds it in `handle`
+    (opening and closing are then collective). Otherwise `handle` is the
+    open `h5py.File` on rank 0 (or without a communicator) and None on the
+    other ranks. Use as a context manager, or call `close()`."""
 
     def __init__(self, name: str, mode: str, comm: Any = None, force_serial: bool = False):
         self.handle: Any = None
-        if comm is None or comm.rank == 0:
+        parallel = comm is not None and not force_serial and have_hdf5_parallel()
+        if parallel:
+            import h5py
+
+            self.handle = h5py.File(name, mode, driver="mpio", comm=comm)
+        elif comm is None or comm.rank == 0:
             import h5py
 
             self.handle = h5py.File(name, mode)
 
+    @property
+    def parallel(self) -> bool:
+        """Whether the file is open with the `mpio` driver."""
+        return self.handle is not None and self.handle.driver == "mpio"
+
     def close(self) -> None:
-        """Flushes and closes the file (on the rank that holds it)."""
+        """Flushes and closes the file (on the ranks that hold it)."""
         if self.handle is not None:
             self.handle.flush()
             self.handle.close()

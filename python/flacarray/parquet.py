@@ -14,7 +14,7 @@ polars, DuckDB or any Parquet reader see plain binary and float columns.
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy.typing as npt
 
@@ -26,7 +26,7 @@ from .io_common import decoded
 
 
 def write_compressed(
-    path: PathLike, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
+    path: PathLike | None, fa: FlacArray, column: str = DEFAULT_COLUMN, overwrite: bool = False
 ) -> None:
     """Writes a FlacArray to a Parquet file, atomically (beside the path,
     then renamed into place). An existing file is refused (FileExistsError)
@@ -36,63 +36,82 @@ def write_compressed(
 
 
 def read_compressed(
-    path: PathLike, keep: KeepMask | None = None, column: str = DEFAULT_COLUMN
+    path: PathLike | None,
+    keep: KeepMask | None = None,
+    column: str = DEFAULT_COLUMN,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> FlacArray:
     """Reads a FlacArray from a Parquet file; with `keep` (a boolean mask over
     the leading shape) only the row groups and pages of the kept streams are
-    read, giving a (kept, samples) array."""
-    return FlacArray._from_core(_parquet_file.read(path, keep, column)[0])
+    read, giving a (kept, samples) array. `mpi_comm` / `mpi_dist` as in
+    `FlacArray.read_parquet`."""
+    return FlacArray.read_parquet(path, keep, column, mpi_comm, mpi_dist)
 
 
 def write_array(
     arr: npt.ArrayLike,
-    path: PathLike,
+    path: PathLike | None,
     level: int = 5,
     quanta: Steps | None = None,
     precision: Steps | None = None,
-    use_threads: bool = True,
+    use_threads: bool | None = None,
     overwrite: bool = False,
     column: str = DEFAULT_COLUMN,
+    mpi_comm: Any = None,
 ) -> None:
-    """Compresses a numpy array and writes it to a Parquet file."""
+    """Compresses a numpy array and writes it to a Parquet file. With
+    `mpi_comm`, `arr` is this rank's part and rank 0 writes the file (see
+    `FlacArray.write_parquet`)."""
     fa = FlacArray.from_array(
-        arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+        arr,
+        level=level,
+        quanta=quanta,
+        precision=precision,
+        use_threads=use_threads,
+        mpi_comm=mpi_comm,
     )
     write_compressed(path, fa, column=column, overwrite=overwrite)
 
 
 @overload
 def read_array(
-    path: PathLike,
+    path: PathLike | None,
     keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     keep_indices: Literal[False] = False,
     use_threads: bool = True,
     column: str = DEFAULT_COLUMN,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples: ...
 
 
 @overload
 def read_array(
-    path: PathLike,
+    path: PathLike | None,
     keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     *,
     keep_indices: Literal[True],
     use_threads: bool = True,
     column: str = DEFAULT_COLUMN,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
 def read_array(
-    path: PathLike,
+    path: PathLike | None,
     keep: KeepMask | None = None,
     stream_slice: slice | None = None,
     keep_indices: bool = False,
     use_threads: bool = True,
     column: str = DEFAULT_COLUMN,
+    mpi_comm: Any = None,
+    mpi_dist: list[tuple[int, int]] | None = None,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
-    parts, mask = _parquet_file.read(path, keep, column)
-    return decoded(FlacArray._from_core(parts), mask, stream_slice, keep_indices, use_threads)
+    fa, mask = FlacArray._read_parquet(path, keep, column, mpi_comm, mpi_dist)
+    return decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -462,7 +462,15 @@ fn write_parquet(
     parts: &Bound<'_, ArrayParts>,
     overwrite: bool,
 ) -> PyResult<()> {
-    let parts = parts.get();
+    let flac = arrow_column(py, parts.get())?;
+    let mode = IfExists::from_flag(overwrite);
+    py.detach(|| flacarray::parquet::write_column_file(&path, &flac, column, mode))
+        .map_err(to_py)
+}
+
+/// The parts as a `flacarray.flac` column sharing the numpy array of the
+/// compressed bytes (no copy of them).
+fn arrow_column(py: Python<'_>, parts: &ArrayParts) -> PyResult<flacarray::arrow::FlacColumn> {
     let arrays = parts.borrow_arrays(py)?;
     let borrowed = arrays.borrow()?;
     let bytes = shared_buffer(py, &parts.compressed, borrowed.compressed);
@@ -476,14 +484,67 @@ fn write_parquet(
         borrowed.gains,
     )
     .map_err(to_py)?;
+    view.to_arrow_shared(borrowed.level, &bytes).map_err(to_py)
+}
+
+/// Writes one array that arrives in parts as a one-column Parquet file:
+/// `next_part()` returns each part (an `ArrayParts`, consecutive streams in
+/// order) and then None; `leading_shape` is the whole array's. Only one
+/// part is held at a time. An exception raised by `next_part` aborts the
+/// write (no file is left) and is raised again here.
+#[pyfunction]
+#[pyo3(signature = (path, column, leading_shape, next_part, overwrite=false))]
+fn write_parquet_parts(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    column: &str,
+    leading_shape: Vec<usize>,
+    next_part: Py<PyAny>,
+    overwrite: bool,
+) -> PyResult<()> {
     let mode = IfExists::from_flag(overwrite);
-    // `bytes` outlives the detached section, so the numpy array it keeps
-    // alive is released with the GIL held.
-    py.detach(|| {
-        let flac = view.to_arrow_shared(borrowed.level, &bytes)?;
-        flacarray::parquet::write_column_file(&path, &flac, column, mode)
-    })
-    .map_err(to_py)
+    let mut raised: Option<PyErr> = None;
+    let result = py.detach(|| {
+        let parts = std::iter::from_fn(|| {
+            Python::attach(|py| {
+                let part = next_part.call0(py).and_then(|obj| {
+                    if obj.is_none(py) {
+                        return Ok(None);
+                    }
+                    let parts = obj.bind(py).cast::<ArrayParts>()?.clone();
+                    arrow_column(py, parts.get()).map(Some)
+                });
+                match part {
+                    Ok(Some(column)) => Some(Ok(column)),
+                    Ok(None) => None,
+                    Err(err) => {
+                        let message = err.to_string();
+                        raised = Some(err);
+                        Some(Err(flacarray::Error::invalid(message)))
+                    }
+                }
+            })
+        });
+        flacarray::parquet::write_parts_file(&path, column, &leading_shape, parts, mode)
+    });
+    match raised {
+        Some(err) => Err(err),
+        None => result.map_err(to_py),
+    }
+}
+
+/// The dtype name and leading shape of the array in a Parquet file's
+/// column, from the file's footer.
+#[pyfunction]
+fn parquet_leading_shape(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    column: &str,
+) -> PyResult<(&'static str, Vec<usize>)> {
+    let (dtype, leading) = py
+        .detach(|| flacarray::parquet::leading_shape_file(&path, column))
+        .map_err(to_py)?;
+    Ok((dtype.name(), leading))
 }
 
 /// Keeps a numpy array alive for as long as an Arrow buffer shares its
@@ -775,6 +836,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_info, m)?)?;
     m.add_function(wrap_pyfunction!(stream_lengths, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(write_parquet_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(parquet_leading_shape, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(read_zarr, m)?)?;

@@ -7,6 +7,9 @@ Every test is collective: all ranks run it, and every error must be raised
 on every rank.
 """
 
+import contextlib
+import os
+
 import numpy as np
 import pytest
 
@@ -35,15 +38,61 @@ def my_part(data, dist=None):
     return data[first:last]
 
 
+#: Where distributed arrays are written and read: HDF5 through rank 0
+#: (`hdf5`), HDF5 open with the mpio driver on every rank (`hdf5-mpio`,
+#: parallel HDF5), and zarr (through rank 0).
+KINDS = ["hdf5", "hdf5-mpio", "zarr"]
+
+
+def need(kind):
+    """Skips a kind this environment cannot run (the same on every rank).
+    With FLACARRAY_REQUIRE_MPIO set (the parallel HDF5 CI stage), a
+    missing mpio driver fails instead."""
+    if kind == "zarr":
+        pytest.importorskip("zarr")
+    pytest.importorskip("h5py")
+    if kind == "hdf5-mpio":
+        from flacarray.hdf5_utils import have_hdf5_parallel
+
+        if not have_hdf5_parallel():
+            if os.environ.get("FLACARRAY_REQUIRE_MPIO"):
+                pytest.fail("parallel HDF5 was expected, but h5py has no mpio driver")
+            pytest.skip("h5py is not built with parallel HDF5")
+
+
+@contextlib.contextmanager
+def opened(path, kind, mode):
+    """What each rank passes to the writers and readers for `path`: rank 0's
+    h5py file (None elsewhere), the file open with mpio on every rank, or
+    the zarr path on rank 0."""
+    import h5py
+
+    if kind == "hdf5-mpio":
+        with h5py.File(path, mode, driver="mpio", comm=COMM) as hf:
+            yield hf
+    elif kind == "hdf5" and RANK == 0:
+        with h5py.File(path, mode) as hf:
+            yield hf
+    elif kind == "zarr" and RANK == 0:
+        yield path
+    else:
+        yield None
+
+
 def write_one_process(fa, path, kind):
     """Writes `fa` the single-process way (rank 0 calls this)."""
     import h5py
 
-    if kind == "hdf5":
+    if kind.startswith("hdf5"):
         with h5py.File(path, "w") as hf:
             fa.write_hdf5(hf)
     else:
         fa.write_zarr(path)
+
+
+def shared_folder(tmp_path_factory):
+    """A temporary folder made by rank 0, known to every rank."""
+    return COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
 
 
 def gathered_bytes(fa):
@@ -138,16 +187,17 @@ def test_global_properties_without_a_communicator():
 
 def read_group_contents(path, kind):
     """Every dataset and attribute of a written group, for comparison."""
-    import h5py
-    import zarr
-
     contents = {}
-    if kind == "hdf5":
+    if kind.startswith("hdf5"):
+        import h5py
+
         with h5py.File(path, "r") as hf:
             for name, ds in hf.items():
                 contents[name] = (ds[...].dtype.str, ds[...].tolist(), dict(ds.attrs))
             contents["/"] = {k: np.asarray(v).tolist() for k, v in hf.attrs.items()}
     else:
+        import zarr
+
         grp = zarr.open_group(str(path), mode="r")
         for name in grp.array_keys():
             arr = grp[name]
@@ -156,33 +206,133 @@ def read_group_contents(path, kind):
     return contents
 
 
-@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
-@pytest.mark.parametrize("dtype", ["int32", "float64"])
-def test_gathered_write_equals_the_single_process_file(tmp_path_factory, kind, dtype):
-    import h5py
+def write(fa, target, kind, overwrite=False):
+    if kind.startswith("hdf5"):
+        fa.write_hdf5(target, overwrite=overwrite)
+    else:
+        fa.write_zarr(target, overwrite=overwrite)
 
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+
+def read(target, kind, **options):
+    if kind.startswith("hdf5"):
+        return FlacArray.read_hdf5(target, mpi_comm=COMM, **options)
+    return FlacArray.read_zarr(target, mpi_comm=COMM, **options)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_distributed_write_equals_the_single_process_file(tmp_path_factory, kind, dtype):
+    need(kind)
+    folder = shared_folder(tmp_path_factory)
     data = global_data(dtype, (2 * SIZE + 1, 3, 1200))
     first, last = distribute_and_verify(COMM, data.shape[0])[RANK]
-    fa = FlacArray.from_array(data[first:last], mpi_comm=COMM)
+    quanta = np.linspace(1e-3, 1e-2, data.shape[0] * 3).reshape(data.shape[0], 3)
+    quanta = quanta if dtype.startswith("float") else None
+    local_quanta = None if quanta is None else quanta[first:last]
+    fa = FlacArray.from_array(data[first:last], quanta=local_quanta, mpi_comm=COMM)
     distributed = f"{folder}/many.{kind}"
     single = f"{folder}/one.{kind}"
-    if kind == "hdf5":
-        if RANK == 0:
-            with h5py.File(distributed, "w") as hf:
-                fa.write_hdf5(hf)
-        else:
-            fa.write_hdf5(None)
-    else:
-        fa.write_zarr(distributed if RANK == 0 else None)
+    with opened(distributed, kind, "w") as target:
+        if kind.startswith("hdf5"):  # the path the kind names is the one taken
+            from flacarray import _hdf5_group
+
+            assert _hdf5_group.is_parallel(target, COMM) == (kind == "hdf5-mpio")
+        write(fa, target, kind)
     if RANK == 0:
-        write_one_process(FlacArray.from_array(data), single, kind)
+        write_one_process(FlacArray.from_array(data, quanta=quanta), single, kind)
         assert read_group_contents(distributed, kind) == read_group_contents(single, kind)
     COMM.barrier()
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_bytes_move_in_pieces(tmp_path_factory, monkeypatch, kind):
+    """Large transfers are cut into pieces (2 GiB and more cannot go in one
+    MPI message or parallel HDF5 call): with tiny pieces, writes and reads
+    still give the single process's file and values."""
+    need(kind)
+    from flacarray import io_common
+
+    monkeypatch.setattr(io_common, "PIECE_BYTES", 777)
+    folder = shared_folder(tmp_path_factory)
+    data = global_data("int64", (SIZE + 2, 2, 3000))
+    fa = FlacArray.from_array(my_part(data), mpi_comm=COMM)
+    path = f"{folder}/pieces.{kind}"
+    with opened(path, kind, "w") as target:
+        write(fa, target, kind)
+    with opened(path, kind, "r") as target:
+        back = read(target, kind)
+    np.testing.assert_array_equal(back.to_array(), my_part(data))
+    if RANK == 0:
+        write_one_process(FlacArray.from_array(data), f"{path}.1", kind)
+        assert read_group_contents(path, kind) == read_group_contents(f"{path}.1", kind)
+    COMM.barrier()
+
+
+@pytest.mark.skipif(SIZE != 2, reason="one 2 GiB transfer, between two ranks")
+def test_a_piece_over_2_gib_reaches_rank_0():
+    from flacarray import io_mpi
+
+    size = 2**31 + 4099
+    marks = [0, 2**30 - 1, 2**30, 2**31 - 1, 2**31, size - 1]
+    if RANK == 1:
+        buffer = np.zeros(size, dtype=np.uint8)
+        buffer[marks] = np.arange(1, len(marks) + 1, dtype=np.uint8)
+        io_mpi.send_piece(COMM, (buffer, "tail"), 0)
+        del buffer
+    else:
+        buffer, tail = io_mpi.receive_piece(COMM, 1)
+        assert buffer.size == size and tail == "tail"
+        assert buffer[marks].tolist() == list(range(1, len(marks) + 1))
+        assert int(np.count_nonzero(buffer)) == len(marks)
+        del buffer
+    COMM.barrier()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_distributed_overwrite_replaces_only_a_flacarray_group(tmp_path_factory, kind):
+    need(kind)
+    folder = shared_folder(tmp_path_factory)
+    path = f"{folder}/again.{kind}"
+    first_data = global_data("int32", (SIZE + 1, 800), seed=1)
+    second_data = global_data("float32", (SIZE + 2, 2, 500), seed=2)
+    fa1 = FlacArray.from_array(my_part(first_data), mpi_comm=COMM)
+    fa2 = FlacArray.from_array(my_part(second_data), quanta=1e-3, mpi_comm=COMM)
+    with opened(path, kind, "w") as target:
+        write(fa1, target, kind)
+    mode = "r+" if kind.startswith("hdf5") else "r"
+    with opened(path, kind, mode) as target:
+        with pytest.raises(FileExistsError, match="overwrite=True"):
+            write(fa2, target, kind)
+        write(fa2, target, kind, overwrite=True)
+    with opened(path, kind, "r") as target:
+        back = read(target, kind)
+    assert back.global_shape == second_data.shape and back.dtype == np.float32
+    np.testing.assert_array_equal(back.to_array(), fa2.to_array())
+    if RANK == 0:  # the same file as one process writing the second array
+        write_one_process(FlacArray.from_array(second_data, quanta=1e-3), f"{path}.1", kind)
+        assert read_group_contents(path, kind) == read_group_contents(f"{path}.1", kind)
+    COMM.barrier()
+    # a group that is not a flacarray group is never replaced
+    if kind.startswith("hdf5"):
+        if RANK == 0:
+            import h5py
+
+            with h5py.File(f"{folder}/other.h5", "w") as hf:
+                hf.create_dataset("mine", data=np.arange(3))
+        COMM.barrier()
+        with opened(f"{folder}/other.h5", kind, "r+") as target:
+            with pytest.raises(FileExistsError, match="not a flacarray group"):
+                write(fa1, target, kind, overwrite=True)
+        if RANK == 0:
+            import h5py
+
+            with h5py.File(f"{folder}/other.h5", "r") as hf:
+                assert list(hf.keys()) == ["mine"]
+
+
 def test_gathered_write_errors_reach_every_rank(tmp_path_factory):
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    need("zarr")
+    folder = shared_folder(tmp_path_factory)
     fa = FlacArray.from_array(global_data("int32", (SIZE, 500))[RANK : RANK + 1], mpi_comm=COMM)
     target = f"{folder}/taken.zarr"
     if RANK == 0:
@@ -192,48 +342,64 @@ def test_gathered_write_errors_reach_every_rank(tmp_path_factory):
         fa.write_zarr(target if RANK == 0 else None)
     with pytest.raises(ValueError, match="rank 0 must pass"):
         fa.write_hdf5(None)
+    with pytest.raises(TypeError, match="h5py Group"):
+        fa.write_hdf5(folder if RANK == 0 else None)
 
 
-@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_distributed_read_gives_each_rank_its_range(tmp_path_factory, kind, dtype):
-    import h5py
-
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    need(kind)
+    folder = shared_folder(tmp_path_factory)
     data = global_data(dtype, (SIZE + 2, 2, 900))
     path = f"{folder}/whole.{kind}"
+    quanta = 1e-3 if dtype.startswith("float") else None
     if RANK == 0:
-        quanta = 1e-3 if dtype.startswith("float") else None
         write_one_process(FlacArray.from_array(data, quanta=quanta), path, kind)
     COMM.barrier()
     # an uneven user distribution: rank 0 takes three leading rows
     dist = distribute_and_verify(
         COMM, SIZE + 2, [(0, 3)] + [(r + 2, r + 3) for r in range(1, SIZE)]
     )
-    if kind == "hdf5":
-        if RANK == 0:
-            with h5py.File(path, "r") as hf:
-                fa = FlacArray.read_hdf5(hf, mpi_comm=COMM, mpi_dist=dist)
-        else:
-            fa = FlacArray.read_hdf5(None, mpi_comm=COMM, mpi_dist=dist)
-    else:
-        fa = FlacArray.read_zarr(path if RANK == 0 else None, mpi_comm=COMM, mpi_dist=dist)
+    with opened(path, kind, "r") as target:
+        fa = read(target, kind, mpi_dist=dist)
     first, last = dist[RANK]
     assert fa.global_shape == data.shape and fa.mpi_dist == dist
     # exactly what one process reads from the same file
-    quanta = 1e-3 if dtype.startswith("float") else None
     expected = FlacArray.from_array(data, quanta=quanta).to_array()[first:last]
     np.testing.assert_array_equal(fa.to_array(), expected)
     if dtype.startswith("int"):
         np.testing.assert_array_equal(fa.to_array(), data[first:last])
+    # stream_slice under MPI: each rank decodes a window of its streams
+    window = fa.to_array(stream_slice=slice(100, 350))
+    np.testing.assert_array_equal(window, expected[..., 100:350])
 
 
 def test_distributed_read_errors_reach_every_rank(tmp_path_factory):
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    need("zarr")
+    folder = shared_folder(tmp_path_factory)
     with pytest.raises((FileNotFoundError, ValueError)):
         FlacArray.read_zarr(f"{folder}/missing.zarr" if RANK == 0 else None, mpi_comm=COMM)
     with pytest.raises(ValueError, match="rank 0 must pass"):
         FlacArray.read_hdf5(None, mpi_comm=COMM)
+    with pytest.raises(TypeError, match="h5py Group"):
+        FlacArray.read_hdf5(folder if RANK == 0 else None, mpi_comm=COMM)
+
+
+def test_parallel_read_of_a_damaged_file_fails_on_every_rank(tmp_path_factory):
+    need("hdf5-mpio")
+    import h5py
+
+    folder = shared_folder(tmp_path_factory)
+    path = f"{folder}/damaged.h5"
+    if RANK == 0:
+        write_one_process(FlacArray.from_array(global_data("int32", (SIZE, 300))), path, "hdf5")
+        with h5py.File(path, "r+") as hf:
+            del hf["stream_bytes"]
+    COMM.barrier()
+    with opened(path, "hdf5-mpio", "r") as hf:
+        with pytest.raises(Exception, match="stream_bytes"):
+            FlacArray.read_hdf5(hf, mpi_comm=COMM)
 
 
 def test_readme_example_runs_on_two_ranks(tmp_path):
@@ -278,17 +444,27 @@ def test_fake_data_parts_stack_to_the_global_array():
 def test_reference_style_file_helpers(tmp_path_factory):
     """Code written for the reference's MPI API: H5File / ZarrGroup give
     rank 0 the open group and None elsewhere."""
-    from flacarray.hdf5_utils import H5File, have_hdf5
+    need("zarr")
+    from flacarray.hdf5_utils import H5File, have_hdf5, have_hdf5_parallel
     from flacarray.zarr import ZarrGroup, have_zarr
 
     assert have_hdf5 and have_zarr
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    folder = shared_folder(tmp_path_factory)
     data = global_data("int64", (SIZE + 1, 700))
     first, last = distribute_and_verify(COMM, SIZE + 1)[RANK]
     fa = FlacArray.from_array(data[first:last], mpi_comm=COMM)
     with H5File(f"{folder}/a.h5", "w", comm=COMM) as f:
-        assert (f.handle is None) == (RANK != 0)
+        # every rank holds the file with parallel HDF5, else rank 0 only
+        assert f.parallel == have_hdf5_parallel()
+        assert (f.handle is None) == (RANK != 0 and not f.parallel)
         fa.write_hdf5(f.handle)
+    with H5File(f"{folder}/b.h5", "w", comm=COMM, force_serial=True) as f:
+        assert (f.handle is None) == (RANK != 0) and not f.parallel
+        fa.write_hdf5(f.handle)
+    if RANK == 0:
+        assert read_group_contents(f"{folder}/a.h5", "hdf5") == read_group_contents(
+            f"{folder}/b.h5", "hdf5"
+        )
     with H5File(f"{folder}/a.h5", "r", comm=COMM) as f:
         back = FlacArray.read_hdf5(f.handle, mpi_comm=COMM)
     np.testing.assert_array_equal(back.to_array(), data[first:last])
@@ -299,16 +475,15 @@ def test_reference_style_file_helpers(tmp_path_factory):
     np.testing.assert_array_equal(back.to_array(), data[first:last])
 
 
-@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_distributed_read_with_keep(tmp_path_factory, kind):
     """keep under MPI: each rank gets the kept streams of its range, as a
     (kept, samples) array (maybe empty), and keep_indices names them."""
-    import h5py
-
+    need(kind)
     import flacarray.hdf5
     import flacarray.zarr
 
-    folder = COMM.bcast(str(tmp_path_factory.mktemp("mpi")) if RANK == 0 else None, root=0)
+    folder = shared_folder(tmp_path_factory)
     data = global_data("int32", (SIZE + 1, 2, 400))
     path = f"{folder}/whole.{kind}"
     if RANK == 0:
@@ -318,21 +493,119 @@ def test_distributed_read_with_keep(tmp_path_factory, kind):
     keep[0, 1] = keep[-1, 0] = keep[-1, 1] = True  # rank 0 and the last rank keep some
     first, last = distribute_and_verify(COMM, SIZE + 1)[RANK]
     mine = [(i, j) for i in range(first, last) for j in range(2) if keep[i, j]]
-    if kind == "hdf5":
-        if RANK == 0:
-            with h5py.File(path, "r") as hf:
-                out, indices = flacarray.hdf5.read_array(
-                    hf, keep=keep, keep_indices=True, mpi_comm=COMM
-                )
-        else:
-            out, indices = flacarray.hdf5.read_array(
-                None, keep=keep, keep_indices=True, mpi_comm=COMM
-            )
-    else:
-        out, indices = flacarray.zarr.read_array(
-            path if RANK == 0 else None, keep=keep, keep_indices=True, mpi_comm=COMM
-        )
+    module = flacarray.hdf5 if kind.startswith("hdf5") else flacarray.zarr
+    with opened(path, kind, "r") as target:
+        out, indices = module.read_array(target, keep=keep, keep_indices=True, mpi_comm=COMM)
     assert indices == mine
     assert out.shape == (len(mine), 400)
     for row, (i, j) in enumerate(mine):
         np.testing.assert_array_equal(out[row], data[i, j])
+
+
+def read_parquet_contents(path):
+    """A Parquet file's rows and schema metadata, read by pyarrow."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    fields = [(f.name, str(f.type), f.metadata) for f in table.schema]
+    return fields, table.to_pydict()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_parquet_write_through_rank_0_equals_the_single_process_file(tmp_path_factory, dtype):
+    pytest.importorskip("pyarrow")
+    folder = shared_folder(tmp_path_factory)
+    data = global_data(dtype, (2 * SIZE + 1, 2, 1500))
+    quanta = 1e-3 if dtype.startswith("float") else None
+    fa = FlacArray.from_array(my_part(data), quanta=quanta, mpi_comm=COMM)
+    path = f"{folder}/many.parquet"
+    fa.write_parquet(path if RANK == 0 else None)
+    if RANK == 0:
+        FlacArray.from_array(data, quanta=quanta).write_parquet(f"{folder}/one.parquet")
+        assert read_parquet_contents(path) == read_parquet_contents(f"{folder}/one.parquet")
+    COMM.barrier()
+    back = FlacArray.read_parquet(path if RANK == 0 else None, mpi_comm=COMM)
+    assert back.global_shape == data.shape and back.mpi_dist == fa.mpi_dist
+    np.testing.assert_array_equal(back.to_array(), fa.to_array())
+    # an existing file: refused on every rank unless overwrite
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        fa.write_parquet(path if RANK == 0 else None)
+    half = FlacArray.from_array(my_part(data)[..., :700], quanta=quanta, mpi_comm=COMM)
+    half.write_parquet(path if RANK == 0 else None, overwrite=True)
+    again = FlacArray.read_parquet(path if RANK == 0 else None, mpi_comm=COMM)
+    assert again.global_shape == data.shape[:-1] + (700,)
+
+
+def test_parquet_rank_0_never_holds_more_than_one_other_rank(tmp_path_factory, monkeypatch):
+    """Rank 0 asks for the next rank's part only once it wrote the last."""
+    from flacarray import _core, io_mpi
+
+    folder = shared_folder(tmp_path_factory)
+    data = global_data("int32", (SIZE, 2, 2000))
+    fa = FlacArray.from_array(my_part(data), mpi_comm=COMM)
+    received = []
+    taken = []
+    real_receive = io_mpi.receive_piece
+
+    def receive(comm, source):
+        received.append(source)
+        assert len(received) - len(taken) <= 1
+        return real_receive(comm, source)
+
+    real_write = _core.write_parquet_parts
+
+    def write(path, column, leading, next_part, overwrite=False):
+        def counted():
+            part = next_part()
+            taken.append(part)
+            return part
+
+        return real_write(path, column, leading, counted, overwrite)
+
+    monkeypatch.setattr(io_mpi, "receive_piece", receive)
+    monkeypatch.setattr(_core, "write_parquet_parts", write)
+    fa.write_parquet(f"{folder}/a.parquet" if RANK == 0 else None)
+    if RANK == 0:
+        assert received == list(range(1, SIZE))
+
+
+def test_parquet_read_with_keep_and_errors(tmp_path_factory):
+    import flacarray.parquet
+
+    folder = shared_folder(tmp_path_factory)
+    data = global_data("int64", (SIZE + 1, 2, 400))
+    path = f"{folder}/whole.parquet"
+    if RANK == 0:
+        FlacArray.from_array(data).write_parquet(path)
+    COMM.barrier()
+    keep = np.zeros((SIZE + 1, 2), dtype=bool)
+    keep[0, 1] = keep[-1, 0] = True
+    first, last = distribute_and_verify(COMM, SIZE + 1)[RANK]
+    mine = [(i, j) for i in range(first, last) for j in range(2) if keep[i, j]]
+    out, indices = flacarray.parquet.read_array(
+        path if RANK == 0 else None,
+        keep=keep,
+        keep_indices=True,
+        mpi_comm=COMM,
+        stream_slice=slice(10, 20),
+    )
+    assert indices == mine
+    assert out.shape == (len(mine), 10)
+    for row, (i, j) in enumerate(mine):
+        np.testing.assert_array_equal(out[row], data[i, j, 10:20])
+    # errors reach every rank
+    with pytest.raises(ValueError, match="rank 0 must pass"):
+        FlacArray.read_parquet(None, mpi_comm=COMM)
+    with pytest.raises((FileNotFoundError, OSError, ValueError)):
+        FlacArray.read_parquet(f"{folder}/missing.parquet" if RANK == 0 else None, mpi_comm=COMM)
+    with pytest.raises(ValueError, match="keep has shape"):
+        FlacArray.read_parquet(path if RANK == 0 else None, keep=keep[:1], mpi_comm=COMM)
+    # a failed write leaves nothing behind
+    fa = FlacArray.from_array(my_part(data), mpi_comm=COMM)
+    with pytest.raises(ValueError, match="rank 0 must pass"):
+        fa.write_parquet(None)
+    COMM.barrier()
+    if RANK == 0:
+        import os
+
+        assert sorted(os.listdir(folder)) == ["whole.parquet"]
