@@ -19,6 +19,7 @@
 //! ```
 
 pub mod array;
+pub mod chunk;
 pub mod codec;
 pub mod container;
 mod error;
@@ -40,6 +41,9 @@ pub mod parquet;
 
 #[cfg(feature = "zarr")]
 pub mod zarr;
+
+#[cfg(feature = "zarr")]
+pub mod zarr_codec;
 
 /// The README's Rust examples, compiled and run by `cargo test --doc`.
 #[cfg(doctest)]

@@ -93,6 +93,29 @@ fn step_range(float32: bool) -> (f64, f64) {
     }
 }
 
+/// Checks a fixed step (quanta) for float32 or float64 data: a positive
+/// number inside the type's usable range.
+pub fn check_quanta(q: f64, float32: bool) -> Result<()> {
+    let (lo, hi) = step_range(float32);
+    if (lo..=hi).contains(&q) {
+        return Ok(());
+    }
+    let kind = if float32 { "float32" } else { "float64" };
+    Err(Error::invalid(format!(
+        "quanta must be a positive finite number, got {q}; {kind} steps lie between {lo:e} and {hi:e}"
+    )))
+}
+
+/// Checks a precision (significant digits relative to a stream's standard
+/// deviation): any finite number.
+pub fn check_precision(p: f64) -> Result<()> {
+    if p.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("precision must be finite, got {p}")))
+    }
+}
+
 /// Resolves the step rule to a quanta value; `None` means the stream is
 /// constant and needs no step at all.
 fn quanta_for(
@@ -104,11 +127,7 @@ fn quanta_for(
     let (lo, hi) = step_range(float32);
     let kind = if float32 { "float32" } else { "float64" };
     if let Step::Quanta(q) = step {
-        if !(lo..=hi).contains(&q) {
-            return Err(Error::invalid(format!(
-                "quanta must be a positive finite number, got {q}; {kind} steps lie between {lo:e} and {hi:e}"
-            )));
-        }
+        check_quanta(q, float32)?;
     }
     let range = stats.max - stats.min;
     if range == 0.0 {
@@ -137,7 +156,7 @@ fn quanta_for(
                 )))
             }
         }
-        Step::Precision(p) => Err(Error::invalid(format!("precision must be finite, got {p}"))),
+        Step::Precision(p) => check_precision(p).map(|()| None),
     }
 }
 

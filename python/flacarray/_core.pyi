@@ -100,6 +100,36 @@ def write_parquet_parts(
     next_part: Callable[[], ArrayParts | None],
     overwrite: bool = False,
 ) -> None: ...
+def check_chunk_codec(
+    level: int = 5,
+    quanta: float | None = None,
+    precision: float | None = None,
+    dtype: str | None = None,
+) -> None: ...
+def encode_chunk(
+    arr: npt.NDArray[Any],
+    level: int = 5,
+    quanta: float | None = None,
+    precision: float | None = None,
+    threads: int | None = None,
+) -> npt.NDArray[np.uint8]: ...
+def decode_chunk(
+    chunk: npt.NDArray[np.uint8],
+    dtype: str,
+    shape: list[int],
+    first: int | None = None,
+    last: int | None = None,
+    threads: int | None = None,
+) -> npt.NDArray[Any]: ...
+def zarrs_write_array(
+    path: str | PathLike[str],
+    arr: npt.NDArray[Any],
+    chunks: list[int] | tuple[int, ...],
+    level: int = 5,
+    quanta: float | None = None,
+    precision: float | None = None,
+) -> None: ...
+def zarrs_read_array(path: str | PathLike[str]) -> tuple[str, list[int], npt.NDArray[np.uint8]]: ...
 def parquet_leading_shape(path: str | PathLike[str], column: str) -> tuple[str, list[int]]: ...
 def read_parquet(
     path: str | PathLike[str], column: str, keep: npt.NDArray[np.bool_] | None = None

@@ -299,7 +299,9 @@ class FlacArray:
         # (the core refuses quanta with precision, and steps for integers)
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")
-        data = np.ascontiguousarray(arr)
+        # C order and aligned (arrays unpickled from Dask or made by
+        # np.frombuffer may be neither): the core reads the memory directly.
+        data = np.require(arr, requirements=["C_CONTIGUOUS", "ALIGNED"])
         parts = _core.compress(data, int(level), q, p, thread_count(use_threads))
         return cls._from_core(parts)
 

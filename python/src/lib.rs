@@ -5,13 +5,13 @@
 //! The user-facing Python API lives in `python/flacarray/`.
 
 use numpy::{
-    PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyReadwriteArray2,
-    PyUntypedArrayMethods,
+    IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn,
+    PyReadwriteArray2, PyUntypedArrayMethods,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{
     PyFileExistsError, PyFileNotFoundError, PyMemoryError, PyOSError, PyPermissionError,
-    PyRuntimeError, PyValueError,
+    PyRuntimeError, PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -63,7 +63,7 @@ fn compress_typed<'py, T: Element + numpy::Element>(
     let shape = arr.shape().to_vec();
     let data = arr
         .as_slice()
-        .map_err(|_| PyValueError::new_err("input array must be C-contiguous"))?;
+        .map_err(|_| PyValueError::new_err("input array must be C-contiguous and aligned"))?;
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
         .map_err(to_py)?;
@@ -547,6 +547,194 @@ fn parquet_leading_shape(
     Ok((dtype.name(), leading))
 }
 
+/// The codec a `flacarray.flac` Zarr configuration describes, checked
+/// (and, with `dtype`, checked against the array's element type).
+fn chunk_codec(
+    level: i64,
+    quanta: Option<f64>,
+    precision: Option<f64>,
+    dtype: Option<&str>,
+) -> PyResult<flacarray::zarr_codec::FlacCodec> {
+    let codec = flacarray::zarr_codec::FlacCodec::new(level, quanta, precision).map_err(to_py)?;
+    if let Some(dtype) = dtype {
+        let dtype = DType::from_name(dtype).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "the flacarray.flac codec stores int32, int64, float32 and float64, not {dtype}"
+            ))
+        })?;
+        codec.check_dtype(dtype).map_err(to_py)?;
+    }
+    Ok(codec)
+}
+
+/// Checks a `flacarray.flac` Zarr codec configuration (level, at most one
+/// of quanta and precision, and with `dtype` the element type).
+#[pyfunction]
+#[pyo3(signature = (level=5, quanta=None, precision=None, dtype=None))]
+fn check_chunk_codec(
+    level: i64,
+    quanta: Option<f64>,
+    precision: Option<f64>,
+    dtype: Option<&str>,
+) -> PyResult<()> {
+    chunk_codec(level, quanta, precision, dtype).map(|_| ())
+}
+
+fn encode_chunk_typed<'py, T: Element + numpy::Element>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    options: &CompressOptions,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
+    let shape = arr.shape().to_vec();
+    let data = arr
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("the chunk must be C-contiguous and aligned"))?;
+    let bytes = py
+        .detach(|| {
+            with_thread_count(threads, || {
+                flacarray::chunk::encode_chunk(data, &shape, options)
+            })
+        })
+        .map_err(to_py)?;
+    Ok(bytes.into_pyarray(py))
+}
+
+/// Encodes one chunk (a C-contiguous int32/int64/float32/float64 array,
+/// last axis: the streams) in the `flacarray.flac` Zarr codec's layout.
+#[pyfunction]
+#[pyo3(signature = (arr, level=5, quanta=None, precision=None, threads=None))]
+fn encode_chunk<'py>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    level: i64,
+    quanta: Option<f64>,
+    precision: Option<f64>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
+    let codec = chunk_codec(level, quanta, precision, Some(&dtype))?;
+    let dtype = DType::from_name(&dtype).map_err(to_py)?;
+    with_element_type!(dtype, T => encode_chunk_typed::<T>(py, arr, codec.options(), threads))
+}
+
+fn decode_chunk_typed<'py, T: Element + numpy::Element>(
+    py: Python<'py>,
+    bytes: &[u8],
+    shape: &[usize],
+    samples: std::ops::Range<usize>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    // The chunk's claims are checked against the shape before the output
+    // (sized by the shape, from the array's metadata) is allocated.
+    let chunk = flacarray::chunk::Chunk::parse(bytes).map_err(to_py)?;
+    chunk.view(shape).map_err(to_py)?;
+    let streams = shape[..shape.len() - 1].iter().product::<usize>();
+    let mut out = vec![T::default(); streams * samples.len()];
+    let window = samples.clone();
+    py.detach(|| {
+        with_thread_count(threads, || {
+            flacarray::chunk::decode_chunk_into(bytes, shape, window, &mut out)
+        })
+    })
+    .map_err(to_py)?;
+    let mut out_shape = shape.to_vec();
+    *out_shape.last_mut().expect("checked above") = samples.len();
+    out.into_pyarray(py).reshape(out_shape)
+}
+
+/// Decodes samples `first..last` (default: all) of every stream of one
+/// `flacarray.flac` chunk of `shape` and element type `dtype`; only the FLAC
+/// frames holding them are decoded.
+#[pyfunction]
+#[pyo3(signature = (chunk, dtype, shape, first=None, last=None, threads=None))]
+fn decode_chunk<'py>(
+    py: Python<'py>,
+    chunk: PyReadonlyArray1<'py, u8>,
+    dtype: &str,
+    shape: Vec<usize>,
+    first: Option<usize>,
+    last: Option<usize>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dtype = DType::from_name(dtype).map_err(to_py)?;
+    let bytes = chunk
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("chunk bytes must be contiguous"))?;
+    let size = *shape
+        .last()
+        .ok_or_else(|| PyValueError::new_err("a chunk shape needs at least one axis"))?;
+    let (first, last) = (first.unwrap_or(0), last.unwrap_or(size));
+    if first > last || last > size {
+        return Err(PyValueError::new_err(format!(
+            "samples {first}..{last} are outside a chunk of {size} samples"
+        )));
+    }
+    with_element_type!(dtype, T => decode_chunk_typed::<T>(py, bytes, &shape, first..last, threads)
+        .map(Bound::into_any))
+}
+
+fn zarrs_write_typed<T>(
+    py: Python<'_>,
+    path: &std::path::Path,
+    arr: &Bound<'_, PyAny>,
+    chunks: &[u64],
+    codec: flacarray::zarr_codec::FlacCodec,
+) -> PyResult<()>
+where
+    T: Element
+        + numpy::Element
+        + zarrs::array::Element
+        + Default
+        + Into<zarrs::array::builder::ArrayBuilderFillValue>,
+{
+    let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
+    let shape: Vec<u64> = arr.shape().iter().map(|&d| d as u64).collect();
+    let data = arr
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("the array must be C-contiguous and aligned"))?;
+    py.detach(|| flacarray::zarr_codec::write_array_file(path, data, &shape, chunks, codec))
+        .map_err(to_py)
+}
+
+/// Writes a numpy array as a Zarr v3 array (a new directory) with zarrs and
+/// the `flacarray.flac` codec: what a Rust pipeline writes.
+#[pyfunction]
+#[pyo3(signature = (path, arr, chunks, level=5, quanta=None, precision=None))]
+fn zarrs_write_array(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    arr: &Bound<'_, PyAny>,
+    chunks: Vec<u64>,
+    level: i64,
+    quanta: Option<f64>,
+    precision: Option<f64>,
+) -> PyResult<()> {
+    let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
+    let codec = chunk_codec(level, quanta, precision, Some(&dtype))?;
+    match DType::from_name(&dtype).map_err(to_py)? {
+        DType::Int32 => zarrs_write_typed::<i32>(py, &path, arr, &chunks, codec),
+        DType::Int64 => zarrs_write_typed::<i64>(py, &path, arr, &chunks, codec),
+        DType::Float32 => zarrs_write_typed::<f32>(py, &path, arr, &chunks, codec),
+        DType::Float64 => zarrs_write_typed::<f64>(py, &path, arr, &chunks, codec),
+    }
+}
+
+/// Reads a whole Zarr v3 array with zarrs (which knows the
+/// `flacarray.flac` codec): the element type name, the shape and the
+/// values as native-endian bytes.
+#[pyfunction]
+fn zarrs_read_array<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+) -> PyResult<(&'static str, Vec<u64>, Bound<'py, PyArray1<u8>>)> {
+    let (dtype, shape, bytes) = py
+        .detach(|| flacarray::zarr_codec::read_array_file(&path))
+        .map_err(to_py)?;
+    Ok((dtype.name(), shape, bytes.into_pyarray(py)))
+}
+
 /// Keeps a numpy array alive for as long as an Arrow buffer shares its
 /// memory.
 struct NumpyOwner {
@@ -837,6 +1025,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_lengths, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(check_chunk_codec, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(zarrs_write_array, m)?)?;
+    m.add_function(wrap_pyfunction!(zarrs_read_array, m)?)?;
     m.add_function(wrap_pyfunction!(parquet_leading_shape, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;

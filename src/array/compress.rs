@@ -61,14 +61,24 @@ impl StepSpec {
         }
     }
 
-    /// Checks that this rule suits `dtype`: steps are for float data only.
+    /// Checks that this rule suits `dtype`: steps are for float data only,
+    /// and each value must be usable for that float type.
     pub fn check_dtype(&self, dtype: crate::DType) -> Result<()> {
         if !dtype.is_float() && *self != StepSpec::Range {
             return Err(Error::invalid(format!(
                 "quanta and precision apply to float data only, not {dtype}"
             )));
         }
-        Ok(())
+        let float32 = dtype == crate::DType::Float32;
+        match self {
+            StepSpec::Range => Ok(()),
+            StepSpec::Quanta(values) => values
+                .iter()
+                .try_for_each(|&q| crate::quantize::check_quanta(q, float32)),
+            StepSpec::Precision(values) => values
+                .iter()
+                .try_for_each(|&p| crate::quantize::check_precision(p)),
+        }
     }
 
     fn check(&self, nstreams: usize) -> Result<()> {

@@ -275,3 +275,17 @@ def test_gil_released_during_work():
     assert result["out"].shape == data.shape
     # With the GIL held for the whole call this loop would barely run.
     assert progress["ticks"] > 10_000
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unaligned_and_fortran_input_is_compressed(dtype):
+    """Arrays over unaligned memory (np.frombuffer at an odd offset, buffers
+    unpickled by Dask) or in Fortran order compress like any other."""
+    data = make_data(dtype, (3, 700))
+    raw = bytearray(data.nbytes + 1)
+    unaligned = np.frombuffer(raw, dtype=dtype, offset=1, count=data.size).reshape(data.shape)
+    unaligned[...] = data
+    assert not unaligned.flags["ALIGNED"]
+    expected = FlacArray.from_array(data)
+    assert FlacArray.from_array(unaligned) == expected
+    assert FlacArray.from_array(np.asfortranarray(data)) == expected

@@ -1,0 +1,392 @@
+//! The Zarr v3 array-to-bytes codec `flacarray.flac` for zarrs: each chunk's
+//! last-axis vectors become FLAC streams, in the layout of [`crate::chunk`]
+//! (the same bytes zarr-python writes with `flacarray.zarr_codec.FlacCodec`).
+//!
+//! Linking this crate (with the `zarr` feature) registers the codec, so
+//! zarrs opens arrays that use it; to create one, put a [`FlacCodec`] in the
+//! array builder:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use zarrs::array::{data_type, ArrayBuilder};
+//! use zarrs::filesystem::FilesystemStore;
+//! use flacarray::zarr_codec::FlacCodec;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Arc::new(FilesystemStore::new(dir.path()).unwrap());
+//! let array = ArrayBuilder::new(vec![4, 1000], vec![2, 500], data_type::int32(), 0i32)
+//!     .array_to_bytes_codec(Arc::new(FlacCodec::new(5, None, None)?))
+//!     .build(store.clone(), "/signal")
+//!     .unwrap();
+//! array.store_metadata().unwrap();
+//! let values: Vec<i32> = (0..4000).map(|i| (i % 100) * 3).collect();
+//! array.store_array_subset(&[0..4, 0..1000], values.clone()).unwrap();
+//! let reopened = zarrs::array::Array::open(store, "/signal").unwrap();
+//! let back: Vec<i32> = reopened.retrieve_array_subset(&[0..4, 0..1000]).unwrap();
+//! assert_eq!(back, values);
+//! # Ok::<(), flacarray::Error>(())
+//! ```
+
+use std::borrow::Cow;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use zarrs::array::codec::api::{
+    ArrayBytes, ArrayBytesRaw, ArrayCodecTraits, ArrayToBytesCodecTraits, BytesRepresentation,
+    Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV3, CodecTraits,
+    CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
+};
+use zarrs::array::{
+    convert_from_bytes_slice, data_type, transmute_to_bytes_vec, DataType, FillValue,
+};
+use zarrs::metadata::v3::MetadataV3;
+use zarrs::metadata::{Configuration, ConfigurationSerialize};
+use zarrs_plugin::{PluginCreateError, ZarrVersion};
+
+use crate::array::{DType, Element};
+use crate::chunk::{decode_chunk_into, encode_chunk};
+use crate::codec::Level;
+use crate::error::{Error, Result};
+use crate::{CompressOptions, StepSpec};
+
+/// The codec's name in Zarr v3 array metadata.
+pub const CODEC_NAME: &str = "flacarray.flac";
+
+/// The codec's JSON configuration: `{"level": 5, "quanta": null,
+/// "precision": null}`. For floats, `quanta` (the quantization step) or
+/// `precision` (significant digits) may be given, not both; with neither,
+/// each stream of each chunk gets the default step of `FlacArray`.
+/// Integers take neither.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlacCodecConfiguration {
+    /// The FLAC compression level, 0..=8.
+    #[serde(default = "default_level")]
+    pub level: i64,
+    /// The quantization step for float data.
+    #[serde(default)]
+    pub quanta: Option<f64>,
+    /// The number of significant digits kept for float data.
+    #[serde(default)]
+    pub precision: Option<f64>,
+}
+
+fn default_level() -> i64 {
+    5
+}
+
+impl ConfigurationSerialize for FlacCodecConfiguration {}
+
+/// The `flacarray.flac` codec (see the module docs).
+#[derive(Debug, Clone)]
+pub struct FlacCodec {
+    configuration: FlacCodecConfiguration,
+    options: CompressOptions,
+}
+
+impl FlacCodec {
+    /// A codec with a compression level and, for floats, at most one of a
+    /// quantization step and a precision (checked here: a bad level, a
+    /// non-positive step, or both given is an error).
+    pub fn new(level: i64, quanta: Option<f64>, precision: Option<f64>) -> Result<Self> {
+        let configuration = FlacCodecConfiguration {
+            level,
+            quanta,
+            precision,
+        };
+        Self::from_configuration(configuration)
+    }
+
+    /// The codec a configuration describes, checked as in [`FlacCodec::new`].
+    pub fn from_configuration(configuration: FlacCodecConfiguration) -> Result<Self> {
+        let level = Level::new(configuration.level)?;
+        let step = StepSpec::from_options(
+            configuration.quanta.map(|q| vec![q]),
+            configuration.precision.map(|p| vec![p]),
+        )?;
+        // Steps usable for float64 are checked now (float32's narrower
+        // range once the element type is known, in `check_dtype`).
+        step.check_dtype(DType::Float64)?;
+        let options = CompressOptions::default()
+            .with_level(level.get())
+            .with_step(step);
+        Ok(FlacCodec {
+            configuration,
+            options,
+        })
+    }
+
+    /// The configuration written to the array metadata.
+    pub fn configuration(&self) -> FlacCodecConfiguration {
+        self.configuration
+    }
+
+    /// Checks that arrays of `data_type` can use this codec: the four
+    /// supported element types, and steps only for floats.
+    pub fn check_data_type(&self, data_type: &DataType) -> Result<DType> {
+        let dtype = dtype_of(data_type).ok_or_else(|| {
+            Error::invalid(format!(
+                "the flacarray.flac codec stores int32, int64, float32 and float64, not {data_type}"
+            ))
+        })?;
+        self.check_dtype(dtype)?;
+        Ok(dtype)
+    }
+
+    /// Checks that arrays of `dtype` can use this configuration (a step is
+    /// only for floats).
+    pub fn check_dtype(&self, dtype: DType) -> Result<()> {
+        self.options.step.check_dtype(dtype)
+    }
+
+    /// The compression options chunks are encoded with.
+    pub fn options(&self) -> &CompressOptions {
+        &self.options
+    }
+}
+
+/// Our element type for a zarrs data type (None: not supported).
+fn dtype_of(data_type: &DataType) -> Option<DType> {
+    [
+        (data_type::int32(), DType::Int32),
+        (data_type::int64(), DType::Int64),
+        (data_type::float32(), DType::Float32),
+        (data_type::float64(), DType::Float64),
+    ]
+    .into_iter()
+    .find(|(t, _)| t == data_type)
+    .map(|(_, d)| d)
+}
+
+fn codec_err(err: Error) -> CodecError {
+    CodecError::Other(format!("flacarray.flac: {err}"))
+}
+
+fn chunk_shape(shape: &[NonZeroU64]) -> std::result::Result<Vec<usize>, CodecError> {
+    shape
+        .iter()
+        .map(|d| usize::try_from(d.get()).map_err(|_| CodecError::Other("chunk too large".into())))
+        .collect()
+}
+
+zarrs_plugin::impl_extension_aliases!(FlacCodec, v3: "flacarray.flac");
+
+inventory::submit! {
+    CodecPluginV3::new::<FlacCodec>()
+}
+
+impl CodecTraitsV3 for FlacCodec {
+    fn create(metadata: &MetadataV3) -> std::result::Result<Codec, PluginCreateError> {
+        let configuration: FlacCodecConfiguration = metadata.to_typed_configuration()?;
+        let codec = FlacCodec::from_configuration(configuration)
+            .map_err(|e| PluginCreateError::Other(format!("flacarray.flac: {e}")))?;
+        Ok(Codec::ArrayToBytes(Arc::new(codec)))
+    }
+}
+
+impl CodecTraits for FlacCodec {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn configuration(
+        &self,
+        _version: ZarrVersion,
+        _options: &CodecMetadataOptions,
+    ) -> Option<Configuration> {
+        Some(self.configuration.into())
+    }
+
+    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
+        PartialDecoderCapability {
+            partial_read: false,
+            partial_decode: false,
+        }
+    }
+
+    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
+        PartialEncoderCapability {
+            partial_encode: false,
+        }
+    }
+}
+
+impl ArrayCodecTraits for FlacCodec {
+    fn recommended_concurrency(
+        &self,
+        _shape: &[NonZeroU64],
+        _data_type: &DataType,
+    ) -> std::result::Result<RecommendedConcurrency, CodecError> {
+        // Streams are compressed in parallel on the rayon pool.
+        Ok(RecommendedConcurrency::new_maximum(
+            rayon::current_num_threads(),
+        ))
+    }
+}
+
+fn encode_as<T: Element + bytemuck::Pod>(
+    bytes: &[u8],
+    shape: &[usize],
+    options: &CompressOptions,
+) -> Result<Vec<u8>> {
+    let values: Vec<T> = convert_from_bytes_slice::<T>(bytes);
+    encode_chunk(&values, shape, options)
+}
+
+fn decode_as<T: Element + bytemuck::Pod>(bytes: &[u8], shape: &[usize]) -> Result<Vec<u8>> {
+    let count = shape.iter().product::<usize>();
+    let mut values = vec![T::default(); count];
+    decode_chunk_into(bytes, shape, 0..*shape.last().unwrap_or(&0), &mut values)?;
+    Ok(transmute_to_bytes_vec(values))
+}
+
+impl ArrayToBytesCodecTraits for FlacCodec {
+    fn into_dyn(self: Arc<Self>) -> Arc<dyn ArrayToBytesCodecTraits> {
+        self as Arc<dyn ArrayToBytesCodecTraits>
+    }
+
+    fn encode<'a>(
+        &self,
+        bytes: ArrayBytes<'a>,
+        shape: &[NonZeroU64],
+        data_type: &DataType,
+        _fill_value: &FillValue,
+        _options: &CodecOptions,
+    ) -> std::result::Result<ArrayBytesRaw<'a>, CodecError> {
+        let dtype = self.check_data_type(data_type).map_err(codec_err)?;
+        let shape = chunk_shape(shape)?;
+        let bytes = bytes.into_fixed()?;
+        let encoded = match dtype {
+            DType::Int32 => encode_as::<i32>(&bytes, &shape, &self.options),
+            DType::Int64 => encode_as::<i64>(&bytes, &shape, &self.options),
+            DType::Float32 => encode_as::<f32>(&bytes, &shape, &self.options),
+            DType::Float64 => encode_as::<f64>(&bytes, &shape, &self.options),
+        };
+        Ok(Cow::Owned(encoded.map_err(codec_err)?))
+    }
+
+    fn decode<'a>(
+        &self,
+        bytes: ArrayBytesRaw<'a>,
+        shape: &[NonZeroU64],
+        data_type: &DataType,
+        _fill_value: &FillValue,
+        _options: &CodecOptions,
+    ) -> std::result::Result<ArrayBytes<'a>, CodecError> {
+        let dtype = self.check_data_type(data_type).map_err(codec_err)?;
+        let shape = chunk_shape(shape)?;
+        let decoded = match dtype {
+            DType::Int32 => decode_as::<i32>(&bytes, &shape),
+            DType::Int64 => decode_as::<i64>(&bytes, &shape),
+            DType::Float32 => decode_as::<f32>(&bytes, &shape),
+            DType::Float64 => decode_as::<f64>(&bytes, &shape),
+        };
+        Ok(ArrayBytes::from(decoded.map_err(codec_err)?))
+    }
+
+    fn encoded_representation(
+        &self,
+        _shape: &[NonZeroU64],
+        data_type: &DataType,
+        _fill_value: &FillValue,
+    ) -> std::result::Result<BytesRepresentation, CodecError> {
+        self.check_data_type(data_type).map_err(codec_err)?;
+        Ok(BytesRepresentation::UnboundedSize)
+    }
+}
+
+/// Writes `data` (C order, of `shape`) as a Zarr v3 array at directory
+/// `path` (created; an existing one is an error), chunked by `chunks`,
+/// with `codec` as its serializer and no other codec.
+pub fn write_array_file<T>(
+    path: impl AsRef<std::path::Path>,
+    data: &[T],
+    shape: &[u64],
+    chunks: &[u64],
+    codec: FlacCodec,
+) -> Result<()>
+where
+    T: Element
+        + zarrs::array::Element
+        + Default
+        + Into<zarrs::array::builder::ArrayBuilderFillValue>,
+{
+    let path = path.as_ref();
+    if path.exists() {
+        return Err(Error::new(
+            crate::ErrorKind::AlreadyExists,
+            format!("'{}' already exists", path.display()),
+        ));
+    }
+    let io = |e: &dyn std::fmt::Display| Error::new(crate::ErrorKind::Io, e.to_string());
+    let expected = shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
+    if expected != Some(data.len() as u64) || chunks.len() != shape.len() {
+        return Err(Error::invalid(format!(
+            "{} values, shape {shape:?} and chunks {chunks:?} do not agree",
+            data.len()
+        )));
+    }
+    let data_type = [
+        (DType::Int32, data_type::int32()),
+        (DType::Int64, data_type::int64()),
+        (DType::Float32, data_type::float32()),
+        (DType::Float64, data_type::float64()),
+    ]
+    .into_iter()
+    .find(|(d, _)| *d == T::DTYPE)
+    .map(|(_, t)| t)
+    .ok_or_else(|| Error::invalid("unsupported element type"))?;
+    codec.check_dtype(T::DTYPE)?;
+    let store = Arc::new(zarrs::filesystem::FilesystemStore::new(path).map_err(|e| io(&e))?);
+    let array =
+        zarrs::array::ArrayBuilder::new(shape.to_vec(), chunks.to_vec(), data_type, T::default())
+            .array_to_bytes_codec(Arc::new(codec))
+            .build(store, "/")
+            .map_err(|e| io(&e))?;
+    array.store_metadata().map_err(|e| io(&e))?;
+    let region: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
+    array
+        .store_array_subset(&region, data.to_vec())
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    Ok(())
+}
+
+/// Reads a whole Zarr v3 array at directory `path` (any codecs zarrs
+/// knows, this one included): its element type, shape and values as
+/// native-endian bytes in C order.
+pub fn read_array_file(path: impl AsRef<std::path::Path>) -> Result<(DType, Vec<u64>, Vec<u8>)> {
+    let corrupt = |e: &dyn std::fmt::Display| Error::corrupt(e.to_string());
+    let store = Arc::new(
+        zarrs::filesystem::FilesystemStore::new(path.as_ref())
+            .map_err(|e| Error::new(crate::ErrorKind::Io, e.to_string()))?,
+    );
+    let array = zarrs::array::Array::open(store, "/").map_err(|e| corrupt(&e))?;
+    let dtype = dtype_of(array.data_type())
+        .ok_or_else(|| Error::invalid(format!("unsupported data type {}", array.data_type())))?;
+    let shape = array.shape().to_vec();
+    let region: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
+    let bytes = match dtype {
+        DType::Int32 => transmute_to_bytes_vec(
+            array
+                .retrieve_array_subset::<Vec<i32>>(&region)
+                .map_err(|e| corrupt(&e))?,
+        ),
+        DType::Int64 => transmute_to_bytes_vec(
+            array
+                .retrieve_array_subset::<Vec<i64>>(&region)
+                .map_err(|e| corrupt(&e))?,
+        ),
+        DType::Float32 => transmute_to_bytes_vec(
+            array
+                .retrieve_array_subset::<Vec<f32>>(&region)
+                .map_err(|e| corrupt(&e))?,
+        ),
+        DType::Float64 => transmute_to_bytes_vec(
+            array
+                .retrieve_array_subset::<Vec<f64>>(&region)
+                .map_err(|e| corrupt(&e))?,
+        ),
+    };
+    Ok((dtype, shape, bytes))
+}
