@@ -721,14 +721,15 @@ fn zarrs_write_array(
     }
 }
 
+/// A Zarr array as zarrs read it: element type name, shape, and the values
+/// as native-endian bytes.
+type ZarrsValues<'py> = (&'static str, Vec<u64>, Bound<'py, PyArray1<u8>>);
+
 /// Reads a whole Zarr v3 array with zarrs (which knows the
 /// `flacarray.flac` codec): the element type name, the shape and the
 /// values as native-endian bytes.
 #[pyfunction]
-fn zarrs_read_array<'py>(
-    py: Python<'py>,
-    path: std::path::PathBuf,
-) -> PyResult<(&'static str, Vec<u64>, Bound<'py, PyArray1<u8>>)> {
+fn zarrs_read_array(py: Python<'_>, path: std::path::PathBuf) -> PyResult<ZarrsValues<'_>> {
     let (dtype, shape, bytes) = py
         .detach(|| flacarray::zarr_codec::read_array_file(&path))
         .map_err(to_py)?;
