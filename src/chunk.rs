@@ -19,7 +19,7 @@
 //! | … | the FLAC streams, in stream order |
 //!
 //! Integers are lossless; floats are quantized per stream as in
-//! [`FlacArray::compress`] (a value is `offset + gain * integer`). The chunk
+//! [`FlacArray::compress`] (a value is `offset + (1 / gain) * integer`). The chunk
 //! does not record its shape: the array's metadata holds it, and decoding
 //! checks that the streams fit it.
 //!

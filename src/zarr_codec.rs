@@ -32,16 +32,21 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
 use zarrs::array::codec::api::{
-    ArrayBytes, ArrayBytesRaw, ArrayCodecTraits, ArrayToBytesCodecTraits, BytesRepresentation,
-    Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV3, CodecTraits,
-    CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
+    ArrayBytes, ArrayBytesRaw, ArrayCodecTraits, ArrayPartialDecoderTraits,
+    ArrayToBytesCodecTraits, BytesPartialDecoderTraits, BytesRepresentation, Codec, CodecError,
+    CodecMetadataOptions, CodecOptions, CodecPluginV3, CodecTraits, CodecTraitsV3,
+    PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
 };
 use zarrs::array::{
     convert_from_bytes_slice, data_type, transmute_to_bytes_vec, DataType, FillValue,
 };
+use zarrs::array::{ArraySubset, Indexer};
 use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::{Configuration, ConfigurationSerialize};
+use zarrs::storage::StorageError;
 use zarrs_plugin::{PluginCreateError, ZarrVersion};
 
 use crate::array::{DType, Element};
@@ -107,7 +112,7 @@ impl FlacCodec {
         )?;
         // Steps usable for float64 are checked now (float32's narrower
         // range once the element type is known, in `check_dtype`).
-        step.check_dtype(DType::Float64)?;
+        step.check_values(DType::Float64)?;
         let options = CompressOptions::default()
             .with_level(level.get())
             .with_step(step);
@@ -135,9 +140,9 @@ impl FlacCodec {
     }
 
     /// Checks that arrays of `dtype` can use this configuration (a step is
-    /// only for floats).
+    /// only for floats, and must suit the float type).
     pub fn check_dtype(&self, dtype: DType) -> Result<()> {
-        self.options.step.check_dtype(dtype)
+        self.options.step.check_values(dtype)
     }
 
     /// The compression options chunks are encoded with.
@@ -199,9 +204,11 @@ impl CodecTraits for FlacCodec {
     }
 
     fn partial_decoder_capability(&self) -> PartialDecoderCapability {
+        // Windows along the last axis decode only their frames; the chunk's
+        // bytes are read whole.
         PartialDecoderCapability {
             partial_read: false,
-            partial_decode: false,
+            partial_decode: true,
         }
     }
 
@@ -285,6 +292,24 @@ impl ArrayToBytesCodecTraits for FlacCodec {
         Ok(ArrayBytes::from(decoded.map_err(codec_err)?))
     }
 
+    fn partial_decoder(
+        self: Arc<Self>,
+        input_handle: Arc<dyn BytesPartialDecoderTraits>,
+        shape: &[NonZeroU64],
+        data_type: &DataType,
+        fill_value: &FillValue,
+        _options: &CodecOptions,
+    ) -> std::result::Result<Arc<dyn ArrayPartialDecoderTraits>, CodecError> {
+        let dtype = self.check_data_type(data_type).map_err(codec_err)?;
+        Ok(Arc::new(FlacPartialDecoder {
+            input: input_handle,
+            shape: shape.to_vec(),
+            data_type: data_type.clone(),
+            fill_value: fill_value.clone(),
+            dtype,
+        }))
+    }
+
     fn encoded_representation(
         &self,
         _shape: &[NonZeroU64],
@@ -293,6 +318,97 @@ impl ArrayToBytesCodecTraits for FlacCodec {
     ) -> std::result::Result<BytesRepresentation, CodecError> {
         self.check_data_type(data_type).map_err(codec_err)?;
         Ok(BytesRepresentation::UnboundedSize)
+    }
+}
+
+/// Decodes only the samples of the last axis that a request covers (the
+/// FLAC frames holding them), for every stream of the chunk; the leading
+/// axes are then cut from that window.
+struct FlacPartialDecoder {
+    input: Arc<dyn BytesPartialDecoderTraits>,
+    shape: Vec<NonZeroU64>,
+    data_type: DataType,
+    fill_value: FillValue,
+    dtype: DType,
+}
+
+fn window_as<T: Element + bytemuck::Pod>(
+    bytes: &[u8],
+    shape: &[usize],
+    samples: Range<u64>,
+) -> Result<Vec<u8>> {
+    let streams = shape[..shape.len() - 1].iter().product::<usize>();
+    let samples = samples.start as usize..samples.end as usize;
+    let mut values = vec![T::default(); streams * samples.len()];
+    decode_chunk_into(bytes, shape, samples, &mut values)?;
+    Ok(transmute_to_bytes_vec(values))
+}
+
+impl ArrayPartialDecoderTraits for FlacPartialDecoder {
+    fn data_type(&self) -> &DataType {
+        &self.data_type
+    }
+
+    fn exists(&self) -> std::result::Result<bool, StorageError> {
+        self.input.exists()
+    }
+
+    fn size_held(&self) -> usize {
+        self.input.size_held()
+    }
+
+    fn partial_decode(
+        &self,
+        indexer: &dyn Indexer,
+        options: &CodecOptions,
+    ) -> std::result::Result<ArrayBytes<'_>, CodecError> {
+        let Some(encoded) = self.input.decode(options)? else {
+            return ArrayBytes::new_fill_value(&self.data_type, indexer.len(), &self.fill_value)
+                .map_err(CodecError::from);
+        };
+        let chunk: Vec<u64> = self.shape.iter().map(|d| d.get()).collect();
+        let last = chunk.len() - 1;
+        // The last-axis range a rectangular request covers (any other
+        // indexer: the whole stream).
+        let window = match indexer.as_array_subset() {
+            Some(subset) if subset.shape()[last] > 0 => {
+                let start = subset.start()[last];
+                start..start + subset.shape()[last]
+            }
+            _ => 0..chunk[last],
+        };
+        if window.end > chunk[last] {
+            return Err(CodecError::Other(format!(
+                "flacarray.flac: samples {window:?} are outside a chunk of {} samples",
+                chunk[last]
+            )));
+        }
+        let shape = chunk_shape(&self.shape)?;
+        let decoded = match self.dtype {
+            DType::Int32 => window_as::<i32>(&encoded, &shape, window.clone()),
+            DType::Int64 => window_as::<i64>(&encoded, &shape, window.clone()),
+            DType::Float32 => window_as::<f32>(&encoded, &shape, window.clone()),
+            DType::Float64 => window_as::<f64>(&encoded, &shape, window.clone()),
+        }
+        .map_err(codec_err)?;
+        let mut window_shape = chunk.clone();
+        window_shape[last] = window.end - window.start;
+        let decoded = ArrayBytes::from(decoded);
+        match indexer.as_array_subset() {
+            Some(subset) => {
+                let mut start = subset.start().to_vec();
+                start[last] -= window.start;
+                let shifted = ArraySubset::new_with_start_shape(start, subset.shape().to_vec())
+                    .map_err(|e| CodecError::Other(e.to_string()))?;
+                decoded.extract_array_subset(&shifted, &window_shape, &self.data_type)
+            }
+            None => decoded.extract_array_subset(indexer, &window_shape, &self.data_type),
+        }
+        .map(ArrayBytes::into_owned)
+    }
+
+    fn supports_partial_decode(&self) -> bool {
+        true
     }
 }
 

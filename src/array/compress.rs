@@ -61,14 +61,22 @@ impl StepSpec {
         }
     }
 
-    /// Checks that this rule suits `dtype`: steps are for float data only,
-    /// and each value must be usable for that float type.
+    /// Checks that this rule suits `dtype`: steps are for float data only.
     pub fn check_dtype(&self, dtype: crate::DType) -> Result<()> {
         if !dtype.is_float() && *self != StepSpec::Range {
             return Err(Error::invalid(format!(
                 "quanta and precision apply to float data only, not {dtype}"
             )));
         }
+        Ok(())
+    }
+
+    /// Checks every value now, as compression would for a stream that
+    /// needs a step (compression itself checks a stream's value only when
+    /// the stream varies, so per-stream steps may hold NaN for constant
+    /// streams). For settings given once, such as a codec configuration.
+    pub fn check_values(&self, dtype: crate::DType) -> Result<()> {
+        self.check_dtype(dtype)?;
         let float32 = dtype == crate::DType::Float32;
         match self {
             StepSpec::Range => Ok(()),

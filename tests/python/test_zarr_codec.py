@@ -238,6 +238,15 @@ def test_a_window_decodes_only_its_frames(tmp_path, monkeypatch):
     monkeypatch.setattr(_core, "decode_chunk", recording)
     np.testing.assert_array_equal(z[:, 50_000:50_100], data[:, 50_000:50_100])
     assert windows == [(50_000, 50_100)]
+    # damage the last frame of the last stream: an early window still
+    # reads, the whole chunk does not
+    chunk = tmp_path / "a.zarr" / "c" / "0" / "0"
+    raw = bytearray(chunk.read_bytes())
+    raw[-40] ^= 0x5A
+    chunk.write_bytes(bytes(raw))
+    np.testing.assert_array_equal(z[:, :100], data[:, :100])
+    with pytest.raises(_core.CorruptDataError):
+        z[...]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
