@@ -9,12 +9,103 @@ mod decoder;
 mod encoder;
 mod frames;
 mod level;
+mod native;
 
-pub(crate) use decoder::decode_into;
 pub use decoder::stream_info;
 pub use encoder::{encode_i32, encode_i64, EncodeOptions};
 pub use frames::StreamInfo;
 pub use level::Level;
+
+/// Which FLAC decoder reads streams: ours (the default), or libFLAC's (for
+/// comparison and differential tests; the default with the cargo feature
+/// `libflac-decoder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    /// This crate's decoder (`codec::native`).
+    Native,
+    /// libFLAC 1.5's stream decoder.
+    Libflac,
+}
+
+impl Decoder {
+    /// The decoder every read path uses.
+    pub const DEFAULT: Decoder = if cfg!(feature = "libflac-decoder") {
+        Decoder::Libflac
+    } else {
+        Decoder::Native
+    };
+}
+
+/// Decodes samples `first .. first + out.len()` of one stream with the
+/// default decoder; see [`decode_into_with`].
+pub(crate) fn decode_into<T, F>(
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [T],
+    allow_two_channels: bool,
+    convert: F,
+) -> crate::Result<()>
+where
+    F: Fn(i64) -> T + Copy,
+{
+    decode_into_with(
+        Decoder::DEFAULT,
+        bytes,
+        stream_len,
+        first,
+        out,
+        allow_two_channels,
+        convert,
+    )
+}
+
+/// Decodes samples `first .. first + out.len()` of one stream with
+/// `decoder`: each integer (a 1-channel sample, or the 64-bit value of a
+/// 2-channel low/high word pair) goes through `convert`.
+fn decode_into_with<T, F>(
+    decoder: Decoder,
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [T],
+    allow_two_channels: bool,
+    convert: F,
+) -> crate::Result<()>
+where
+    F: Fn(i64) -> T + Copy,
+{
+    match decoder {
+        Decoder::Native => {
+            native::decode_into(bytes, stream_len, first, out, allow_two_channels, convert)
+        }
+        Decoder::Libflac => {
+            decoder::decode_into(bytes, stream_len, first, out, allow_two_channels, convert)
+        }
+    }
+}
+
+/// [`decode_window_i32`] with a chosen decoder.
+pub fn decode_window_i32_with(
+    decoder: Decoder,
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [i32],
+) -> crate::Result<()> {
+    decode_into_with(decoder, bytes, stream_len, first, out, false, |v| v as i32)
+}
+
+/// [`decode_window_i64`] with a chosen decoder.
+pub fn decode_window_i64_with(
+    decoder: Decoder,
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [i64],
+) -> crate::Result<()> {
+    decode_into_with(decoder, bytes, stream_len, first, out, true, |v| v)
+}
 
 /// Decodes a whole 1-channel stream into 32-bit samples.
 pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {

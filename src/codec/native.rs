@@ -1,0 +1,895 @@
+//! Our own FLAC decoder: the default for every read.
+//!
+//! It reads standard FLAC streams — 1 or 2 channels (independent, or one of
+//! the stereo decorrelation modes), 4–32 bits per sample, CONSTANT /
+//! VERBATIM / FIXED / LPC subframes, Rice and Rice2 partitions with escape
+//! codes, wasted bits, fixed and variable block sizes — checking every
+//! frame header's CRC-8 and every fully read frame's CRC-16.
+//!
+//! A window `[first, first + out.len())` starts at the frame holding
+//! `first` (found through the frame index search of [`super::frames`]) and
+//! stops as soon as its last sample is produced: inside the last frame only
+//! the residuals up to that sample are decoded. That frame's CRC-16 is
+//! still checked, over the bytes up to the next frame's header (found by a
+//! byte scan, much cheaper than decoding the rest).
+//!
+//! Safe Rust only; scratch buffers are reused per thread, so decoding
+//! allocates nothing per frame once they have grown.
+
+use std::cell::RefCell;
+
+use super::frames::{locate_frame, next_frame_header, parse_stream_info, StreamInfo};
+use crate::error::{Error, Result};
+
+fn corrupt(message: impl Into<String>) -> Error {
+    Error::corrupt(message)
+}
+
+/// Reads bits MSB first from a byte slice, 64 bits at a time.
+struct BitReader<'a> {
+    data: &'a [u8],
+    /// Next byte to load into `buf`.
+    pos: usize,
+    /// Unread bits, left-aligned: the top `count` are valid, the rest are
+    /// zero or the stream's next bits.
+    buf: u64,
+    count: u32,
+}
+
+impl<'a> BitReader<'a> {
+    fn new(data: &'a [u8], start: usize) -> Self {
+        BitReader {
+            data,
+            pos: start,
+            buf: 0,
+            count: 0,
+        }
+    }
+
+    /// Loads bytes until at least 57 bits are buffered (or the data ends).
+    #[inline(always)]
+    fn refill(&mut self) {
+        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+            let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
+            self.buf |= word >> self.count;
+            let added = (63 - self.count) >> 3;
+            self.pos += added as usize;
+            self.count += added * 8;
+            // (bits below `count` now hold the start of the next byte,
+            // which the next refill ORs in again at the same place)
+        } else {
+            while self.count <= 56 && self.pos < self.data.len() {
+                self.buf |= u64::from(self.data[self.pos]) << (56 - self.count);
+                self.pos += 1;
+                self.count += 8;
+            }
+        }
+    }
+
+    /// The bit position in `data` of the next unread bit.
+    fn bit_position(&self) -> usize {
+        self.pos * 8 - self.count as usize
+    }
+
+    fn out_of_data() -> Error {
+        corrupt("FLAC frame runs past the end of the stream")
+    }
+
+    /// Reads `n` <= 32 bits as an unsigned number.
+    #[inline(always)]
+    fn bits(&mut self, n: u32) -> Result<u32> {
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.count < n {
+            self.refill();
+            if self.count < n {
+                return Err(Self::out_of_data());
+            }
+        }
+        let value = (self.buf >> (64 - n)) as u32;
+        self.buf <<= n;
+        self.count -= n;
+        Ok(value)
+    }
+
+    /// Reads `n` <= 32 bits as a two's complement signed number.
+    #[inline(always)]
+    fn signed(&mut self, n: u32) -> Result<i32> {
+        if n == 0 {
+            return Ok(0);
+        }
+        let raw = self.bits(n)?;
+        Ok(((raw << (32 - n)) as i32) >> (32 - n))
+    }
+
+    /// Reads `n` <= 33 bits as a signed number (33-bit side channels).
+    fn signed_wide(&mut self, n: u32) -> Result<i64> {
+        if n <= 32 {
+            return self.signed(n).map(i64::from);
+        }
+        let high = i64::from(self.signed(n - 32)?);
+        let low = i64::from(self.bits(32)?);
+        Ok((high << 32) | low)
+    }
+
+    /// Reads a unary number: zeros ended by a one.
+    #[inline(always)]
+    fn unary(&mut self) -> Result<u32> {
+        let mut zeros = 0u32;
+        loop {
+            if self.count == 0 {
+                self.refill();
+                if self.count == 0 {
+                    return Err(Self::out_of_data());
+                }
+            }
+            let lead = self.buf.leading_zeros();
+            if lead < self.count {
+                self.buf <<= lead;
+                self.buf <<= 1;
+                self.count -= lead + 1;
+                return Ok(zeros + lead);
+            }
+            zeros += self.count;
+            self.buf = 0;
+            self.count = 0;
+            if zeros > 1 << 30 {
+                return Err(corrupt("FLAC residual has an impossible unary code"));
+            }
+        }
+    }
+
+    /// Skips to the next byte boundary.
+    fn align(&mut self) {
+        let skip = self.count % 8;
+        self.buf <<= skip;
+        self.count -= skip;
+    }
+
+    /// Decodes `out.len()` Rice codes with parameter `k` (< 32) as zigzag
+    /// residuals.
+    #[inline(always)]
+    fn rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
+        for slot in out.iter_mut() {
+            if self.count < 40 {
+                self.refill();
+            }
+            let lead = self.buf.leading_zeros();
+            let value = if lead + 1 + k <= self.count {
+                // the whole code is buffered: one shift for quotient and
+                // remainder
+                let after = self.buf << lead << 1;
+                let low = if k == 0 { 0 } else { after >> (64 - k) };
+                self.buf = after << k;
+                self.count -= lead + 1 + k;
+                (u64::from(lead) << k) | low
+            } else {
+                let high = u64::from(self.unary()?);
+                (high << k) | u64::from(self.bits(k)?)
+            };
+            if value > u64::from(u32::MAX) {
+                return Err(corrupt("FLAC residual does not fit 32 bits"));
+            }
+            let value = value as u32;
+            *slot = ((value >> 1) as i32) ^ -((value & 1) as i32);
+        }
+        Ok(())
+    }
+}
+
+/// CRC-16 (polynomial 0x8005) of FLAC frames, table driven.
+fn crc16(bytes: &[u8]) -> u16 {
+    static TABLE: std::sync::OnceLock<[[u16; 256]; 8]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = [[0u16; 256]; 8];
+        for i in 0..256u16 {
+            let mut crc = i << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x8005
+                } else {
+                    crc << 1
+                };
+            }
+            table[0][i as usize] = crc;
+        }
+        for i in 0..256 {
+            for t in 1..8 {
+                let prev = table[t - 1][i];
+                table[t][i] = (prev << 8) ^ table[0][(prev >> 8) as usize];
+            }
+        }
+        table
+    });
+    let mut crc = 0u16;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let a = crc ^ u16::from_be_bytes([c[0], c[1]]);
+        crc = table[7][(a >> 8) as usize]
+            ^ table[6][(a & 0xFF) as usize]
+            ^ table[5][c[2] as usize]
+            ^ table[4][c[3] as usize]
+            ^ table[3][c[4] as usize]
+            ^ table[2][c[5] as usize]
+            ^ table[1][c[6] as usize]
+            ^ table[0][c[7] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc << 8) ^ table[0][((crc >> 8) as u8 ^ b) as usize];
+    }
+    crc
+}
+
+/// CRC-8 (polynomial 0x07) of FLAC frame headers.
+fn crc8(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |mut crc, &b| {
+        crc ^= b;
+        for _ in 0..8 {
+            crc = if crc & 0x80 != 0 {
+                (crc << 1) ^ 0x07
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    })
+}
+
+/// How a frame's two channels are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Channels as they are (1 or 2).
+    Independent(usize),
+    LeftSide,
+    SideRight,
+    MidSide,
+}
+
+impl Layout {
+    fn channels(self) -> usize {
+        match self {
+            Layout::Independent(n) => n,
+            _ => 2,
+        }
+    }
+}
+
+/// A parsed frame header.
+struct FrameHeader {
+    block_size: usize,
+    layout: Layout,
+    bits_per_sample: u32,
+    /// First sample of the frame.
+    start: u64,
+}
+
+fn read_utf8_number(r: &mut BitReader<'_>) -> Result<u64> {
+    let first = r.bits(8)?;
+    let extra = match (first as u8).leading_ones() {
+        0 => return Ok(u64::from(first)),
+        1 => return Err(corrupt("FLAC frame number is not a valid coded number")),
+        n @ 2..=7 => n - 1,
+        _ => 6,
+    };
+    let mut value = u64::from(first & (0x7F >> (extra + 1)));
+    for _ in 0..extra {
+        let b = r.bits(8)?;
+        if b & 0xC0 != 0x80 {
+            return Err(corrupt("FLAC frame number is not a valid coded number"));
+        }
+        value = (value << 6) | u64::from(b & 0x3F);
+    }
+    Ok(value)
+}
+
+fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHeader> {
+    let header_start = r.bit_position() / 8;
+    let sync = r.bits(15)?;
+    if sync != 0x7FFC {
+        return Err(corrupt("FLAC frame does not start with a sync code"));
+    }
+    let variable = r.bits(1)? == 1;
+    let size_code = r.bits(4)?;
+    let rate_code = r.bits(4)?;
+    let channel_code = r.bits(4)?;
+    let depth_code = r.bits(3)?;
+    if r.bits(1)? != 0 {
+        return Err(corrupt("FLAC frame header has its reserved bit set"));
+    }
+    let number = read_utf8_number(r)?;
+    let block_size = match size_code {
+        0 => return Err(corrupt("FLAC frame header uses a reserved block size")),
+        1 => 192,
+        2..=5 => 576 << (size_code - 2),
+        6 => r.bits(8)? as usize + 1,
+        7 => r.bits(16)? as usize + 1,
+        _ => 256 << (size_code - 8),
+    };
+    match rate_code {
+        12 => {
+            r.bits(8)?;
+        }
+        13 | 14 => {
+            r.bits(16)?;
+        }
+        15 => return Err(corrupt("FLAC frame header has an invalid sample rate")),
+        _ => {}
+    }
+    let header_end = r.bit_position() / 8;
+    let crc = r.bits(8)? as u8;
+    if crc8(&r.data[header_start..header_end]) != crc {
+        return Err(corrupt("FLAC frame header CRC-8 mismatch"));
+    }
+    let layout = match channel_code {
+        0..=7 => Layout::Independent(channel_code as usize + 1),
+        8 => Layout::LeftSide,
+        9 => Layout::SideRight,
+        10 => Layout::MidSide,
+        _ => return Err(corrupt("FLAC frame header uses a reserved channel layout")),
+    };
+    if layout.channels() != info.channels as usize {
+        return Err(corrupt(format!(
+            "FLAC frame has {} channels, the stream {}",
+            layout.channels(),
+            info.channels
+        )));
+    }
+    let bits_per_sample = match depth_code {
+        0 => info.bits_per_sample,
+        1 => 8,
+        2 => 12,
+        3 => return Err(corrupt("FLAC frame header uses a reserved sample size")),
+        4 => 16,
+        5 => 20,
+        6 => 24,
+        _ => 32,
+    };
+    if block_size > info.max_block_size as usize && info.max_block_size > 0 {
+        return Err(corrupt(format!(
+            "FLAC frame of {block_size} samples exceeds the stream's largest block"
+        )));
+    }
+    let start = if variable {
+        number
+    } else {
+        number
+            .checked_mul(u64::from(info.max_block_size))
+            .ok_or_else(|| corrupt("FLAC frame number is impossible"))?
+    };
+    Ok(FrameHeader {
+        block_size,
+        layout,
+        bits_per_sample,
+        start,
+    })
+}
+
+/// The fixed predictors' coefficients, orders 0..=4.
+const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6, 4, -1]];
+
+/// Per-thread buffers for one frame: each channel's samples and residuals.
+#[derive(Default)]
+struct Scratch {
+    samples: [Vec<i64>; 2],
+    residual: Vec<i32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Decodes one subframe's first `needed` samples (of `block`) into `out`,
+/// reading its residuals only that far — unless `whole`, when every
+/// residual is read (the next subframe starts after them).
+fn read_subframe(
+    r: &mut BitReader<'_>,
+    bits: u32,
+    block: usize,
+    needed: usize,
+    whole: bool,
+    out: &mut [i64],
+    residual: &mut Vec<i32>,
+) -> Result<()> {
+    if r.bits(1)? != 0 {
+        return Err(corrupt("FLAC subframe header has its padding bit set"));
+    }
+    let kind = r.bits(6)?;
+    let wasted = if r.bits(1)? == 1 { r.unary()? + 1 } else { 0 };
+    if wasted >= bits {
+        return Err(corrupt(
+            "FLAC subframe has more wasted bits than its sample size",
+        ));
+    }
+    let bits = bits - wasted;
+    let out = &mut out[..block];
+    match kind {
+        0 => {
+            let value = r.signed_wide(bits)?;
+            out[..needed].fill(value);
+        }
+        1 => {
+            for (i, slot) in out.iter_mut().enumerate() {
+                if i >= needed && !whole {
+                    break;
+                }
+                *slot = r.signed_wide(bits)?;
+            }
+        }
+        8..=12 => {
+            let order = (kind - 8) as usize;
+            if order > block {
+                return Err(corrupt("FLAC fixed predictor order exceeds the block size"));
+            }
+            for slot in out[..order].iter_mut() {
+                *slot = r.signed_wide(bits)?;
+            }
+            read_residual(r, order, block, needed, whole, residual)?;
+            restore(out, FIXED[order], 0, residual, needed);
+        }
+        32..=63 => {
+            let order = (kind - 31) as usize;
+            if order > block {
+                return Err(corrupt("FLAC LPC order exceeds the block size"));
+            }
+            for slot in out[..order].iter_mut() {
+                *slot = r.signed_wide(bits)?;
+            }
+            let precision = r.bits(4)? + 1;
+            if precision == 16 {
+                return Err(corrupt("FLAC LPC subframe uses the invalid precision 15"));
+            }
+            let shift = r.signed(5)?;
+            if shift < 0 {
+                return Err(corrupt("FLAC LPC subframe has a negative shift"));
+            }
+            let mut coefs = [0i64; 32];
+            for c in coefs[..order].iter_mut() {
+                *c = i64::from(r.signed(precision)?);
+            }
+            read_residual(r, order, block, needed, whole, residual)?;
+            restore(out, &coefs[..order], shift as u32, residual, needed);
+        }
+        _ => {
+            return Err(corrupt(format!(
+                "FLAC subframe has the reserved type {kind}"
+            )))
+        }
+    }
+    if wasted > 0 {
+        for v in out[..needed].iter_mut() {
+            *v <<= wasted;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the residuals of a predicted subframe (samples `order..`), up to
+/// sample `needed` (all with `whole`), into `residual` (index 0 is sample
+/// `order`).
+fn read_residual(
+    r: &mut BitReader<'_>,
+    order: usize,
+    block: usize,
+    needed: usize,
+    whole: bool,
+    residual: &mut Vec<i32>,
+) -> Result<()> {
+    let method = r.bits(2)?;
+    let param_bits = match method {
+        0 => 4,
+        1 => 5,
+        _ => return Err(corrupt("FLAC residual uses a reserved coding method")),
+    };
+    let escape = (1 << param_bits) - 1;
+    let partition_order = r.bits(4)?;
+    let partitions = 1usize << partition_order;
+    if block % partitions != 0 || block / partitions < order {
+        return Err(corrupt("FLAC residual partitions do not fit the block"));
+    }
+    let per_partition = block / partitions;
+    if residual.len() < block - order {
+        residual.resize(block - order, 0);
+    }
+    let stop = if whole { block } else { needed.max(order) };
+    let mut sample = 0usize; // index into the block
+    for p in 0..partitions {
+        let count = if p == 0 {
+            per_partition - order
+        } else {
+            per_partition
+        };
+        if sample + order >= stop {
+            break;
+        }
+        let param = r.bits(param_bits)?;
+        let slots = &mut residual[sample..sample + count];
+        // inside the last needed partition, read only up to `stop`
+        let take = (stop - order - sample).min(count);
+        if param == escape {
+            let raw_bits = r.bits(5)?;
+            for slot in slots[..take].iter_mut() {
+                *slot = r.signed(raw_bits)?;
+            }
+        } else {
+            r.rice(param, &mut slots[..take])?;
+        }
+        sample += count;
+    }
+    Ok(())
+}
+
+/// Restores samples `order..needed` from warm-up samples, predictor
+/// coefficients (newest first) with `shift`, and residuals.
+#[inline(always)]
+fn restore(out: &mut [i64], coefs: &[i64], shift: u32, residual: &[i32], needed: usize) {
+    let order = coefs.len();
+    if needed <= order {
+        return;
+    }
+    match order {
+        0 => {
+            for (o, &e) in out[..needed].iter_mut().zip(residual) {
+                *o = i64::from(e);
+            }
+        }
+        _ => {
+            for i in order..needed {
+                let mut sum = 0i64;
+                for (j, &c) in coefs.iter().enumerate() {
+                    sum = sum.wrapping_add(c.wrapping_mul(out[i - 1 - j]));
+                }
+                out[i] = (sum >> shift).wrapping_add(i64::from(residual[i - order]));
+            }
+        }
+    }
+}
+
+/// Decodes frames from byte `from` on, writing samples
+/// `first .. first + out.len()` through `convert`.
+fn run<T, F: Fn(i64) -> T>(
+    bytes: &[u8],
+    info: &StreamInfo,
+    from: usize,
+    first: u64,
+    out: &mut [T],
+    convert: &F,
+) -> Result<Pass> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => run_with(bytes, info, from, first, out, convert, &mut scratch),
+        Err(_) => run_with(
+            bytes,
+            info,
+            from,
+            first,
+            out,
+            convert,
+            &mut Scratch::default(),
+        ),
+    })
+}
+
+/// How a pass over the frames ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Pass {
+    Complete,
+    /// The first frame read lies after the first requested sample.
+    StartedLate,
+    /// The stream ended after this many requested samples.
+    Ended(usize),
+}
+
+fn run_with<T, F: Fn(i64) -> T>(
+    bytes: &[u8],
+    info: &StreamInfo,
+    from: usize,
+    first: u64,
+    out: &mut [T],
+    convert: &F,
+    scratch: &mut Scratch,
+) -> Result<Pass> {
+    let end = first + out.len() as u64;
+    let mut r = BitReader::new(bytes, from);
+    let mut expected: Option<u64> = None;
+    let mut written = 0usize;
+    let max_block = info.max_block_size.max(16) as usize;
+    for buf in scratch.samples.iter_mut() {
+        if buf.len() < max_block {
+            buf.resize(max_block, 0);
+        }
+    }
+    loop {
+        let frame_start = r.bit_position() / 8;
+        if frame_start >= bytes.len() {
+            return Ok(Pass::Ended(written));
+        }
+        let header = read_frame_header(&mut r, info)?;
+        match expected {
+            Some(next) if next != header.start => {
+                return Err(corrupt(format!(
+                    "FLAC frame starting at sample {} follows sample {next}",
+                    header.start
+                )))
+            }
+            None if header.start > first => return Ok(Pass::StartedLate),
+            _ => {}
+        }
+        let block = header.block_size;
+        let frame_end_sample = header.start + block as u64;
+        expected = Some(frame_end_sample);
+        if frame_end_sample <= first {
+            // a frame before the window (the located frame may be early):
+            // decode it whole, only to get past it
+            decode_frame(&mut r, &header, block, true, scratch)?;
+            check_crc(&mut r, bytes, frame_start)?;
+            continue;
+        }
+        // samples of this frame the window needs, from the frame's start
+        let needed = (end.min(frame_end_sample) - header.start) as usize;
+        let last = frame_end_sample >= end;
+        let whole = !last || needed == block;
+        decode_frame(&mut r, &header, needed, whole, scratch)?;
+        if whole {
+            check_crc(&mut r, bytes, frame_start)?;
+        } else {
+            verify_unread_frame(
+                bytes,
+                info,
+                &header,
+                frame_start,
+                r.bit_position() / 8,
+                scratch,
+            )?;
+        }
+        let lo = first.max(header.start);
+        let src = (lo - header.start) as usize..needed;
+        let dst = &mut out[(lo - first) as usize..(lo - first) as usize + src.len()];
+        match header.layout.channels() {
+            1 => {
+                for (d, &s) in dst.iter_mut().zip(&scratch.samples[0][src]) {
+                    *d = convert(s);
+                }
+            }
+            _ => {
+                let [low, high] = &scratch.samples;
+                for (d, (&l, &h)) in dst.iter_mut().zip(low[src.clone()].iter().zip(&high[src])) {
+                    *d = convert((h << 32) | i64::from(l as u32));
+                }
+            }
+        }
+        written += dst.len();
+        if last {
+            return Ok(Pass::Complete);
+        }
+    }
+}
+
+/// Checks the CRC-16 of a frame whose residuals were read only partly:
+/// the frame ends where the next frame's header starts (or with the
+/// stream), found by scanning the bytes; only when that does not hold up
+/// (no fixed block size, a header mimicked by the audio, damage) is the
+/// frame decoded whole to check it.
+fn verify_unread_frame(
+    bytes: &[u8],
+    info: &StreamInfo,
+    header: &FrameHeader,
+    frame_start: usize,
+    read_up_to: usize,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    let next_start = header.start + header.block_size as u64;
+    let end = match info.fixed_block_size() {
+        Some(block) => match next_frame_header(bytes, read_up_to, bytes.len(), info) {
+            Some((at, number)) if number.checked_mul(u64::from(block)) == Some(next_start) => {
+                Some(at)
+            }
+            Some(_) => None,
+            None => Some(bytes.len()),
+        },
+        None => None,
+    };
+    if let Some(end) = end.filter(|&e| e >= frame_start + 4) {
+        let stored = u16::from_be_bytes([bytes[end - 2], bytes[end - 1]]);
+        if crc16(&bytes[frame_start..end - 2]) == stored {
+            return Ok(());
+        }
+    }
+    let mut r = BitReader::new(bytes, frame_start);
+    let whole = read_frame_header(&mut r, info)?;
+    decode_frame(&mut r, &whole, whole.block_size, true, scratch)?;
+    check_crc(&mut r, bytes, frame_start)
+}
+
+fn check_crc(r: &mut BitReader<'_>, bytes: &[u8], frame_start: usize) -> Result<()> {
+    r.align();
+    let crc_at = r.bit_position() / 8;
+    let stored = r.bits(16)? as u16;
+    if crc16(&bytes[frame_start..crc_at]) != stored {
+        return Err(corrupt("FLAC frame CRC-16 mismatch"));
+    }
+    Ok(())
+}
+
+/// Decodes the first `needed` samples of every channel of a frame into the
+/// scratch buffers (whole subframes with `whole`; the last channel stops at
+/// `needed` otherwise), undoing stereo decorrelation.
+fn decode_frame(
+    r: &mut BitReader<'_>,
+    header: &FrameHeader,
+    needed: usize,
+    whole: bool,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    let block = header.block_size;
+    let channels = header.layout.channels();
+    if channels > 2 {
+        return Err(corrupt(format!(
+            "FLAC frame has {channels} channels; 1 or 2 are read"
+        )));
+    }
+    let bits = header.bits_per_sample;
+    for c in 0..channels {
+        let side = matches!(
+            (header.layout, c),
+            (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
+        );
+        let channel_bits = bits + u32::from(side);
+        // every channel but the last must be read whole: the next starts
+        // after it
+        let read_whole = whole || c + 1 < channels;
+        let (samples, residual) = (&mut scratch.samples[c], &mut scratch.residual);
+        read_subframe(
+            r,
+            channel_bits,
+            block,
+            needed,
+            read_whole,
+            samples,
+            residual,
+        )?;
+    }
+    let [a, b] = &mut scratch.samples;
+    match header.layout {
+        Layout::Independent(_) => {}
+        Layout::LeftSide => {
+            for (left, side) in a[..needed].iter().zip(b[..needed].iter_mut()) {
+                *side = left - *side;
+            }
+        }
+        Layout::SideRight => {
+            for (side, right) in a[..needed].iter_mut().zip(&b[..needed]) {
+                *side += right;
+            }
+        }
+        Layout::MidSide => {
+            for (mid, side) in a[..needed].iter_mut().zip(b[..needed].iter_mut()) {
+                let m = (*mid << 1) | (*side & 1);
+                let s = *side;
+                *mid = (m + s) >> 1;
+                *side = (m - s) >> 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes samples `first .. first + out.len()` of one FLAC stream with our
+/// decoder (the same contract as the libFLAC path: each decoded integer — a
+/// 1-channel sample, or the 64-bit value of a 2-channel low/high word pair —
+/// goes through `convert`).
+pub fn decode_into<T, F>(
+    bytes: &[u8],
+    stream_len: u64,
+    first: u64,
+    out: &mut [T],
+    allow_two_channels: bool,
+    convert: F,
+) -> Result<()>
+where
+    F: Fn(i64) -> T + Copy,
+{
+    let info = parse_stream_info(bytes)?;
+    match info.channels {
+        1 => {}
+        2 if allow_two_channels => {}
+        2 => {
+            return Err(Error::corrupt(
+                "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
+            ))
+        }
+        n => {
+            return Err(Error::corrupt(format!(
+                "stream has {n} channels; expected 1 or 2"
+            )))
+        }
+    }
+    if info.bits_per_sample > 32 {
+        return Err(corrupt("FLAC stream has more than 32 bits per sample"));
+    }
+    if info.total_samples != 0 && info.total_samples != stream_len {
+        return Err(Error::corrupt(format!(
+            "stream holds {} samples but {stream_len} were expected",
+            info.total_samples
+        )));
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    let start = match info.fixed_block_size() {
+        Some(block) if first >= u64::from(block) => {
+            let frames = stream_len.max(first + 1).div_ceil(u64::from(block));
+            locate_frame(bytes, &info, first / u64::from(block), frames)
+        }
+        _ => info.audio_start,
+    };
+    let mut pass = run(bytes, &info, start, first, out, &convert);
+    if start != info.audio_start && !matches!(pass, Ok(Pass::Complete)) {
+        // the located header may have been mimicked by audio data
+        pass = run(bytes, &info, info.audio_start, first, out, &convert);
+    }
+    let wanted = out.len();
+    match pass? {
+        Pass::Complete => Ok(()),
+        Pass::StartedLate => Err(Error::corrupt(
+            "first FLAC frame does not start at sample 0",
+        )),
+        Pass::Ended(got) => Err(Error::corrupt(format!(
+            "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc16_matches_the_bitwise_definition() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 + i / 3) as u8).collect();
+        let bitwise = data.iter().fold(0u16, |mut crc, &b| {
+            crc ^= u16::from(b) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x8005
+                } else {
+                    crc << 1
+                };
+            }
+            crc
+        });
+        assert_eq!(crc16(&data), bitwise);
+        for n in 0..20 {
+            let mut expected = 0u16;
+            for &b in &data[..n] {
+                expected ^= u16::from(b) << 8;
+                for _ in 0..8 {
+                    expected = if expected & 0x8000 != 0 {
+                        (expected << 1) ^ 0x8005
+                    } else {
+                        expected << 1
+                    };
+                }
+            }
+            assert_eq!(crc16(&data[..n]), expected);
+        }
+    }
+
+    #[test]
+    fn bit_reader_reads_across_refills() {
+        let data: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
+        let mut r = BitReader::new(&data, 0);
+        let mut bits = Vec::new();
+        for n in [1u32, 7, 13, 32, 3, 5, 31, 2, 17, 9, 11, 8, 24, 1, 30] {
+            bits.push((n, r.bits(n).unwrap()));
+        }
+        // the same fields read one bit at a time
+        let mut r2 = BitReader::new(&data, 0);
+        for (n, v) in bits {
+            let mut x = 0u32;
+            for _ in 0..n {
+                x = (x << 1) | r2.bits(1).unwrap();
+            }
+            assert_eq!(x, v, "{n} bits");
+        }
+    }
+}
