@@ -36,6 +36,27 @@ struct BitReader<'a> {
     count: u32,
 }
 
+/// [`BitReader::refill`] on the reader's parts (kept in registers by the
+/// hot loops).
+#[inline(always)]
+fn refill_parts(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) {
+    if let Some(chunk) = data.get(*pos..*pos + 8) {
+        let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
+        *buf |= word >> *count;
+        let added = (63 - *count) >> 3;
+        *pos += added as usize;
+        *count += added * 8;
+        // (bits below `count` now hold the start of the next byte, which
+        // the next refill ORs in again at the same place)
+    } else {
+        while *count <= 56 && *pos < data.len() {
+            *buf |= u64::from(data[*pos]) << (56 - *count);
+            *pos += 1;
+            *count += 8;
+        }
+    }
+}
+
 impl<'a> BitReader<'a> {
     fn new(data: &'a [u8], start: usize) -> Self {
         BitReader {
@@ -49,21 +70,7 @@ impl<'a> BitReader<'a> {
     /// Loads bytes until at least 57 bits are buffered (or the data ends).
     #[inline(always)]
     fn refill(&mut self) {
-        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
-            let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
-            self.buf |= word >> self.count;
-            let added = (63 - self.count) >> 3;
-            self.pos += added as usize;
-            self.count += added * 8;
-            // (bits below `count` now hold the start of the next byte,
-            // which the next refill ORs in again at the same place)
-        } else {
-            while self.count <= 56 && self.pos < self.data.len() {
-                self.buf |= u64::from(self.data[self.pos]) << (56 - self.count);
-                self.pos += 1;
-                self.count += 8;
-            }
-        }
+        refill_parts(self.data, &mut self.pos, &mut self.buf, &mut self.count);
     }
 
     /// The bit position in `data` of the next unread bit.
@@ -150,30 +157,34 @@ impl<'a> BitReader<'a> {
     /// Decodes `out.len()` Rice codes with parameter `k` (< 32) as zigzag
     /// residuals.
     #[inline(always)]
-    fn rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
+    fn rice(&mut self, k: u32, out: &mut [i64]) -> Result<()> {
+        let data = self.data;
+        let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
         for slot in out.iter_mut() {
-            if self.count < 40 {
-                self.refill();
+            if count < 40 {
+                refill_parts(data, &mut pos, &mut buf, &mut count);
             }
-            let lead = self.buf.leading_zeros();
-            let value = if lead + 1 + k <= self.count {
-                // the whole code is buffered: one shift for quotient and
-                // remainder
-                let after = self.buf << lead << 1;
+            let lead = buf.leading_zeros();
+            let value = if lead + 1 + k <= count {
+                // the whole code is buffered: quotient and remainder at once
+                let after = buf << lead << 1;
                 let low = if k == 0 { 0 } else { after >> (64 - k) };
-                self.buf = after << k;
-                self.count -= lead + 1 + k;
+                buf = after << k;
+                count -= lead + 1 + k;
                 (u64::from(lead) << k) | low
             } else {
+                (self.pos, self.buf, self.count) = (pos, buf, count);
                 let high = u64::from(self.unary()?);
-                (high << k) | u64::from(self.bits(k)?)
+                let value = (high << k) | u64::from(self.bits(k)?);
+                (pos, buf, count) = (self.pos, self.buf, self.count);
+                value
             };
             if value > u64::from(u32::MAX) {
                 return Err(corrupt("FLAC residual does not fit 32 bits"));
             }
-            let value = value as u32;
-            *slot = ((value >> 1) as i32) ^ -((value & 1) as i32);
+            *slot = ((value >> 1) as i64) ^ -((value & 1) as i64);
         }
+        (self.pos, self.buf, self.count) = (pos, buf, count);
         Ok(())
     }
 }
@@ -368,11 +379,11 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
 /// The fixed predictors' coefficients, orders 0..=4.
 const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6, 4, -1]];
 
-/// Per-thread buffers for one frame: each channel's samples and residuals.
+/// Per-thread buffers for one frame: each channel's samples (residuals are
+/// decoded in place, then turned into samples).
 #[derive(Default)]
 struct Scratch {
     samples: [Vec<i64>; 2],
-    residual: Vec<i32>,
 }
 
 thread_local! {
@@ -389,7 +400,6 @@ fn read_subframe(
     needed: usize,
     whole: bool,
     out: &mut [i64],
-    residual: &mut Vec<i32>,
 ) -> Result<()> {
     if r.bits(1)? != 0 {
         return Err(corrupt("FLAC subframe header has its padding bit set"));
@@ -424,8 +434,8 @@ fn read_subframe(
             for slot in out[..order].iter_mut() {
                 *slot = r.signed_wide(bits)?;
             }
-            read_residual(r, order, block, needed, whole, residual)?;
-            restore(out, FIXED[order], 0, residual, needed);
+            read_residual(r, order, block, needed, whole, out)?;
+            restore(out, FIXED[order], 0, needed);
         }
         32..=63 => {
             let order = (kind - 31) as usize;
@@ -447,8 +457,8 @@ fn read_subframe(
             for c in coefs[..order].iter_mut() {
                 *c = i64::from(r.signed(precision)?);
             }
-            read_residual(r, order, block, needed, whole, residual)?;
-            restore(out, &coefs[..order], shift as u32, residual, needed);
+            read_residual(r, order, block, needed, whole, out)?;
+            restore(out, &coefs[..order], shift as u32, needed);
         }
         _ => {
             return Err(corrupt(format!(
@@ -465,15 +475,14 @@ fn read_subframe(
 }
 
 /// Reads the residuals of a predicted subframe (samples `order..`), up to
-/// sample `needed` (all with `whole`), into `residual` (index 0 is sample
-/// `order`).
+/// sample `needed` (all with `whole`), into `out[order..]`.
 fn read_residual(
     r: &mut BitReader<'_>,
     order: usize,
     block: usize,
     needed: usize,
     whole: bool,
-    residual: &mut Vec<i32>,
+    out: &mut [i64],
 ) -> Result<()> {
     let method = r.bits(2)?;
     let param_bits = match method {
@@ -488,9 +497,7 @@ fn read_residual(
         return Err(corrupt("FLAC residual partitions do not fit the block"));
     }
     let per_partition = block / partitions;
-    if residual.len() < block - order {
-        residual.resize(block - order, 0);
-    }
+    let residual = &mut out[order..block];
     let stop = if whole { block } else { needed.max(order) };
     let mut sample = 0usize; // index into the block
     for p in 0..partitions {
@@ -509,39 +516,86 @@ fn read_residual(
         if param == escape {
             let raw_bits = r.bits(5)?;
             for slot in slots[..take].iter_mut() {
-                *slot = r.signed(raw_bits)?;
+                *slot = i64::from(r.signed(raw_bits)?);
             }
         } else {
-            r.rice(param, &mut slots[..take])?;
+            rice_block(r, param, &mut slots[..take])?;
         }
         sample += count;
     }
     Ok(())
 }
 
-/// Restores samples `order..needed` from warm-up samples, predictor
-/// coefficients (newest first) with `shift`, and residuals.
+/// Decodes a partition's Rice codes, with the bit-manipulation
+/// instructions (LZCNT, BMI2 shifts) when the CPU has them.
 #[inline(always)]
-fn restore(out: &mut [i64], coefs: &[i64], shift: u32, residual: &[i32], needed: usize) {
+fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
+    #[cfg(target_arch = "x86_64")]
+    if has_bmi2() {
+        // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
+        // the function is otherwise the portable one compiled for them.
+        return unsafe { rice_block_bmi2(r, k, out) };
+    }
+    r.rice(k, out)
+}
+
+/// [`BitReader::rice`] compiled with LZCNT and BMI1/2 (its scalar twin is
+/// the portable build; `tests::rice_twins_agree` compares them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "lzcnt,bmi1,bmi2")]
+unsafe fn rice_block_bmi2(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
+    r.rice(k, out)
+}
+
+/// Whether this CPU has LZCNT and BMI1/2 (checked once).
+#[cfg(target_arch = "x86_64")]
+fn has_bmi2() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+    })
+}
+
+/// Turns the residuals in `out[order..needed]` into samples, from the
+/// warm-up samples before them and the predictor coefficients (newest
+/// first) with `shift`.
+#[inline(always)]
+fn restore(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
     let order = coefs.len();
     if needed <= order {
         return;
     }
-    match order {
-        0 => {
-            for (o, &e) in out[..needed].iter_mut().zip(residual) {
-                *o = i64::from(e);
+    macro_rules! fixed_order {
+        ($($n:literal)*) => {
+            match order {
+                0 => {}
+                $($n => restore_order::<$n>(&mut out[..needed], coefs, shift),)*
+                _ => unreachable!("orders are 0..=32"),
             }
+        };
+    }
+    fixed_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
+        31 32);
+}
+
+/// [`restore`] for one predictor order, known at compile time so the dot
+/// product unrolls.
+#[inline(always)]
+fn restore_order<const N: usize>(out: &mut [i64], coefs: &[i64], shift: u32) {
+    // oldest first, to pair with the history window `out[i - N..i]`
+    let mut taps = [0i64; N];
+    for (t, &c) in taps.iter_mut().zip(coefs.iter().rev()) {
+        *t = c;
+    }
+    for i in N..out.len() {
+        let history: &[i64; N] = out[i - N..i].try_into().expect("N samples");
+        let mut sum = 0i64;
+        for j in 0..N {
+            sum = sum.wrapping_add(taps[j].wrapping_mul(history[j]));
         }
-        _ => {
-            for i in order..needed {
-                let mut sum = 0i64;
-                for (j, &c) in coefs.iter().enumerate() {
-                    sum = sum.wrapping_add(c.wrapping_mul(out[i - 1 - j]));
-                }
-                out[i] = (sum >> shift).wrapping_add(i64::from(residual[i - order]));
-            }
-        }
+        out[i] = (sum >> shift).wrapping_add(out[i]);
     }
 }
 
@@ -737,16 +791,8 @@ fn decode_frame(
         // every channel but the last must be read whole: the next starts
         // after it
         let read_whole = whole || c + 1 < channels;
-        let (samples, residual) = (&mut scratch.samples[c], &mut scratch.residual);
-        read_subframe(
-            r,
-            channel_bits,
-            block,
-            needed,
-            read_whole,
-            samples,
-            residual,
-        )?;
+        let samples = &mut scratch.samples[c];
+        read_subframe(r, channel_bits, block, needed, read_whole, samples)?;
     }
     let [a, b] = &mut scratch.samples;
     match header.layout {
@@ -872,6 +918,41 @@ mod tests {
             }
             assert_eq!(crc16(&data[..n]), expected);
         }
+    }
+
+    #[test]
+    fn rice_twins_agree() {
+        // Rice codes of many sizes, and the same bytes decoded by both builds
+        let mut bytes = Vec::new();
+        let mut acc = 0u64;
+        let mut n = 0u32;
+        let mut push = |bits: u64, len: u32, acc: &mut u64, n: &mut u32, out: &mut Vec<u8>| {
+            for i in (0..len).rev() {
+                *acc = (*acc << 1) | ((bits >> i) & 1);
+                *n += 1;
+                if *n == 8 {
+                    out.push(*acc as u8);
+                    *acc = 0;
+                    *n = 0;
+                }
+            }
+        };
+        let k = 5;
+        let values: Vec<i64> = (0..3000).map(|i| ((i * 7919) % 4001) as i64 - 2000).collect();
+        for &v in &values {
+            let u = ((v << 1) ^ (v >> 63)) as u64;
+            let q = u >> k;
+            push(0, q as u32, &mut acc, &mut n, &mut bytes);
+            push(1, 1, &mut acc, &mut n, &mut bytes);
+            push(u & ((1 << k) - 1), k, &mut acc, &mut n, &mut bytes);
+        }
+        bytes.extend_from_slice(&[0; 8]);
+        let mut portable = vec![0i64; values.len()];
+        BitReader::new(&bytes, 0).rice(k, &mut portable).unwrap();
+        assert_eq!(portable, values);
+        let mut dispatched = vec![0i64; values.len()];
+        rice_block(&mut BitReader::new(&bytes, 0), k, &mut dispatched).unwrap();
+        assert_eq!(dispatched, values);
     }
 
     #[test]
