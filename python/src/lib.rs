@@ -736,6 +736,51 @@ fn zarrs_read_array(py: Python<'_>, path: std::path::PathBuf) -> PyResult<ZarrsV
     Ok((dtype.name(), shape, bytes.into_pyarray(py)))
 }
 
+/// Decodes one whole FLAC stream of `stream_len` samples with the chosen
+/// decoder, `"native"` (ours, the default everywhere) or `"libflac"`: the
+/// integers it holds (int64 with `wide`, the 2-channel streams of 64-bit
+/// data, else int32). For checking the decoders against each other.
+#[pyfunction]
+#[pyo3(signature = (stream, stream_len, wide, decoder="native"))]
+fn decode_stream<'py>(
+    py: Python<'py>,
+    stream: PyReadonlyArray1<'py, u8>,
+    stream_len: usize,
+    wide: bool,
+    decoder: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let decoder = match decoder {
+        "native" => flacarray::codec::Decoder::Native,
+        "libflac" => flacarray::codec::Decoder::Libflac,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "decoder must be 'native' or 'libflac', not {other:?}"
+            )))
+        }
+    };
+    let bytes = stream
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("stream bytes must be contiguous"))?;
+    if stream_len as u64 > flacarray::codec::max_samples_in(bytes.len()) {
+        return Err(CorruptDataError::new_err(format!(
+            "{stream_len} samples cannot fit in {} bytes",
+            bytes.len()
+        )));
+    }
+    let n = stream_len as u64;
+    if wide {
+        let mut out = vec![0i64; stream_len];
+        py.detach(|| flacarray::codec::decode_window_i64_with(decoder, bytes, n, 0, &mut out))
+            .map_err(to_py)?;
+        Ok(out.into_pyarray(py).into_any())
+    } else {
+        let mut out = vec![0i32; stream_len];
+        py.detach(|| flacarray::codec::decode_window_i32_with(decoder, bytes, n, 0, &mut out))
+            .map_err(to_py)?;
+        Ok(out.into_pyarray(py).into_any())
+    }
+}
+
 /// Keeps a numpy array alive for as long as an Arrow buffer shares its
 /// memory.
 struct NumpyOwner {
@@ -1031,6 +1076,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_chunk, m)?)?;
     m.add_function(wrap_pyfunction!(zarrs_write_array, m)?)?;
     m.add_function(wrap_pyfunction!(zarrs_read_array, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_stream, m)?)?;
     m.add_function(wrap_pyfunction!(parquet_leading_shape, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;

@@ -938,7 +938,9 @@ mod tests {
             }
         };
         let k = 5;
-        let values: Vec<i64> = (0..3000).map(|i| ((i * 7919) % 4001) as i64 - 2000).collect();
+        let values: Vec<i64> = (0..3000)
+            .map(|i| ((i * 7919) % 4001) as i64 - 2000)
+            .collect();
         for &v in &values {
             let u = ((v << 1) ^ (v >> 63)) as u64;
             let q = u >> k;

@@ -54,6 +54,17 @@ def test_reference_files(folder, name, case, container):
             np.testing.assert_array_equal(got, original)
         fa = FlacArray.read_hdf5(grp) if container == "h5" else FlacArray.read_zarr(grp)
         assert fa.nbytes == case["compressed_bytes"]
+        # our FLAC decoder and libFLAC's agree on every stream of the file
+        from flacarray import _core
+
+        n = fa.shape[-1]
+        for s in range(fa.nstreams):
+            start, size = int(fa._starts[s]), int(fa._nbytes[s])
+            stream = fa.compressed[start : start + size]
+            wide = _core.stream_info(stream.tobytes())[0] == 2
+            ours = _core.decode_stream(stream, n, wide, "native")
+            theirs = _core.decode_stream(stream, n, wide, "libflac")
+            np.testing.assert_array_equal(ours, theirs)
         lead = expected.shape[:-1] or (1,)
         keep = np.zeros(lead, dtype=bool)
         keep.ravel()[-1] = True
