@@ -926,7 +926,7 @@ mod tests {
         let mut bytes = Vec::new();
         let mut acc = 0u64;
         let mut n = 0u32;
-        let mut push = |bits: u64, len: u32, acc: &mut u64, n: &mut u32, out: &mut Vec<u8>| {
+        let push = |bits: u64, len: u32, acc: &mut u64, n: &mut u32, out: &mut Vec<u8>| {
             for i in (0..len).rev() {
                 *acc = (*acc << 1) | ((bits >> i) & 1);
                 *n += 1;
