@@ -347,57 +347,188 @@ def keep_mask_for(numbers: list[int], leading: tuple[int, ...]) -> np.ndarray:
 
 
 def leading_shape_of(target: Target) -> tuple[int, ...]:
+    """A container's leading shape, from its metadata alone."""
     if target.kind == "npy":
         return tuple(np.load(target.path, mmap_mode="r").shape[:-1])
-    return tuple(read_compressed(target).leading_shape)
+    if target.kind == "parquet":
+        return tuple(_core.parquet_leading_shape(target.path, "flac")[1])
+    from . import _hdf5_group, _zarr_group, io_common
+
+    if target.kind == "hdf5":
+        import h5py
+
+        with h5py.File(target.path, "r") as hf:
+            if target.group not in hf:
+                raise KeyError(f"{target}: no group {target.group}")
+            description, _ = io_common.describe(_hdf5_group.BACKEND, hf[target.group])
+    else:
+        import zarr
+
+        group = zarr.open_group(target.path, mode="r")
+        description, _ = io_common.describe(_zarr_group.BACKEND, group)
+    return tuple(int(d) for d in _core.describe_group(description)["shape"][:-1])
+
+
+#: Raw bytes per batch of streams: the unit of work and of progress.
+BATCH_BYTES = 64 << 20
+
+
+def batches(rows: np.ndarray, row_bytes: int) -> list[np.ndarray]:
+    per_batch = max(1, BATCH_BYTES // max(1, row_bytes))
+    return [rows[i : i + per_batch] for i in range(0, len(rows), per_batch)]
+
+
+def concatenate(parts: list[FlacArray], leading: tuple[int, ...]) -> FlacArray:
+    """One FlacArray of `leading` streams from arrays holding consecutive
+    runs of them (their bytes joined, not re-encoded)."""
+    first = parts[0]
+    sizes = np.array([p.nbytes for p in parts], dtype=np.int64)
+    shifts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = np.concatenate(
+        [p.stream_starts.ravel() + s for p, s in zip(parts, shifts, strict=True)]
+    )
+    nbytes = np.concatenate([p.stream_nbytes.ravel() for p in parts])
+
+    def joined(name: str) -> np.ndarray | None:
+        values = [getattr(p, name) for p in parts]
+        if values[0] is None:
+            return None
+        return np.concatenate([np.asarray(v, np.float64).ravel() for v in values])
+
+    compressed = np.concatenate([p.compressed for p in parts])
+    core = _core.ArrayParts(
+        str(first.dtype),
+        (*leading, first.stream_size),
+        np.ascontiguousarray(compressed, dtype=np.uint8),
+        np.ascontiguousarray(starts, dtype=np.int64),
+        np.ascontiguousarray(nbytes, dtype=np.int64),
+        joined("stream_offsets"),
+        joined("stream_gains"),
+        first.level,
+    )
+    return FlacArray._from_core(core)
 
 
 def run_convert(args: argparse.Namespace) -> int:
     source, dest = parse_target(args.source), parse_target(args.dest)
     if not os.path.exists(source.path):
         raise UsageError(f"{source.path}: no such file or directory")
-    steps = {"quanta": args.quanta, "precision": args.precision}
     if source.kind != "npy" and (args.quanta is not None or args.precision is not None):
         raise UsageError("--quanta/--precision apply when compressing a raw .npy source")
     check_destination(dest, args.overwrite)
-    keep = None
+    leading = leading_shape_of(source)
+    count = int(np.prod(leading)) if leading else 1
     if args.keep:
-        keep = keep_mask_for(parse_keep(args.keep), leading_shape_of(source))
-    window = parse_slice(args.slice) if args.slice else None
-    progress = Progress(f"convert {source}", 3, "steps", show_progress(args))
-    if source.kind == "npy":
-        data = np.load(source.path, mmap_mode="r")
-        if keep is not None:
-            data = data.reshape((-1, data.shape[-1]))[keep.ravel()]
-        if window is not None:
-            data = data[..., window]
-        progress.advance(1)
-        if dest.kind == "npy":
-            write_npy(dest, np.asarray(data), args.overwrite)
-            progress.advance(2)
-            progress.finish()
-            return 0
-        fa = FlacArray.from_array(np.ascontiguousarray(data), level=args.level, **steps)
+        mask = keep_mask_for(parse_keep(args.keep), leading).ravel()
+        rows = np.flatnonzero(mask)
+        out_leading: tuple[int, ...] = (len(rows),)
     else:
-        fa = read_compressed(source, keep=keep)
-        progress.advance(1)
-        if window is not None or dest.kind == "npy":
-            values = fa.to_array(stream_slice=window)
-            if dest.kind == "npy":
-                progress.advance(1)
-                write_npy(dest, values, args.overwrite)
-                progress.advance(1)
-                progress.finish()
-                return 0
-            # a window re-encodes: floats keep their stored steps
-            gains = fa.stream_gains
-            quanta = None if gains is None else (1.0 / np.asarray(gains, np.float64))
-            fa = FlacArray.from_array(values, level=args.level, quanta=quanta)
-    progress.advance(1)
-    write_compressed(dest, fa, args.overwrite)
-    progress.advance(1)
-    progress.finish()
+        rows = np.arange(count)
+        out_leading = leading or (1,)
+    window = parse_slice(args.slice) if args.slice else None
+    if source.kind == "npy":
+        convert_raw(args, source, dest, rows, out_leading, window)
+    else:
+        convert_compressed(args, source, dest, leading, rows, out_leading, window)
     return 0
+
+
+def convert_raw(
+    args: argparse.Namespace,
+    source: Target,
+    dest: Target,
+    rows: np.ndarray,
+    out_leading: tuple[int, ...],
+    window: slice | None,
+) -> None:
+    """A raw .npy source, compressed (or copied) batch by batch."""
+    data = np.load(source.path, mmap_mode="r")
+    flat = data.reshape((-1, data.shape[-1])) if data.ndim > 1 else data.reshape(1, -1)
+    samples = range(flat.shape[1])[window] if window is not None else range(flat.shape[1])
+    row_bytes = flat.shape[1] * flat.dtype.itemsize
+    progress = Progress(f"convert {source}", len(rows) * row_bytes, "B", show_progress(args))
+    shape = (*out_leading, len(samples)) if data.ndim > 1 else (len(samples),)
+    out = None
+    if dest.kind == "npy":
+        out = open_npy(dest, shape, flat.dtype, args.overwrite).reshape(-1, len(samples))
+    parts, done = [], 0
+    steps = {"quanta": args.quanta, "precision": args.precision}
+    for batch in batches(rows, row_bytes):
+        block = np.ascontiguousarray(flat[batch][:, window] if window else flat[batch])
+        if out is not None:
+            out[done : done + len(batch)] = block
+        else:
+            parts.append(FlacArray.from_array(block, level=args.level, **steps))
+        done += len(batch)
+        progress.advance(len(batch) * row_bytes)
+    if out is not None:
+        del out  # the memory map writes itself out
+    else:
+        fa = concatenate(parts, out_leading if data.ndim > 1 else ())
+        write_compressed(dest, fa, args.overwrite)
+    progress.finish()
+
+
+def convert_compressed(
+    args: argparse.Namespace,
+    source: Target,
+    dest: Target,
+    leading: tuple[int, ...],
+    rows: np.ndarray,
+    out_leading: tuple[int, ...],
+    window: slice | None,
+) -> None:
+    """A compressed source read batch by batch: streams copied as they are
+    into another container, or decoded into .npy (or re-encoded for a
+    window)."""
+    lead = leading or (1,)
+    count = int(np.prod(lead))
+    probe = read_compressed(source, keep=mask_of(rows[:1], lead))
+    row_bytes = probe.stream_size * probe.dtype.itemsize
+    samples = range(probe.stream_size)[window] if window is not None else range(probe.stream_size)
+    progress = Progress(f"convert {source}", len(rows) * row_bytes, "B", show_progress(args))
+    out = None
+    if dest.kind == "npy":
+        shape = (*out_leading, len(samples)) if leading else (len(samples),)
+        out = open_npy(dest, shape, probe.dtype, args.overwrite).reshape(-1, len(samples))
+    parts, done = [], 0
+    for batch in batches(rows, row_bytes):
+        keep = None if len(rows) == count == len(batch) else mask_of(batch, lead)
+        part = read_compressed(source, keep=keep)
+        if out is not None:
+            out[done : done + len(batch)] = part.to_array(stream_slice=window).reshape(
+                len(batch), -1
+            )
+        elif window is not None:
+            # a window re-encodes: floats keep their stored steps
+            gains = part.stream_gains
+            quanta = None if gains is None else 1.0 / np.asarray(gains, np.float64)
+            values = part.to_array(stream_slice=window).reshape(len(batch), -1)
+            steps = None if quanta is None else quanta.reshape(len(batch))
+            parts.append(FlacArray.from_array(values, level=args.level, quanta=steps))
+        else:
+            parts.append(part)
+        done += len(batch)
+        progress.advance(len(batch) * row_bytes)
+    if out is not None:
+        del out  # the memory map writes itself out
+    else:
+        fa = concatenate(parts, out_leading if leading else ())
+        write_compressed(dest, fa, args.overwrite)
+    progress.finish()
+
+
+def mask_of(rows: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(int(np.prod(lead)), dtype=bool)
+    mask[rows] = True
+    return mask.reshape(lead)
+
+
+def open_npy(dest: Target, shape: tuple[int, ...], dtype: Any, overwrite: bool) -> np.ndarray:
+    """A .npy file of `shape` to fill (memory-mapped)."""
+    if os.path.exists(dest.path) and not overwrite:
+        raise FileExistsError(f"{dest.path} exists; pass --overwrite to replace it")
+    return np.lib.format.open_memmap(dest.path, mode="w+", dtype=dtype, shape=shape)
 
 
 def check_destination(dest: Target, overwrite: bool) -> None:
@@ -410,12 +541,6 @@ def check_destination(dest: Target, overwrite: bool) -> None:
         return  # the file may hold other groups: checked when writing
     if os.path.exists(dest.path) and not overwrite:
         raise FileExistsError(f"{dest.path} exists; pass --overwrite to replace it")
-
-
-def write_npy(dest: Target, values: np.ndarray, overwrite: bool) -> None:
-    if os.path.exists(dest.path) and not overwrite:
-        raise FileExistsError(f"{dest.path} exists; pass --overwrite to replace it")
-    np.save(dest.path, values)
 
 
 def write_compressed(dest: Target, fa: FlacArray, overwrite: bool) -> None:

@@ -356,11 +356,6 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
         6 => 24,
         _ => 32,
     };
-    if block_size > info.max_block_size as usize && info.max_block_size > 0 {
-        return Err(corrupt(format!(
-            "FLAC frame of {block_size} samples exceeds the stream's largest block"
-        )));
-    }
     let start = if variable {
         number
     } else {
@@ -669,6 +664,13 @@ fn run_with<T, F: Fn(i64) -> T>(
             _ => {}
         }
         let block = header.block_size;
+        // STREAMINFO's largest block is only a hint (libFLAC does not hold
+        // frames to it either); a frame holds at most 65536 samples.
+        for buf in scratch.samples.iter_mut() {
+            if buf.len() < block {
+                buf.resize(block, 0);
+            }
+        }
         let frame_end_sample = header.start + block as u64;
         expected = Some(frame_end_sample);
         if frame_end_sample <= first {
