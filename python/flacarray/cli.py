@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import glob
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,18 +107,28 @@ def expand_inputs(specs: Sequence[str]) -> list[Target]:
 
 def read_compressed(target: Target, keep: np.ndarray | None = None) -> FlacArray:
     """The FlacArray a container holds (only the kept streams' bytes)."""
+    with open_reader(target) as read:
+        return read(keep)
+
+
+@contextlib.contextmanager
+def open_reader(target: Target) -> Iterator[Callable[[np.ndarray | None], FlacArray]]:
+    """A function reading the container's array (or the streams a keep mask
+    selects), the file kept open between calls."""
     if target.kind == "hdf5":
         import h5py
 
         with h5py.File(target.path, "r") as hf:
             if target.group not in hf:
                 raise KeyError(f"{target}: no group {target.group}")
-            return FlacArray.read_hdf5(hf[target.group], keep=keep)
-    if target.kind == "zarr":
-        return FlacArray.read_zarr(target.path, keep=keep)
-    if target.kind == "parquet":
-        return FlacArray.read_parquet(target.path, keep=keep)
-    raise UsageError(f"{target}: a raw .npy file holds no compressed streams")
+            group = hf[target.group]
+            yield lambda keep: FlacArray.read_hdf5(group, keep=keep)
+    elif target.kind == "zarr":
+        yield lambda keep: FlacArray.read_zarr(target.path, keep=keep)
+    elif target.kind == "parquet":
+        yield lambda keep: FlacArray.read_parquet(target.path, keep=keep)
+    else:
+        raise UsageError(f"{target}: a raw .npy file holds no compressed streams")
 
 
 def group_attributes(target: Target) -> dict[str, Any]:
@@ -492,24 +503,23 @@ def convert_compressed(
         shape = (*out_leading, len(samples)) if leading else (len(samples),)
         out = open_npy(dest, shape, probe.dtype, args.overwrite).reshape(-1, len(samples))
     parts, done = [], 0
-    for batch in batches(rows, row_bytes):
-        keep = None if len(rows) == count == len(batch) else mask_of(batch, lead)
-        part = read_compressed(source, keep=keep)
-        if out is not None:
-            out[done : done + len(batch)] = part.to_array(stream_slice=window).reshape(
-                len(batch), -1
-            )
-        elif window is not None:
-            # a window re-encodes: floats keep their stored steps
-            gains = part.stream_gains
-            quanta = None if gains is None else 1.0 / np.asarray(gains, np.float64)
-            values = part.to_array(stream_slice=window).reshape(len(batch), -1)
-            steps = None if quanta is None else quanta.reshape(len(batch))
-            parts.append(FlacArray.from_array(values, level=args.level, quanta=steps))
-        else:
-            parts.append(part)
-        done += len(batch)
-        progress.advance(len(batch) * row_bytes)
+    with open_reader(source) as read:
+        for batch in batches(rows, row_bytes):
+            keep = None if len(rows) == count == len(batch) else mask_of(batch, lead)
+            part = read(keep)
+            if out is not None:
+                values = part.to_array(stream_slice=window)
+                out[done : done + len(batch)] = values.reshape(len(batch), -1)
+            elif window is not None:
+                # a window re-encodes: floats keep their stored steps
+                gains = part.stream_gains
+                values = part.to_array(stream_slice=window).reshape(len(batch), -1)
+                steps = None if gains is None else 1.0 / np.asarray(gains, np.float64).ravel()
+                parts.append(FlacArray.from_array(values, level=args.level, quanta=steps))
+            else:
+                parts.append(part)
+            done += len(batch)
+            progress.advance(len(batch) * row_bytes)
     if out is not None:
         del out  # the memory map writes itself out
     else:

@@ -144,20 +144,11 @@ def test_verify_names_the_damaged_stream(tmp_path):
     assert "stream 2" not in proc.stdout
 
 
-def test_progress_bar_on_a_terminal_only(tmp_path):
-    np.save(tmp_path / "raw.npy", data("int32", (40, 200_000)))
-    run("convert", "raw.npy", "a.parquet", cwd=tmp_path)
-    # piped: no progress
-    piped = run("verify", "a.parquet", cwd=tmp_path)
-    assert "ETA" not in piped.stderr
-    # a pseudo-terminal: a bar with rate and ETA
+def on_a_terminal(args, cwd):
+    """Runs the command with stderr on a pseudo-terminal; returns what it
+    drew there."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [EXE, "verify", "a.parquet", "--jobs", "1"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=follower,
-    )
+    proc = subprocess.Popen([EXE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=follower)
     os.close(follower)
     seen = b""
     while True:
@@ -168,10 +159,22 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
         if not chunk:
             break
         seen += chunk
-    proc.wait(timeout=60)
+    proc.wait(timeout=120)
     os.close(leader)
-    assert proc.returncode == 0
-    assert b"ETA" in seen and b"MiB/s" in seen and b"100.0%" in seen
+    assert proc.returncode == 0, seen
+    return seen
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    np.save(tmp_path / "raw.npy", data("int32", (40, 600_000)))  # 96 MB: two batches
+    piped = run("convert", "raw.npy", "a.parquet", cwd=tmp_path)
+    assert piped.stderr == ""  # piped: no progress
+    assert "ETA" not in run("verify", "a.parquet", cwd=tmp_path).stderr
+    # on a terminal: a bar with rate and ETA, for convert and verify
+    for args in (["convert", "raw.npy", "b.zarr"], ["verify", "a.parquet", "--jobs", "1"]):
+        seen = on_a_terminal(args, tmp_path)
+        assert b"ETA" in seen and b"MiB/s" in seen and b"100.0%" in seen, args
+    assert seen.count(b"%") >= 2  # drawn more than once
     quiet = subprocess.run(
         [EXE, "verify", "a.parquet", "--quiet"], cwd=tmp_path, capture_output=True, check=True
     )
