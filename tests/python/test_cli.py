@@ -212,3 +212,20 @@ def test_help_has_examples():
         [sys.executable, "-m", "flacarray.cli", "--help"], capture_output=True, text=True
     )
     assert module.returncode == 0 and "verify" in module.stdout
+
+
+def test_a_1_gib_convert_shows_its_progress(tmp_path):
+    """1 GiB of samples: converted in batches, the bar redrawn as they go."""
+    streams, samples = 256, 1 << 20
+    ramp = (np.arange(samples, dtype=np.int32) % 4096) - 2048
+    values = np.add.outer(np.arange(streams, dtype=np.int32) * 7, ramp)
+    assert values.nbytes == 1 << 30
+    np.save(tmp_path / "big.npy", values)
+    del values
+    seen = on_a_terminal(["convert", "big.npy", "big.parquet"], tmp_path)
+    frames = seen.split(b"\r")
+    assert len([f for f in frames if b"ETA" in f]) >= 8  # 16 batches of 64 MiB
+    assert b"100.0%" in seen
+    stored = FlacArray.read_parquet(tmp_path / "big.parquet")
+    assert stored.shape == (streams, samples)
+    np.testing.assert_array_equal(stored[255, 4090:4100], 255 * 7 + ramp[4090:4100])
