@@ -37,7 +37,7 @@ EXAMPLES = """examples:
   flacarray convert old.h5 new.parquet         copy the streams into Parquet
   flacarray convert raw.npy out.zarr --quanta 1e-3
   flacarray convert a.parquet b.npy --keep 0-3,7 --slice 1000:2000
-  flacarray verify archive/ --jobs 4           decode every stream, check CRCs
+  flacarray verify archive/ --jobs 4           decode every stream, check CRCs and MD5
 """
 
 SUFFIXES = {".h5": "hdf5", ".hdf5": "hdf5", ".zarr": "zarr", ".parquet": "parquet", ".npy": "npy"}
@@ -273,25 +273,26 @@ def format_info(info: dict[str, Any]) -> str:
 # ---- verify ------------------------------------------------------------------
 
 
-def stream_verdicts(fa: FlacArray, jobs: int, progress: Progress) -> Iterator[tuple[int, str]]:
-    """(stream number, why) for every stream that does not decode."""
+def stream_verdicts(
+    fa: FlacArray, jobs: int, progress: Progress
+) -> Iterator[tuple[int, str | None, bool]]:
+    """For every stream: its number, why it is damaged (None if it is
+    not), and whether its MD5 was checked."""
     starts, lengths = fa.stream_starts.ravel(), fa.stream_nbytes.ravel()
     compressed = fa.compressed
 
-    def check(s: int) -> tuple[int, str | None]:
+    def check(s: int) -> tuple[int, str | None, bool]:
         stream = compressed[int(starts[s]) : int(starts[s]) + int(lengths[s])]
         try:
-            channels = _core.stream_info(stream.tobytes())[0]
-            _core.decode_stream(stream, fa.stream_size, channels == 2)
+            md5 = _core.verify_stream(stream, fa.stream_size)
         except (_core.CorruptDataError, ValueError, RuntimeError) as err:
-            return s, str(err)
-        return s, None
+            return s, str(err), False
+        return s, None, md5
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for s, why in pool.map(check, range(fa.nstreams)):
+        for s, why, md5 in pool.map(check, range(fa.nstreams)):
             progress.advance(int(lengths[s]))
-            if why is not None:
-                yield s, why
+            yield s, why, md5
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -307,14 +308,16 @@ def run_verify(args: argparse.Namespace) -> int:
             damaged_total += 1
             continue
         progress = Progress(f"verify {target}", fa.nbytes, "B", show_progress(args))
-        damaged = list(stream_verdicts(fa, args.jobs, progress))
+        verdicts = list(stream_verdicts(fa, args.jobs, progress))
         progress.finish()
+        damaged = [(s, why) for s, why, _ in verdicts if why is not None]
+        with_md5 = sum(md5 for _, _, md5 in verdicts)
         lead = fa.leading_shape or (1,)
         for s, why in damaged:
             index = tuple(int(i) for i in np.unravel_index(s, lead))
             print(f"{target}: stream {s} {list(index)} damaged: {why}")
         if not damaged and not args.quiet:
-            print(f"{target}: {fa.nstreams} streams ok")
+            print(f"{target}: {fa.nstreams} streams ok (CRCs; MD5 for {with_md5})")
         damaged_total += len(damaged)
     return 1 if damaged_total else 0
 

@@ -781,6 +781,22 @@ fn decode_stream<'py>(
     }
 }
 
+/// Decodes one whole stream with our decoder, checking its frames' CRCs and,
+/// where STREAMINFO records one, its MD5; returns whether an MD5 was
+/// checked (damage raises CorruptDataError).
+#[pyfunction]
+fn verify_stream(
+    py: Python<'_>,
+    stream: PyReadonlyArray1<'_, u8>,
+    stream_len: u64,
+) -> PyResult<bool> {
+    let bytes = stream
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("stream bytes must be contiguous"))?;
+    py.detach(|| flacarray::codec::verify_stream(bytes, stream_len))
+        .map_err(to_py)
+}
+
 /// Keeps a numpy array alive for as long as an Arrow buffer shares its
 /// memory.
 struct NumpyOwner {
@@ -1077,6 +1093,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zarrs_write_array, m)?)?;
     m.add_function(wrap_pyfunction!(zarrs_read_array, m)?)?;
     m.add_function(wrap_pyfunction!(decode_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_stream, m)?)?;
     m.add_function(wrap_pyfunction!(parquet_leading_shape, m)?)?;
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write_zarr, m)?)?;

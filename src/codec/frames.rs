@@ -26,6 +26,9 @@ pub struct StreamInfo {
     pub streaminfo_end: usize,
     /// Byte offset of the first audio frame.
     pub audio_start: usize,
+    /// MD5 of the unencoded samples (all zero when the writer did not
+    /// compute it).
+    pub md5: [u8; 16],
 }
 
 impl StreamInfo {
@@ -86,6 +89,8 @@ fn read_streaminfo(body: &[u8], end: usize) -> Result<StreamInfo> {
     if max_block_size < 16 || min_block_size > max_block_size || bits_per_sample < 4 {
         return Err(Error::corrupt("FLAC STREAMINFO holds impossible values"));
     }
+    let mut md5 = [0u8; 16];
+    md5.copy_from_slice(&body[18..34]);
     Ok(StreamInfo {
         min_block_size,
         max_block_size,
@@ -94,6 +99,7 @@ fn read_streaminfo(body: &[u8], end: usize) -> Result<StreamInfo> {
         total_samples,
         streaminfo_end: end,
         audio_start: end,
+        md5,
     })
 }
 

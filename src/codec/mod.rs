@@ -107,6 +107,61 @@ pub fn decode_window_i64_with(
     decode_into_with(decoder, bytes, stream_len, first, out, true, |v| v)
 }
 
+/// Decodes a whole stream of `stream_len` samples with our decoder and
+/// checks all it can: every frame header's CRC-8 and frame's CRC-16 and,
+/// when STREAMINFO records one, the MD5 of the decoded samples (as libFLAC
+/// computes it: each channel's samples interleaved, little-endian, in
+/// whole bytes of the stream's sample size). Returns whether an MD5 was
+/// checked; damage is a `Corrupt` error.
+///
+/// ```
+/// use flacarray::codec::{encode_i32, verify_stream, EncodeOptions};
+///
+/// let samples: Vec<i32> = (0..10_000).map(|i| (i % 300) * 7).collect();
+/// let mut bytes = encode_i32(&samples, &EncodeOptions::default())?;
+/// assert!(verify_stream(&bytes, 10_000)?);        // CRCs and MD5 hold
+/// let n = bytes.len();
+/// bytes[n - 100] ^= 1;                               // one flipped bit
+/// assert!(verify_stream(&bytes, 10_000).is_err());
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
+    let info = stream_info(bytes)?;
+    let n = if info.total_samples != 0 {
+        info.total_samples
+    } else {
+        stream_len
+    };
+    let mut values = vec![0i64; checked_len(n, bytes.len())?];
+    native::decode_into(bytes, n, 0, &mut values, true, |v| v)?;
+    if info.md5 == [0; 16] {
+        return Ok(false);
+    }
+    let width = info.bits_per_sample.div_ceil(8) as usize;
+    let mut context = md5::Context::new();
+    let mut frame = Vec::with_capacity(values.len().min(1 << 16) * 8);
+    for chunk in values.chunks(1 << 16) {
+        frame.clear();
+        for &v in chunk {
+            let words: &[i32] = if info.channels == 2 {
+                &[v as i32, (v >> 32) as i32]
+            } else {
+                &[v as i32]
+            };
+            for w in words {
+                frame.extend_from_slice(&w.to_le_bytes()[..width]);
+            }
+        }
+        context.consume(&frame);
+    }
+    if context.finalize().0 != info.md5 {
+        return Err(crate::Error::corrupt(
+            "the decoded samples do not match the stream's MD5",
+        ));
+    }
+    Ok(true)
+}
+
 /// Decodes a whole 1-channel stream into 32-bit samples.
 pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
     let n = stream_info(bytes)?.total_samples;
