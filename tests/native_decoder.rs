@@ -5,7 +5,8 @@
 mod common;
 
 use flacarray::codec::{
-    decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, Decoder, EncodeOptions,
+    decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, verify_stream, Decoder,
+    EncodeOptions,
 };
 use proptest::prelude::*;
 
