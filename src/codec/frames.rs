@@ -190,7 +190,7 @@ fn frame_header_at(bytes: &[u8], info: &StreamInfo) -> Option<u64> {
 }
 
 /// Finds the first frame header at or after `from` and before `until`.
-pub(super) fn next_frame_header(
+fn next_frame_header(
     bytes: &[u8],
     from: usize,
     until: usize,

@@ -8,17 +8,19 @@
 //!
 //! A window `[first, first + out.len())` starts at the frame holding
 //! `first` (found through the frame index search of [`super::frames`]) and
-//! stops as soon as its last sample is produced: inside the last frame only
-//! the residuals up to that sample are decoded. That frame's CRC-16 is
-//! still checked, over the bytes up to the next frame's header (found by a
-//! byte scan, much cheaper than decoding the rest).
+//! stops with the frame holding its last sample; in that frame samples are
+//! reconstructed only up to the window's end. Its residuals are all read,
+//! though: the frame's CRC-16 covers them, and only reading them says where
+//! the frame ends. (Scanning for the next frame header instead was tried
+//! and dropped: the differential fuzzer built a stream whose junk after a
+//! short frame passed that check, where libFLAC reports lost sync.)
 //!
 //! Safe Rust only; scratch buffers are reused per thread, so decoding
 //! allocates nothing per frame once they have grown.
 
 use std::cell::RefCell;
 
-use super::frames::{locate_frame, next_frame_header, parse_stream_info, StreamInfo};
+use super::frames::{locate_frame, parse_stream_info, StreamInfo};
 use crate::error::{Error, Result};
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -147,11 +149,14 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Skips to the next byte boundary.
-    fn align(&mut self) {
+    /// Reads the zero bits up to the next byte boundary (nonzero padding
+    /// is damage: libFLAC reports it as lost sync).
+    fn align(&mut self) -> Result<()> {
         let skip = self.count % 8;
-        self.buf <<= skip;
-        self.count -= skip;
+        if skip > 0 && self.bits(skip)? != 0 {
+            return Err(corrupt("FLAC frame has nonzero padding before its CRC-16"));
+        }
+        Ok(())
     }
 
     /// Decodes `out.len()` Rice codes with parameter `k` (< 32) as zigzag
@@ -160,15 +165,19 @@ impl<'a> BitReader<'a> {
     fn rice(&mut self, k: u32, out: &mut [i64]) -> Result<()> {
         let data = self.data;
         let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
+        // codes of up to 6 + k bits cannot exceed 32 bits for k < 26
+        let may_overflow = k >= 26;
         for slot in out.iter_mut() {
-            if count < 40 {
+            let mut lead = buf.leading_zeros();
+            if lead + 1 + k > count {
                 refill_parts(data, &mut pos, &mut buf, &mut count);
+                lead = buf.leading_zeros();
             }
-            let lead = buf.leading_zeros();
             let value = if lead + 1 + k <= count {
                 // the whole code is buffered: quotient and remainder at once
                 let after = buf << lead << 1;
-                let low = if k == 0 { 0 } else { after >> (64 - k) };
+                // (two shifts: k may be 0, and a shift by 64 is not allowed)
+                let low = (after >> 1) >> (63 - k);
                 buf = after << k;
                 count -= lead + 1 + k;
                 (u64::from(lead) << k) | low
@@ -177,9 +186,12 @@ impl<'a> BitReader<'a> {
                 let high = u64::from(self.unary()?);
                 let value = (high << k) | u64::from(self.bits(k)?);
                 (pos, buf, count) = (self.pos, self.buf, self.count);
+                if value > u64::from(u32::MAX) {
+                    return Err(corrupt("FLAC residual does not fit 32 bits"));
+                }
                 value
             };
-            if value > u64::from(u32::MAX) {
+            if may_overflow && value > u64::from(u32::MAX) {
                 return Err(corrupt("FLAC residual does not fit 32 bits"));
             }
             *slot = ((value >> 1) as i64) ^ -((value & 1) as i64);
@@ -683,20 +695,11 @@ fn run_with<T, F: Fn(i64) -> T>(
         // samples of this frame the window needs, from the frame's start
         let needed = (end.min(frame_end_sample) - header.start) as usize;
         let last = frame_end_sample >= end;
-        let whole = !last || needed == block;
-        decode_frame(&mut r, &header, needed, whole, scratch)?;
-        if whole {
-            check_crc(&mut r, bytes, frame_start)?;
-        } else {
-            verify_unread_frame(
-                bytes,
-                info,
-                &header,
-                frame_start,
-                r.bit_position() / 8,
-                scratch,
-            )?;
-        }
+        // Every residual of the frame is read (its CRC-16 covers them all,
+        // and only reading them says where the frame ends), but samples
+        // are reconstructed only up to the window's end.
+        decode_frame(&mut r, &header, needed, true, scratch)?;
+        check_crc(&mut r, bytes, frame_start)?;
         let lo = first.max(header.start);
         let src = (lo - header.start) as usize..needed;
         let dst = &mut out[(lo - first) as usize..(lo - first) as usize + src.len()];
@@ -720,44 +723,8 @@ fn run_with<T, F: Fn(i64) -> T>(
     }
 }
 
-/// Checks the CRC-16 of a frame whose residuals were read only partly:
-/// the frame ends where the next frame's header starts (or with the
-/// stream), found by scanning the bytes; only when that does not hold up
-/// (no fixed block size, a header mimicked by the audio, damage) is the
-/// frame decoded whole to check it.
-fn verify_unread_frame(
-    bytes: &[u8],
-    info: &StreamInfo,
-    header: &FrameHeader,
-    frame_start: usize,
-    read_up_to: usize,
-    scratch: &mut Scratch,
-) -> Result<()> {
-    let next_start = header.start + header.block_size as u64;
-    let end = match info.fixed_block_size() {
-        Some(block) => match next_frame_header(bytes, read_up_to, bytes.len(), info) {
-            Some((at, number)) if number.checked_mul(u64::from(block)) == Some(next_start) => {
-                Some(at)
-            }
-            Some(_) => None,
-            None => Some(bytes.len()),
-        },
-        None => None,
-    };
-    if let Some(end) = end.filter(|&e| e >= frame_start + 4) {
-        let stored = u16::from_be_bytes([bytes[end - 2], bytes[end - 1]]);
-        if crc16(&bytes[frame_start..end - 2]) == stored {
-            return Ok(());
-        }
-    }
-    let mut r = BitReader::new(bytes, frame_start);
-    let whole = read_frame_header(&mut r, info)?;
-    decode_frame(&mut r, &whole, whole.block_size, true, scratch)?;
-    check_crc(&mut r, bytes, frame_start)
-}
-
 fn check_crc(r: &mut BitReader<'_>, bytes: &[u8], frame_start: usize) -> Result<()> {
-    r.align();
+    r.align()?;
     let crc_at = r.bit_position() / 8;
     let stored = r.bits(16)? as u16;
     if crc16(&bytes[frame_start..crc_at]) != stored {
