@@ -149,6 +149,25 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// Steps over `n` bits.
+    fn skip(&mut self, n: u64) -> Result<()> {
+        if n <= u64::from(self.count) {
+            let n = n as u32;
+            self.buf = if n == 64 { 0 } else { self.buf << n };
+            self.count -= n;
+            return Ok(());
+        }
+        let target = self.bit_position() as u64 + n;
+        if target > self.data.len() as u64 * 8 {
+            return Err(Self::out_of_data());
+        }
+        self.pos = (target / 8) as usize;
+        self.buf = 0;
+        self.count = 0;
+        self.bits((target % 8) as u32)?;
+        Ok(())
+    }
+
     /// Reads the zero bits up to the next byte boundary (nonzero padding
     /// is damage: libFLAC reports it as lost sync).
     fn align(&mut self) -> Result<()> {
@@ -163,11 +182,23 @@ impl<'a> BitReader<'a> {
     /// residuals.
     #[inline(always)]
     fn rice(&mut self, k: u32, out: &mut [i64]) -> Result<()> {
+        self.rice_codes::<true>(k, out, out.len())
+    }
+
+    /// Steps over `n` Rice codes with parameter `k` (parsed, not stored).
+    #[inline(always)]
+    fn rice_skip(&mut self, k: u32, n: usize) -> Result<()> {
+        self.rice_codes::<false>(k, &mut [], n)
+    }
+
+    /// `n` Rice codes, stored into `out` as zigzag residuals when `STORE`.
+    #[inline(always)]
+    fn rice_codes<const STORE: bool>(&mut self, k: u32, out: &mut [i64], n: usize) -> Result<()> {
         let data = self.data;
         let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
         // codes of up to 6 + k bits cannot exceed 32 bits for k < 26
         let may_overflow = k >= 26;
-        for slot in out.iter_mut() {
+        for i in 0..n {
             let mut lead = buf.leading_zeros();
             if lead + 1 + k > count {
                 refill_parts(data, &mut pos, &mut buf, &mut count);
@@ -194,7 +225,9 @@ impl<'a> BitReader<'a> {
             if may_overflow && value > u64::from(u32::MAX) {
                 return Err(corrupt("FLAC residual does not fit 32 bits"));
             }
-            *slot = ((value >> 1) as i64) ^ -((value & 1) as i64);
+            if STORE {
+                out[i] = ((value >> 1) as i64) ^ -((value & 1) as i64);
+            }
         }
         (self.pos, self.buf, self.count) = (pos, buf, count);
         Ok(())
@@ -426,11 +459,12 @@ fn read_subframe(
             out[..needed].fill(value);
         }
         1 => {
-            for (i, slot) in out.iter_mut().enumerate() {
-                if i >= needed && !whole {
-                    break;
-                }
+            for slot in out[..needed].iter_mut() {
                 *slot = r.signed_wide(bits)?;
+            }
+            if whole {
+                // the rest is not needed: step over it
+                r.skip((block - needed) as u64 * u64::from(bits))?;
             }
         }
         8..=12 => {
@@ -505,8 +539,10 @@ fn read_residual(
     }
     let per_partition = block / partitions;
     let residual = &mut out[order..block];
-    let stop = if whole { block } else { needed.max(order) };
-    let mut sample = 0usize; // index into the block
+    // residuals stored up to `keep`, parsed (not stored) up to `stop`
+    let keep = needed.max(order);
+    let stop = if whole { block } else { keep };
+    let mut sample = 0usize; // residual index of the partition's start
     for p in 0..partitions {
         let count = if p == 0 {
             per_partition - order
@@ -517,16 +553,20 @@ fn read_residual(
             break;
         }
         let param = r.bits(param_bits)?;
-        let slots = &mut residual[sample..sample + count];
-        // inside the last needed partition, read only up to `stop`
-        let take = (stop - order - sample).min(count);
+        let store = keep.saturating_sub(order + sample).min(count);
+        let parse = (stop - order - sample).min(count) - store;
+        let slots = &mut residual[sample..sample + store];
         if param == escape {
             let raw_bits = r.bits(5)?;
-            for slot in slots[..take].iter_mut() {
+            for slot in slots.iter_mut() {
                 *slot = i64::from(r.signed(raw_bits)?);
             }
+            r.skip(parse as u64 * u64::from(raw_bits))?;
         } else {
-            rice_block(r, param, &mut slots[..take])?;
+            rice_block(r, param, slots)?;
+            if parse > 0 {
+                rice_skip_block(r, param, parse)?;
+            }
         }
         sample += count;
     }
@@ -544,6 +584,26 @@ fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
         return unsafe { rice_block_bmi2(r, k, out) };
     }
     r.rice(k, out)
+}
+
+/// Steps over a partition's Rice codes (see [`rice_block`]).
+#[inline(always)]
+fn rice_skip_block(r: &mut BitReader<'_>, k: u32, n: usize) -> Result<()> {
+    #[cfg(target_arch = "x86_64")]
+    if has_bmi2() {
+        // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
+        // the function is otherwise the portable one compiled for them.
+        return unsafe { rice_skip_block_bmi2(r, k, n) };
+    }
+    r.rice_skip(k, n)
+}
+
+/// [`BitReader::rice_skip`] compiled with LZCNT and BMI1/2 (scalar twin:
+/// the portable build; `tests::rice_twins_agree` compares them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "lzcnt,bmi1,bmi2")]
+unsafe fn rice_skip_block_bmi2(r: &mut BitReader<'_>, k: u32, n: usize) -> Result<()> {
+    r.rice_skip(k, n)
 }
 
 /// [`BitReader::rice`] compiled with LZCNT and BMI1/2 (its scalar twin is
@@ -924,6 +984,18 @@ mod tests {
         let mut dispatched = vec![0i64; values.len()];
         rice_block(&mut BitReader::new(&bytes, 0), k, &mut dispatched).unwrap();
         assert_eq!(dispatched, values);
+        // skipping the first 1000 codes (both builds) lands on the same code
+        for twin in [true, false] {
+            let mut r = BitReader::new(&bytes, 0);
+            if twin {
+                rice_skip_block(&mut r, k, 1000).unwrap();
+            } else {
+                r.rice_skip(k, 1000).unwrap();
+            }
+            let mut next = [0i64; 5];
+            r.rice(k, &mut next).unwrap();
+            assert_eq!(next, values[1000..1005]);
+        }
     }
 
     #[test]
