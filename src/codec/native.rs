@@ -192,6 +192,8 @@ impl<'a> BitReader<'a> {
     }
 
     /// `n` Rice codes, stored into `out` as zigzag residuals when `STORE`.
+    // (an index loop: `out` is empty when nothing is stored)
+    #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     fn rice_codes<const STORE: bool>(&mut self, k: u32, out: &mut [i64], n: usize) -> Result<()> {
         let data = self.data;
