@@ -148,8 +148,22 @@ def group_attributes(target: Target) -> dict[str, Any]:
         import pyarrow.parquet as pq
     except ImportError:
         return {}
-    meta = pq.ParquetFile(target.path).metadata
-    return {"parquet_created_by": meta.created_by, "row_groups": meta.num_row_groups}
+    pf = pq.ParquetFile(target.path)
+    found: dict[str, Any] = {
+        "parquet_created_by": pf.metadata.created_by,
+        "row_groups": pf.metadata.num_row_groups,
+    }
+    field = pf.schema_arrow.field("flac") if "flac" in pf.schema_arrow.names else None
+    extension = None
+    if field is not None:
+        if getattr(field.type, "extension_name", None) == "flacarray.flac":
+            extension = field.type.__arrow_ext_serialize__()  # the type is registered
+        else:
+            extension = (field.metadata or {}).get(b"ARROW:extension:metadata")
+    if extension:
+        layout = json.loads(extension)
+        found["flacarray_arrow_layout"] = layout.get("format", 1)
+    return found
 
 
 def _plain(value: Any) -> Any:

@@ -72,6 +72,10 @@ def test_every_container_and_dtype(tmp_path, dtype):
         assert info["ratio"] == pytest.approx(values.nbytes / stored.nbytes)
         if dtype.startswith("float"):
             assert info["quantization"]["step_max"] == pytest.approx(0.01)
+        if target.endswith(".parquet"):
+            assert info["flacarray_arrow_layout"] == 2
+        else:
+            assert info["flacarray_format_version"] == "1"
         text = run("info", target, cwd=tmp_path).stdout
         assert "bits_per_sample" in text
     out = run("verify", "a.h5:/deep/group", "b.zarr", "c.parquet", cwd=tmp_path).stdout
