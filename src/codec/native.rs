@@ -386,13 +386,8 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
         10 => Layout::MidSide,
         _ => return Err(corrupt("FLAC frame header uses a reserved channel layout")),
     };
-    if layout.channels() != info.channels as usize {
-        return Err(corrupt(format!(
-            "FLAC frame has {} channels, the stream {}",
-            layout.channels(),
-            info.channels
-        )));
-    }
+    // (a frame's channel count may differ from STREAMINFO's, as libFLAC
+    // allows; each frame's samples are combined by its own count)
     let bits_per_sample = match depth_code {
         0 => info.bits_per_sample,
         1 => 8,
