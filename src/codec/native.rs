@@ -401,8 +401,15 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
     let start = if variable {
         number
     } else {
+        // a frame number counts blocks of the stream's one block size;
+        // without one in STREAMINFO, the frame's own size (as libFLAC does)
+        let unit = if info.min_block_size == info.max_block_size {
+            u64::from(info.max_block_size)
+        } else {
+            block_size as u64
+        };
         number
-            .checked_mul(u64::from(info.max_block_size))
+            .checked_mul(unit)
             .ok_or_else(|| corrupt("FLAC frame number is impossible"))?
     };
     Ok(FrameHeader {
