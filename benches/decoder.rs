@@ -10,22 +10,8 @@ mod datasets;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datasets::{Data, Dataset};
 use flacarray::codec::{decode_window_i32_with, decode_window_i64_with, Decoder};
-use flacarray::{CompressOptions, FlacArray, StepSpec};
-
-fn compress(ds: &Dataset) -> FlacArray {
-    let opts = CompressOptions::default().with_step(
-        ds.quanta
-            .map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q])),
-    );
-    match &ds.data {
-        Data::I32(v) => FlacArray::compress(v, &ds.shape, &opts),
-        Data::I64(v) => FlacArray::compress(v, &ds.shape, &opts),
-        Data::F64(v) => FlacArray::compress(v, &ds.shape, &opts),
-    }
-    .expect("benchmark data compresses")
-}
+use flacarray::FlacArray;
 
 /// Decodes samples `first..first + n` of every stream (or of stream 0 only).
 fn decode(fa: &FlacArray, decoder: Decoder, first: u64, n: usize, streams: usize) -> i64 {
@@ -52,7 +38,7 @@ fn decode(fa: &FlacArray, decoder: Decoder, first: u64, n: usize, streams: usize
 fn decoders(c: &mut Criterion) {
     let sets = datasets::all();
     for ds in &sets {
-        let fa = compress(ds);
+        let fa = ds.compress();
         let n = fa.stream_size();
         let word = if fa.view().stream_channels(0).unwrap() == 1 {
             4

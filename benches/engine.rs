@@ -10,19 +10,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use datasets::{Data, Dataset};
-use flacarray::{with_thread_count, CompressOptions, FlacArray, StepSpec};
+use flacarray::{with_thread_count, FlacArray};
 
 fn compress(ds: &Dataset) -> FlacArray {
-    let opts = CompressOptions::default().with_step(
-        ds.quanta
-            .map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q])),
-    );
-    match &ds.data {
-        Data::I32(v) => FlacArray::compress(v, &ds.shape, &opts),
-        Data::I64(v) => FlacArray::compress(v, &ds.shape, &opts),
-        Data::F64(v) => FlacArray::compress(v, &ds.shape, &opts),
-    }
-    .expect("benchmark data compresses")
+    ds.compress()
 }
 
 fn decompress(ds: &Dataset, fa: &FlacArray) -> usize {

@@ -36,6 +36,21 @@ impl Dataset {
     pub fn samples(&self) -> usize {
         self.shape.iter().product()
     }
+
+    /// The dataset compressed with the default options (and its quanta).
+    pub fn compress(&self) -> flacarray::FlacArray {
+        let opts = flacarray::CompressOptions::default().with_step(
+            self.quanta.map_or(flacarray::StepSpec::Range, |q| {
+                flacarray::StepSpec::Quanta(vec![q])
+            }),
+        );
+        match &self.data {
+            Data::I32(v) => flacarray::FlacArray::compress(v, &self.shape, &opts),
+            Data::I64(v) => flacarray::FlacArray::compress(v, &self.shape, &opts),
+            Data::F64(v) => flacarray::FlacArray::compress(v, &self.shape, &opts),
+        }
+        .expect("benchmark data compresses")
+    }
 }
 
 fn gaussian_bound(sigma: f64) -> f64 {

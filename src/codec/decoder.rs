@@ -1,8 +1,8 @@
 //! One FLAC bytestream in, a contiguous range of its samples out (libFLAC).
 //!
 //! A range that starts past sample 0 is decoded from the frame holding its
-//! first sample: we locate that frame's header (see [`super::frames`]) and
-//! hand libFLAC the stream's metadata followed by the bytes from that frame on.
+//! first sample (located by the codec layer, see [`super::frames`]): libFLAC
+//! gets the stream's metadata followed by the bytes from that frame on.
 
 use std::cell::RefCell;
 use std::os::raw::c_void;
@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libflac_sys as ffi;
 
-use super::frames::{locate_frame, parse_stream_info, StreamInfo};
+use super::frames::{parse_stream_info, StreamInfo};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Owns a libFLAC decoder.
@@ -55,7 +55,8 @@ fn with_decoder<R>(f: impl FnOnce(&RawDecoder) -> R) -> Result<R> {
     })
 }
 
-/// How one decoding pass ended.
+/// How one libFLAC pass ended (damage included: the callbacks cannot
+/// return an error).
 enum Outcome {
     /// Every requested sample was written.
     Complete,
@@ -231,14 +232,17 @@ unsafe extern "C" fn error_cb<T, F: Fn(i64) -> T>(
     }));
 }
 
-fn run_pass<T, F: Fn(i64) -> T>(
+/// Decodes frames from byte `from` on with libFLAC (the stream's metadata
+/// fed first), writing samples `first .. first + out.len()` through
+/// `convert`.
+pub(super) fn run_pass<T, F: Fn(i64) -> T>(
     bytes: &[u8],
     info: &StreamInfo,
     from: usize,
     first: u64,
     out: &mut [T],
     convert: F,
-) -> Result<Outcome> {
+) -> Result<super::Outcome> {
     let mut pass = Pass {
         head: &bytes[..info.audio_start],
         body: &bytes[from..],
@@ -280,71 +284,11 @@ fn run_pass<T, F: Fn(i64) -> T>(
             format!("libFLAC decoder init failed with status {init}"),
         ));
     }
-    Ok(pass.outcome.unwrap_or(Outcome::Ended(pass.written)))
-}
-
-/// Decodes samples `first .. first + out.len()` of one FLAC stream.
-///
-/// Each decoded integer (a 1-channel sample, or the 64-bit value of a
-/// 2-channel low/high word pair) goes through `convert` into `out`.
-/// `stream_len` is the stream's sample count (used to find frames quickly);
-/// `allow_two_channels` says whether 64-bit words are acceptable here.
-pub fn decode_into<T, F>(
-    bytes: &[u8],
-    stream_len: u64,
-    first: u64,
-    out: &mut [T],
-    allow_two_channels: bool,
-    convert: F,
-) -> Result<()>
-where
-    F: Fn(i64) -> T + Copy,
-{
-    let info = parse_stream_info(bytes)?;
-    match info.channels {
-        1 => {}
-        2 if allow_two_channels => {}
-        2 => {
-            return Err(Error::corrupt(
-                "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
-            ))
-        }
-        n => {
-            return Err(Error::corrupt(format!(
-                "stream has {n} channels; expected 1 or 2"
-            )))
-        }
-    }
-    if info.total_samples != 0 && info.total_samples != stream_len {
-        return Err(Error::corrupt(format!(
-            "stream holds {} samples but {stream_len} were expected",
-            info.total_samples
-        )));
-    }
-    if out.is_empty() {
-        return Ok(());
-    }
-    let start = match info.fixed_block_size() {
-        Some(block) if first >= u64::from(block) => {
-            let frames = stream_len.max(first + 1).div_ceil(u64::from(block));
-            locate_frame(bytes, &info, first / u64::from(block), frames)
-        }
-        _ => info.audio_start,
-    };
-    let mut outcome = run_pass(bytes, &info, start, first, out, convert)?;
-    if start != info.audio_start && !matches!(outcome, Outcome::Complete) {
-        outcome = run_pass(bytes, &info, info.audio_start, first, out, convert)?;
-    }
-    let wanted = out.len();
-    match outcome {
-        Outcome::Complete => Ok(()),
-        Outcome::StartedLate => Err(Error::corrupt(
-            "first FLAC frame does not start at sample 0",
-        )),
+    match pass.outcome.unwrap_or(Outcome::Ended(pass.written)) {
+        Outcome::Complete => Ok(super::Outcome::Complete),
+        Outcome::StartedLate => Ok(super::Outcome::StartedLate),
+        Outcome::Ended(got) => Ok(super::Outcome::Ended(got)),
         Outcome::Damaged(why) => Err(Error::corrupt(why)),
-        Outcome::Ended(got) => Err(Error::corrupt(format!(
-            "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
-        ))),
     }
 }
 

@@ -104,7 +104,7 @@ fn read_streaminfo(body: &[u8], end: usize) -> Result<StreamInfo> {
 }
 
 /// CRC-8 with polynomial x^8 + x^2 + x + 1, as used by FLAC frame headers.
-fn crc8(bytes: &[u8]) -> u8 {
+pub(super) fn crc8(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |mut crc, &b| {
         crc ^= b;
         for _ in 0..8 {

@@ -60,9 +60,24 @@ where
     )
 }
 
+/// How one pass over a stream's frames ended (a decoder's damage report is
+/// an `Err` instead).
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Every requested sample was written.
+    Complete,
+    /// The first frame read lies after the first requested sample.
+    StartedLate,
+    /// The stream ended after this many requested samples.
+    Ended(usize),
+}
+
 /// Decodes samples `first .. first + out.len()` of one stream with
 /// `decoder`: each integer (a 1-channel sample, or the 64-bit value of a
-/// 2-channel low/high word pair) goes through `convert`.
+/// 2-channel low/high word pair) goes through `convert`. The checks of
+/// STREAMINFO, the jump to the frame holding `first` and the fallback to
+/// the first frame (a located header may be mimicked by audio data) are
+/// the same for both decoders.
 fn decode_into_with<T, F>(
     decoder: Decoder,
     bytes: &[u8],
@@ -75,13 +90,54 @@ fn decode_into_with<T, F>(
 where
     F: Fn(i64) -> T + Copy,
 {
-    match decoder {
-        Decoder::Native => {
-            native::decode_into(bytes, stream_len, first, out, allow_two_channels, convert)
+    let info = frames::parse_stream_info(bytes)?;
+    match info.channels {
+        1 => {}
+        2 if allow_two_channels => {}
+        2 => {
+            return Err(crate::Error::corrupt(
+                "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
+            ))
         }
-        Decoder::Libflac => {
-            decoder::decode_into(bytes, stream_len, first, out, allow_two_channels, convert)
+        n => {
+            return Err(crate::Error::corrupt(format!(
+                "stream has {n} channels; expected 1 or 2"
+            )))
         }
+    }
+    if info.total_samples != 0 && info.total_samples != stream_len {
+        return Err(crate::Error::corrupt(format!(
+            "stream holds {} samples but {stream_len} were expected",
+            info.total_samples
+        )));
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    let start = match info.fixed_block_size() {
+        Some(block) if first >= u64::from(block) => {
+            let frame_count = stream_len.max(first + 1).div_ceil(u64::from(block));
+            frames::locate_frame(bytes, &info, first / u64::from(block), frame_count)
+        }
+        _ => info.audio_start,
+    };
+    let pass = |from: usize, out: &mut [T]| match decoder {
+        Decoder::Native => native::run(bytes, &info, from, first, out, &convert),
+        Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, out, convert),
+    };
+    let mut outcome = pass(start, out);
+    if start != info.audio_start && !matches!(outcome, Ok(Outcome::Complete)) {
+        outcome = pass(info.audio_start, out);
+    }
+    let wanted = out.len();
+    match outcome? {
+        Outcome::Complete => Ok(()),
+        Outcome::StartedLate => Err(crate::Error::corrupt(
+            "first FLAC frame does not start at sample 0",
+        )),
+        Outcome::Ended(got) => Err(crate::Error::corrupt(format!(
+            "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
+        ))),
     }
 }
 
@@ -133,7 +189,7 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
         stream_len
     };
     let mut values = vec![0i64; checked_len(n, bytes.len())?];
-    native::decode_into(bytes, n, 0, &mut values, true, |v| v)?;
+    decode_into_with(Decoder::Native, bytes, n, 0, &mut values, true, |v| v)?;
     if info.md5 == [0; 16] {
         return Ok(false);
     }

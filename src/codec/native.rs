@@ -20,7 +20,8 @@
 
 use std::cell::RefCell;
 
-use super::frames::{locate_frame, parse_stream_info, StreamInfo};
+use super::frames::{crc8, StreamInfo};
+use super::Outcome;
 use crate::error::{Error, Result};
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -277,21 +278,6 @@ fn crc16(bytes: &[u8]) -> u16 {
         crc = (crc << 8) ^ table[0][((crc >> 8) as u8 ^ b) as usize];
     }
     crc
-}
-
-/// CRC-8 (polynomial 0x07) of FLAC frame headers.
-fn crc8(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |mut crc, &b| {
-        crc ^= b;
-        for _ in 0..8 {
-            crc = if crc & 0x80 != 0 {
-                (crc << 1) ^ 0x07
-            } else {
-                crc << 1
-            };
-        }
-        crc
-    })
 }
 
 /// How a frame's two channels are stored.
@@ -672,14 +658,14 @@ fn restore_order<const N: usize>(out: &mut [i64], coefs: &[i64], shift: u32) {
 
 /// Decodes frames from byte `from` on, writing samples
 /// `first .. first + out.len()` through `convert`.
-fn run<T, F: Fn(i64) -> T>(
+pub(super) fn run<T, F: Fn(i64) -> T>(
     bytes: &[u8],
     info: &StreamInfo,
     from: usize,
     first: u64,
     out: &mut [T],
     convert: &F,
-) -> Result<Pass> {
+) -> Result<Outcome> {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => run_with(bytes, info, from, first, out, convert, &mut scratch),
         Err(_) => run_with(
@@ -694,16 +680,6 @@ fn run<T, F: Fn(i64) -> T>(
     })
 }
 
-/// How a pass over the frames ended.
-#[derive(Debug, PartialEq, Eq)]
-enum Pass {
-    Complete,
-    /// The first frame read lies after the first requested sample.
-    StartedLate,
-    /// The stream ended after this many requested samples.
-    Ended(usize),
-}
-
 fn run_with<T, F: Fn(i64) -> T>(
     bytes: &[u8],
     info: &StreamInfo,
@@ -712,7 +688,7 @@ fn run_with<T, F: Fn(i64) -> T>(
     out: &mut [T],
     convert: &F,
     scratch: &mut Scratch,
-) -> Result<Pass> {
+) -> Result<Outcome> {
     let end = first + out.len() as u64;
     let mut r = BitReader::new(bytes, from);
     let mut expected: Option<u64> = None;
@@ -726,7 +702,7 @@ fn run_with<T, F: Fn(i64) -> T>(
     loop {
         let frame_start = r.bit_position() / 8;
         if frame_start >= bytes.len() {
-            return Ok(Pass::Ended(written));
+            return Ok(Outcome::Ended(written));
         }
         let header = read_frame_header(&mut r, info)?;
         match expected {
@@ -736,7 +712,7 @@ fn run_with<T, F: Fn(i64) -> T>(
                     header.start
                 )))
             }
-            None if header.start > first => return Ok(Pass::StartedLate),
+            None if header.start > first => return Ok(Outcome::StartedLate),
             _ => {}
         }
         let block = header.block_size;
@@ -782,7 +758,7 @@ fn run_with<T, F: Fn(i64) -> T>(
         }
         written += dst.len();
         if last {
-            return Ok(Pass::Complete);
+            return Ok(Outcome::Complete);
         }
     }
 }
@@ -850,72 +826,6 @@ fn decode_frame(
         }
     }
     Ok(())
-}
-
-/// Decodes samples `first .. first + out.len()` of one FLAC stream with our
-/// decoder (the same contract as the libFLAC path: each decoded integer — a
-/// 1-channel sample, or the 64-bit value of a 2-channel low/high word pair —
-/// goes through `convert`).
-pub fn decode_into<T, F>(
-    bytes: &[u8],
-    stream_len: u64,
-    first: u64,
-    out: &mut [T],
-    allow_two_channels: bool,
-    convert: F,
-) -> Result<()>
-where
-    F: Fn(i64) -> T + Copy,
-{
-    let info = parse_stream_info(bytes)?;
-    match info.channels {
-        1 => {}
-        2 if allow_two_channels => {}
-        2 => {
-            return Err(Error::corrupt(
-                "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
-            ))
-        }
-        n => {
-            return Err(Error::corrupt(format!(
-                "stream has {n} channels; expected 1 or 2"
-            )))
-        }
-    }
-    if info.bits_per_sample > 32 {
-        return Err(corrupt("FLAC stream has more than 32 bits per sample"));
-    }
-    if info.total_samples != 0 && info.total_samples != stream_len {
-        return Err(Error::corrupt(format!(
-            "stream holds {} samples but {stream_len} were expected",
-            info.total_samples
-        )));
-    }
-    if out.is_empty() {
-        return Ok(());
-    }
-    let start = match info.fixed_block_size() {
-        Some(block) if first >= u64::from(block) => {
-            let frames = stream_len.max(first + 1).div_ceil(u64::from(block));
-            locate_frame(bytes, &info, first / u64::from(block), frames)
-        }
-        _ => info.audio_start,
-    };
-    let mut pass = run(bytes, &info, start, first, out, &convert);
-    if start != info.audio_start && !matches!(pass, Ok(Pass::Complete)) {
-        // the located header may have been mimicked by audio data
-        pass = run(bytes, &info, info.audio_start, first, out, &convert);
-    }
-    let wanted = out.len();
-    match pass? {
-        Pass::Complete => Ok(()),
-        Pass::StartedLate => Err(Error::corrupt(
-            "first FLAC frame does not start at sample 0",
-        )),
-        Pass::Ended(got) => Err(Error::corrupt(format!(
-            "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
-        ))),
-    }
 }
 
 #[cfg(test)]
