@@ -388,14 +388,15 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
         number
     } else {
         // a frame number counts blocks of the stream's one block size;
-        // without one in STREAMINFO, the frame's own size (as libFLAC does)
-        let unit = if info.min_block_size == info.max_block_size {
-            u64::from(info.max_block_size)
-        } else {
-            block_size as u64
-        };
+        // without one in STREAMINFO only frame 0 can be placed (libFLAC
+        // skips the others as unparseable)
+        if info.min_block_size != info.max_block_size && number != 0 {
+            return Err(corrupt(
+                "FLAC frame is numbered by blocks, but STREAMINFO gives no single block size",
+            ));
+        }
         number
-            .checked_mul(unit)
+            .checked_mul(u64::from(info.max_block_size))
             .ok_or_else(|| corrupt("FLAC frame number is impossible"))?
     };
     Ok(FrameHeader {
