@@ -5,6 +5,7 @@
 //! stream is self-contained (`fLaC` marker, STREAMINFO, frames), so any FLAC
 //! decoder can read it.
 
+mod crc16;
 mod decoder;
 mod encoder;
 mod frames;

@@ -20,6 +20,7 @@
 
 use std::cell::RefCell;
 
+use super::crc16::crc16;
 use super::frames::{crc8, StreamInfo};
 use super::Outcome;
 use crate::error::{Error, Result};
@@ -235,49 +236,6 @@ impl<'a> BitReader<'a> {
         (self.pos, self.buf, self.count) = (pos, buf, count);
         Ok(())
     }
-}
-
-/// CRC-16 (polynomial 0x8005) of FLAC frames, table driven.
-fn crc16(bytes: &[u8]) -> u16 {
-    static TABLE: std::sync::OnceLock<[[u16; 256]; 8]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut table = [[0u16; 256]; 8];
-        for i in 0..256u16 {
-            let mut crc = i << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ 0x8005
-                } else {
-                    crc << 1
-                };
-            }
-            table[0][i as usize] = crc;
-        }
-        for i in 0..256 {
-            for t in 1..8 {
-                let prev = table[t - 1][i];
-                table[t][i] = (prev << 8) ^ table[0][(prev >> 8) as usize];
-            }
-        }
-        table
-    });
-    let mut crc = 0u16;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let a = crc ^ u16::from_be_bytes([c[0], c[1]]);
-        crc = table[7][(a >> 8) as usize]
-            ^ table[6][(a & 0xFF) as usize]
-            ^ table[5][c[2] as usize]
-            ^ table[4][c[3] as usize]
-            ^ table[3][c[4] as usize]
-            ^ table[2][c[5] as usize]
-            ^ table[1][c[6] as usize]
-            ^ table[0][c[7] as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = (crc << 8) ^ table[0][((crc >> 8) as u8 ^ b) as usize];
-    }
-    crc
 }
 
 /// How a frame's two channels are stored.
@@ -832,37 +790,6 @@ fn decode_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crc16_matches_the_bitwise_definition() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 + i / 3) as u8).collect();
-        let bitwise = data.iter().fold(0u16, |mut crc, &b| {
-            crc ^= u16::from(b) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ 0x8005
-                } else {
-                    crc << 1
-                };
-            }
-            crc
-        });
-        assert_eq!(crc16(&data), bitwise);
-        for n in 0..20 {
-            let mut expected = 0u16;
-            for &b in &data[..n] {
-                expected ^= u16::from(b) << 8;
-                for _ in 0..8 {
-                    expected = if expected & 0x8000 != 0 {
-                        (expected << 1) ^ 0x8005
-                    } else {
-                        expected << 1
-                    };
-                }
-            }
-            assert_eq!(crc16(&data[..n]), expected);
-        }
-    }
 
     #[test]
     fn rice_twins_agree() {
