@@ -151,6 +151,52 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// Reads `out.len()` signed numbers of `n` <= 32 bits each (verbatim
+    /// samples). Each number's place is known in advance, so they are read
+    /// independently of each other, eight bytes at a time.
+    fn signed_block(&mut self, n: u32, out: &mut [i64]) -> Result<()> {
+        let start = self.bit_position();
+        let end = start as u64 + out.len() as u64 * u64::from(n);
+        if n == 0 || end > self.data.len() as u64 * 8 {
+            for slot in out.iter_mut() {
+                *slot = i64::from(self.signed(n)?);
+            }
+            return Ok(());
+        }
+        // numbers whose 8-byte load stays inside the data
+        let fast = if self.data.len() < 8 {
+            0
+        } else {
+            ((self.data.len() - 8) * 8 + 8)
+                .saturating_sub(start)
+                .div_ceil(n as usize)
+                .min(out.len())
+        };
+        for (i, slot) in out[..fast].iter_mut().enumerate() {
+            let at = start + i * n as usize;
+            let word =
+                u64::from_be_bytes(self.data[at / 8..at / 8 + 8].try_into().expect("8 bytes"));
+            *slot = ((word << (at % 8)) as i64) >> (64 - n);
+        }
+        self.seek(start + fast * n as usize)?;
+        for slot in out[fast..].iter_mut() {
+            *slot = i64::from(self.signed(n)?);
+        }
+        Ok(())
+    }
+
+    /// Moves to bit `at` of the data (not past its end).
+    fn seek(&mut self, at: usize) -> Result<()> {
+        if at > self.data.len() * 8 {
+            return Err(Self::out_of_data());
+        }
+        self.pos = at / 8;
+        self.buf = 0;
+        self.count = 0;
+        self.bits((at % 8) as u32)?;
+        Ok(())
+    }
+
     /// Steps over `n` bits.
     fn skip(&mut self, n: u64) -> Result<()> {
         if n <= u64::from(self.count) {
@@ -163,11 +209,7 @@ impl<'a> BitReader<'a> {
         if target > self.data.len() as u64 * 8 {
             return Err(Self::out_of_data());
         }
-        self.pos = (target / 8) as usize;
-        self.buf = 0;
-        self.count = 0;
-        self.bits((target % 8) as u32)?;
-        Ok(())
+        self.seek(target as usize)
     }
 
     /// Reads the zero bits up to the next byte boundary (nonzero padding
@@ -408,8 +450,12 @@ fn read_subframe(
             out[..needed].fill(value);
         }
         1 => {
-            for slot in out[..needed].iter_mut() {
-                *slot = r.signed_wide(bits)?;
+            if bits <= 32 {
+                r.signed_block(bits, &mut out[..needed])?;
+            } else {
+                for slot in out[..needed].iter_mut() {
+                    *slot = r.signed_wide(bits)?;
+                }
             }
             if whole {
                 // the rest is not needed: step over it
@@ -837,6 +883,34 @@ mod tests {
             let mut next = [0i64; 5];
             r.rice(k, &mut next).unwrap();
             assert_eq!(next, values[1000..1005]);
+        }
+    }
+
+    #[test]
+    fn verbatim_blocks_match_numbers_read_one_by_one() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 151 + i / 7) as u8).collect();
+        for n in [1u32, 4, 7, 8, 13, 24, 31, 32] {
+            for lead in [0u32, 3, 8, 13] {
+                let count = ((data.len() * 8 - lead as usize) / n as usize).min(200);
+                let mut expected = vec![0i64; count];
+                let mut r = BitReader::new(&data, 0);
+                r.bits(lead).unwrap();
+                for v in expected.iter_mut() {
+                    *v = i64::from(r.signed(n).unwrap());
+                }
+                let after = r.bit_position();
+                let mut got = vec![0i64; count];
+                let mut r = BitReader::new(&data, 0);
+                r.bits(lead).unwrap();
+                r.signed_block(n, &mut got).unwrap();
+                assert_eq!(got, expected, "{n} bits after {lead}");
+                assert_eq!(r.bit_position(), after);
+                // one number too many runs out of data
+                let too_many = (data.len() * 8 - lead as usize) / n as usize + 1;
+                let mut r = BitReader::new(&data, 0);
+                r.bits(lead).unwrap();
+                assert!(r.signed_block(n, &mut vec![0; too_many]).is_err());
+            }
         }
     }
 
