@@ -222,8 +222,9 @@ impl<'a> BitReader<'a> {
         Ok(())
     }
 
-    /// Decodes `out.len()` Rice codes with parameter `k` (< 32) as zigzag
-    /// residuals.
+    /// Decodes `out.len()` Rice codes with parameter `k` (< 32), storing
+    /// each as its folded (zigzag-coded) unsigned value; [`unfold`] turns
+    /// them into residuals.
     #[inline(always)]
     fn rice(&mut self, k: u32, out: &mut [i64]) -> Result<()> {
         self.rice_codes::<true>(k, out, out.len())
@@ -235,48 +236,117 @@ impl<'a> BitReader<'a> {
         self.rice_codes::<false>(k, &mut [], n)
     }
 
-    /// `n` Rice codes, stored into `out` as zigzag residuals when `STORE`.
+    /// `n` Rice codes, their folded values stored into `out` when `STORE`.
+    ///
+    /// While the data has room, codes go in groups of four: the bit buffer
+    /// is refilled once without a test (at least 56 bits), and again inside
+    /// the group only when a code does not fit what is left. Near the end of
+    /// the data, and for codes longer than the buffer, every read is checked.
     // (an index loop: `out` is empty when nothing is stored)
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     fn rice_codes<const STORE: bool>(&mut self, k: u32, out: &mut [i64], n: usize) -> Result<()> {
+        const GROUP: usize = 4;
+        // bytes a group may consume at most: a refill before it and one per
+        // code, each at most 7 bytes on, then an 8-byte load
+        const ROOM: usize = 8 + 7 * (GROUP + 1);
         let data = self.data;
         let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
         // codes of up to 6 + k bits cannot exceed 32 bits for k < 26
         let may_overflow = k >= 26;
-        for i in 0..n {
+        let tail = 1 + k;
+        let mut i = 0;
+        while i + GROUP <= n && pos + ROOM <= data.len() {
+            refill_fast(data, &mut pos, &mut buf, &mut count);
+            for j in i..i + GROUP {
+                let mut len = buf.leading_zeros() + tail;
+                if len > count {
+                    refill_fast(data, &mut pos, &mut buf, &mut count);
+                    len = buf.leading_zeros() + tail;
+                }
+                let value = if len <= count {
+                    // quotient and remainder at once: the code's bits are
+                    // 1 followed by the k remainder bits, after the zeros
+                    let code = buf >> (64 - len);
+                    buf <<= len;
+                    count -= len;
+                    (u64::from(len - tail) << k) + code - (1u64 << k)
+                } else {
+                    (self.pos, self.buf, self.count) = (pos, buf, count);
+                    let value = self.long_rice(k)?;
+                    (pos, buf, count) = (self.pos, self.buf, self.count);
+                    value
+                };
+                if may_overflow && value > u64::from(u32::MAX) {
+                    return Err(corrupt("FLAC residual does not fit 32 bits"));
+                }
+                if STORE {
+                    out[j] = value as i64;
+                }
+            }
+            i += GROUP;
+        }
+        for j in i..n {
             let mut lead = buf.leading_zeros();
-            if lead + 1 + k > count {
+            if lead + tail > count {
                 refill_parts(data, &mut pos, &mut buf, &mut count);
                 lead = buf.leading_zeros();
             }
-            let value = if lead + 1 + k <= count {
-                // the whole code is buffered: quotient and remainder at once
-                let after = buf << lead << 1;
-                // (two shifts: k may be 0, and a shift by 64 is not allowed)
-                let low = (after >> 1) >> (63 - k);
-                buf = after << k;
-                count -= lead + 1 + k;
-                (u64::from(lead) << k) | low
+            let value = if lead + tail <= count {
+                let len = lead + tail;
+                let code = buf >> (64 - len);
+                // (len may be 64 here: the buffer then empties)
+                buf = buf.checked_shl(len).unwrap_or(0);
+                count -= len;
+                (u64::from(lead) << k) + code - (1u64 << k)
             } else {
                 (self.pos, self.buf, self.count) = (pos, buf, count);
-                let high = u64::from(self.unary()?);
-                let value = (high << k) | u64::from(self.bits(k)?);
+                let value = self.long_rice(k)?;
                 (pos, buf, count) = (self.pos, self.buf, self.count);
-                if value > u64::from(u32::MAX) {
-                    return Err(corrupt("FLAC residual does not fit 32 bits"));
-                }
                 value
             };
             if may_overflow && value > u64::from(u32::MAX) {
                 return Err(corrupt("FLAC residual does not fit 32 bits"));
             }
             if STORE {
-                out[i] = ((value >> 1) as i64) ^ -((value & 1) as i64);
+                out[j] = value as i64;
             }
         }
         (self.pos, self.buf, self.count) = (pos, buf, count);
         Ok(())
+    }
+
+    /// One Rice code read field by field (longer than the bit buffer, or
+    /// at the end of the data).
+    #[cold]
+    fn long_rice(&mut self, k: u32) -> Result<u64> {
+        let high = u64::from(self.unary()?);
+        let value = (high << k) | u64::from(self.bits(k)?);
+        if value > u64::from(u32::MAX) {
+            return Err(corrupt("FLAC residual does not fit 32 bits"));
+        }
+        Ok(value)
+    }
+}
+
+/// Refills the bit buffer to at least 56 bits without testing anything:
+/// the caller makes sure 8 bytes follow `pos`.
+#[inline(always)]
+fn refill_fast(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) {
+    let word = u64::from_be_bytes(data[*pos..*pos + 8].try_into().expect("8 bytes"));
+    *buf |= word >> *count;
+    *pos += ((63 - *count) >> 3) as usize;
+    // count + 8 * ((63 - count) / 8), for count in 0..=63
+    *count |= 56;
+}
+
+/// Turns folded Rice values (0, 1, 2, 3, ... for 0, -1, 1, -2, ...) into
+/// residuals, in place.
+#[inline(always)]
+fn unfold(values: &mut [i64]) {
+    for v in values.iter_mut() {
+        let u = *v as u64;
+        *v = ((u >> 1) as i64) ^ -((u & 1) as i64);
     }
 }
 
@@ -554,7 +624,9 @@ fn read_residual(
         if param == escape {
             let raw_bits = r.bits(5)?;
             for slot in slots.iter_mut() {
-                *slot = i64::from(r.signed(raw_bits)?);
+                // folded like the Rice values around it
+                let v = i64::from(r.signed(raw_bits)?);
+                *slot = (v << 1) ^ (v >> 63);
             }
             r.skip(parse as u64 * u64::from(raw_bits))?;
         } else {
@@ -565,6 +637,7 @@ fn read_residual(
         }
         sample += count;
     }
+    unfold(&mut out[order..keep]);
     Ok(())
 }
 
@@ -868,9 +941,11 @@ mod tests {
         bytes.extend_from_slice(&[0; 8]);
         let mut portable = vec![0i64; values.len()];
         BitReader::new(&bytes, 0).rice(k, &mut portable).unwrap();
+        unfold(&mut portable);
         assert_eq!(portable, values);
         let mut dispatched = vec![0i64; values.len()];
         rice_block(&mut BitReader::new(&bytes, 0), k, &mut dispatched).unwrap();
+        unfold(&mut dispatched);
         assert_eq!(dispatched, values);
         // skipping the first 1000 codes (both builds) lands on the same code
         for twin in [true, false] {
@@ -882,6 +957,7 @@ mod tests {
             }
             let mut next = [0i64; 5];
             r.rice(k, &mut next).unwrap();
+            unfold(&mut next);
             assert_eq!(next, values[1000..1005]);
         }
     }
