@@ -454,17 +454,13 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
         6 => 24,
         _ => 32,
     };
-    let start = if variable {
+    // The coded number is the frame's first sample in variable-blocking
+    // frames, and also — as libFLAC reads it — in any frame of a stream
+    // whose STREAMINFO gives different smallest and largest block sizes;
+    // otherwise it counts blocks of the stream's one block size.
+    let start = if variable || info.min_block_size != info.max_block_size {
         number
     } else {
-        // a frame number counts blocks of the stream's one block size;
-        // without one in STREAMINFO only frame 0 can be placed (libFLAC
-        // skips the others as unparseable)
-        if info.min_block_size != info.max_block_size && number != 0 {
-            return Err(corrupt(
-                "FLAC frame is numbered by blocks, but STREAMINFO gives no single block size",
-            ));
-        }
         number
             .checked_mul(u64::from(info.max_block_size))
             .ok_or_else(|| corrupt("FLAC frame number is impossible"))?
