@@ -248,7 +248,8 @@ impl<'a> BitReader<'a> {
     fn rice_codes<const STORE: bool>(&mut self, k: u32, out: &mut [i64], n: usize) -> Result<()> {
         const GROUP: usize = 4;
         // bytes a group may consume at most: a refill before it and one per
-        // code, each at most 7 bytes on, then an 8-byte load
+        // code, each at most 7 bytes on, then an 8-byte load (a long code
+        // read field by field goes further: refills after it are checked)
         const ROOM: usize = 8 + 7 * (GROUP + 1);
         let data = self.data;
         let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
@@ -261,7 +262,13 @@ impl<'a> BitReader<'a> {
             for j in i..i + GROUP {
                 let mut len = buf.leading_zeros() + tail;
                 if len > count {
-                    refill_fast(data, &mut pos, &mut buf, &mut count);
+                    // (a long code read field by field may have taken the
+                    // group's room)
+                    if pos + 8 <= data.len() {
+                        refill_fast(data, &mut pos, &mut buf, &mut count);
+                    } else {
+                        refill_parts(data, &mut pos, &mut buf, &mut count);
+                    }
                     len = buf.leading_zeros() + tail;
                 }
                 let value = if len <= count {
