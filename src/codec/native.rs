@@ -30,6 +30,7 @@ fn corrupt(message: impl Into<String>) -> Error {
 }
 
 /// Reads bits MSB first from a byte slice, 64 bits at a time.
+#[derive(Clone)]
 struct BitReader<'a> {
     data: &'a [u8],
     /// Next byte to load into `buf`.
@@ -497,7 +498,45 @@ thread_local! {
 /// Decodes one subframe's first `needed` samples (of `block`) into `out`,
 /// reading its residuals only that far — unless `whole`, when every
 /// residual is read (the next subframe starts after them).
+///
+/// Returns whether the samples fit `bits`.
+///
+/// Samples of channels of at most 32 bits are 32-bit numbers, as libFLAC
+/// stores them: a prediction that overflows wraps around. Exact 64-bit
+/// arithmetic gives the same samples unless one leaves the 32-bit range,
+/// so the subframe is decoded exactly and, only if a sample left the range
+/// (a damaged but CRC-correct stream), read again wrapping every step.
 fn read_subframe(
+    r: &mut BitReader<'_>,
+    bits: u32,
+    block: usize,
+    needed: usize,
+    whole: bool,
+    out: &mut [i64],
+) -> Result<bool> {
+    let start = r.clone();
+    read_subframe_with::<false>(r, bits, block, needed, whole, out)?;
+    if bits > 32 || fits(&out[..needed], bits) {
+        return Ok(true);
+    }
+    if !fits(&out[..needed], 32) {
+        *r = start;
+        read_subframe_with::<true>(r, bits, block, needed, whole, out)?;
+    }
+    Ok(fits(&out[..needed], bits))
+}
+
+/// Whether every sample fits `bits` (1..=32) as a two's complement number.
+fn fits(samples: &[i64], bits: u32) -> bool {
+    let offset = 1i64 << (bits - 1);
+    let spread = samples
+        .iter()
+        .fold(0u64, |acc, &v| acc | v.wrapping_add(offset) as u64);
+    spread >> bits == 0
+}
+
+/// [`read_subframe`]'s decoding, wrapping samples to 32 bits with `WRAP`.
+fn read_subframe_with<const WRAP: bool>(
     r: &mut BitReader<'_>,
     bits: u32,
     block: usize,
@@ -544,7 +583,7 @@ fn read_subframe(
                 *slot = r.signed_wide(bits)?;
             }
             read_residual(r, order, block, needed, whole, out)?;
-            restore(out, FIXED[order], 0, needed);
+            restore::<WRAP>(out, FIXED[order], 0, needed);
         }
         32..=63 => {
             let order = (kind - 31) as usize;
@@ -567,7 +606,7 @@ fn read_subframe(
                 *c = i64::from(r.signed(precision)?);
             }
             read_residual(r, order, block, needed, whole, out)?;
-            restore(out, &coefs[..order], shift as u32, needed);
+            restore::<WRAP>(out, &coefs[..order], shift as u32, needed);
         }
         _ => {
             return Err(corrupt(format!(
@@ -578,6 +617,9 @@ fn read_subframe(
     if wasted > 0 {
         for v in out[..needed].iter_mut() {
             *v <<= wasted;
+            if WRAP {
+                *v = i64::from(*v as i32);
+            }
         }
     }
     Ok(())
@@ -698,9 +740,12 @@ fn has_bmi2() -> bool {
 
 /// Turns the residuals in `out[order..needed]` into samples, from the
 /// warm-up samples before them and the predictor coefficients (newest
-/// first) with `shift`.
+/// first) with `shift`. With `WRAP` (channels of at most 32 bits) every
+/// sample is kept to 32 bits as libFLAC stores it: the exact numbers for
+/// any stream whose predictions stay in range, libFLAC's when one
+/// overflows.
 #[inline(always)]
-fn restore(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
+fn restore<const WRAP: bool>(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
     let order = coefs.len();
     if needed <= order {
         return;
@@ -709,7 +754,7 @@ fn restore(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
         ($($n:literal)*) => {
             match order {
                 0 => {}
-                $($n => restore_order::<$n>(&mut out[..needed], coefs, shift),)*
+                $($n => restore_order::<$n, WRAP>(&mut out[..needed], coefs, shift),)*
                 _ => unreachable!("orders are 0..=32"),
             }
         };
@@ -721,7 +766,7 @@ fn restore(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
 /// [`restore`] for one predictor order, known at compile time so the dot
 /// product unrolls.
 #[inline(always)]
-fn restore_order<const N: usize>(out: &mut [i64], coefs: &[i64], shift: u32) {
+fn restore_order<const N: usize, const WRAP: bool>(out: &mut [i64], coefs: &[i64], shift: u32) {
     // oldest first, to pair with the history window `out[i - N..i]`
     let mut taps = [0i64; N];
     for (t, &c) in taps.iter_mut().zip(coefs.iter().rev()) {
@@ -733,7 +778,12 @@ fn restore_order<const N: usize>(out: &mut [i64], coefs: &[i64], shift: u32) {
         for j in 0..N {
             sum = sum.wrapping_add(taps[j].wrapping_mul(history[j]));
         }
-        out[i] = (sum >> shift).wrapping_add(out[i]);
+        let sample = (sum >> shift).wrapping_add(out[i]);
+        out[i] = if WRAP {
+            i64::from(sample as i32)
+        } else {
+            sample
+        };
     }
 }
 
@@ -872,7 +922,8 @@ fn decode_frame(
         )));
     }
     let bits = header.bits_per_sample;
-    for c in 0..channels {
+    let mut narrow = [true; 2];
+    for (c, fits_bits) in narrow.iter_mut().enumerate().take(channels) {
         let side = matches!(
             (header.layout, c),
             (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
@@ -882,7 +933,7 @@ fn decode_frame(
         // after it
         let read_whole = whole || c + 1 < channels;
         let samples = &mut scratch.samples[c];
-        read_subframe(r, channel_bits, block, needed, read_whole, samples)?;
+        *fits_bits = read_subframe(r, channel_bits, block, needed, read_whole, samples)?;
     }
     let [a, b] = &mut scratch.samples;
     match header.layout {
@@ -905,6 +956,24 @@ fn decode_frame(
                 *side = (m - s) >> 1;
             }
         }
+    }
+    if header.layout != Layout::Independent(channels) {
+        // the decorrelated channels are 32-bit samples, as libFLAC keeps them
+        for v in a[..needed].iter_mut().chain(b[..needed].iter_mut()) {
+            *v = i64::from(*v as i32);
+        }
+    }
+    // A CRC-correct frame can still hold samples wider than it says;
+    // libFLAC refuses such frames too.
+    let wide = if header.layout == Layout::Independent(channels) {
+        narrow[..channels].contains(&false)
+    } else {
+        bits < 32 && !(fits(&a[..needed], bits) && fits(&b[..needed], bits))
+    };
+    if wide {
+        return Err(corrupt(format!(
+            "FLAC frame holds samples wider than its {bits} bits"
+        )));
     }
     Ok(())
 }
