@@ -203,12 +203,24 @@ fn every_stored_golden_stream_decodes_as_libflac_does() {
 }
 
 /// Inputs the differential fuzzer found (crashes, disagreements, hangs),
-/// kept as regression tests: the decoders agree on each.
+/// and its minimised corpus (the inputs that together reach everything the
+/// campaigns reached), kept as regression tests: the decoders agree on each.
 #[test]
 fn fuzz_findings_decode_alike() {
-    let dir = manifest_dir().join("fuzz/regressions/decoders_agree");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let data = std::fs::read(entry.unwrap().path()).unwrap();
+    let mut inputs = Vec::new();
+    for folder in ["fuzz/regressions/decoders_agree", "fuzz/seeds/decoders_agree"] {
+        let dir = manifest_dir().join(folder);
+        let before = inputs.len();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            inputs.push(entry.unwrap().path());
+        }
+        assert!(inputs.len() > before, "no inputs in {}", dir.display());
+    }
+    for path in inputs {
+        let data = std::fs::read(&path).unwrap();
+        if data.len() < 6 {
+            continue;
+        }
         let stream_len = u64::from(u16::from_le_bytes([data[0], data[1]])) + 1;
         let first = u64::from(u16::from_le_bytes([data[2], data[3]])) % stream_len;
         let count = (usize::from(data[4]) * 37 + 1).min((stream_len - first) as usize);

@@ -15,7 +15,21 @@
 //! and dropped: the differential fuzzer built a stream whose junk after a
 //! short frame passed that check, where libFLAC reports lost sync.)
 //!
-//! Safe Rust only; scratch buffers are reused per thread, so decoding
+//! Where it differs from a textbook decoder, for speed: Rice codes are read
+//! four at a time after one untested refill of a 64-bit bit buffer, stored
+//! folded and unfolded in a separate pass; verbatim samples are read from
+//! their known bit positions independently of each other; the frame CRC-16
+//! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]).
+//!
+//! What it returns matches libFLAC's decoder, including on damaged streams
+//! whose CRCs are right: samples of channels of at most 32 bits are 32-bit
+//! numbers (a prediction that overflows wraps around, as in libFLAC's
+//! 32-bit buffers), and a frame holding samples wider than its bits per
+//! sample is refused. A window checks only the samples it reconstructs.
+//!
+//! Safe Rust except the Rice loop built for BMI2 and the CRC's PCLMULQDQ
+//! twin, each behind a runtime CPU check with a portable twin and a test
+//! comparing them. Scratch buffers are reused per thread, so decoding
 //! allocates nothing per frame once they have grown.
 
 use std::cell::RefCell;
