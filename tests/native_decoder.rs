@@ -208,7 +208,10 @@ fn every_stored_golden_stream_decodes_as_libflac_does() {
 #[test]
 fn fuzz_findings_decode_alike() {
     let mut inputs = Vec::new();
-    for folder in ["fuzz/regressions/decoders_agree", "fuzz/seeds/decoders_agree"] {
+    for folder in [
+        "fuzz/regressions/decoders_agree",
+        "fuzz/seeds/decoders_agree",
+    ] {
         let dir = manifest_dir().join(folder);
         let before = inputs.len();
         for entry in std::fs::read_dir(&dir).unwrap() {

@@ -27,7 +27,10 @@ fn agree<T: PartialEq + std::fmt::Debug + Default + Clone>(
         (Ok(()), Err(_)) if first + (len as u64) < stream_len => {
             let mut rest = vec![T::default(); (stream_len - first) as usize];
             let read_on = decode(Decoder::Native, first, &mut rest);
-            assert!(read_on.is_err(), "libFLAC {b:?}, ours reads on: {read_on:?}");
+            assert!(
+                read_on.is_err(),
+                "libFLAC {b:?}, ours reads on: {read_on:?}"
+            );
         }
         _ => panic!("native {a:?}, libFLAC {b:?}"),
     }
@@ -43,11 +46,13 @@ fuzz_target!(|data: &[u8]| {
     let wide = data[5] & 1 == 1;
     let bytes = &data[6..];
     if wide {
-        let decode = |d, first, out: &mut [i64]| decode_window_i64_with(d, bytes, stream_len, first, out);
+        let decode =
+            |d, first, out: &mut [i64]| decode_window_i64_with(d, bytes, stream_len, first, out);
         agree(decode, stream_len, first, count);
         agree(decode, stream_len, 0, stream_len as usize);
     } else {
-        let decode = |d, first, out: &mut [i32]| decode_window_i32_with(d, bytes, stream_len, first, out);
+        let decode =
+            |d, first, out: &mut [i32]| decode_window_i32_with(d, bytes, stream_len, first, out);
         agree(decode, stream_len, first, count);
         agree(decode, stream_len, 0, stream_len as usize);
     }
