@@ -10,6 +10,7 @@ mod decoder;
 mod encoder;
 mod frames;
 mod level;
+mod lpc;
 mod native;
 
 pub use decoder::stream_info;

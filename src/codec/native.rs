@@ -19,7 +19,9 @@
 //! four at a time after one untested refill of a 64-bit bit buffer, stored
 //! folded and unfolded in a separate pass; verbatim samples are read from
 //! their known bit positions independently of each other; the frame CRC-16
-//! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]).
+//! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]);
+//! up to four frames are read before their LPC subframes are restored
+//! together, side by side in double-precision FMA lanes ([`super::lpc`]).
 //!
 //! What it returns matches libFLAC's decoder, including on damaged streams
 //! whose CRCs are right: samples of channels of at most 32 bits are 32-bit
@@ -27,15 +29,16 @@
 //! 32-bit buffers), and a frame holding samples wider than its bits per
 //! sample is refused. A window checks only the samples it reconstructs.
 //!
-//! Safe Rust except the Rice loop built for BMI2 and the CRC's PCLMULQDQ
-//! twin, each behind a runtime CPU check with a portable twin and a test
-//! comparing them. Scratch buffers are reused per thread, so decoding
+//! Safe Rust except the Rice loop built for BMI2, the CRC's PCLMULQDQ twin
+//! and the AVX2/FMA predictor, each behind a runtime CPU check with a
+//! portable twin and a test comparing them. Scratch buffers are reused per thread, so decoding
 //! allocates nothing per frame once they have grown.
 
 use std::cell::RefCell;
 
 use super::crc16::crc16;
 use super::frames::{crc8, StreamInfo};
+use super::lpc::{restore, restore_batch, shift_wasted, Pending, LANES};
 use super::Outcome;
 use crate::error::{Error, Result};
 
@@ -498,11 +501,17 @@ fn read_frame_header(r: &mut BitReader<'_>, info: &StreamInfo) -> Result<FrameHe
 /// The fixed predictors' coefficients, orders 0..=4.
 const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6, 4, -1]];
 
-/// Per-thread buffers for one frame: each channel's samples (residuals are
-/// decoded in place, then turned into samples).
+/// Frames decoded before their LPC subframes are restored together (see
+/// [`restore_batch`]).
+const IN_FLIGHT: usize = LANES;
+
+/// Per-thread buffers: two channels for each frame in flight (residuals
+/// are decoded in place, then turned into samples), and the batch
+/// restore's lanes.
 #[derive(Default)]
 struct Scratch {
-    samples: [Vec<i64>; 2],
+    samples: [Vec<i64>; 2 * IN_FLIGHT],
+    lanes: Vec<[f64; LANES]>,
 }
 
 thread_local! {
@@ -520,24 +529,41 @@ thread_local! {
 /// arithmetic gives the same samples unless one leaves the 32-bit range,
 /// so the subframe is decoded exactly and, only if a sample left the range
 /// (a damaged but CRC-correct stream), read again wrapping every step.
+///
+/// With `defer`, an LPC subframe of at most 32 bits is left unrestored for
+/// [`restore_batch`].
 fn read_subframe(
     r: &mut BitReader<'_>,
     bits: u32,
     block: usize,
     needed: usize,
     whole: bool,
+    defer: bool,
     out: &mut [i64],
-) -> Result<bool> {
+) -> Result<Subframe> {
     let start = r.clone();
-    read_subframe_with::<false>(r, bits, block, needed, whole, out)?;
+    let defer = defer && bits <= 32;
+    if let Some(pending) = read_subframe_with::<false>(r, bits, block, needed, whole, defer, out)? {
+        return Ok(Subframe::Pending(pending));
+    }
     if bits > 32 || fits(&out[..needed], bits) {
-        return Ok(true);
+        return Ok(Subframe::Restored(true));
     }
     if !fits(&out[..needed], 32) {
         *r = start;
-        read_subframe_with::<true>(r, bits, block, needed, whole, out)?;
+        read_subframe_with::<true>(r, bits, block, needed, whole, false, out)?;
     }
-    Ok(fits(&out[..needed], bits))
+    Ok(Subframe::Restored(fits(&out[..needed], bits)))
+}
+
+/// What [`read_subframe`] left in the channel's buffer.
+// (a box would allocate for every subframe; the value only passes up one call)
+#[allow(clippy::large_enum_variant)]
+enum Subframe {
+    /// Samples; whether they fit the channel's bits.
+    Restored(bool),
+    /// Warm-up samples and residuals of an LPC subframe to restore.
+    Pending(Pending),
 }
 
 /// Whether every sample fits `bits` (1..=32) as a two's complement number.
@@ -549,15 +575,17 @@ fn fits(samples: &[i64], bits: u32) -> bool {
     spread >> bits == 0
 }
 
-/// [`read_subframe`]'s decoding, wrapping samples to 32 bits with `WRAP`.
+/// [`read_subframe`]'s decoding, wrapping samples to 32 bits with `WRAP`;
+/// with `defer`, an LPC subframe is returned unrestored.
 fn read_subframe_with<const WRAP: bool>(
     r: &mut BitReader<'_>,
     bits: u32,
     block: usize,
     needed: usize,
     whole: bool,
+    defer: bool,
     out: &mut [i64],
-) -> Result<()> {
+) -> Result<Option<Pending>> {
     if r.bits(1)? != 0 {
         return Err(corrupt("FLAC subframe header has its padding bit set"));
     }
@@ -597,7 +625,7 @@ fn read_subframe_with<const WRAP: bool>(
                 *slot = r.signed_wide(bits)?;
             }
             read_residual(r, order, block, needed, whole, out)?;
-            restore::<WRAP>(out, FIXED[order], 0, needed);
+            restore::<WRAP>(out, FIXED[order], 0, 0, needed);
         }
         32..=63 => {
             let order = (kind - 31) as usize;
@@ -620,7 +648,16 @@ fn read_subframe_with<const WRAP: bool>(
                 *c = i64::from(r.signed(precision)?);
             }
             read_residual(r, order, block, needed, whole, out)?;
-            restore::<WRAP>(out, &coefs[..order], shift as u32, needed);
+            if defer {
+                return Ok(Some(Pending {
+                    coefs,
+                    order,
+                    shift: shift as u32,
+                    wasted,
+                    needed,
+                }));
+            }
+            restore::<WRAP>(out, &coefs[..order], shift as u32, 0, needed);
         }
         _ => {
             return Err(corrupt(format!(
@@ -628,15 +665,8 @@ fn read_subframe_with<const WRAP: bool>(
             )))
         }
     }
-    if wasted > 0 {
-        for v in out[..needed].iter_mut() {
-            *v <<= wasted;
-            if WRAP {
-                *v = i64::from(*v as i32);
-            }
-        }
-    }
-    Ok(())
+    shift_wasted::<WRAP>(&mut out[..needed], wasted);
+    Ok(None)
 }
 
 /// Reads the residuals of a predicted subframe (samples `order..`), up to
@@ -752,55 +782,6 @@ fn has_bmi2() -> bool {
     })
 }
 
-/// Turns the residuals in `out[order..needed]` into samples, from the
-/// warm-up samples before them and the predictor coefficients (newest
-/// first) with `shift`. With `WRAP` (channels of at most 32 bits) every
-/// sample is kept to 32 bits as libFLAC stores it: the exact numbers for
-/// any stream whose predictions stay in range, libFLAC's when one
-/// overflows.
-#[inline(always)]
-fn restore<const WRAP: bool>(out: &mut [i64], coefs: &[i64], shift: u32, needed: usize) {
-    let order = coefs.len();
-    if needed <= order {
-        return;
-    }
-    macro_rules! fixed_order {
-        ($($n:literal)*) => {
-            match order {
-                0 => {}
-                $($n => restore_order::<$n, WRAP>(&mut out[..needed], coefs, shift),)*
-                _ => unreachable!("orders are 0..=32"),
-            }
-        };
-    }
-    fixed_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
-        31 32);
-}
-
-/// [`restore`] for one predictor order, known at compile time so the dot
-/// product unrolls.
-#[inline(always)]
-fn restore_order<const N: usize, const WRAP: bool>(out: &mut [i64], coefs: &[i64], shift: u32) {
-    // oldest first, to pair with the history window `out[i - N..i]`
-    let mut taps = [0i64; N];
-    for (t, &c) in taps.iter_mut().zip(coefs.iter().rev()) {
-        *t = c;
-    }
-    for i in N..out.len() {
-        let history: &[i64; N] = out[i - N..i].try_into().expect("N samples");
-        let mut sum = 0i64;
-        for j in 0..N {
-            sum = sum.wrapping_add(taps[j].wrapping_mul(history[j]));
-        }
-        let sample = (sum >> shift).wrapping_add(out[i]);
-        out[i] = if WRAP {
-            i64::from(sample as i32)
-        } else {
-            sample
-        };
-    }
-}
-
 /// Decodes frames from byte `from` on, writing samples
 /// `first .. first + out.len()` through `convert`.
 pub(super) fn run<T, F: Fn(i64) -> T>(
@@ -838,6 +819,8 @@ fn run_with<T, F: Fn(i64) -> T>(
     let mut r = BitReader::new(bytes, from);
     let mut expected: Option<u64> = None;
     let mut written = 0usize;
+    // Frames read whose LPC subframes wait to be restored together.
+    let mut flight = Flight::default();
     let max_block = info.max_block_size.max(16) as usize;
     for buf in scratch.samples.iter_mut() {
         if buf.len() < max_block {
@@ -847,6 +830,7 @@ fn run_with<T, F: Fn(i64) -> T>(
     loop {
         let frame_start = r.bit_position() / 8;
         if frame_start >= bytes.len() {
+            written += flight.land(scratch, first, out, convert)?;
             return Ok(Outcome::Ended(written));
         }
         let header = read_frame_header(&mut r, info)?;
@@ -870,11 +854,16 @@ fn run_with<T, F: Fn(i64) -> T>(
         }
         let frame_end_sample = header.start + block as u64;
         expected = Some(frame_end_sample);
+        let slot = flight.frames;
+        let [a, b] = &mut scratch.samples[2 * slot..2 * slot + 2] else {
+            unreachable!("two buffers per frame")
+        };
         if frame_end_sample <= first {
             // a frame before the window (the located frame may be early):
             // decode it whole, only to get past it
-            decode_frame(&mut r, &header, block, true, scratch)?;
+            let frame = decode_frame(&mut r, &header, block, false, a, b)?;
             check_crc(&mut r, bytes, frame_start)?;
+            frame.finish(a, b)?;
             continue;
         }
         // samples of this frame the window needs, from the frame's start
@@ -883,30 +872,201 @@ fn run_with<T, F: Fn(i64) -> T>(
         // Every residual of the frame is read (its CRC-16 covers them all,
         // and only reading them says where the frame ends), but samples
         // are reconstructed only up to the window's end.
-        decode_frame(&mut r, &header, needed, true, scratch)?;
+        let frame = decode_frame(&mut r, &header, needed, true, a, b)?;
         check_crc(&mut r, bytes, frame_start)?;
-        let lo = first.max(header.start);
-        let src = (lo - header.start) as usize..needed;
-        let dst = &mut out[(lo - first) as usize..(lo - first) as usize + src.len()];
-        match header.layout.channels() {
-            1 => {
-                for (d, &s) in dst.iter_mut().zip(&scratch.samples[0][src]) {
-                    *d = convert(s);
-                }
-            }
-            _ => {
-                let [low, high] = &scratch.samples;
-                for (d, (&l, &h)) in dst.iter_mut().zip(low[src.clone()].iter().zip(&high[src])) {
-                    *d = convert((h << 32) | i64::from(l as u32));
-                }
-            }
+        if frame.pending.iter().all(Option::is_none) {
+            // nothing to wait for: out at once, while it is in cache
+            frame.finish(a, b)?;
+            written += frame.emit(a, b, first, out, convert);
+        } else {
+            flight.add(frame);
         }
-        written += dst.len();
+        if last || flight.frames == IN_FLIGHT {
+            written += flight.land(scratch, first, out, convert)?;
+        }
         if last {
             return Ok(Outcome::Complete);
         }
     }
 }
+
+/// A frame read into its two channel buffers.
+#[derive(Clone, Copy)]
+struct Frame {
+    /// The frame's first sample, and how many of its samples are decoded.
+    start: u64,
+    needed: usize,
+    layout: Layout,
+    bits: u32,
+    /// Per channel: whether its samples fit the frame's bits (`None` while
+    /// it waits to be restored).
+    narrow: [Option<bool>; 2],
+    /// LPC subframes waiting to be restored.
+    pending: [Option<Pending>; 2],
+}
+
+impl Frame {
+    /// Once every channel is restored: undoes stereo decorrelation and
+    /// checks that the samples fit the frame's bits per sample (a
+    /// CRC-correct frame can still hold wider ones; libFLAC refuses such
+    /// frames too).
+    fn finish(&self, a: &mut [i64], b: &mut [i64]) -> Result<()> {
+        let (needed, bits) = (self.needed, self.bits);
+        let channels = self.layout.channels();
+        match self.layout {
+            Layout::Independent(_) => {}
+            Layout::LeftSide => {
+                for (left, side) in a[..needed].iter().zip(b[..needed].iter_mut()) {
+                    *side = left - *side;
+                }
+            }
+            Layout::SideRight => {
+                for (side, right) in a[..needed].iter_mut().zip(&b[..needed]) {
+                    *side += right;
+                }
+            }
+            Layout::MidSide => {
+                for (mid, side) in a[..needed].iter_mut().zip(b[..needed].iter_mut()) {
+                    let m = (*mid << 1) | (*side & 1);
+                    let s = *side;
+                    *mid = (m + s) >> 1;
+                    *side = (m - s) >> 1;
+                }
+            }
+        }
+        let wide = if self.layout == Layout::Independent(channels) {
+            let mut wide = false;
+            for (c, samples) in [&a[..needed], &b[..needed]]
+                .into_iter()
+                .enumerate()
+                .take(channels)
+            {
+                wide |= !self.narrow[c].unwrap_or_else(|| bits >= 32 || fits(samples, bits));
+            }
+            wide
+        } else {
+            // the decorrelated channels are 32-bit samples, as libFLAC
+            // keeps them
+            for v in a[..needed].iter_mut().chain(b[..needed].iter_mut()) {
+                *v = i64::from(*v as i32);
+            }
+            bits < 32 && !(fits(&a[..needed], bits) && fits(&b[..needed], bits))
+        };
+        if wide {
+            return Err(corrupt(format!(
+                "FLAC frame holds samples wider than its {bits} bits"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes the samples that fall in the window starting at `first`;
+    /// returns how many.
+    fn emit<T, F: Fn(i64) -> T>(
+        &self,
+        a: &[i64],
+        b: &[i64],
+        first: u64,
+        out: &mut [T],
+        convert: &F,
+    ) -> usize {
+        let lo = first.max(self.start);
+        let src = (lo - self.start) as usize..self.needed;
+        let dst = &mut out[(lo - first) as usize..(lo - first) as usize + src.len()];
+        if self.layout.channels() == 1 {
+            for (d, &s) in dst.iter_mut().zip(&a[src]) {
+                *d = convert(s);
+            }
+        } else {
+            for (d, (&l, &h)) in dst.iter_mut().zip(a[src.clone()].iter().zip(&b[src])) {
+                *d = convert((h << 32) | i64::from(l as u32));
+            }
+        }
+        dst.len()
+    }
+}
+
+/// Frames in the scratch buffers (frame `f` in buffers `2f` and `2f + 1`)
+/// waiting for their LPC subframes to be restored.
+#[derive(Default)]
+struct Flight {
+    frames: usize,
+    waiting: [Option<Frame>; IN_FLIGHT],
+}
+
+impl Flight {
+    fn add(&mut self, frame: Frame) {
+        self.waiting[self.frames] = Some(frame);
+        self.frames += 1;
+    }
+
+    /// Restores the waiting subframes, [`LANES`] at a time, then finishes
+    /// each frame and writes its samples out; returns how many.
+    fn land<T, F: Fn(i64) -> T>(
+        &mut self,
+        scratch: &mut Scratch,
+        first: u64,
+        out: &mut [T],
+        convert: &F,
+    ) -> Result<usize> {
+        if self.frames == 0 {
+            return Ok(0);
+        }
+        let Scratch { samples, lanes } = scratch;
+        {
+            let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+            let mut count = 0;
+            for (index, buffer) in samples.iter_mut().enumerate() {
+                let pending = self.waiting[index / 2]
+                    .as_ref()
+                    .and_then(|frame| frame.pending[index % 2]);
+                if let Some(pending) = pending {
+                    batch[count] = Some((&mut buffer[..], pending));
+                    count += 1;
+                    if count == LANES {
+                        restore_ready(&mut batch, lanes);
+                        count = 0;
+                    }
+                }
+            }
+            restore_ready(&mut batch, lanes);
+        }
+        let mut written = 0;
+        for (f, frame) in self.waiting[..self.frames].iter_mut().enumerate() {
+            let frame = frame.take().expect("a frame in flight");
+            let [a, b] = &mut samples[2 * f..2 * f + 2] else {
+                unreachable!("two buffers per frame")
+            };
+            frame.finish(a, b)?;
+            written += frame.emit(a, b, first, out, convert);
+        }
+        self.frames = 0;
+        Ok(written)
+    }
+}
+
+/// Restores the subframes gathered in `batch` (emptying it).
+fn restore_ready(
+    batch: &mut [Option<(&mut [i64], Pending)>; LANES],
+    lanes: &mut Vec<[f64; LANES]>,
+) {
+    let taken = std::mem::take(batch);
+    let mut ready: [(&mut [i64], Pending); LANES] = taken.map(|entry| match entry {
+        Some(entry) => entry,
+        None => (&mut [][..], EMPTY),
+    });
+    let count = ready.iter().take_while(|(b, _)| !b.is_empty()).count();
+    restore_batch(&mut ready[..count], lanes);
+}
+
+/// A placeholder for unused batch places (never restored).
+const EMPTY: Pending = Pending {
+    coefs: [0; 32],
+    order: 0,
+    shift: 0,
+    wasted: 0,
+    needed: 0,
+};
 
 fn check_crc(r: &mut BitReader<'_>, bytes: &[u8], frame_start: usize) -> Result<()> {
     r.align()?;
@@ -918,16 +1078,18 @@ fn check_crc(r: &mut BitReader<'_>, bytes: &[u8], frame_start: usize) -> Result<
     Ok(())
 }
 
-/// Decodes the first `needed` samples of every channel of a frame into the
-/// scratch buffers (whole subframes with `whole`; the last channel stops at
-/// `needed` otherwise), undoing stereo decorrelation.
+/// Decodes the first `needed` samples of every channel of a frame into
+/// `a` and `b` (every residual is read). With `defer`, LPC subframes of at
+/// most 32 bits are left unrestored (the returned frame lists them); stereo
+/// decorrelation and the width check are [`Frame::finish`]'s.
 fn decode_frame(
     r: &mut BitReader<'_>,
     header: &FrameHeader,
     needed: usize,
-    whole: bool,
-    scratch: &mut Scratch,
-) -> Result<()> {
+    defer: bool,
+    a: &mut [i64],
+    b: &mut [i64],
+) -> Result<Frame> {
     let block = header.block_size;
     let channels = header.layout.channels();
     if channels > 2 {
@@ -936,60 +1098,29 @@ fn decode_frame(
         )));
     }
     let bits = header.bits_per_sample;
-    let mut narrow = [true; 2];
-    for (c, fits_bits) in narrow.iter_mut().enumerate().take(channels) {
+    let mut frame = Frame {
+        start: header.start,
+        needed,
+        layout: header.layout,
+        bits,
+        narrow: [Some(true); 2],
+        pending: [None; 2],
+    };
+    for (c, buffer) in [a, b].into_iter().enumerate().take(channels) {
         let side = matches!(
             (header.layout, c),
             (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
         );
         let channel_bits = bits + u32::from(side);
-        // every channel but the last must be read whole: the next starts
-        // after it
-        let read_whole = whole || c + 1 < channels;
-        let samples = &mut scratch.samples[c];
-        *fits_bits = read_subframe(r, channel_bits, block, needed, read_whole, samples)?;
-    }
-    let [a, b] = &mut scratch.samples;
-    match header.layout {
-        Layout::Independent(_) => {}
-        Layout::LeftSide => {
-            for (left, side) in a[..needed].iter().zip(b[..needed].iter_mut()) {
-                *side = left - *side;
-            }
-        }
-        Layout::SideRight => {
-            for (side, right) in a[..needed].iter_mut().zip(&b[..needed]) {
-                *side += right;
-            }
-        }
-        Layout::MidSide => {
-            for (mid, side) in a[..needed].iter_mut().zip(b[..needed].iter_mut()) {
-                let m = (*mid << 1) | (*side & 1);
-                let s = *side;
-                *mid = (m + s) >> 1;
-                *side = (m - s) >> 1;
+        match read_subframe(r, channel_bits, block, needed, true, defer, buffer)? {
+            Subframe::Restored(narrow) => frame.narrow[c] = Some(narrow),
+            Subframe::Pending(pending) => {
+                frame.narrow[c] = None;
+                frame.pending[c] = Some(pending);
             }
         }
     }
-    if header.layout != Layout::Independent(channels) {
-        // the decorrelated channels are 32-bit samples, as libFLAC keeps them
-        for v in a[..needed].iter_mut().chain(b[..needed].iter_mut()) {
-            *v = i64::from(*v as i32);
-        }
-    }
-    // A CRC-correct frame can still hold samples wider than it says;
-    // libFLAC refuses such frames too.
-    let wide = if header.layout == Layout::Independent(channels) {
-        narrow[..channels].contains(&false)
-    } else {
-        bits < 32 && !(fits(&a[..needed], bits) && fits(&b[..needed], bits))
-    };
-    if wide {
-        return Err(corrupt(format!(
-            "FLAC frame holds samples wider than its {bits} bits"
-        )));
-    }
-    Ok(())
+    Ok(frame)
 }
 
 #[cfg(test)]

@@ -1,0 +1,405 @@
+//! Turning residuals back into samples: one subframe at a time, or the LPC
+//! subframes of up to four frames at once.
+//!
+//! A subframe's samples form one chain of dependent multiply-adds, and a
+//! predictor of order 8 costs eight multiplications and loads a sample.
+//! [`restore_batch`] restores up to four subframes (of different frames,
+//! so independent) side by side, one in each lane of a 256-bit register,
+//! in double precision with fused multiply-adds where the CPU has AVX2 and
+//! FMA: exact, because samples of at most 32 bits times coefficients of at
+//! most 15 bits, summed over at most 32 taps, stay below 2^51, inside the
+//! 53 bits of a double's significand. A lane whose sample leaves the 32-bit
+//! range (a damaged stream) is redone by the scalar code, which wraps every
+//! sample to 32 bits as libFLAC's buffers do.
+
+/// How many subframes [`restore_batch`] restores together.
+pub(super) const LANES: usize = 4;
+
+/// An LPC subframe of at most 32 bits read but not yet restored: its
+/// warm-up samples and residuals wait in the channel's buffer.
+#[derive(Clone, Copy)]
+pub(super) struct Pending {
+    /// Coefficients, newest first (`order` of them).
+    pub coefs: [i64; 32],
+    pub order: usize,
+    pub shift: u32,
+    pub wasted: u32,
+    /// Samples of the subframe to produce.
+    pub needed: usize,
+}
+
+impl Pending {
+    fn coefs(&self) -> &[i64] {
+        &self.coefs[..self.order]
+    }
+
+    /// Restores samples `from..needed` alone, wrapping every sample to 32
+    /// bits, then undoes the wasted bits.
+    pub fn finish(&self, out: &mut [i64], from: usize) {
+        restore::<true>(out, self.coefs(), self.shift, from, self.needed);
+        shift_wasted::<true>(&mut out[..self.needed], self.wasted);
+    }
+}
+
+/// Shifts samples left by the subframe's wasted bits (keeping them to 32
+/// bits with `WRAP`).
+pub(super) fn shift_wasted<const WRAP: bool>(out: &mut [i64], wasted: u32) {
+    if wasted > 0 {
+        for v in out.iter_mut() {
+            *v <<= wasted;
+            if WRAP {
+                *v = i64::from(*v as i32);
+            }
+        }
+    }
+}
+
+/// Turns the residuals in `out[from.max(order)..to]` into samples, from
+/// the samples before them and the predictor coefficients (newest first)
+/// with `shift`. With `WRAP` (channels of at most 32 bits) every sample is
+/// kept to 32 bits as libFLAC stores it: the exact numbers for any stream
+/// whose predictions stay in range, libFLAC's when one overflows.
+#[inline(always)]
+pub(super) fn restore<const WRAP: bool>(
+    out: &mut [i64],
+    coefs: &[i64],
+    shift: u32,
+    from: usize,
+    to: usize,
+) {
+    let order = coefs.len();
+    if to <= order.max(from) {
+        return;
+    }
+    macro_rules! by_order {
+        ($($n:literal)*) => {
+            match order {
+                0 => {}
+                $($n => restore_order::<$n, WRAP>(&mut out[..to], coefs, shift, from),)*
+                _ => unreachable!("orders are 0..=32"),
+            }
+        };
+    }
+    by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
+        31 32);
+}
+
+/// [`restore`] for one predictor order, known at compile time so the dot
+/// product unrolls.
+#[inline(always)]
+fn restore_order<const N: usize, const WRAP: bool>(
+    out: &mut [i64],
+    coefs: &[i64],
+    shift: u32,
+    from: usize,
+) {
+    // oldest first, to pair with the history window `out[i - N..i]`
+    let mut taps = [0i64; N];
+    for (t, &c) in taps.iter_mut().zip(coefs.iter().rev()) {
+        *t = c;
+    }
+    for i in from.max(N)..out.len() {
+        let history: &[i64; N] = out[i - N..i].try_into().expect("N samples");
+        let mut sum = 0i64;
+        for j in 0..N {
+            sum = sum.wrapping_add(taps[j].wrapping_mul(history[j]));
+        }
+        let sample = (sum >> shift).wrapping_add(out[i]);
+        out[i] = if WRAP {
+            i64::from(sample as i32)
+        } else {
+            sample
+        };
+    }
+}
+
+/// Restores up to [`LANES`] pending subframes (each with its buffer),
+/// side by side where the CPU allows, and undoes their wasted bits.
+/// `lanes` is scratch space.
+pub(super) fn restore_batch(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f64; LANES]>) {
+    debug_assert!(batch.len() <= LANES);
+    #[cfg(target_arch = "x86_64")]
+    if batch.len() >= 2 && has_avx2_fma() {
+        restore_side_by_side(batch, lanes);
+        return;
+    }
+    let _ = lanes;
+    for (out, pending) in batch.iter_mut() {
+        pending.finish(out, 0);
+    }
+}
+
+/// Adding this to an integer below 2^51 in magnitude, as a double's bits,
+/// gives 2^52 + 2^51 + the integer; subtracting it back gives the integer.
+const MAGIC_BITS: u64 = 0x4338_0000_0000_0000;
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// An integer below 2^51 in magnitude as a double (vectorisable).
+#[inline(always)]
+fn to_f64(v: i64) -> f64 {
+    f64::from_bits(v.wrapping_add(MAGIC_BITS as i64) as u64) - MAGIC
+}
+
+/// A whole double below 2^51 in magnitude as an integer (vectorisable);
+/// anything else gives a number outside the 32-bit range or garbage,
+/// which the caller's range check catches.
+#[inline(always)]
+fn to_i64(v: f64) -> i64 {
+    ((v + MAGIC).to_bits() as i64).wrapping_sub(MAGIC_BITS as i64)
+}
+
+/// [`restore_batch`] with the FMA kernel: the samples every subframe of the
+/// batch needs go through it together; each subframe's first samples (up
+/// to the longest predictor) and its samples past the shortest one's end
+/// are restored alone.
+#[cfg(target_arch = "x86_64")]
+fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f64; LANES]>) {
+    let order = batch.iter().map(|(_, p)| p.order).max().unwrap_or(0);
+    let joint = batch.iter().map(|(_, p)| p.needed).min().unwrap_or(0);
+    if order == 0 || joint <= order {
+        for (out, pending) in batch.iter_mut() {
+            pending.finish(out, 0);
+        }
+        return;
+    }
+    // each subframe's samples before `order` by its own predictor
+    for (out, p) in batch.iter_mut() {
+        restore::<true>(out, p.coefs(), p.shift, 0, order);
+    }
+    let mut taps = [[0.0f64; LANES]; 32];
+    for (lane, (_, p)) in batch.iter().enumerate() {
+        // oldest first, scaled by 2^-shift (exact: a power of two); a
+        // shorter predictor's oldest taps stay zero, and so do an unused
+        // lane's (it repeats lane 0's numbers, and is never written back)
+        let scale = 1.0 / f64::from(1u32 << p.shift);
+        for (j, &c) in p.coefs().iter().enumerate() {
+            taps[order - 1 - j][lane] = c as f64 * scale;
+        }
+    }
+    {
+        let views: [&[i64]; LANES] =
+            std::array::from_fn(|lane| &batch[lane.min(batch.len() - 1)].0[..joint]);
+        let [v0, v1, v2, v3] = views;
+        lanes.clear();
+        lanes.extend(
+            v0.iter()
+                .zip(v1)
+                .zip(v2.iter().zip(v3))
+                .map(|((&a, &b), (&c, &d))| [to_f64(a), to_f64(b), to_f64(c), to_f64(d)]),
+        );
+    }
+    macro_rules! by_order {
+        ($($n:literal)*) => {
+            match order {
+                $($n => {
+                    let taps: &[[f64; LANES]; $n] = taps[..$n].try_into().expect("taps");
+                    // SAFETY: the CPU has AVX2 and FMA (checked by the caller).
+                    unsafe { restore_lanes_fma::<$n>(lanes, taps) }
+                })*
+                _ => unreachable!("orders are 1..=32"),
+            }
+        };
+    }
+    by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
+        31 32);
+    // which lanes stayed in the 32-bit range (and so were exact)
+    let mut spread = [0u64; LANES];
+    for row in &lanes[order..] {
+        for (s, &v) in spread.iter_mut().zip(row) {
+            *s |= to_i64(v).wrapping_add(1 << 31) as u64;
+        }
+    }
+    let exact = spread.map(|s| s >> 32 == 0);
+    if let ([(a, pa), (b, pb), (c, pc), (d, pd)], [true, true, true, true]) = (&mut *batch, exact) {
+        let rows = lanes[order..].iter();
+        let outs = a[order..joint]
+            .iter_mut()
+            .zip(b[order..joint].iter_mut())
+            .zip(c[order..joint].iter_mut().zip(d[order..joint].iter_mut()));
+        for (((a, b), (c, d)), row) in outs.zip(rows) {
+            (*a, *b, *c, *d) = (
+                to_i64(row[0]),
+                to_i64(row[1]),
+                to_i64(row[2]),
+                to_i64(row[3]),
+            );
+        }
+        for (out, p) in [(a, pa), (b, pb), (c, pc), (d, pd)] {
+            p.finish(out, joint);
+        }
+        return;
+    }
+    for (lane, (out, p)) in batch.iter_mut().enumerate() {
+        if exact[lane] {
+            for (v, row) in out[order..joint].iter_mut().zip(&lanes[order..]) {
+                *v = to_i64(row[lane]);
+            }
+            p.finish(out, joint);
+        } else {
+            // a sample left the 32-bit range: the residuals are untouched,
+            // so the scalar code starts over, wrapping as libFLAC does
+            p.finish(out, order);
+        }
+    }
+}
+
+/// Whether this CPU has AVX2 and FMA (checked once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    })
+}
+
+/// The side-by-side restore: `lanes[i]` holds sample `i` of every subframe
+/// (warm-up samples before `N`, residuals after) as doubles; `taps` holds
+/// each lane's coefficients times 2^-shift, oldest first. Each new sample
+/// is the residual plus the floor of the scaled prediction — exactly what
+/// [`restore_order`] computes while samples stay in the 32-bit range (its
+/// scalar twin; `tests::side_by_side_matches_one_at_a_time` compares them).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn restore_lanes_fma<const N: usize>(lanes: &mut [[f64; LANES]], taps: &[[f64; LANES]; N]) {
+    use std::arch::x86_64::*;
+    if lanes.len() <= N {
+        return;
+    }
+    let load = |row: &[f64; LANES]| {
+        // SAFETY: a row is 32 readable bytes; the load is unaligned.
+        unsafe { _mm256_loadu_pd(row.as_ptr()) }
+    };
+    let taps: [__m256d; N] = std::array::from_fn(|j| load(&taps[j]));
+    let mut newest = load(&lanes[N - 1]);
+    for i in N..lanes.len() {
+        let history: &[[f64; LANES]; N] = lanes[i - N..i].try_into().expect("N samples");
+        // two partial sums over the older samples, so the additions do not
+        // form one long chain
+        let mut even = _mm256_setzero_pd();
+        let mut odd = _mm256_setzero_pd();
+        for j in 0..N - 1 {
+            if j % 2 == 0 {
+                even = _mm256_fmadd_pd(load(&history[j]), taps[j], even);
+            } else {
+                odd = _mm256_fmadd_pd(load(&history[j]), taps[j], odd);
+            }
+        }
+        // the newest sample's product last: it is the one waited for
+        let sum = _mm256_fmadd_pd(newest, taps[N - 1], _mm256_add_pd(even, odd));
+        let sample = _mm256_add_pd(load(&lanes[i]), _mm256_floor_pd(sum));
+        // SAFETY: `lanes[i]` is 32 writable bytes; the store is unaligned.
+        unsafe { _mm256_storeu_pd(lanes[i].as_mut_ptr(), sample) };
+        newest = sample;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// A subframe's buffer (warm-up samples and residuals) and predictor;
+    /// with `wild`, full-range numbers whose predictions overflow.
+    fn subframe(next: &mut impl FnMut() -> u64, len: usize, wild: bool) -> (Vec<i64>, Pending) {
+        let order = (next() % 32 + 1) as usize;
+        let precision = (next() % 15 + 1) as u32;
+        let mut coefs = [0i64; 32];
+        for c in coefs[..order].iter_mut() {
+            *c = (next() % (1 << precision)) as i64 - (1 << (precision - 1));
+        }
+        let shift = (next() % 16) as u32;
+        let buffer = (0..len)
+            .map(|_| {
+                if wild {
+                    i64::from(next() as i32)
+                } else {
+                    // small residuals: a well-behaved predictor's output
+                    (next() % 2001) as i64 - 1000
+                }
+            })
+            .collect();
+        let pending = Pending {
+            coefs,
+            order,
+            shift,
+            wasted: (next() % 3) as u32,
+            needed: len - (next() % 40) as usize,
+        };
+        (buffer, pending)
+    }
+
+    #[test]
+    fn side_by_side_matches_one_at_a_time() {
+        let mut next = rng(0x5EED);
+        let mut lanes = Vec::new();
+        for round in 0..400 {
+            let count = round % LANES + 1;
+            let wild = round % 3 == 0;
+            let mut subframes: Vec<(Vec<i64>, Pending)> = (0..count)
+                .map(|_| {
+                    let len = (next() % 300 + 40) as usize;
+                    subframe(&mut next, len, wild)
+                })
+                .collect();
+            let expected: Vec<Vec<i64>> = subframes
+                .iter()
+                .map(|(buffer, pending)| {
+                    let mut out = buffer.clone();
+                    pending.finish(&mut out, 0);
+                    out[..pending.needed].to_vec()
+                })
+                .collect();
+            let mut batch: Vec<(&mut [i64], Pending)> = subframes
+                .iter_mut()
+                .map(|(buffer, pending)| (buffer.as_mut_slice(), *pending))
+                .collect();
+            restore_batch(&mut batch, &mut lanes);
+            for (lane, ((out, pending), want)) in batch.iter().zip(&expected).enumerate() {
+                assert_eq!(
+                    &out[..pending.needed],
+                    &want[..],
+                    "round {round}, lane {lane}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn conversions_round_trip() {
+        for v in [
+            0i64,
+            1,
+            -1,
+            i64::from(i32::MAX),
+            i64::from(i32::MIN),
+            (1 << 50) - 1,
+            -(1 << 50),
+        ] {
+            assert_eq!(to_f64(v), v as f64);
+            assert_eq!(to_i64(v as f64), v);
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_samples_to_32_bits() {
+        // 2^31 - 1 predicted from itself with coefficient 2 wraps around
+        let mut out = vec![i64::from(i32::MAX), 0, 0];
+        restore::<true>(&mut out, &[2], 0, 0, 3);
+        assert_eq!(out[1], i64::from((2 * i64::from(i32::MAX)) as i32));
+        let mut wide = vec![i64::from(i32::MAX), 0, 0];
+        restore::<false>(&mut wide, &[2], 0, 0, 3);
+        assert_eq!(wide[1], 2 * i64::from(i32::MAX));
+    }
+}
