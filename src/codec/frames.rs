@@ -63,6 +63,17 @@ pub fn parse_stream_info(bytes: &[u8]) -> Result<StreamInfo> {
                 info = Some(read_streaminfo(body, body_start + len)?);
             }
             (true, _) => return Err(Error::corrupt("FLAC stream does not start with STREAMINFO")),
+            // a later STREAMINFO replaces the first, as libFLAC reads them
+            // (its first 34 bytes; the rest of a longer block is skipped)
+            (false, 0) if len >= STREAMINFO_LEN => {
+                let later = read_streaminfo(body, body_start + len)?;
+                let first = info.expect("a STREAMINFO was read");
+                info = Some(StreamInfo {
+                    streaminfo_end: first.streaminfo_end,
+                    ..later
+                });
+            }
+            (false, 0) => return Err(Error::corrupt("FLAC STREAMINFO block is too short")),
             (false, 127) => return Err(Error::corrupt("invalid FLAC metadata block type")),
             (false, _) => {}
         }
