@@ -256,89 +256,126 @@ impl<'a> BitReader<'a> {
 
     /// `n` Rice codes, their folded values stored into `out` when `STORE`.
     ///
-    /// While the data has room, codes go in groups of four: the bit buffer
-    /// is refilled once without a test (at least 56 bits), and again inside
-    /// the group only when a code does not fit what is left. Near the end of
-    /// the data, and for codes longer than the buffer, every read is checked.
+    /// Short codes (parameter up to 25) go through [`Self::rice_groups`]
+    /// while the data has room; what it leaves (the partition's last codes,
+    /// codes near the end of the data, large parameters) is read one
+    /// checked code at a time.
     // (an index loop: `out` is empty when nothing is stored)
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     fn rice_codes<const STORE: bool>(&mut self, k: u32, out: &mut [i64], n: usize) -> Result<()> {
-        const GROUP: usize = 4;
-        // bytes a group may consume at most: a refill before it and one per
-        // code, each at most 7 bytes on, then an 8-byte load (a long code
-        // read field by field goes further: refills after it are checked)
-        const ROOM: usize = 8 + 7 * (GROUP + 1);
-        let data = self.data;
+        let done = match k {
+            0..=11 => self.rice_groups::<STORE, 4>(k, out, n)?,
+            12..=15 => self.rice_groups::<STORE, 3>(k, out, n)?,
+            16..=25 => self.rice_groups::<STORE, 2>(k, out, n)?,
+            _ => 0,
+        };
         let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
-        // codes of up to 6 + k bits cannot exceed 32 bits for k < 26
-        let may_overflow = k >= 26;
-        let tail = 1 + k;
-        let mut i = 0;
-        while i + GROUP <= n && pos + ROOM <= data.len() {
-            refill_fast(data, &mut pos, &mut buf, &mut count);
-            for j in i..i + GROUP {
-                let mut len = buf.leading_zeros() + tail;
-                if len > count {
-                    // (a long code read field by field may have taken the
-                    // group's room)
-                    if pos + 8 <= data.len() {
-                        refill_fast(data, &mut pos, &mut buf, &mut count);
-                    } else {
-                        refill_parts(data, &mut pos, &mut buf, &mut count);
-                    }
-                    len = buf.leading_zeros() + tail;
-                }
-                let value = if len <= count {
-                    // quotient and remainder at once: the code's bits are
-                    // 1 followed by the k remainder bits, after the zeros
-                    let code = buf >> (64 - len);
-                    buf <<= len;
-                    count -= len;
-                    (u64::from(len - tail) << k) + code - (1u64 << k)
-                } else {
-                    (self.pos, self.buf, self.count) = (pos, buf, count);
-                    let value = self.long_rice(k)?;
-                    (pos, buf, count) = (self.pos, self.buf, self.count);
-                    value
-                };
-                if may_overflow && value > u64::from(u32::MAX) {
-                    return Err(corrupt("FLAC residual does not fit 32 bits"));
-                }
-                if STORE {
-                    out[j] = value as i64;
-                }
-            }
-            i += GROUP;
-        }
-        for j in i..n {
-            let mut lead = buf.leading_zeros();
-            if lead + tail > count {
-                refill_parts(data, &mut pos, &mut buf, &mut count);
-                lead = buf.leading_zeros();
-            }
-            let value = if lead + tail <= count {
-                let len = lead + tail;
-                let code = buf >> (64 - len);
-                // (len may be 64 here: the buffer then empties)
-                buf = buf.checked_shl(len).unwrap_or(0);
-                count -= len;
-                (u64::from(lead) << k) + code - (1u64 << k)
-            } else {
-                (self.pos, self.buf, self.count) = (pos, buf, count);
-                let value = self.long_rice(k)?;
-                (pos, buf, count) = (self.pos, self.buf, self.count);
-                value
-            };
-            if may_overflow && value > u64::from(u32::MAX) {
-                return Err(corrupt("FLAC residual does not fit 32 bits"));
-            }
+        for j in done..n {
+            let value = self.checked_rice(k, &mut pos, &mut buf, &mut count)?;
             if STORE {
                 out[j] = value as i64;
             }
         }
         (self.pos, self.buf, self.count) = (pos, buf, count);
         Ok(())
+    }
+
+    /// Rice codes with parameter `k` <= 25 in groups of `G`, from the start
+    /// of `out` (or of `n` codes when nothing is stored); returns how many
+    /// were read, a multiple of `G`.
+    ///
+    /// Each group follows one untested refill (at least 56 bits buffered)
+    /// and takes its codes without a test between them: the bits a group
+    /// used are compared with the bits it had once, at its end. The rare
+    /// group that did not fit (`G` codes of more than 56 bits together,
+    /// which `G` is chosen against `k` to make unlikely) is read again code
+    /// by code, checked. A code taken from the buffer has at most 63 bits,
+    /// so with `k` <= 25 its value fits 32 bits: nothing else is tested.
+    // (index loops: `dst` is empty when nothing is stored)
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn rice_groups<const STORE: bool, const G: usize>(
+        &mut self,
+        k: u32,
+        out: &mut [i64],
+        n: usize,
+    ) -> Result<usize> {
+        debug_assert!(k <= 25);
+        let data = self.data;
+        let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
+        let tail = k + 1;
+        let mut i = 0;
+        while i + G <= n && pos + 8 <= data.len() {
+            refill_fast(data, &mut pos, &mut buf, &mut count);
+            let mut rest = buf;
+            let mut zeros = 0u32;
+            let dst: &mut [i64] = if STORE { &mut out[i..i + G] } else { &mut [] };
+            for g in 0..G {
+                let lead = rest.leading_zeros();
+                // the code's bits, 1 and then the k remainder bits, after
+                // the zeros (garbage when the buffer ran dry: the group is
+                // then read again)
+                let code = rest.wrapping_shl(lead) >> (63 - k);
+                // `rest << tail` does not wait for the zeros' count, so
+                // the chain from one code to the next is two steps
+                rest = (rest << tail).wrapping_shl(lead);
+                zeros += lead;
+                if STORE {
+                    dst[g] = ((u64::from(lead) << k) + code - (1u64 << k)) as i64;
+                }
+            }
+            let used = zeros + G as u32 * tail;
+            if used <= count {
+                buf = rest;
+                count -= used;
+            } else {
+                for g in 0..G {
+                    let value = self.checked_rice(k, &mut pos, &mut buf, &mut count)?;
+                    if STORE {
+                        dst[g] = value as i64;
+                    }
+                }
+            }
+            i += G;
+        }
+        (self.pos, self.buf, self.count) = (pos, buf, count);
+        Ok(i)
+    }
+
+    /// One Rice code with parameter `k`, on the reader's parts, refilled
+    /// (checked) when the code does not fit what is buffered.
+    #[inline(always)]
+    fn checked_rice(
+        &mut self,
+        k: u32,
+        pos: &mut usize,
+        buf: &mut u64,
+        count: &mut u32,
+    ) -> Result<u64> {
+        let tail = 1 + k;
+        let mut lead = buf.leading_zeros();
+        if lead + tail > *count {
+            refill_parts(self.data, pos, buf, count);
+            lead = buf.leading_zeros();
+        }
+        if lead + tail <= *count {
+            let len = lead + tail;
+            let code = *buf >> (64 - len);
+            // (len may be 64 here: the buffer then empties)
+            *buf = buf.checked_shl(len).unwrap_or(0);
+            *count -= len;
+            let value = (u64::from(lead) << k) + code - (1u64 << k);
+            if value > u64::from(u32::MAX) {
+                return Err(corrupt("FLAC residual does not fit 32 bits"));
+            }
+            Ok(value)
+        } else {
+            (self.pos, self.buf, self.count) = (*pos, *buf, *count);
+            let value = self.long_rice(k)?;
+            (*pos, *buf, *count) = (self.pos, self.buf, self.count);
+            Ok(value)
+        }
     }
 
     /// One Rice code read field by field (longer than the bit buffer, or
@@ -1130,9 +1167,6 @@ mod tests {
     #[test]
     fn rice_twins_agree() {
         // Rice codes of many sizes, and the same bytes decoded by both builds
-        let mut bytes = Vec::new();
-        let mut acc = 0u64;
-        let mut n = 0u32;
         let push = |bits: u64, len: u32, acc: &mut u64, n: &mut u32, out: &mut Vec<u8>| {
             for i in (0..len).rev() {
                 *acc = (*acc << 1) | ((bits >> i) & 1);
@@ -1144,38 +1178,62 @@ mod tests {
                 }
             }
         };
-        let k = 5;
-        let values: Vec<i64> = (0..3000)
-            .map(|i| ((i * 7919) % 4001) as i64 - 2000)
-            .collect();
-        for &v in &values {
-            let u = ((v << 1) ^ (v >> 63)) as u64;
-            let q = u >> k;
-            push(0, q as u32, &mut acc, &mut n, &mut bytes);
-            push(1, 1, &mut acc, &mut n, &mut bytes);
-            push(u & ((1 << k) - 1), k, &mut acc, &mut n, &mut bytes);
-        }
-        bytes.extend_from_slice(&[0; 8]);
-        let mut portable = vec![0i64; values.len()];
-        BitReader::new(&bytes, 0).rice(k, &mut portable).unwrap();
-        unfold(&mut portable);
-        assert_eq!(portable, values);
-        let mut dispatched = vec![0i64; values.len()];
-        rice_block(&mut BitReader::new(&bytes, 0), k, &mut dispatched).unwrap();
-        unfold(&mut dispatched);
-        assert_eq!(dispatched, values);
-        // skipping the first 1000 codes (both builds) lands on the same code
-        for twin in [true, false] {
-            let mut r = BitReader::new(&bytes, 0);
-            if twin {
-                rice_skip_block(&mut r, k, 1000).unwrap();
-            } else {
-                r.rice_skip(k, 1000).unwrap();
+        // every parameter, with codes mostly near 2^k (the groups' fast
+        // path) and now and then far longer (groups read again, codes
+        // longer than the bit buffer)
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next_random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for k in 0..31u32 {
+            let (mut bytes, mut acc, mut n) = (Vec::new(), 0u64, 0u32);
+            let values: Vec<i64> = (0..3001)
+                .map(|_| {
+                    let r = next_random();
+                    let quotient = if r % 16 == 0 {
+                        (r >> 8) % 120
+                    } else {
+                        (r >> 8) % 3
+                    };
+                    let folded =
+                        ((quotient << k) | ((r >> 20) & ((1 << k) - 1))).min(u32::MAX.into());
+                    ((folded >> 1) as i64) ^ -((folded & 1) as i64)
+                })
+                .collect();
+            for &v in &values {
+                let u = ((v << 1) ^ (v >> 63)) as u64;
+                push(0, (u >> k) as u32, &mut acc, &mut n, &mut bytes);
+                push(1, 1, &mut acc, &mut n, &mut bytes);
+                push(u & ((1 << k) - 1), k, &mut acc, &mut n, &mut bytes);
             }
-            let mut next = [0i64; 5];
-            r.rice(k, &mut next).unwrap();
-            unfold(&mut next);
-            assert_eq!(next, values[1000..1005]);
+            push(0, 7, &mut acc, &mut n, &mut bytes);
+            let mut portable = vec![0i64; values.len()];
+            BitReader::new(&bytes, 0).rice(k, &mut portable).unwrap();
+            unfold(&mut portable);
+            assert_eq!(portable, values, "k = {k}");
+            let mut dispatched = vec![0i64; values.len()];
+            rice_block(&mut BitReader::new(&bytes, 0), k, &mut dispatched).unwrap();
+            unfold(&mut dispatched);
+            assert_eq!(dispatched, values, "k = {k}");
+            // skipping the first 1001 codes (both builds) lands on the same code
+            for twin in [true, false] {
+                let mut r = BitReader::new(&bytes, 0);
+                if twin {
+                    rice_skip_block(&mut r, k, 1001).unwrap();
+                } else {
+                    r.rice_skip(k, 1001).unwrap();
+                }
+                let mut next = [0i64; 5];
+                r.rice(k, &mut next).unwrap();
+                unfold(&mut next);
+                assert_eq!(next, values[1001..1006], "k = {k}");
+            }
+            // one code more than the data holds is an error, not a panic
+            let mut extra = vec![0i64; values.len() + 1];
+            assert!(BitReader::new(&bytes, 0).rice(k, &mut extra).is_err());
         }
     }
 
