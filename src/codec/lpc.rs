@@ -16,7 +16,8 @@
 pub(super) const LANES: usize = 4;
 
 /// An LPC subframe of at most 32 bits read but not yet restored: its
-/// warm-up samples and residuals wait in the channel's buffer.
+/// warm-up samples and its residuals, still folded, wait in the channel's
+/// buffer.
 #[derive(Clone, Copy)]
 pub(super) struct Pending {
     /// Coefficients, newest first (`order` of them).
@@ -33,12 +34,30 @@ impl Pending {
         &self.coefs[..self.order]
     }
 
-    /// Restores samples `from..needed` alone, wrapping every sample to 32
-    /// bits, then undoes the wasted bits.
+    /// Restores samples `from..needed` alone (their residuals still
+    /// folded), wrapping every sample to 32 bits, then undoes the wasted
+    /// bits.
     pub fn finish(&self, out: &mut [i64], from: usize) {
+        unfold(&mut out[from.max(self.order)..self.needed.max(self.order)]);
         restore::<true>(out, self.coefs(), self.shift, from, self.needed);
         shift_wasted::<true>(&mut out[..self.needed], self.wasted);
     }
+}
+
+/// Turns folded Rice values (0, 1, 2, 3, ... for 0, -1, 1, -2, ...) into
+/// residuals, in place.
+#[inline(always)]
+pub(super) fn unfold(values: &mut [i64]) {
+    for v in values.iter_mut() {
+        *v = unfolded(*v);
+    }
+}
+
+/// One folded Rice value's residual.
+#[inline(always)]
+fn unfolded(v: i64) -> i64 {
+    let u = v as u64;
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
 /// Shifts samples left by the subframe's wasted bits (keeping them to 32
@@ -164,6 +183,7 @@ fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f6
     }
     // each subframe's samples before `order` by its own predictor
     for (out, p) in batch.iter_mut() {
+        unfold(&mut out[p.order..order]);
         restore::<true>(out, p.coefs(), p.shift, 0, order);
     }
     let mut taps = [[0.0f64; LANES]; 32];
@@ -181,11 +201,20 @@ fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f6
             std::array::from_fn(|lane| &batch[lane.min(batch.len() - 1)].0[..joint]);
         let [v0, v1, v2, v3] = views;
         lanes.clear();
+        // samples before `order`, then residuals, unfolded as they go in
+        let rows = |range: std::ops::Range<usize>| {
+            let r = range.clone();
+            v0[range]
+                .iter()
+                .zip(&v1[r.clone()])
+                .zip(v2[r.clone()].iter().zip(&v3[r]))
+        };
         lanes.extend(
-            v0.iter()
-                .zip(v1)
-                .zip(v2.iter().zip(v3))
-                .map(|((&a, &b), (&c, &d))| [to_f64(a), to_f64(b), to_f64(c), to_f64(d)]),
+            rows(0..order).map(|((&a, &b), (&c, &d))| [to_f64(a), to_f64(b), to_f64(c), to_f64(d)]),
+        );
+        lanes.extend(
+            rows(order..joint)
+                .map(|((&a, &b), (&c, &d))| [a, b, c, d].map(|v| to_f64(unfolded(v)))),
         );
     }
     macro_rules! by_order {
@@ -310,8 +339,9 @@ mod tests {
         }
     }
 
-    /// A subframe's buffer (warm-up samples and residuals) and predictor;
-    /// with `wild`, full-range numbers whose predictions overflow.
+    /// A subframe's buffer (warm-up samples and folded residuals) and
+    /// predictor; with `wild`, full-range numbers whose predictions
+    /// overflow.
     fn subframe(next: &mut impl FnMut() -> u64, len: usize, wild: bool) -> (Vec<i64>, Pending) {
         let order = (next() % 32 + 1) as usize;
         let precision = (next() % 15 + 1) as u32;
@@ -321,12 +351,18 @@ mod tests {
         }
         let shift = (next() % 16) as u32;
         let buffer = (0..len)
-            .map(|_| {
-                if wild {
+            .map(|i| {
+                let v = if wild {
                     i64::from(next() as i32)
                 } else {
                     // small residuals: a well-behaved predictor's output
                     (next() % 2001) as i64 - 1000
+                };
+                // warm-up samples as they are, residuals folded
+                if i < order {
+                    v
+                } else {
+                    (v << 1) ^ (v >> 63)
                 }
             })
             .collect();
@@ -390,6 +426,16 @@ mod tests {
             assert_eq!(to_f64(v), v as f64);
             assert_eq!(to_i64(v as f64), v);
         }
+    }
+
+    #[test]
+    fn folded_values_unfold_to_residuals() {
+        let mut values = vec![0, 1, 2, 3, 4, 0xffff_fffe, 0xffff_ffff];
+        unfold(&mut values);
+        assert_eq!(
+            values,
+            [0, -1, 1, -2, 2, i64::from(i32::MAX), i64::from(i32::MIN)]
+        );
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //! short frame passed that check, where libFLAC reports lost sync.)
 //!
 //! Where it differs from a textbook decoder, for speed: Rice codes are read
-//! four at a time after one untested refill of a 64-bit bit buffer, stored
-//! folded and unfolded in a separate pass; verbatim samples are read from
+//! in groups after one untested refill of a 64-bit bit buffer, with one
+//! test per group, and stored folded, to be unfolded in a pass of their own
+//! (or, for LPC subframes restored side by side, as they are loaded into
+//! the lanes); verbatim samples are read from
 //! their known bit positions independently of each other; the frame CRC-16
 //! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]);
 //! up to four frames are read before their LPC subframes are restored
@@ -38,7 +40,7 @@ use std::cell::RefCell;
 
 use super::crc16::crc16;
 use super::frames::{crc8, StreamInfo};
-use super::lpc::{restore, restore_batch, shift_wasted, Pending, LANES};
+use super::lpc::{restore, restore_batch, shift_wasted, unfold, Pending, LANES};
 use super::Outcome;
 use crate::error::{Error, Result};
 
@@ -402,16 +404,6 @@ fn refill_fast(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) {
     *count |= 56;
 }
 
-/// Turns folded Rice values (0, 1, 2, 3, ... for 0, -1, 1, -2, ...) into
-/// residuals, in place.
-#[inline(always)]
-fn unfold(values: &mut [i64]) {
-    for v in values.iter_mut() {
-        let u = *v as u64;
-        *v = ((u >> 1) as i64) ^ -((u & 1) as i64);
-    }
-}
-
 /// How a frame's two channels are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
@@ -662,6 +654,7 @@ fn read_subframe_with<const WRAP: bool>(
                 *slot = r.signed_wide(bits)?;
             }
             read_residual(r, order, block, needed, whole, out)?;
+            unfold(&mut out[order..needed.max(order)]);
             restore::<WRAP>(out, FIXED[order], 0, 0, needed);
         }
         32..=63 => {
@@ -686,6 +679,8 @@ fn read_subframe_with<const WRAP: bool>(
             }
             read_residual(r, order, block, needed, whole, out)?;
             if defer {
+                // (its residuals stay folded: the batch unfolds them as it
+                // loads them)
                 return Ok(Some(Pending {
                     coefs,
                     order,
@@ -694,6 +689,7 @@ fn read_subframe_with<const WRAP: bool>(
                     needed,
                 }));
             }
+            unfold(&mut out[order..needed.max(order)]);
             restore::<WRAP>(out, &coefs[..order], shift as u32, 0, needed);
         }
         _ => {
@@ -707,7 +703,8 @@ fn read_subframe_with<const WRAP: bool>(
 }
 
 /// Reads the residuals of a predicted subframe (samples `order..`), up to
-/// sample `needed` (all with `whole`), into `out[order..]`.
+/// sample `needed` (all with `whole`), into `out[order..]`, folded (see
+/// [`unfold`]).
 fn read_residual(
     r: &mut BitReader<'_>,
     order: usize,
@@ -763,7 +760,6 @@ fn read_residual(
         }
         sample += count;
     }
-    unfold(&mut out[order..keep]);
     Ok(())
 }
 
