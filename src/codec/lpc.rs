@@ -24,6 +24,8 @@ pub(super) struct Pending {
     pub coefs: [i64; 32],
     pub order: usize,
     pub shift: u32,
+    /// The channel's bits per sample, wasted bits included (at most 32).
+    pub bits: u32,
     pub wasted: u32,
     /// Samples of the subframe to produce.
     pub needed: usize,
@@ -42,6 +44,22 @@ impl Pending {
         restore::<true>(out, self.coefs(), self.shift, from, self.needed);
         shift_wasted::<true>(&mut out[..self.needed], self.wasted);
     }
+
+    /// [`Self::finish`] from the start; whether the samples fit the
+    /// channel's bits.
+    fn finish_alone(&self, out: &mut [i64]) -> bool {
+        self.finish(out, 0);
+        fits(&out[..self.needed], self.bits)
+    }
+}
+
+/// Whether every sample fits `bits` (1..=32) as a two's complement number.
+pub(super) fn fits(samples: &[i64], bits: u32) -> bool {
+    let offset = 1i64 << (bits - 1);
+    let spread = samples
+        .iter()
+        .fold(0u64, |acc, &v| acc | v.wrapping_add(offset) as u64);
+    spread >> bits == 0
 }
 
 /// Turns folded Rice values (0, 1, 2, 3, ... for 0, -1, 1, -2, ...) into
@@ -133,19 +151,24 @@ fn restore_order<const N: usize, const WRAP: bool>(
 }
 
 /// Restores up to [`LANES`] pending subframes (each with its buffer),
-/// side by side where the CPU allows, and undoes their wasted bits.
+/// side by side where the CPU allows, and undoes their wasted bits;
+/// returns, per subframe, whether its samples fit its channel's bits.
 /// `lanes` is scratch space.
-pub(super) fn restore_batch(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f64; LANES]>) {
+pub(super) fn restore_batch(
+    batch: &mut [(&mut [i64], Pending)],
+    lanes: &mut Vec<[f64; LANES]>,
+) -> [bool; LANES] {
     debug_assert!(batch.len() <= LANES);
     #[cfg(target_arch = "x86_64")]
     if batch.len() >= 2 && has_avx2_fma() {
-        restore_side_by_side(batch, lanes);
-        return;
+        return restore_side_by_side(batch, lanes);
     }
     let _ = lanes;
-    for (out, pending) in batch.iter_mut() {
-        pending.finish(out, 0);
+    let mut narrow = [true; LANES];
+    for (fit, (out, pending)) in narrow.iter_mut().zip(batch.iter_mut()) {
+        *fit = pending.finish_alone(out);
     }
+    narrow
 }
 
 /// Adding this to an integer below 2^51 in magnitude, as a double's bits,
@@ -172,14 +195,18 @@ fn to_i64(v: f64) -> i64 {
 /// to the longest predictor) and its samples past the shortest one's end
 /// are restored alone.
 #[cfg(target_arch = "x86_64")]
-fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f64; LANES]>) {
+fn restore_side_by_side(
+    batch: &mut [(&mut [i64], Pending)],
+    lanes: &mut Vec<[f64; LANES]>,
+) -> [bool; LANES] {
+    let mut narrow = [true; LANES];
     let order = batch.iter().map(|(_, p)| p.order).max().unwrap_or(0);
     let joint = batch.iter().map(|(_, p)| p.needed).min().unwrap_or(0);
     if order == 0 || joint <= order {
-        for (out, pending) in batch.iter_mut() {
-            pending.finish(out, 0);
+        for (fit, (out, pending)) in narrow.iter_mut().zip(batch.iter_mut()) {
+            *fit = pending.finish_alone(out);
         }
-        return;
+        return narrow;
     }
     // each subframe's samples before `order` by its own predictor
     for (out, p) in batch.iter_mut() {
@@ -231,15 +258,22 @@ fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f6
     }
     by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
         31 32);
-    // which lanes stayed in the 32-bit range (and so were exact)
+    // which lanes' samples fit their channel's bits before the wasted
+    // bits (so stayed in the 32-bit range, and were exact); an unused
+    // lane repeats the last one's numbers
+    let width: [u32; LANES] = std::array::from_fn(|lane| {
+        let p = &batch[lane.min(batch.len() - 1)].1;
+        p.bits - p.wasted
+    });
+    let offset = width.map(|w| 1i64 << (w - 1));
     let mut spread = [0u64; LANES];
-    for row in &lanes[order..] {
-        for (s, &v) in spread.iter_mut().zip(row) {
-            *s |= to_i64(v).wrapping_add(1 << 31) as u64;
+    for row in lanes.iter() {
+        for ((s, &v), &o) in spread.iter_mut().zip(row).zip(&offset) {
+            *s |= to_i64(v).wrapping_add(o) as u64;
         }
     }
-    let exact = spread.map(|s| s >> 32 == 0);
-    if let ([(a, pa), (b, pb), (c, pc), (d, pd)], [true, true, true, true]) = (&mut *batch, exact) {
+    let fine: [bool; LANES] = std::array::from_fn(|lane| spread[lane] >> width[lane] == 0);
+    if let ([(a, pa), (b, pb), (c, pc), (d, pd)], [true, true, true, true]) = (&mut *batch, fine) {
         let rows = lanes[order..].iter();
         let outs = a[order..joint]
             .iter_mut()
@@ -253,23 +287,28 @@ fn restore_side_by_side(batch: &mut [(&mut [i64], Pending)], lanes: &mut Vec<[f6
                 to_i64(row[3]),
             );
         }
-        for (out, p) in [(a, pa), (b, pb), (c, pc), (d, pd)] {
+        for (fit, (out, p)) in narrow.iter_mut().zip([(a, pa), (b, pb), (c, pc), (d, pd)]) {
             p.finish(out, joint);
+            *fit = fits(&out[joint..p.needed], p.bits);
         }
-        return;
+        return narrow;
     }
     for (lane, (out, p)) in batch.iter_mut().enumerate() {
-        if exact[lane] {
+        if fine[lane] {
             for (v, row) in out[order..joint].iter_mut().zip(&lanes[order..]) {
                 *v = to_i64(row[lane]);
             }
             p.finish(out, joint);
+            narrow[lane] = fits(&out[joint..p.needed], p.bits);
         } else {
-            // a sample left the 32-bit range: the residuals are untouched,
-            // so the scalar code starts over, wrapping as libFLAC does
+            // a sample too wide, perhaps outside the 32-bit range: the
+            // residuals are untouched, so the scalar code starts over,
+            // wrapping as libFLAC does, and the samples are checked
             p.finish(out, order);
+            narrow[lane] = fits(&out[..p.needed], p.bits);
         }
     }
+    narrow
 }
 
 /// Whether this CPU has AVX2 and FMA (checked once).
@@ -341,8 +380,14 @@ mod tests {
 
     /// A subframe's buffer (warm-up samples and folded residuals) and
     /// predictor; with `wild`, full-range numbers whose predictions
-    /// overflow.
-    fn subframe(next: &mut impl FnMut() -> u64, len: usize, wild: bool) -> (Vec<i64>, Pending) {
+    /// overflow; with `walk`, a predictor that keeps the samples near the
+    /// narrow channels' bounds.
+    fn subframe(
+        next: &mut impl FnMut() -> u64,
+        len: usize,
+        wild: bool,
+        walk: bool,
+    ) -> (Vec<i64>, Pending) {
         let order = (next() % 32 + 1) as usize;
         let precision = (next() % 15 + 1) as u32;
         let mut coefs = [0i64; 32];
@@ -350,6 +395,12 @@ mod tests {
             *c = (next() % (1 << precision)) as i64 - (1 << (precision - 1));
         }
         let shift = (next() % 16) as u32;
+        if walk {
+            // a random walk (each sample the last plus its residual): stays
+            // in the 32-bit range and crosses the narrow channels' bounds
+            coefs = [0; 32];
+            coefs[0] = 1 << shift;
+        }
         let buffer = (0..len)
             .map(|i| {
                 let v = if wild {
@@ -370,6 +421,8 @@ mod tests {
             coefs,
             order,
             shift,
+            // narrow channels too, so that some samples do not fit
+            bits: [12, 16, 20, 32][(next() % 4) as usize],
             wasted: (next() % 3) as u32,
             needed: len - (next() % 40) as usize,
         };
@@ -383,31 +436,35 @@ mod tests {
         for round in 0..400 {
             let count = round % LANES + 1;
             let wild = round % 3 == 0;
+            let walk = round % 3 == 1;
             let mut subframes: Vec<(Vec<i64>, Pending)> = (0..count)
                 .map(|_| {
                     let len = (next() % 300 + 40) as usize;
-                    subframe(&mut next, len, wild)
+                    subframe(&mut next, len, wild, walk)
                 })
                 .collect();
-            let expected: Vec<Vec<i64>> = subframes
+            let expected: Vec<(Vec<i64>, bool)> = subframes
                 .iter()
                 .map(|(buffer, pending)| {
                     let mut out = buffer.clone();
                     pending.finish(&mut out, 0);
-                    out[..pending.needed].to_vec()
+                    let samples = out[..pending.needed].to_vec();
+                    let narrow = fits(&samples, pending.bits);
+                    (samples, narrow)
                 })
                 .collect();
             let mut batch: Vec<(&mut [i64], Pending)> = subframes
                 .iter_mut()
                 .map(|(buffer, pending)| (buffer.as_mut_slice(), *pending))
                 .collect();
-            restore_batch(&mut batch, &mut lanes);
-            for (lane, ((out, pending), want)) in batch.iter().zip(&expected).enumerate() {
+            let narrow = restore_batch(&mut batch, &mut lanes);
+            for (lane, ((out, pending), (want, fit))) in batch.iter().zip(&expected).enumerate() {
                 assert_eq!(
                     &out[..pending.needed],
                     &want[..],
                     "round {round}, lane {lane}"
                 );
+                assert_eq!(narrow[lane], *fit, "round {round}, lane {lane}");
             }
         }
     }

@@ -40,7 +40,7 @@ use std::cell::RefCell;
 
 use super::crc16::crc16;
 use super::frames::{crc8, StreamInfo};
-use super::lpc::{restore, restore_batch, shift_wasted, unfold, Pending, LANES};
+use super::lpc::{fits, restore, restore_batch, shift_wasted, unfold, Pending, LANES};
 use super::Outcome;
 use crate::error::{Error, Result};
 
@@ -595,15 +595,6 @@ enum Subframe {
     Pending(Pending),
 }
 
-/// Whether every sample fits `bits` (1..=32) as a two's complement number.
-fn fits(samples: &[i64], bits: u32) -> bool {
-    let offset = 1i64 << (bits - 1);
-    let spread = samples
-        .iter()
-        .fold(0u64, |acc, &v| acc | v.wrapping_add(offset) as u64);
-    spread >> bits == 0
-}
-
 /// [`read_subframe`]'s decoding, wrapping samples to 32 bits with `WRAP`;
 /// with `defer`, an LPC subframe is returned unrestored.
 fn read_subframe_with<const WRAP: bool>(
@@ -685,6 +676,7 @@ fn read_subframe_with<const WRAP: bool>(
                     coefs,
                     order,
                     shift: shift as u32,
+                    bits: bits + wasted,
                     wasted,
                     needed,
                 }));
@@ -1033,6 +1025,16 @@ impl Flight {
         self.frames += 1;
     }
 
+    /// Records that the subframes in buffers `owners` are restored, and
+    /// whether their samples fit their bits.
+    fn restored(&mut self, owners: &[usize], narrow: [bool; LANES]) {
+        for (&index, fit) in owners.iter().zip(narrow) {
+            if let Some(frame) = self.waiting[index / 2].as_mut() {
+                frame.narrow[index % 2] = Some(fit);
+            }
+        }
+    }
+
     /// Restores the waiting subframes, [`LANES`] at a time, then finishes
     /// each frame and writes its samples out; returns how many.
     fn land<T, F: Fn(i64) -> T>(
@@ -1048,6 +1050,8 @@ impl Flight {
         let Scratch { samples, lanes } = scratch;
         {
             let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+            // which buffer each place of the batch holds
+            let mut owners = [0usize; LANES];
             let mut count = 0;
             for (index, buffer) in samples.iter_mut().enumerate() {
                 let pending = self.waiting[index / 2]
@@ -1055,14 +1059,17 @@ impl Flight {
                     .and_then(|frame| frame.pending[index % 2]);
                 if let Some(pending) = pending {
                     batch[count] = Some((&mut buffer[..], pending));
+                    owners[count] = index;
                     count += 1;
                     if count == LANES {
-                        restore_ready(&mut batch, lanes);
+                        let narrow = restore_ready(&mut batch, lanes);
+                        self.restored(&owners, narrow);
                         count = 0;
                     }
                 }
             }
-            restore_ready(&mut batch, lanes);
+            let narrow = restore_ready(&mut batch, lanes);
+            self.restored(&owners[..count], narrow);
         }
         let mut written = 0;
         for (f, frame) in self.waiting[..self.frames].iter_mut().enumerate() {
@@ -1078,18 +1085,19 @@ impl Flight {
     }
 }
 
-/// Restores the subframes gathered in `batch` (emptying it).
+/// Restores the subframes gathered in `batch` (emptying it); returns,
+/// per place, whether the samples fit their channel's bits.
 fn restore_ready(
     batch: &mut [Option<(&mut [i64], Pending)>; LANES],
     lanes: &mut Vec<[f64; LANES]>,
-) {
+) -> [bool; LANES] {
     let taken = std::mem::take(batch);
     let mut ready: [(&mut [i64], Pending); LANES] = taken.map(|entry| match entry {
         Some(entry) => entry,
         None => (&mut [][..], EMPTY),
     });
     let count = ready.iter().take_while(|(b, _)| !b.is_empty()).count();
-    restore_batch(&mut ready[..count], lanes);
+    restore_batch(&mut ready[..count], lanes)
 }
 
 /// A placeholder for unused batch places (never restored).
@@ -1097,6 +1105,7 @@ const EMPTY: Pending = Pending {
     coefs: [0; 32],
     order: 0,
     shift: 0,
+    bits: 32,
     wasted: 0,
     needed: 0,
 };
