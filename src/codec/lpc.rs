@@ -223,56 +223,33 @@ fn restore_side_by_side(
             taps[order - 1 - j][lane] = c as f64 * scale;
         }
     }
-    {
-        let views: [&[i64]; LANES] =
-            std::array::from_fn(|lane| &batch[lane.min(batch.len() - 1)].0[..joint]);
-        let [v0, v1, v2, v3] = views;
-        lanes.clear();
-        // samples before `order`, then residuals, unfolded as they go in
-        let rows = |range: std::ops::Range<usize>| {
-            let r = range.clone();
-            v0[range]
-                .iter()
-                .zip(&v1[r.clone()])
-                .zip(v2[r.clone()].iter().zip(&v3[r]))
-        };
-        lanes.extend(
-            rows(0..order).map(|((&a, &b), (&c, &d))| [to_f64(a), to_f64(b), to_f64(c), to_f64(d)]),
-        );
-        lanes.extend(
-            rows(order..joint)
-                .map(|((&a, &b), (&c, &d))| [a, b, c, d].map(|v| to_f64(unfolded(v)))),
-        );
+    // each lane's bound: its samples fit the channel's bits before the
+    // wasted bits (so stay in the 32-bit range, and are exact); an unused
+    // lane repeats the last one's numbers
+    let bound: [f64; LANES] = std::array::from_fn(|lane| {
+        let p = &batch[lane.min(batch.len() - 1)].1;
+        f64::from(1u32 << (p.bits - p.wasted - 1))
+    });
+    let views: [&[i64]; LANES] =
+        std::array::from_fn(|lane| &batch[lane.min(batch.len() - 1)].0[..joint]);
+    if lanes.len() < joint {
+        lanes.resize(joint, [0.0; LANES]);
     }
+    let lanes = &mut lanes[..joint];
     macro_rules! by_order {
         ($($n:literal)*) => {
             match order {
                 $($n => {
                     let taps: &[[f64; LANES]; $n] = taps[..$n].try_into().expect("taps");
                     // SAFETY: the CPU has AVX2 and FMA (checked by the caller).
-                    unsafe { restore_lanes_fma::<$n>(lanes, taps) }
+                    unsafe { restore_lanes_fma::<$n>(views, lanes, taps, bound) }
                 })*
                 _ => unreachable!("orders are 1..=32"),
             }
         };
     }
-    by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
-        31 32);
-    // which lanes' samples fit their channel's bits before the wasted
-    // bits (so stayed in the 32-bit range, and were exact); an unused
-    // lane repeats the last one's numbers
-    let width: [u32; LANES] = std::array::from_fn(|lane| {
-        let p = &batch[lane.min(batch.len() - 1)].1;
-        p.bits - p.wasted
-    });
-    let offset = width.map(|w| 1i64 << (w - 1));
-    let mut spread = [0u64; LANES];
-    for row in lanes.iter() {
-        for ((s, &v), &o) in spread.iter_mut().zip(row).zip(&offset) {
-            *s |= to_i64(v).wrapping_add(o) as u64;
-        }
-    }
-    let fine: [bool; LANES] = std::array::from_fn(|lane| spread[lane] >> width[lane] == 0);
+    let fine = by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26
+        27 28 29 30 31 32);
     if let ([(a, pa), (b, pb), (c, pc), (d, pd)], [true, true, true, true]) = (&mut *batch, fine) {
         let rows = lanes[order..].iter();
         let outs = a[order..joint]
@@ -320,29 +297,54 @@ fn has_avx2_fma() -> bool {
     })
 }
 
-/// The side-by-side restore: `lanes[i]` holds sample `i` of every subframe
-/// (warm-up samples before `N`, residuals after) as doubles; `taps` holds
-/// each lane's coefficients times 2^-shift, oldest first. Each new sample
-/// is the residual plus the floor of the scaled prediction — exactly what
-/// [`restore_order`] computes while samples stay in the 32-bit range (its
-/// scalar twin; `tests::side_by_side_matches_one_at_a_time` compares them).
+/// The side-by-side restore. `views` are the subframes' buffers (samples
+/// before `N`, folded residuals after; all as long as `lanes`); `taps`
+/// holds each lane's coefficients times 2^-shift, oldest first. Row `i` of
+/// `lanes` receives sample `i` of every subframe, as doubles: the residual
+/// plus the floor of the scaled prediction — exactly what [`restore_order`]
+/// computes while samples stay in the 32-bit range (its scalar twin;
+/// `tests::side_by_side_matches_one_at_a_time` compares them). Residuals
+/// are loaded four rows at a time and transposed into rows in registers,
+/// work that fits in the shadow of the prediction's chain of additions.
+///
+/// Returns, per lane, whether every sample lies in `-bound..bound`. The
+/// first sample to leave the range is an exact number (those before it are
+/// in range, so its prediction is below 2^51); later ones may be anything,
+/// infinities and NaNs included, which the running minimum and maximum
+/// ignore (`min`/`max` return their second operand when one is NaN).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn restore_lanes_fma<const N: usize>(lanes: &mut [[f64; LANES]], taps: &[[f64; LANES]; N]) {
+unsafe fn restore_lanes_fma<const N: usize>(
+    views: [&[i64]; LANES],
+    lanes: &mut [[f64; LANES]],
+    taps: &[[f64; LANES]; N],
+    bound: [f64; LANES],
+) -> [bool; LANES] {
     use std::arch::x86_64::*;
-    if lanes.len() <= N {
-        return;
-    }
+    let len = lanes.len();
+    assert!(len > N && views.iter().all(|v| v.len() == len));
     let load = |row: &[f64; LANES]| {
         // SAFETY: a row is 32 readable bytes; the load is unaligned.
         unsafe { _mm256_loadu_pd(row.as_ptr()) }
     };
+    // the samples before `N`, as they are
+    for (i, row) in lanes[..N].iter_mut().enumerate() {
+        *row = views.map(|v| to_f64(v[i]));
+    }
+    let mut low = load(&lanes[0]);
+    let mut high = low;
+    for row in &lanes[1..N] {
+        low = _mm256_min_pd(load(row), low);
+        high = _mm256_max_pd(load(row), high);
+    }
     let taps: [__m256d; N] = std::array::from_fn(|j| load(&taps[j]));
     let mut newest = load(&lanes[N - 1]);
-    for i in N..lanes.len() {
+    // one row: `residuals` (a register) plus the prediction from the rows
+    // before it
+    let mut restore_row = |lanes: &mut [[f64; LANES]], i: usize, residuals: __m256d| {
         let history: &[[f64; LANES]; N] = lanes[i - N..i].try_into().expect("N samples");
         // two partial sums over the older samples, so the additions do not
         // form one long chain
@@ -357,11 +359,55 @@ unsafe fn restore_lanes_fma<const N: usize>(lanes: &mut [[f64; LANES]], taps: &[
         }
         // the newest sample's product last: it is the one waited for
         let sum = _mm256_fmadd_pd(newest, taps[N - 1], _mm256_add_pd(even, odd));
-        let sample = _mm256_add_pd(load(&lanes[i]), _mm256_floor_pd(sum));
+        let sample = _mm256_add_pd(residuals, _mm256_floor_pd(sum));
         // SAFETY: `lanes[i]` is 32 writable bytes; the store is unaligned.
         unsafe { _mm256_storeu_pd(lanes[i].as_mut_ptr(), sample) };
+        low = _mm256_min_pd(sample, low);
+        high = _mm256_max_pd(sample, high);
         newest = sample;
+    };
+    let one = _mm256_set1_epi64x(1);
+    let magic_bits = _mm256_set1_epi64x(MAGIC_BITS as i64);
+    let magic = _mm256_set1_pd(MAGIC);
+    // four folded residuals of one subframe, unfolded, as doubles
+    let residuals = |v: &[i64], i: usize| {
+        // SAFETY: `v[i..i + 4]` is in bounds (the callers' loop condition);
+        // the load is unaligned.
+        let folded = unsafe { _mm256_loadu_si256(v[i..i + 4].as_ptr().cast()) };
+        let sign = _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_and_si256(folded, one));
+        let value = _mm256_xor_si256(_mm256_srli_epi64::<1>(folded), sign);
+        _mm256_sub_pd(
+            _mm256_castsi256_pd(_mm256_add_epi64(value, magic_bits)),
+            magic,
+        )
+    };
+    let mut i = N;
+    while i + 4 <= len {
+        let [a, b, c, d] = views.map(|v| residuals(v, i));
+        // transpose: four subframes' rows i..i + 4 into four rows of lanes
+        let (ab_even, ab_odd) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+        let (cd_even, cd_odd) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+        restore_row(lanes, i, _mm256_permute2f128_pd::<0x20>(ab_even, cd_even));
+        restore_row(lanes, i + 1, _mm256_permute2f128_pd::<0x20>(ab_odd, cd_odd));
+        restore_row(
+            lanes,
+            i + 2,
+            _mm256_permute2f128_pd::<0x31>(ab_even, cd_even),
+        );
+        restore_row(lanes, i + 3, _mm256_permute2f128_pd::<0x31>(ab_odd, cd_odd));
+        i += 4;
     }
+    for i in i..len {
+        let [a, b, c, d] = views.map(|v| to_f64(unfolded(v[i])));
+        restore_row(lanes, i, _mm256_setr_pd(a, b, c, d));
+    }
+    let bound = _mm256_loadu_pd(bound.as_ptr());
+    let inside = _mm256_and_pd(
+        _mm256_cmp_pd::<_CMP_LT_OQ>(high, bound),
+        _mm256_cmp_pd::<_CMP_GE_OQ>(low, _mm256_sub_pd(_mm256_setzero_pd(), bound)),
+    );
+    let mask = _mm256_movemask_pd(inside);
+    std::array::from_fn(|lane| mask & (1 << lane) != 0)
 }
 
 #[cfg(test)]
