@@ -344,7 +344,8 @@ unsafe fn restore_lanes_fma<const N: usize>(
     let mut newest = load(&lanes[N - 1]);
     // one row: `residuals` (a register) plus the prediction from the rows
     // before it
-    let mut restore_row = |lanes: &mut [[f64; LANES]], i: usize, residuals: __m256d| {
+    let mut restore_row = |lanes: &mut [[f64; LANES]], i: usize| {
+        let residuals = load(&lanes[i]);
         let history: &[[f64; LANES]; N] = lanes[i - N..i].try_into().expect("N samples");
         // two partial sums over the older samples, so the additions do not
         // form one long chain
@@ -357,9 +358,12 @@ unsafe fn restore_lanes_fma<const N: usize>(
                 odd = _mm256_fmadd_pd(load(&history[j]), taps[j], odd);
             }
         }
-        // the newest sample's product last: it is the one waited for
-        let sum = _mm256_fmadd_pd(newest, taps[N - 1], _mm256_add_pd(even, odd));
-        let sample = _mm256_add_pd(residuals, _mm256_floor_pd(sum));
+        // the residual joins the older products (floor(x + r) is
+        // floor(x) + r for a whole r, and the sum stays exact), and the
+        // newest sample's product comes last: only it and the floor wait
+        // for the previous row
+        let older = _mm256_add_pd(_mm256_add_pd(even, odd), residuals);
+        let sample = _mm256_floor_pd(_mm256_fmadd_pd(newest, taps[N - 1], older));
         // SAFETY: `lanes[i]` is 32 writable bytes; the store is unaligned.
         unsafe { _mm256_storeu_pd(lanes[i].as_mut_ptr(), sample) };
         low = _mm256_min_pd(sample, low);
@@ -384,22 +388,28 @@ unsafe fn restore_lanes_fma<const N: usize>(
     let mut i = N;
     while i + 4 <= len {
         let [a, b, c, d] = views.map(|v| residuals(v, i));
-        // transpose: four subframes' rows i..i + 4 into four rows of lanes
+        // transpose: four subframes' rows i..i + 4 into four rows of
+        // lanes, staged there (registers are short) for the restore
         let (ab_even, ab_odd) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
         let (cd_even, cd_odd) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
-        restore_row(lanes, i, _mm256_permute2f128_pd::<0x20>(ab_even, cd_even));
-        restore_row(lanes, i + 1, _mm256_permute2f128_pd::<0x20>(ab_odd, cd_odd));
-        restore_row(
-            lanes,
-            i + 2,
+        let rows = [
+            _mm256_permute2f128_pd::<0x20>(ab_even, cd_even),
+            _mm256_permute2f128_pd::<0x20>(ab_odd, cd_odd),
             _mm256_permute2f128_pd::<0x31>(ab_even, cd_even),
-        );
-        restore_row(lanes, i + 3, _mm256_permute2f128_pd::<0x31>(ab_odd, cd_odd));
+            _mm256_permute2f128_pd::<0x31>(ab_odd, cd_odd),
+        ];
+        for (row, value) in lanes[i..i + 4].iter_mut().zip(rows) {
+            // SAFETY: a row is 32 writable bytes; the store is unaligned.
+            unsafe { _mm256_storeu_pd(row.as_mut_ptr(), value) };
+        }
+        for j in i..i + 4 {
+            restore_row(lanes, j);
+        }
         i += 4;
     }
     for i in i..len {
-        let [a, b, c, d] = views.map(|v| to_f64(unfolded(v[i])));
-        restore_row(lanes, i, _mm256_setr_pd(a, b, c, d));
+        lanes[i] = views.map(|v| to_f64(unfolded(v[i])));
+        restore_row(lanes, i);
     }
     let bound = _mm256_loadu_pd(bound.as_ptr());
     let inside = _mm256_and_pd(
