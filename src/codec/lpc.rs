@@ -8,9 +8,10 @@
 //! in double precision with fused multiply-adds where the CPU has AVX2 and
 //! FMA: exact, because samples of at most 32 bits times coefficients of at
 //! most 15 bits, summed over at most 32 taps, stay below 2^51, inside the
-//! 53 bits of a double's significand. A lane whose sample leaves the 32-bit
-//! range (a damaged stream) is redone by the scalar code, which wraps every
-//! sample to 32 bits as libFLAC's buffers do.
+//! 53 bits of a double's significand. A lane whose sample leaves its
+//! channel's width (a damaged stream; the range check is also the frame's
+//! width check) is redone by the scalar code, which wraps every sample to
+//! 32 bits as libFLAC's buffers do.
 
 /// How many subframes [`restore_batch`] restores together.
 pub(super) const LANES: usize = 4;

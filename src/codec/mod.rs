@@ -124,7 +124,7 @@ where
         _ => info.audio_start,
     };
     let pass = |from: usize, out: &mut [T]| match decoder {
-        Decoder::Native => native::run(bytes, &info, from, first, out, &convert),
+        Decoder::Native => native::run(bytes, &info, from, first, stream_len, out, &convert),
         Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, out, convert),
     };
     let mut outcome = pass(start, out);

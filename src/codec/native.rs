@@ -9,7 +9,10 @@
 //! A window `[first, first + out.len())` starts at the frame holding
 //! `first` (found through the frame index search of [`super::frames`]) and
 //! stops with the frame holding its last sample; in that frame samples are
-//! reconstructed only up to the window's end. Its residuals are all read,
+//! reconstructed only up to the window's end (unless the window reaches
+//! the stream's end: the stream's last frame is reconstructed whole, as
+//! libFLAC does, so a damaged frame reaching past the stated end is
+//! checked to its end). Its residuals are all read,
 //! though: the frame's CRC-16 covers them, and only reading them says where
 //! the frame ends. (Scanning for the next frame header instead was tried
 //! and dropped: the differential fuzzer built a stream whose junk after a
@@ -808,22 +811,25 @@ fn has_bmi2() -> bool {
 }
 
 /// Decodes frames from byte `from` on, writing samples
-/// `first .. first + out.len()` through `convert`.
+/// `first .. first + out.len()` (of a stream of `stream_len` samples)
+/// through `convert`.
 pub(super) fn run<T, F: Fn(i64) -> T>(
     bytes: &[u8],
     info: &StreamInfo,
     from: usize,
     first: u64,
+    stream_len: u64,
     out: &mut [T],
     convert: &F,
 ) -> Result<Outcome> {
+    let r = BitReader::new(bytes, from);
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => run_with(bytes, info, from, first, out, convert, &mut scratch),
+        Ok(mut scratch) => run_with(r, info, first, stream_len, out, convert, &mut scratch),
         Err(_) => run_with(
-            bytes,
+            r,
             info,
-            from,
             first,
+            stream_len,
             out,
             convert,
             &mut Scratch::default(),
@@ -832,16 +838,16 @@ pub(super) fn run<T, F: Fn(i64) -> T>(
 }
 
 fn run_with<T, F: Fn(i64) -> T>(
-    bytes: &[u8],
+    mut r: BitReader<'_>,
     info: &StreamInfo,
-    from: usize,
     first: u64,
+    stream_len: u64,
     out: &mut [T],
     convert: &F,
     scratch: &mut Scratch,
 ) -> Result<Outcome> {
+    let bytes = r.data;
     let end = first + out.len() as u64;
-    let mut r = BitReader::new(bytes, from);
     let mut expected: Option<u64> = None;
     let mut written = 0usize;
     // Frames read whose LPC subframes wait to be restored together.
@@ -891,9 +897,16 @@ fn run_with<T, F: Fn(i64) -> T>(
             frame.finish(a, b)?;
             continue;
         }
-        // samples of this frame the window needs, from the frame's start
-        let needed = (end.min(frame_end_sample) - header.start) as usize;
+        // samples of this frame the window needs, from the frame's start;
+        // a window reaching the stream's end takes its last frame whole,
+        // as libFLAC does, so samples past the stated end (a damaged
+        // stream) are checked too
         let last = frame_end_sample >= end;
+        let needed = if last && end >= stream_len {
+            block
+        } else {
+            (end.min(frame_end_sample) - header.start) as usize
+        };
         // Every residual of the frame is read (its CRC-16 covers them all,
         // and only reading them says where the frame ends), but samples
         // are reconstructed only up to the window's end.
@@ -996,7 +1009,8 @@ impl Frame {
         convert: &F,
     ) -> usize {
         let lo = first.max(self.start);
-        let src = (lo - self.start) as usize..self.needed;
+        let hi = (first + out.len() as u64).min(self.start + self.needed as u64);
+        let src = (lo - self.start) as usize..(hi - self.start) as usize;
         let dst = &mut out[(lo - first) as usize..(lo - first) as usize + src.len()];
         if self.layout.channels() == 1 {
             for (d, &s) in dst.iter_mut().zip(&a[src]) {
