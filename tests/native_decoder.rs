@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::agreement::{assert_agree_i32, assert_agree_i64, assert_agree_on_input};
 use flacarray::codec::{
     decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, verify_stream, Decoder,
     EncodeOptions,
@@ -23,46 +24,6 @@ fn manifest_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
-
-/// Both decoders on a window: the same samples, or both an error — except
-/// that a window reads only the samples it returns, so where libFLAC
-/// (which decodes whole frames) fails and ours returns samples, ours must
-/// fail once it reads on to the stream's end.
-fn same_i32(bytes: &[u8], len: u64, first: u64, count: usize) {
-    let decode =
-        |d: Decoder, first: u64, out: &mut [i32]| decode_window_i32_with(d, bytes, len, first, out);
-    same(decode, len, first, count);
-}
-
-fn same_i64(bytes: &[u8], len: u64, first: u64, count: usize) {
-    let decode =
-        |d: Decoder, first: u64, out: &mut [i64]| decode_window_i64_with(d, bytes, len, first, out);
-    same(decode, len, first, count);
-}
-
-fn same<T: Default + Clone + PartialEq + std::fmt::Debug>(
-    decode: impl Fn(Decoder, u64, &mut [T]) -> flacarray::Result<()>,
-    len: u64,
-    first: u64,
-    count: usize,
-) {
-    let mut ours = vec![T::default(); count];
-    let mut theirs = vec![T::default(); count];
-    let a = decode(Decoder::Native, first, &mut ours);
-    let b = decode(Decoder::Libflac, first, &mut theirs);
-    match (a, b) {
-        (Ok(()), Ok(())) => assert_eq!(ours, theirs, "window {first}+{count} of {len}"),
-        (Err(_), Err(_)) => {}
-        (Ok(()), Err(e)) if first + (count as u64) < len => {
-            let mut rest = vec![T::default(); (len - first) as usize];
-            assert!(
-                decode(Decoder::Native, first, &mut rest).is_err(),
-                "libFLAC fails ({e:?}) on window {first}+{count} of {len}, ours reads on"
-            );
-        }
-        (a, b) => panic!("native {a:?}, libFLAC {b:?} (window {first}+{count} of {len})"),
-    }
 }
 
 /// Data of a given kind: smooth signal plus noise at `bits` of amplitude,
@@ -114,7 +75,7 @@ proptest! {
         // libFLAC records the samples' MD5; ours reproduces it
         prop_assert!(verify_stream(&bytes, len as u64).unwrap());
         for (first, count) in windows(len, seed ^ 1) {
-            same_i32(&bytes, len as u64, first, count);
+            assert_agree_i32(&bytes, len as u64, first, count);
         }
     }
 
@@ -137,7 +98,7 @@ proptest! {
         prop_assert_eq!(&ours, &data);
         prop_assert!(verify_stream(&bytes, len as u64).unwrap());
         for (first, count) in windows(len, seed ^ 2) {
-            same_i64(&bytes, len as u64, first, count);
+            assert_agree_i64(&bytes, len as u64, first, count);
         }
     }
 
@@ -159,7 +120,7 @@ proptest! {
             let mut ours = vec![0i32; count];
             let got = decode_window_i32_with(Decoder::Native, &bytes, len as u64, first, &mut ours);
             if got.is_ok() {
-                same_i32(&bytes, len as u64, first, count);
+                assert_agree_i32(&bytes, len as u64, first, count);
             }
         }
     }
@@ -184,11 +145,11 @@ fn every_stored_golden_stream_decodes_as_libflac_does() {
                     let bytes = fa.stream_bytes(s).unwrap();
                     let len = fa.stream_size() as u64;
                     if fa.dtype().size() == 4 {
-                        same_i32(bytes, len, 0, len as usize);
-                        same_i32(bytes, len, len / 2, (len - len / 2) as usize);
+                        assert_agree_i32(bytes, len, 0, len as usize);
+                        assert_agree_i32(bytes, len, len / 2, (len - len / 2) as usize);
                     } else {
-                        same_i64(bytes, len, 0, len as usize);
-                        same_i64(bytes, len, len / 3, (len - len / 3) as usize);
+                        assert_agree_i64(bytes, len, 0, len as usize);
+                        assert_agree_i64(bytes, len, len / 3, (len - len / 3) as usize);
                     }
                     streams += 1;
                 }
@@ -220,20 +181,6 @@ fn fuzz_findings_decode_alike() {
         assert!(inputs.len() > before, "no inputs in {}", dir.display());
     }
     for path in inputs {
-        let data = std::fs::read(&path).unwrap();
-        if data.len() < 6 {
-            continue;
-        }
-        let stream_len = u64::from(u16::from_le_bytes([data[0], data[1]])) + 1;
-        let first = u64::from(u16::from_le_bytes([data[2], data[3]])) % stream_len;
-        let count = (usize::from(data[4]) * 37 + 1).min((stream_len - first) as usize);
-        let bytes = &data[6..];
-        if data[5] & 1 == 1 {
-            same_i64(bytes, stream_len, first, count);
-            same_i64(bytes, stream_len, 0, stream_len as usize);
-        } else {
-            same_i32(bytes, stream_len, first, count);
-            same_i32(bytes, stream_len, 0, stream_len as usize);
-        }
+        assert_agree_on_input(&std::fs::read(&path).unwrap());
     }
 }

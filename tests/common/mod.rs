@@ -46,3 +46,5 @@ pub fn int32_signal(seed: u64, nstreams: usize, n: usize) -> Vec<i32> {
         .map(|v| v.round() as i32)
         .collect()
 }
+
+pub mod agreement;
