@@ -218,7 +218,8 @@ fn restore_side_by_side(
     for (lane, (_, p)) in batch.iter().enumerate() {
         // oldest first, scaled by 2^-shift (exact: a power of two); a
         // shorter predictor's oldest taps stay zero, and so do an unused
-        // lane's (it repeats lane 0's numbers, and is never written back)
+        // lane's (it repeats the last lane's numbers, and is never written
+        // back)
         let scale = 1.0 / f64::from(1u32 << p.shift);
         for (j, &c) in p.coefs().iter().enumerate() {
             taps[order - 1 - j][lane] = c as f64 * scale;
@@ -305,8 +306,8 @@ fn has_avx2_fma() -> bool {
 /// plus the floor of the scaled prediction — exactly what [`restore_order`]
 /// computes while samples stay in the 32-bit range (its scalar twin;
 /// `tests::side_by_side_matches_one_at_a_time` compares them). Residuals
-/// are loaded four rows at a time and transposed into rows in registers,
-/// work that fits in the shadow of the prediction's chain of additions.
+/// are loaded four rows at a time, unfolded, converted and transposed in
+/// registers, and staged in `lanes` just ahead of the rows that use them.
 ///
 /// Returns, per lane, whether every sample lies in `-bound..bound`. The
 /// first sample to leave the range is an exact number (those before it are
