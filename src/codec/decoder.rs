@@ -75,6 +75,12 @@ struct Pass<'a, T, F> {
     read_pos: usize,
     out: &'a mut [T],
     first: u64,
+    /// The stream's stated length: a window reaching it is checked
+    /// against [`super::check_stream_end`].
+    stream_len: u64,
+    /// The end sample of the frame that completed a window reaching the
+    /// stream's end (its end byte is asked of libFLAC afterwards).
+    stream_end: Option<u64>,
     next_sample: Option<u64>,
     written: usize,
     convert: F,
@@ -145,10 +151,24 @@ impl<T, F: Fn(i64) -> T> Pass<'_, T, F> {
             self.written += (hi - lo) as usize;
         }
         if start + len >= end {
+            if end >= self.stream_len {
+                self.stream_end = Some(start + len);
+            }
             self.outcome = Some(Outcome::Complete);
             return false;
         }
         true
+    }
+
+    /// Where byte `position` of the stream libFLAC reads (the head, then
+    /// the body) lies in the whole stream.
+    fn absolute(&self, position: u64, from: usize) -> usize {
+        let position = position as usize;
+        if position <= self.head.len() {
+            position
+        } else {
+            from + (position - self.head.len())
+        }
     }
 }
 
@@ -174,6 +194,21 @@ unsafe extern "C" fn read_cb<T, F: Fn(i64) -> T>(
         }
     }));
     result.unwrap_or(ffi::FLAC__STREAM_DECODER_READ_STATUS_ABORT)
+}
+
+unsafe extern "C" fn tell_cb<T, F: Fn(i64) -> T>(
+    _dec: *const ffi::FLAC__StreamDecoder,
+    position: *mut ffi::FLAC__uint64,
+    client: *mut c_void,
+) -> ffi::FLAC__StreamDecoderTellStatus {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let pass = unsafe { &*client.cast::<Pass<T, F>>() };
+        unsafe { *position = pass.read_pos as u64 };
+    }));
+    match result {
+        Ok(()) => ffi::FLAC__STREAM_DECODER_TELL_STATUS_OK,
+        Err(_) => ffi::FLAC__STREAM_DECODER_TELL_STATUS_ERROR,
+    }
 }
 
 unsafe extern "C" fn write_cb<T, F: Fn(i64) -> T>(
@@ -240,6 +275,7 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
     info: &StreamInfo,
     from: usize,
     first: u64,
+    stream_len: u64,
     out: &mut [T],
     convert: F,
 ) -> Result<super::Outcome> {
@@ -249,6 +285,8 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
         read_pos: 0,
         out,
         first,
+        stream_len,
+        stream_end: None,
         next_sample: None,
         written: 0,
         convert,
@@ -263,7 +301,7 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
                 dec,
                 Some(read_cb::<T, F>),
                 None,
-                None,
+                Some(tell_cb::<T, F>),
                 None,
                 None,
                 Some(write_cb::<T, F>),
@@ -271,18 +309,32 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
                 Some(error_cb::<T, F>),
                 (&mut pass as *mut Pass<T, F>).cast(),
             );
+            let mut end_byte = None;
             if status == ffi::FLAC__STREAM_DECODER_INIT_STATUS_OK {
                 ffi::FLAC__stream_decoder_process_until_end_of_stream(dec);
+                let mut position: ffi::FLAC__uint64 = 0;
+                if pass.stream_end.is_some()
+                    && ffi::FLAC__stream_decoder_get_decode_position(dec, &mut position) != 0
+                {
+                    end_byte = Some(position);
+                }
             }
             ffi::FLAC__stream_decoder_finish(dec);
-            status
+            (status, end_byte)
         }
     })?;
+    let (init, end_byte) = init;
     if init != ffi::FLAC__STREAM_DECODER_INIT_STATUS_OK {
         return Err(Error::new(
             ErrorKind::Codec,
             format!("libFLAC decoder init failed with status {init}"),
         ));
+    }
+    if let (Some(Outcome::Complete), Some(frame_end)) = (&pass.outcome, pass.stream_end) {
+        let end_byte = end_byte
+            .map(|p| pass.absolute(p, from))
+            .ok_or_else(|| Error::new(ErrorKind::Codec, "libFLAC did not tell where it stopped"))?;
+        super::check_stream_end(frame_end, stream_len, end_byte, bytes.len())?;
     }
     match pass.outcome.unwrap_or(Outcome::Ended(pass.written)) {
         Outcome::Complete => Ok(super::Outcome::Complete),

@@ -125,7 +125,7 @@ where
     };
     let pass = |from: usize, out: &mut [T]| match decoder {
         Decoder::Native => native::run(bytes, &info, from, first, stream_len, out, &convert),
-        Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, out, convert),
+        Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, stream_len, out, convert),
     };
     let mut outcome = pass(start, out);
     if start != info.audio_start && !matches!(outcome, Ok(Outcome::Complete)) {
@@ -141,6 +141,33 @@ where
             "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
         ))),
     }
+}
+
+/// The rule for a stream's end, checked by both decoders when a read
+/// reaches it: the frame holding the last sample ends exactly at the
+/// stream's stated length (`stream_len`: STREAMINFO's count, or the
+/// array's stream length where STREAMINFO records none), and no byte
+/// follows that frame. A lowered sample count, a frame cut short or
+/// anything appended to a stream is damage, never a shorter or longer
+/// array.
+pub(crate) fn check_stream_end(
+    frame_end_sample: u64,
+    stream_len: u64,
+    frame_end_byte: usize,
+    stream_bytes: usize,
+) -> crate::Result<()> {
+    if frame_end_sample != stream_len {
+        return Err(crate::Error::corrupt(format!(
+            "the last FLAC frame ends at sample {frame_end_sample}, but the stream holds {stream_len} samples"
+        )));
+    }
+    if frame_end_byte != stream_bytes {
+        return Err(crate::Error::corrupt(format!(
+            "{} bytes follow the stream's last FLAC frame",
+            stream_bytes.saturating_sub(frame_end_byte)
+        )));
+    }
+    Ok(())
 }
 
 /// [`decode_window_i32`] with a chosen decoder.

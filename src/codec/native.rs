@@ -902,7 +902,8 @@ fn run_with<T, F: Fn(i64) -> T>(
         // as libFLAC does, so samples past the stated end (a damaged
         // stream) are checked too
         let last = frame_end_sample >= end;
-        let needed = if last && end >= stream_len {
+        let stream_end = last && end >= stream_len;
+        let needed = if stream_end {
             block
         } else {
             (end.min(frame_end_sample) - header.start) as usize
@@ -912,6 +913,14 @@ fn run_with<T, F: Fn(i64) -> T>(
         // are reconstructed only up to the window's end.
         let frame = decode_frame(&mut r, &header, needed, true, a, b)?;
         check_crc(&mut r, bytes, frame_start)?;
+        if stream_end {
+            super::check_stream_end(
+                frame_end_sample,
+                stream_len,
+                r.bit_position() / 8,
+                bytes.len(),
+            )?;
+        }
         if frame.pending.iter().all(Option::is_none) {
             // nothing to wait for: out at once, while it is in cache
             frame.finish(a, b)?;
