@@ -15,7 +15,7 @@ use zarrs::storage::{ListableStorageTraits, ReadableStorageTraits, StoreKey, Sto
 use crate::array::{DType, FlacArray, FlacArrayParts, FlacArrayRef};
 use crate::container::{
     self, ArrayInfo, GroupDescription, ARRAYS, ATTR_VERSION, BYTES_CHUNK, COMPRESSED, GAINS,
-    NBYTES, OFFSETS, STARTS,
+    NBYTES, OFFSETS, STAGED_PREFIX, STARTS,
 };
 use crate::error::{Error, ErrorKind, Result};
 pub use crate::fsio::IfExists;
@@ -66,8 +66,11 @@ where
         .store_metadata_opt(&ArrayMetadataOptions::default().with_include_zarrs_metadata(false))
         .map_err(io)?;
     let ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
+    // Every chunk is stored, even one holding only the fill value: a
+    // missing chunk then always means damage (see `container::describe`).
+    let options = zarrs::array::CodecOptions::default().with_store_empty_chunks(true);
     array
-        .store_array_subset(&ranges.as_slice(), values)
+        .store_array_subset_opt(&ranges.as_slice(), values, &options)
         .map_err(io)?;
     Ok(())
 }
@@ -152,11 +155,24 @@ fn replaceable(path: &Path) -> std::result::Result<(), String> {
     if !is_flacarray {
         return Err("it is not a flacarray zarr group".into());
     }
+    // Ours: the format's arrays (under their names, or staged by a write
+    // that was cut short), nothing else; a group or file that merely has
+    // one of those names is someone else's.
+    let is_array = |name: &str| {
+        std::fs::read(path.join(name).join("zarr.json"))
+            .ok()
+            .and_then(|text| serde_json::from_slice::<Value>(&text).ok())
+            .is_some_and(|meta| meta["node_type"] == "array")
+    };
+    let ours = |name: &str| {
+        let format_name = name.strip_prefix(STAGED_PREFIX).unwrap_or(name);
+        ARRAYS.contains(&format_name) && is_array(name)
+    };
     let entries = std::fs::read_dir(path).map_err(|e| e.to_string())?;
     let foreign: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "zarr.json" && !ARRAYS.contains(&name.as_str()))
+        .filter(|name| name != "zarr.json" && !ours(name))
         .collect();
     if foreign.is_empty() {
         Ok(())
@@ -223,8 +239,8 @@ fn dtype_name(dtype: &DataType) -> &'static str {
 }
 
 /// Describes one array for the container rules: how much is stored and
-/// whether chunks are missing (only `compressed` must have all of them;
-/// zarr-python leaves out chunks that hold only the fill value).
+/// how many chunks are missing (zarr-python leaves out chunks that hold
+/// only the fill value; the rules decide what that means).
 fn array_info(store: &Arc<Store>, name: &str, array: &Array<Store>) -> Result<ArrayInfo> {
     let prefix = StorePrefix::new(format!("{name}/")).map_err(io)?;
     let stored = store.size_prefix(&prefix).map_err(io)?;
@@ -238,11 +254,11 @@ fn array_info(store: &Arc<Store>, name: &str, array: &Array<Store>) -> Result<Ar
         chunk_elements: None,
         chunk_count: Some(chunk_count.unwrap_or(u64::MAX)),
     };
-    if name == COMPRESSED && info.chunks_worth_listing() {
+    if info.chunks_worth_listing() {
         let mut missing = 0;
-        for i in 0..grid.first().copied().unwrap_or(0) {
+        for index in chunk_indices(grid) {
             if store
-                .size_key(&array.chunk_key(&[i]))
+                .size_key(&array.chunk_key(&index))
                 .map_err(io)?
                 .is_none()
             {
@@ -260,6 +276,25 @@ fn array_info(store: &Arc<Store>, name: &str, array: &Array<Store>) -> Result<Ar
         .unwrap_or(u64::MAX);
     info.chunk_elements = Some(chunk_elements);
     Ok(info)
+}
+
+/// Every chunk index of a chunk grid, in C order (the grid's size is
+/// bounded by the stored bytes before this is called).
+fn chunk_indices(grid: &[u64]) -> Vec<Vec<u64>> {
+    let mut indices = vec![Vec::new()];
+    for &d in grid {
+        indices = indices
+            .into_iter()
+            .flat_map(|prefix| {
+                (0..d).map(move |i| {
+                    let mut index = prefix.clone();
+                    index.push(i);
+                    index
+                })
+            })
+            .collect();
+    }
+    indices
 }
 
 fn read_range<T: zarrs::array::ElementOwned>(
@@ -323,24 +358,30 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
     let store = store_at(path)?;
     let group = Group::open(store.clone(), "/")
         .map_err(|e| Error::corrupt(format!("'{}' is not a zarr group: {e}", path.display())))?;
+    let mut present = Vec::new();
+    for name in ARRAYS {
+        for stored in [name.to_string(), format!("{STAGED_PREFIX}{name}")] {
+            let key = StoreKey::new(format!("{stored}/zarr.json")).map_err(io)?;
+            if store.size_key(&key).map_err(io)?.is_some() {
+                present.push(stored);
+            }
+        }
+    }
+    let resolution = container::resolve_group(group.attributes(), &present)?;
     let mut desc = GroupDescription {
-        attributes: group.attributes().clone(),
+        attributes: resolution.attributes,
         ..Default::default()
     };
     let mut arrays = std::collections::BTreeMap::new();
-    for name in ARRAYS {
+    for (name, stored) in &resolution.arrays {
         // A missing array is reported by the rules; an unreadable one here.
-        let key = StoreKey::new(format!("{name}/zarr.json")).map_err(io)?;
-        let present = store.size_key(&key).map_err(io)?.is_some();
-        if present {
-            let array = open(&store, name)?;
-            desc.arrays
-                .insert(name.to_string(), array_info(&store, name, &array)?);
-            if name == STARTS {
-                desc.starts_attributes = array.attributes().clone();
-            }
-            arrays.insert(name, array);
+        let array = open(&store, stored)?;
+        desc.arrays
+            .insert(name.clone(), array_info(&store, stored, &array)?);
+        if name == STARTS {
+            desc.starts_attributes = array.attributes().clone();
         }
+        arrays.insert(name.as_str(), array);
     }
     let layout = container::describe(&desc)?;
     let starts = read_ints(&arrays[STARTS], STARTS)?;
@@ -366,7 +407,7 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
             std::slice::from_ref(&(a..b)),
         )?);
     }
-    FlacArray::from_parts(FlacArrayParts {
+    let array = FlacArray::from_parts(FlacArrayParts {
         dtype: layout.dtype,
         shape: plan.shape,
         compressed,
@@ -375,5 +416,7 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
         offsets: plan.offsets,
         gains: plan.gains,
         level: layout.level,
-    })
+    })?;
+    container::check_stream_channels(&array.view(), plan.channels)?;
+    Ok(array)
 }

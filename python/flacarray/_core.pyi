@@ -16,6 +16,8 @@ GROUP_ARRAYS: Final[list[str]]
 GROUP_ATTRIBUTES: Final[list[str]]
 BYTES_CHUNK: Final[int]
 VERSION_ATTRIBUTE: Final[str]
+COMMIT_ATTRIBUTE: Final[str]
+STAGED_PREFIX: Final[str]
 
 class CorruptDataError(ValueError):
     """Compressed bytes or container metadata are damaged or inconsistent."""
@@ -78,9 +80,20 @@ def plan_group_read(
     offsets: npt.NDArray[np.float64] | None = None,
     gains: npt.NDArray[np.float64] | None = None,
     keep: npt.NDArray[np.bool_] | None = None,
-) -> tuple[npt.NDArray[np.int64], ArrayParts]: ...
+) -> tuple[npt.NDArray[np.int64], ArrayParts, int | None]: ...
+def check_stream_channels(parts: ArrayParts, channels: int | None = None) -> None: ...
+def resolve_group(attributes: str, present: list[str]) -> tuple[str, dict[str, str], bool]: ...
+def commit_record(arrays: list[str], attributes: str) -> str: ...
 def group_layout(
-    parts: ArrayParts, shape: list[int] | tuple[int, ...] | None = None
+    parts: ArrayParts,
+    shape: list[int] | tuple[int, ...] | None = None,
+    tables: tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64] | None,
+        npt.NDArray[np.float64] | None,
+    ]
+    | None = None,
 ) -> tuple[str, str, tuple[int, ...]]: ...
 def parse_flac_metadata(text: str) -> tuple[str, dict[str, Any] | None]: ...
 def flac_metadata_json(dtype: str) -> str: ...

@@ -24,11 +24,21 @@ class _H5Backend(io_common.Backend):
     def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
         return grp.create_dataset(name, data=np.asarray(data))
 
-    def arrays(self, grp: Any) -> dict[str, Any]:
+    def array_names(self, grp: Any) -> list[str]:
         import h5py
 
-        found = {name: grp.get(name) for name in io_common.GROUP_ARRAYS if name in grp}
-        return {name: ds for name, ds in found.items() if isinstance(ds, h5py.Dataset)}
+        names = []
+        for name in grp.keys():
+            try:
+                kind = grp.get(name, getclass=True)
+            except (KeyError, OSError):  # a dangling link is no array
+                continue
+            if kind is h5py.Dataset:
+                names.append(name)
+        return names
+
+    def flush(self, grp: Any) -> None:
+        grp.file.flush()
 
     def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
         return grp.create_dataset(name, shape=shape, dtype=dtype)
@@ -47,11 +57,11 @@ class _H5Backend(io_common.Backend):
         info["stored_bytes"] = int(dataset.id.get_storage_size())
         if dataset.chunks is not None:
             info["chunk_elements"] = int(np.prod(dataset.chunks, dtype=np.int64))
-            if name == "compressed" and len(shape) == 1:
-                info["chunk_count"] = -(-shape[0] // dataset.chunks[0])
-                if info["chunk_count"] <= info["stored_bytes"]:
-                    stored = int(dataset.id.get_num_chunks())
-                    info["missing_chunks"] = max(0, info["chunk_count"] - stored)
+            grid = [-(-d // c) for d, c in zip(shape, dataset.chunks, strict=True)]
+            info["chunk_count"] = int(np.prod(grid, dtype=np.int64))
+            if info["chunk_count"] <= info["stored_bytes"]:
+                stored = int(dataset.id.get_num_chunks())
+                info["missing_chunks"] = max(0, info["chunk_count"] - stored)
         return info
 
 

@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 BYTES_CHUNK = _core.BYTES_CHUNK
 
 
+#: Every chunk is stored, even one holding only the fill value, so that a
+#: missing chunk always means damage.
+_ARRAY_CONFIG = {"write_empty_chunks": True}
+
+
+def _chunks(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`compressed` in chunks of `BYTES_CHUNK` bytes (a few streams are
+    read without the rest), each per-stream array in one chunk (of at
+    least one element: zarr has no empty chunks)."""
+    if name.endswith("compressed"):
+        return (max(1, min(BYTES_CHUNK, shape[0])),)
+    return tuple(max(1, d) for d in shape)
+
+
 class _ZarrBackend(io_common.Backend):
     name = "zarr"
 
@@ -33,17 +47,29 @@ class _ZarrBackend(io_common.Backend):
         # FLAC bytes do not compress further, and the small per-stream arrays
         # gain nothing either: store everything raw (readable by any zarr v3
         # implementation, with no codec plugins).
-        chunks = (max(1, min(BYTES_CHUNK, data.shape[0])),) if bulk else data.shape
-        return grp.create_array(name, data=data, chunks=chunks, compressors=None)
+        return grp.create_array(
+            name,
+            data=data,
+            chunks=_chunks(name, data.shape),
+            compressors=None,
+            config=_ARRAY_CONFIG,
+        )
 
     def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
-        bulk = name == "compressed"
-        chunks = (max(1, min(BYTES_CHUNK, shape[0])),) if bulk else shape
-        return grp.create_array(name, shape=shape, dtype=dtype, chunks=chunks, compressors=None)
+        return grp.create_array(
+            name,
+            shape=shape,
+            dtype=dtype,
+            chunks=_chunks(name, shape),
+            compressors=None,
+            config=_ARRAY_CONFIG,
+        )
 
-    def arrays(self, grp: Any) -> dict[str, Any]:
-        present = set(grp.array_keys())
-        return {name: grp[name] for name in io_common.GROUP_ARRAYS if name in present}
+    def array_names(self, grp: Any) -> list[str]:
+        return list(grp.array_keys())
+
+    def move(self, grp: Any, source: str, dest: str) -> None:
+        _move_array(grp, source, dest)
 
     def info(self, name: str, dataset: Any) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -55,9 +81,37 @@ class _ZarrBackend(io_common.Backend):
         }
         # Listing the chunks is only worth it when their count is plausible
         # (each stored chunk takes a byte); the core decides either way.
-        if name == "compressed" and info["chunk_count"] <= info["stored_bytes"]:
+        if info["chunk_count"] <= info["stored_bytes"]:
             info["missing_chunks"] = info["chunk_count"] - int(dataset.nchunks_initialized)
         return info
+
+
+def _move_array(grp: Any, source: str, dest: str) -> None:
+    """Renames array `source` of a zarr-python group to `dest` (absent):
+    one directory rename in a local store; elsewhere every key is copied,
+    then the source removed (a copy cut short leaves the source, which a
+    commit record still points at)."""
+    import zarr
+    from zarr.core.sync import sync
+
+    store = grp.store
+    prefix = f"{grp.path}/" if grp.path else ""
+    if isinstance(store, zarr.storage.LocalStore):
+        root = os.fspath(store.root)
+        os.rename(os.path.join(root, prefix + source), os.path.join(root, prefix + dest))
+        return
+
+    async def copy() -> None:
+        from zarr.core.buffer import default_buffer_prototype
+
+        await store.delete_dir(prefix + dest)
+        async for key in store.list_prefix(prefix + source + "/"):
+            value = await store.get(key, prototype=default_buffer_prototype())
+            if value is not None:
+                await store.set(prefix + dest + key[len(prefix + source) :], value)
+        await store.delete_dir(prefix + source)
+
+    sync(copy())
 
 
 BACKEND = _ZarrBackend()

@@ -36,6 +36,12 @@ def pieces(start: int, stop: int) -> list[slice]:
 GROUP_ARRAYS = tuple(_core.GROUP_ARRAYS)
 GROUP_ATTRIBUTES = tuple(_core.GROUP_ATTRIBUTES)
 VERSION_ATTRIBUTE = str(_core.VERSION_ATTRIBUTE)
+#: A write's commit record, and the prefix of the arrays it stages.
+COMMIT_ATTRIBUTE = str(_core.COMMIT_ATTRIBUTE)
+STAGED_PREFIX = str(_core.STAGED_PREFIX)
+#: Every member name a write may create: the format's arrays and their
+#: staged twins.
+OUR_NAMES = GROUP_ARRAYS + tuple(STAGED_PREFIX + name for name in GROUP_ARRAYS)
 
 
 class Backend:
@@ -59,15 +65,22 @@ class Backend:
     def members(self, grp: Any) -> list[str]:
         return list(grp.keys())
 
-    def arrays(self, grp: Any) -> dict[str, Any]:
-        """The format's arrays present in `grp`, by name."""
+    def array_names(self, grp: Any) -> list[str]:
+        """The members of `grp` that are arrays (not groups)."""
         raise NotImplementedError
+
+    def get(self, grp: Any, name: str) -> Any:
+        return grp[name]
 
     def delete(self, grp: Any, name: str) -> None:
         del grp[name]
 
     def move(self, grp: Any, source: str, dest: str) -> None:
+        """Renames array `source` to `dest` (which does not exist)."""
         raise NotImplementedError
+
+    def flush(self, grp: Any) -> None:
+        """Makes what was written so far durable before the next step."""
 
     def info(self, name: str, dataset: Any) -> dict[str, Any]:
         """Shape, element type and what is really stored, for the core."""
@@ -123,12 +136,22 @@ def _corrupt(backend: Backend, what: str, err: Exception) -> Exception:
     return _core.CorruptDataError(f"{backend.name} {what} could not be read: {err}")
 
 
+def resolve(backend: Backend, grp: Any) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """What the group holds as its writer meant it (the core's rule, which
+    completes a committed write whose swap was cut short): its attributes,
+    the stored name of each format array, and whether a swap is pending."""
+    present = [name for name in backend.array_names(grp) if name in OUR_NAMES]
+    attrs, names, pending = _core.resolve_group(json.dumps(_attrs(grp.attrs)), present)
+    return json.loads(attrs), dict(names), bool(pending)
+
+
 def describe(backend: Backend, grp: Any) -> tuple[str, dict[str, Any]]:
     """The core's description of a group (JSON) and its arrays by name."""
     try:
-        arrays = backend.arrays(grp)
+        attrs, names, _ = resolve(backend, grp)
+        arrays = {name: backend.get(grp, stored) for name, stored in names.items()}
         desc = {
-            "attributes": _attrs(grp.attrs),
+            "attributes": attrs,
             "starts_attributes": {},
             "arrays": {name: backend.info(name, ds) for name, ds in arrays.items()},
         }
@@ -174,7 +197,7 @@ def plan_read(
     they were read already."""
     if per_stream is None:
         per_stream = {name: read_values(backend, arrays, name, t) for name, t in PER_STREAM}
-    runs, parts = _core.plan_group_read(
+    runs, parts, channels = _core.plan_group_read(
         description,
         per_stream["stream_starts"],
         per_stream["stream_bytes"],
@@ -188,7 +211,9 @@ def plan_read(
     except (OSError, ValueError, TypeError, RuntimeError) as err:
         raise _corrupt(backend, "array 'compressed'", err) from err
     compressed = np.concatenate(read) if read else np.zeros(0, dtype=np.uint8)
-    return parts.with_compressed(np.ascontiguousarray(compressed, dtype=np.uint8))
+    parts = parts.with_compressed(np.ascontiguousarray(compressed, dtype=np.uint8))
+    _core.check_stream_channels(parts, channels)
+    return parts
 
 
 def read_group(
@@ -220,14 +245,15 @@ def decoded(
     return out, None if mask is None else kept_index_tuples(mask)
 
 
-def check_target(backend: Backend, grp: Any, overwrite: bool) -> list[str]:
-    """The names an overwrite replaces; raises FileExistsError when the
-    group holds anything and replacing it was not asked for or is not ours
-    to do."""
+def check_target(backend: Backend, grp: Any, overwrite: bool) -> None:
+    """Raises FileExistsError when the group holds anything and replacing
+    it was not asked for or is not ours to do: an overwrite replaces only a
+    flacarray group's own arrays and attributes, and never a member that
+    merely has one of their names (a subgroup, say)."""
     members = backend.members(grp)
-    ours_attrs = [a for a in GROUP_ATTRIBUTES if a in grp.attrs]
+    ours_attrs = [a for a in (*GROUP_ATTRIBUTES, COMMIT_ATTRIBUTE) if a in grp.attrs]
     if not members and not ours_attrs:
-        return []
+        return
     where = f"{backend.name} group '{getattr(grp, 'name', grp)}'"
     if not overwrite:
         held = ", ".join(members + ours_attrs)
@@ -235,19 +261,33 @@ def check_target(backend: Backend, grp: Any, overwrite: bool) -> list[str]:
             f"{where} already holds {held}; write into a new or empty group, "
             "or pass overwrite=True to replace a flacarray array"
         )
-    if VERSION_ATTRIBUTE not in grp.attrs:
+    if VERSION_ATTRIBUTE not in grp.attrs and COMMIT_ATTRIBUTE not in grp.attrs:
         raise FileExistsError(
             f"{where} is not a flacarray group; refusing to replace what it holds"
         )
-    return [name for name in GROUP_ARRAYS if name in members]
+    arrays = set(backend.array_names(grp))
+    foreign = [name for name in members if name in OUR_NAMES and name not in arrays]
+    if foreign:
+        raise FileExistsError(
+            f"{where} holds {', '.join(repr(n) for n in foreign)}, which "
+            f"{'is not an array' if len(foreign) == 1 else 'are not arrays'} of ours; "
+            "refusing to replace it: move it away first"
+        )
 
 
 def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes `fa` into `grp` in format 1. A group that holds anything is
     refused unless `overwrite`, and then only a flacarray group's own arrays
-    and attributes are replaced; other members stay. A failed write removes
-    what it created."""
-    old = check_target(backend, grp, overwrite)
+    and attributes are replaced; other members stay.
+
+    The new arrays are written under staged names beside the old ones; a
+    commit record then makes them the group's, and only after that are the
+    old ones removed and the new ones renamed (`commit`). A write that
+    fails or is killed before the record leaves the old array as it was; one
+    killed after it leaves the new array, which every reader (and the next
+    write) completes."""
+    check_target(backend, grp, overwrite)
+    finish_pending(backend, grp)
     fa = fa._format1()
     attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())
     arrays = [
@@ -258,50 +298,64 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
     if fa._offsets is not None and fa._gains is not None:
         arrays.append(("stream_offsets", fa._offsets.astype(fa.dtype).reshape(lead), False))
         arrays.append(("stream_gains", fa._gains.astype(fa.dtype).reshape(lead), False))
-    prefix = stage(backend, grp, old)
-    created = []
+    created: list[str] = []
     try:
         for name, data, bulk in arrays:
-            ds = backend.create(grp, prefix + name, data, bulk=bulk)
-            created.append(prefix + name)
+            ds = backend.create(grp, STAGED_PREFIX + name, data, bulk=bulk)
+            created.append(STAGED_PREFIX + name)
             if name == "stream_starts":
                 ds.attrs.update(json.loads(starts_json))
-        commit(backend, grp, old, [name for name, _, _ in arrays], prefix, attrs_json)
     except BaseException:
         discard(backend, grp, created)
         raise
+    commit(backend, grp, [name for name, _, _ in arrays], attrs_json)
 
 
-def stage(backend: Backend, grp: Any, old: list[str]) -> str:
-    """Where new arrays go while they are written: when the group holds old
-    arrays and the backend can rename, under temporary names (the prefix
-    returned) so the old ones stay until the new ones are complete;
-    otherwise the old ones are deleted first and the prefix is empty."""
-    if old and backend.can_move:
-        return "__flacarray_new_"
-    for name in old:
-        backend.delete(grp, name)
-    return ""
+def commit(backend: Backend, grp: Any, names: list[str], attrs_json: str) -> None:
+    """Makes the staged arrays `names` the group's, with the format
+    attributes `attrs_json`: records the commit (from then on the new
+    array is what the group holds), then swaps them in."""
+    backend.flush(grp)
+    grp.attrs[COMMIT_ATTRIBUTE] = _core.commit_record(names, attrs_json)
+    backend.flush(grp)
+    finish_pending(backend, grp)
 
 
-def commit(
-    backend: Backend, grp: Any, old: list[str], names: list[str], prefix: str, attrs_json: str
-) -> None:
-    """Puts staged arrays in place of the old ones and writes the group's
-    attributes (replacing only the format's own)."""
-    if prefix:
-        for name in old:
-            backend.delete(grp, name)
-        for name in names:
-            backend.move(grp, prefix + name, name)
-    for name in GROUP_ATTRIBUTES:
-        if name in grp.attrs:
-            del grp.attrs[name]
-    grp.attrs.update(json.loads(attrs_json))
+def finish_pending(backend: Backend, grp: Any) -> None:
+    """Brings the group to a settled state: a committed write's swap is
+    completed (old arrays removed, staged ones renamed, attributes
+    replaced, the record removed); without a record, staged arrays are the
+    debris of a write that never committed and are removed. Each step is
+    made durable before the next, so a kill leaves a state this resolves."""
+    attrs, names, pending = resolve(backend, grp)
+    present = set(backend.array_names(grp))
+    if not pending:
+        discard(backend, grp, [n for n in present if n.startswith(STAGED_PREFIX)])
+        return
+    for name in GROUP_ARRAYS:
+        stored = names.get(name)
+        if stored is None:
+            if name in present:  # an old array the new group does not have
+                backend.delete(grp, name)
+                backend.flush(grp)
+        elif stored != name:
+            if name in present:
+                backend.delete(grp, name)
+                backend.flush(grp)
+            backend.move(grp, stored, name)
+            backend.flush(grp)
+    for key in GROUP_ATTRIBUTES:
+        if key in grp.attrs and key not in attrs:
+            del grp.attrs[key]
+    grp.attrs.update({k: v for k, v in attrs.items() if k in GROUP_ATTRIBUTES})
+    backend.flush(grp)
+    del grp.attrs[COMMIT_ATTRIBUTE]
+    backend.flush(grp)
 
 
 def discard(backend: Backend, grp: Any, created: list[str]) -> None:
     """Removes what a failed write created."""
+    members = backend.members(grp)
     for name in created:
-        if name in backend.members(grp):
+        if name in members:
             backend.delete(grp, name)

@@ -62,13 +62,12 @@ def receive_piece(comm: Any, source: int) -> Any:
     return tuple(buffer if i == index else item for i, item in enumerate(rest))
 
 
-def _check_target(backend: io_common.Backend, grp: Any, overwrite: bool) -> list[str]:
-    """Rank 0's checks of the target group (the arrays an overwrite
-    replaces)."""
+def _check_target(backend: io_common.Backend, grp: Any, overwrite: bool) -> None:
+    """Rank 0's checks of the target group."""
     if grp is None:
         raise ValueError(f"rank 0 must pass the {backend.name} group to write into")
     backend.check_group(grp)
-    return io_common.check_target(backend, grp, overwrite)
+    io_common.check_target(backend, grp, overwrite)
 
 
 def _local_values(
@@ -100,26 +99,47 @@ def _dataset_specs(
     return specs
 
 
+def _tables(values: list[list[tuple[str, Any]]]) -> tuple[Any, ...]:
+    """The whole group's per-stream tables (starts, byte counts, offsets,
+    gains; flat, in rank order) from each rank's `_local_values`."""
+    joined = {}
+    for name in ("stream_starts", "stream_bytes", "stream_offsets", "stream_gains"):
+        found = [dict(v)[name] for v in values if name in dict(v)]
+        dtype = np.int64 if name in ("stream_starts", "stream_bytes") else np.float64
+        joined[name] = (
+            np.ascontiguousarray(np.concatenate([np.ravel(f) for f in found]), dtype=dtype)
+            if found
+            else None
+        )
+    if joined["stream_starts"] is None:
+        joined["stream_starts"] = joined["stream_bytes"] = np.zeros(0, dtype=np.int64)
+    return (
+        joined["stream_starts"],
+        joined["stream_bytes"],
+        joined["stream_offsets"],
+        joined["stream_gains"],
+    )
+
+
 def write_gathered(
     backend: io_common.Backend, grp: Any, fa: FlacArray, overwrite: bool = False
 ) -> None:
     """Writes a distributed array into one group through rank 0 (`grp`
     matters there only; other ranks may pass None). With `overwrite`, a
     flacarray group's own arrays and attributes are replaced as in the
-    single-process writer."""
+    single-process writer (staged, then committed)."""
     comm, dist, global_shape = fa.mpi_comm, fa.mpi_dist, fa.global_shape
     root = comm.rank == 0
     fa = fa._format1()  # (a new, local-only array when streams were re-encoded)
     error: BaseException | None = None
-    old: list[str] = []
     if root:
         try:
-            old = _check_target(backend, grp, overwrite)
+            _check_target(backend, grp, overwrite)
         except (FileExistsError, ValueError, TypeError, AttributeError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
     total, _, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
-    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
+    _, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
     first, last = dist[comm.rank]
     rows = (last - first,) + tuple(lead[1:])
     local = (fa.compressed, _local_values(fa, global_starts, rows))
@@ -127,37 +147,42 @@ def write_gathered(
         send_piece(comm, local, 0)
         mpi.raise_everywhere(comm, None)
         return
+    staged = io_common.STAGED_PREFIX
     created: list[str] = []
     datasets: dict[str, Any] = {}
-    prefix = ""
+    names = [name for name, _, _ in _dataset_specs(fa, total, tuple(lead))]
     try:
-        prefix = io_common.stage(backend, grp, old)
+        io_common.finish_pending(backend, grp)
         for name, shape, dtype in _dataset_specs(fa, total, tuple(lead)):
-            datasets[name] = backend.create_empty(grp, prefix + name, shape, dtype)
-            created.append(prefix + name)
+            datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
+            created.append(staged + name)
         datasets["stream_starts"].attrs.update(json.loads(starts_json))
     except BaseException as err:  # still take every rank's message below
         error = err
     offset = 0
+    values = []
     for rank in range(comm.size):
         piece = local if rank == 0 else receive_piece(comm, rank)
         if error is not None:
             continue
         try:
-            compressed, values = piece
+            compressed, rank_values = piece
             backend.write_bytes(datasets["compressed"], offset, compressed)
             offset += len(compressed)
             first, last = dist[rank]
-            for name, data in values:
+            for name, data in rank_values:
                 datasets[name][first:last] = data
+            values.append(rank_values)
         except BaseException as err:
             error = err
     if error is None:
         try:
-            names = [name for name, _, _ in _dataset_specs(fa, total, tuple(lead))]
-            io_common.commit(backend, grp, old, names, prefix, attrs_json)
+            attrs_json, _, _ = _core.group_layout(fa._core_parts(), global_shape, _tables(values))
+            io_common.commit(backend, grp, names, attrs_json)
         except BaseException as err:
             error = err
+            if io_common.COMMIT_ATTRIBUTE in grp.attrs:
+                created = []  # committed: the new array is the group's now
     if error is not None:
         io_common.discard(backend, grp, created)
     mpi.raise_everywhere(comm, error)
@@ -172,27 +197,25 @@ def write_parallel(
     comm, dist, global_shape = fa.mpi_comm, fa.mpi_dist, fa.global_shape
     fa = fa._format1()
     error: BaseException | None = None
-    old: list[str] | None = None
     if comm.rank == 0:
         try:
-            old = _check_target(backend, grp, overwrite)
+            _check_target(backend, grp, overwrite)
         except (FileExistsError, ValueError, TypeError, AttributeError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
-    old = comm.bcast(old, root=0)
     total, per_rank, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
-    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
+    _, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
     specs = _dataset_specs(fa, total, tuple(lead))
+    staged = io_common.STAGED_PREFIX
     created: list[str] = []
     datasets: dict[str, Any] = {}
-    prefix = ""
     # Creating, renaming and deleting are collective in parallel HDF5: every
     # rank does the same, so they fail (or not) together.
     try:
-        prefix = io_common.stage(backend, grp, old or [])
+        io_common.finish_pending(backend, grp)
         for name, shape, dtype in specs:
-            datasets[name] = backend.create_empty(grp, prefix + name, shape, dtype)
-            created.append(prefix + name)
+            datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
+            created.append(staged + name)
         datasets["stream_starts"].attrs.update(json.loads(starts_json))
     except BaseException as err:
         error = err
@@ -200,8 +223,9 @@ def write_parallel(
     first, last = dist[comm.rank]
     rows = (last - first,) + tuple(lead[1:])
     offset = sum(per_rank[: comm.rank])
+    local = _local_values(fa, global_starts, rows)
     try:
-        for name, data in _local_values(fa, global_starts, rows):
+        for name, data in local:
             backend.write_slab(datasets[name], slice(first, last), data)
         backend.write_bytes(datasets["compressed"], offset, fa.compressed)
     except BaseException as err:
@@ -209,9 +233,11 @@ def write_parallel(
     if comm.allreduce(error is not None):  # a collective clean-up, then the error
         io_common.discard(backend, grp, created)
     mpi.raise_everywhere(comm, error)
+    # Every rank writes the same attributes: every rank needs the digest.
+    tables = _tables(comm.allgather(local))
     try:
-        names = [name for name, _, _ in specs]
-        io_common.commit(backend, grp, old or [], names, prefix, attrs_json)
+        attrs_json, _, _ = _core.group_layout(fa._core_parts(), global_shape, tables)
+        io_common.commit(backend, grp, [name for name, _, _ in specs], attrs_json)
     except BaseException as err:
         error = err
     mpi.raise_everywhere(comm, error)

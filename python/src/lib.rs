@@ -948,20 +948,39 @@ fn plan_group_read<'py>(
         level: layout.level,
     };
     let parts = Bound::new(py, parts)?;
-    PyTuple::new(py, [runs.into_any(), parts.into_any()])
+    let channels = plan.channels.into_pyobject(py)?.into_any();
+    PyTuple::new(py, [runs.into_any(), parts.into_any(), channels])
+}
+
+/// Checks that every stream of `parts` (read from a group) has the FLAC
+/// channel count the group's layout requires (`channels`, from
+/// `plan_group_read`; None: any).
+#[pyfunction]
+#[pyo3(signature = (parts, channels=None))]
+fn check_stream_channels(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+    channels: Option<u32>,
+) -> PyResult<()> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    container::check_stream_channels(&borrowed.view()?, channels).map_err(to_py)
 }
 
 /// What to write for an array's parts (already in format 1's layout):
 /// `(group attributes JSON, stream_starts attributes JSON, stored leading
 /// shape)`. With `shape`, the parts are one MPI rank's piece of an array of
 /// that global shape (same dtype and stream length), and the layout is the
-/// whole array's.
+/// whole array's; `tables` (global starts, byte counts, offsets, gains)
+/// then gives every rank's per-stream tables as the group stores them (for
+/// the digest; without it, the parts' own tables are the group's).
 #[pyfunction]
-#[pyo3(signature = (parts, shape=None))]
+#[pyo3(signature = (parts, shape=None, tables=None))]
 fn group_layout<'py>(
     py: Python<'py>,
     parts: &Bound<'py, ArrayParts>,
     shape: Option<Vec<usize>>,
+    tables: Option<GlobalTables<'py>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let arrays = parts.get().borrow_arrays(py)?;
     let borrowed = arrays.borrow()?;
@@ -978,7 +997,18 @@ fn group_layout<'py>(
             global
         }
     };
-    let attrs = container::group_attributes_for(view.dtype(), &shape, borrowed.level);
+    let attrs = match &tables {
+        None => container::group_attributes(&view, borrowed.level),
+        Some((starts, nbytes, offsets, gains)) => {
+            let tables = container::GroupTables {
+                starts: starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
+                nbytes: nbytes.as_slice().map_err(|_| contiguous("stream_bytes"))?,
+                offsets: float_slice(offsets, "stream_offsets")?,
+                gains: float_slice(gains, "stream_gains")?,
+            };
+            container::group_attributes_for(view.dtype(), &shape, borrowed.level, &tables)
+        }
+    };
     let attrs = serde_json::Value::Object(attrs).to_string();
     let starts =
         serde_json::Value::Object(container::starts_attributes_for(view.stream_size())).to_string();
@@ -992,6 +1022,55 @@ fn group_layout<'py>(
         ],
     )
 }
+
+/// Resolves a group from its attributes (JSON) and the names of the arrays
+/// present (format and staged names): returns `(attributes JSON, {format
+/// name: stored name}, pending)`; see `flacarray::container::resolve_group`.
+#[pyfunction]
+fn resolve_group<'py>(
+    py: Python<'py>,
+    attributes: &str,
+    present: Vec<String>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let attributes: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(attributes)
+            .map_err(|e| PyValueError::new_err(format!("bad attributes: {e}")))?;
+    let resolution = container::resolve_group(&attributes, &present).map_err(to_py)?;
+    let attrs = serde_json::Value::Object(resolution.attributes).to_string();
+    let arrays = pyo3::types::PyDict::new(py);
+    for (name, stored) in &resolution.arrays {
+        arrays.set_item(name, stored)?;
+    }
+    PyTuple::new(
+        py,
+        [
+            attrs.into_pyobject(py)?.into_any(),
+            arrays.into_any(),
+            pyo3::types::PyBool::new(py, resolution.pending)
+                .to_owned()
+                .into_any(),
+        ],
+    )
+}
+
+/// The commit record of a write whose new group holds `arrays` and the
+/// format attributes `attributes` (JSON).
+#[pyfunction]
+fn commit_record(arrays: Vec<String>, attributes: &str) -> PyResult<String> {
+    let attributes: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(attributes)
+            .map_err(|e| PyValueError::new_err(format!("bad attributes: {e}")))?;
+    let names: Vec<&str> = arrays.iter().map(String::as_str).collect();
+    Ok(container::commit_record(&names, &attributes))
+}
+
+/// A whole group's per-stream tables: starts, byte counts, offsets, gains.
+type GlobalTables<'py> = (
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    Option<PyReadonlyArray1<'py, f64>>,
+    Option<PyReadonlyArray1<'py, f64>>,
+);
 
 /// Parses `flacarray.flac` type metadata (layout 1 or 2; unknown fields
 /// ignored): returns `(dtype, legacy)` where `legacy` is None for layout 2
@@ -1081,6 +1160,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_group, m)?)?;
     m.add_function(wrap_pyfunction!(plan_group_read, m)?)?;
     m.add_function(wrap_pyfunction!(group_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(check_stream_channels, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_group, m)?)?;
+    m.add_function(wrap_pyfunction!(commit_record, m)?)?;
     m.add_function(wrap_pyfunction!(parse_flac_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(flac_metadata_json, m)?)?;
     m.add_function(wrap_pyfunction!(stream_info, m)?)?;
@@ -1104,5 +1186,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("GROUP_ATTRIBUTES", container::GROUP_ATTRIBUTES.to_vec())?;
     m.add("BYTES_CHUNK", container::BYTES_CHUNK)?;
     m.add("VERSION_ATTRIBUTE", container::ATTR_VERSION)?;
+    m.add("COMMIT_ATTRIBUTE", container::ATTR_COMMIT)?;
+    m.add("STAGED_PREFIX", container::STAGED_PREFIX)?;
     Ok(())
 }

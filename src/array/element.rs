@@ -98,6 +98,29 @@ impl DType {
             DType::Int64 | DType::Float64 => 8,
         }
     }
+
+    /// FLAC channels per stream as format 1 (and the Arrow layout) store
+    /// the type: 1 for 32-bit types, 2 (low and high word) for 64-bit ones.
+    pub fn channels(self) -> u32 {
+        if self.size() == 8 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The type whose streams have `channels` channels (as format 1 stores
+    /// them) and, for floats, offsets and gains: the one rule that tells a
+    /// stored type from its streams.
+    pub fn from_channels(channels: u32, float: bool) -> Option<DType> {
+        match (channels, float) {
+            (1, false) => Some(DType::Int32),
+            (2, false) => Some(DType::Int64),
+            (1, true) => Some(DType::Float32),
+            (2, true) => Some(DType::Float64),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for DType {
