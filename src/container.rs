@@ -19,7 +19,7 @@
 //! - attributes `flacarray_format_version` (`"1"`; the reference's 0.2.x
 //!   wrote `0`), `flacarray_software_version`, `flac_channels` (`"1"` or
 //!   `"2"`, format 1), and ours: `flacarray_dtype`, `flacarray_shape`,
-//!   `flacarray_level` and `flacarray_digest` (see [`table_digest`]).
+//!   `flacarray_level` and `flacarray_digest` (see [`crate::digest`]).
 //!
 //! Reading checks what a group claims against itself before any stream is
 //! decoded: the streams' byte runs must tile `compressed` exactly (no
@@ -35,6 +35,7 @@ use serde_json::{json, Map, Value};
 
 use crate::array::{DType, FlacArrayRef};
 use crate::codec::Level;
+use crate::digest;
 use crate::error::{Error, Result};
 
 /// Format version this crate writes.
@@ -55,7 +56,7 @@ pub const ATTR_SHAPE: &str = "flacarray_shape";
 /// Group attribute (ours): the compression level used.
 pub const ATTR_LEVEL: &str = "flacarray_level";
 /// Group attribute (ours): the digest of the layout and the per-stream
-/// tables ([`table_digest`]).
+/// tables ([`crate::digest::table_digest`]).
 pub const ATTR_DIGEST: &str = "flacarray_digest";
 /// Attribute of `stream_starts`: samples per stream.
 pub const ATTR_STREAM_SIZE: &str = "stream_size";
@@ -402,21 +403,15 @@ fn parse_dtype(
     Ok(dtype)
 }
 
-/// Reads the digest attribute: `md5:` and 32 hexadecimal digits.
+/// Reads the digest attribute.
 fn parse_digest(attrs: &Map<String, Value>) -> Result<Option<String>> {
     let Some(raw) = attrs.get(ATTR_DIGEST) else {
         return Ok(None);
     };
-    match raw.as_str() {
-        Some(text)
-            if text.len() == 36
-                && text.starts_with("md5:")
-                && text[4..].bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Ok(Some(text.to_ascii_lowercase()))
-        }
-        _ => Err(corrupt(format!(
-            "attribute '{ATTR_DIGEST}' holds {}, not an md5 digest",
+    match raw.as_str().and_then(digest::parse) {
+        Some(text) => Ok(Some(text)),
+        None => Err(corrupt(format!(
+            "attribute '{ATTR_DIGEST}' holds {}, not a digest",
             describe_value(raw)
         ))),
     }
@@ -717,57 +712,6 @@ pub fn kept_streams(mask: &[bool], mask_shape: &[usize], leading: &[usize]) -> R
     Ok((0..mask.len()).filter(|&i| mask[i]).collect())
 }
 
-/// The digest our writers record in [`ATTR_DIGEST`]: MD5 over the type,
-/// the full shape, the level and every per-stream table as stored (starts
-/// and byte counts as 64-bit integers; offsets and gains in the data's
-/// float type), written `md5:` and 32 lowercase hexadecimal digits.
-/// Readers recompute it from what they read, so a changed table entry or a
-/// relabelled shape, type or level is [`crate::ErrorKind::Corrupt`]. It
-/// guards against damage, not against someone rewriting it on purpose.
-pub fn table_digest(
-    dtype: DType,
-    shape: &[usize],
-    level: u32,
-    starts: &[i64],
-    nbytes: &[i64],
-    offsets: Option<&[f64]>,
-    gains: Option<&[f64]>,
-) -> String {
-    let mut context = md5::Context::new();
-    context.consume(format!("flacarray tables 1\n{dtype}\n{shape:?}\n{level}\n").as_bytes());
-    let mut buffer = Vec::with_capacity(1 << 16);
-    let flush = |buffer: &mut Vec<u8>, context: &mut md5::Context, force: bool| {
-        if force || buffer.len() >= (1 << 16) - 8 {
-            context.consume(&buffer[..]);
-            buffer.clear();
-        }
-    };
-    for table in [starts, nbytes] {
-        for v in table {
-            buffer.extend_from_slice(&v.to_le_bytes());
-            flush(&mut buffer, &mut context, false);
-        }
-    }
-    for table in [offsets, gains].into_iter().flatten() {
-        for &v in table {
-            if dtype == DType::Float32 {
-                buffer.extend_from_slice(&(v as f32).to_le_bytes());
-            } else {
-                buffer.extend_from_slice(&v.to_le_bytes());
-            }
-            flush(&mut buffer, &mut context, false);
-        }
-    }
-    flush(&mut buffer, &mut context, true);
-    let hex: String = context
-        .finalize()
-        .0
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("md5:{hex}")
-}
-
 /// Checks that the streams' byte runs tile `compressed` (`total` bytes)
 /// exactly: every run inside it, none overlapping another, no byte left
 /// between or after them. A changed start or length breaks the tiling.
@@ -818,9 +762,10 @@ fn check_tiling(starts: &[i64], nbytes: &[i64], total: u64) -> Result<()> {
     Ok(())
 }
 
-/// Checks that every stream of an array read from a group has the channel
-/// count its layout requires (format 1: one for 32-bit types, two for
-/// 64-bit ones), so data of one type relabelled as another is refused.
+/// Checks that every stream of an array read from a container has the
+/// channel count its layout requires (format 1 and the Arrow layout 2: one
+/// for 32-bit types, two for 64-bit ones), so data of one type relabelled
+/// as another is refused.
 pub fn check_stream_channels(array: &FlacArrayRef<'_>, channels: Option<u32>) -> Result<()> {
     let Some(required) = channels else {
         return Ok(());
@@ -829,7 +774,7 @@ pub fn check_stream_channels(array: &FlacArrayRef<'_>, channels: Option<u32>) ->
         let found = array.stream_channels(i)?;
         if found != required {
             return Err(corrupt(format!(
-                "stream {i} has {found} FLAC channels; {} data in this group has {required}",
+                "stream {i} has {found} FLAC channels; {} data is stored in {required}",
                 array.dtype()
             )));
         }
@@ -870,7 +815,7 @@ pub fn plan_read(
     }
     check_tiling(starts, nbytes, layout.compressed_len)?;
     if let Some(expected) = &layout.digest {
-        let actual = table_digest(
+        let actual = digest::table_digest(
             layout.dtype,
             &layout.shape,
             layout.level,
@@ -989,7 +934,7 @@ pub fn group_attributes_for(
     attrs.insert(ATTR_DTYPE.into(), json!(dtype.name()));
     attrs.insert(ATTR_SHAPE.into(), json!(shape));
     attrs.insert(ATTR_LEVEL.into(), json!(level));
-    let digest = table_digest(
+    let digest = digest::table_digest(
         dtype,
         shape,
         level,

@@ -22,6 +22,7 @@ pub mod array;
 pub mod chunk;
 pub mod codec;
 pub mod container;
+pub mod digest;
 mod error;
 mod fsio;
 pub mod quantize;

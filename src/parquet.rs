@@ -13,7 +13,9 @@ use std::path::Path;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::extension::ExtensionType;
 use arrow_schema::Schema;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -150,29 +152,39 @@ pub fn write_column<W: Write + Send>(writer: W, column: &FlacColumn, name: &str)
 /// Writes one array that arrives in parts (runs of consecutive streams, in
 /// order: the pieces the ranks of an MPI job hold) as a one-column Parquet
 /// file holding the rows and metadata [`write_column`] writes for the whole
-/// array (row groups are sized from the first part). `leading_shape` is the
-/// whole array's; every part must have the first part's dtype and the
-/// parts' rows must add up to the leading shape. Parts are taken one at a
-/// time, so the caller need never hold more than one.
+/// array (row groups are sized from the first part). `whole` is the whole
+/// array's field metadata ([`ArrayFacts::whole_array`]: its leading shape,
+/// level, stream length and digest); every part must have the first part's
+/// dtype and the parts' rows must add up to the leading shape. Parts are
+/// taken one at a time, so the caller need never hold more than one.
 ///
 /// ```
-/// use flacarray::{CompressOptions, FlacArray};
+/// use flacarray::arrow::ArrayFacts;
+/// use flacarray::{CompressOptions, DType, FlacArray};
 ///
 /// let whole = FlacArray::compress(&[1i32, 5, 2, 8, 3, 9], &[3, 2], &CompressOptions::default())?;
 /// let top = FlacArray::compress(&[1i32, 5, 2, 8], &[2, 2], &CompressOptions::default())?;
 /// let bottom = FlacArray::compress(&[3i32, 9], &[1, 2], &CompressOptions::default())?;
 /// let mut file = Vec::new();
 /// let parts = [top.to_arrow(), bottom.to_arrow()];
-/// flacarray::parquet::write_parts(&mut file, "flac", &[3], parts)?;
+/// let facts = ArrayFacts::whole_array(DType::Int32, &[3, 2], 5, None, None);
+/// flacarray::parquet::write_parts(&mut file, "flac", facts, parts)?;
 /// let back = flacarray::parquet::read_array(bytes::Bytes::from(file), "flac", None)?;
 /// assert_eq!(back, whole);
 /// # Ok::<(), flacarray::Error>(())
 /// ```
-pub fn write_parts<W, I>(writer: W, name: &str, leading_shape: &[usize], parts: I) -> Result<()>
+pub fn write_parts<W, I>(writer: W, name: &str, whole: ArrayFacts, parts: I) -> Result<()>
 where
     W: Write + Send,
     I: IntoIterator<Item = Result<FlacColumn>>,
 {
+    let leading_shape: Vec<usize> = whole
+        .leading_shape
+        .as_ref()
+        .ok_or_else(|| Error::invalid("write_parts: the whole array's leading shape is needed"))?
+        .iter()
+        .map(|&d| d as usize)
+        .collect();
     let expected = leading_shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
@@ -182,10 +194,7 @@ where
         Some(part) => part?,
         None => return Err(Error::invalid("write_parts: no part given")),
     };
-    let facts = ArrayFacts {
-        leading_shape: Some(leading_shape.iter().map(|&d| d as u64).collect()),
-        level: first.level(),
-    };
+    let facts = whole;
     let schema = std::sync::Arc::new(Schema::new(vec![first
         .clone()
         .with_facts(facts)
@@ -243,7 +252,7 @@ fn arrow_write_err(err: arrow_schema::ArrowError) -> Error {
 pub fn write_parts_file<I>(
     path: impl AsRef<Path>,
     name: &str,
-    leading_shape: &[usize],
+    whole: ArrayFacts,
     parts: I,
     if_exists: IfExists,
 ) -> Result<()>
@@ -257,7 +266,7 @@ where
         replaceable,
         |temp| {
             let file = File::create(temp)?;
-            write_parts(&file, name, leading_shape, parts)?;
+            write_parts(&file, name, whole, parts)?;
             file.sync_all()?;
             Ok(())
         },
@@ -287,21 +296,37 @@ pub fn leading_shape_file(
     Ok((probe.dtype(), leading))
 }
 
-/// Says why the file at `path` is not a Parquet file with a
-/// `flacarray.flac` column (the only kind an overwrite may replace).
+/// Says why the file at `path` is not a Parquet file holding one
+/// `flacarray.flac` column and nothing else (the only kind an overwrite may
+/// replace: every other column would be lost).
 fn replaceable(path: &Path) -> std::result::Result<(), String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|_| "it is not a Parquet file".to_string())?;
-    let ours = builder
-        .schema()
-        .fields()
+    let fields = builder.schema().fields();
+    let ours = |f: &&std::sync::Arc<arrow_schema::Field>| {
+        f.extension_type_name() == Some(FlacExtension::NAME)
+    };
+    if !fields.iter().any(|f| ours(&f)) {
+        return Err("it has no flacarray.flac column".into());
+    }
+    // the first flacarray.flac column is the one replaced; any other
+    // column, ours or not, would be lost
+    let replaced = fields.iter().position(|f| ours(&f)).unwrap_or(0);
+    let foreign: Vec<String> = fields
         .iter()
-        .any(|f| f.extension_type_name() == Some(FlacExtension::NAME));
-    if ours {
+        .enumerate()
+        .filter(|&(i, _)| i != replaced)
+        .map(|(_, f)| format!("'{}'", f.name()))
+        .collect();
+    if foreign.is_empty() {
         Ok(())
     } else {
-        Err("it has no flacarray.flac column".into())
+        Err(format!(
+            "it also holds the column{} {}, which the new file would not keep",
+            if foreign.len() == 1 { "" } else { "s" },
+            foreign.join(", ")
+        ))
     }
 }
 
@@ -340,16 +365,53 @@ pub fn write_column_file(
     )
 }
 
+/// A reader shared by the two passes of a read with a keep mask.
+struct Shared<R>(std::sync::Arc<R>);
+
+impl<R> Clone for Shared<R> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<R: ChunkReader> parquet::file::reader::Length for Shared<R> {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl<R: ChunkReader> ChunkReader for Shared<R> {
+    type T = R::T;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        self.0.get_read(start)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.0.get_bytes(start, length)
+    }
+}
+
 /// Reads the FlacArray stored in column `column`. With `keep` (a boolean
 /// mask in C order and its shape, which must be the array's leading shape)
 /// only the row groups and pages holding kept streams are read, and the
 /// result has shape `(kept, stream_size)`.
+///
+/// A digest in the column's field metadata (written by this crate) is
+/// checked against the array: with `keep`, every row's offset and gain is
+/// read for it too (16 bytes a row, never the streams).
 pub fn read_array<R: ChunkReader + 'static>(
     reader: R,
     column: &str,
     keep: Option<(&[bool], &[usize])>,
 ) -> Result<FlacArray> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(pq_err)?;
+    let reader = Shared(std::sync::Arc::new(reader));
+    // with the page index, pages are read by their exact byte ranges
+    let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new()
+        .with_offset_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+    let metadata = ArrowReaderMetadata::load(&reader, options).map_err(pq_err)?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(reader.clone(), metadata.clone());
     let schema = builder.schema().clone();
     let (index, field) = schema
         .column_with_name(column)
@@ -422,13 +484,17 @@ pub fn read_array<R: ChunkReader + 'static>(
             .with_row_groups(groups)
             .with_row_selection(RowSelection::from(selectors));
     }
-    let reader = builder.build().map_err(pq_err)?;
+    let batches = builder.build().map_err(pq_err)?;
     let mut columns = Vec::new();
-    for batch in reader {
+    for batch in batches {
         let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
         columns.push(column_of(batch.column(0))?);
     }
-    if kept_rows == 0 {
+    if columns.is_empty() {
+        // no rows at all: the field metadata alone gives the shape
+        columns.push(probe.clone());
+    }
+    let array = if kept_rows == 0 && total > 0 {
         let array =
             FlacArray::from_arrow_parts(&columns, vec![columns.iter().map(FlacColumn::len).sum()])?;
         let mut parts = array.into_parts();
@@ -438,13 +504,78 @@ pub fn read_array<R: ChunkReader + 'static>(
         parts.nbytes.clear();
         parts.offsets = parts.offsets.map(|_| Vec::new());
         parts.gains = parts.gains.map(|_| Vec::new());
-        return FlacArray::from_parts(parts);
-    }
-    let leading = match (probe.leading_shape(), keep) {
-        (Some(shape), None) => shape.iter().map(|&d| d as usize).collect(),
-        _ => vec![kept_rows],
+        FlacArray::from_parts(parts)?
+    } else {
+        let leading = match (probe.leading_shape(), keep) {
+            (Some(shape), None) => shape.iter().map(|&d| d as usize).collect(),
+            _ => vec![kept_rows],
+        };
+        FlacArray::from_arrow_parts(&columns, leading)?
     };
-    FlacArray::from_arrow_parts(&columns, leading)
+    match (probe.facts().digest.as_deref(), keep) {
+        (None, _) => {}
+        (Some(digest), None) => array.check_digest(Some(digest))?,
+        (Some(digest), Some(_)) => {
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata);
+            check_scales_digest(builder, index, &probe, &array, digest)?
+        }
+    }
+    Ok(array)
+}
+
+/// Checks a whole column's digest when only some of its rows were read:
+/// reads every row's offset and gain (the streams stay unread).
+fn check_scales_digest<R: ChunkReader + 'static>(
+    builder: ParquetRecordBatchReaderBuilder<R>,
+    index: usize,
+    probe: &FlacColumn,
+    part: &FlacArray,
+    digest: &str,
+) -> Result<()> {
+    let leaves = builder.parquet_schema().columns().len();
+    // the struct's leaves are stream, offset, gain: project the last two
+    let first_leaf = (0..leaves)
+        .find(|&leaf| builder.parquet_schema().get_column_root_idx(leaf) == index)
+        .ok_or_else(|| Error::corrupt("parquet: the column has no leaves"))?;
+    let mask = ProjectionMask::leaves(builder.parquet_schema(), [first_leaf + 1, first_leaf + 2]);
+    let batches = builder.with_projection(mask).build().map_err(pq_err)?;
+    let (mut offsets, mut gains) = (Vec::new(), Vec::new());
+    for batch in batches {
+        let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
+        let storage = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow_array::StructArray>()
+            .ok_or_else(|| Error::corrupt("parquet: the column is not a struct"))?;
+        for (values, out) in [(1, &mut offsets), (2, &mut gains)] {
+            let floats = storage
+                .column_by_name([crate::arrow::OFFSET_FIELD, crate::arrow::GAIN_FIELD][values - 1])
+                .and_then(|c| c.as_any().downcast_ref::<arrow_array::Float64Array>())
+                .ok_or_else(|| Error::corrupt("parquet: offsets or gains are missing"))?;
+            out.extend(floats.iter().map(|v| v.unwrap_or(0.0)));
+        }
+    }
+    let leading: Vec<usize> = probe
+        .leading_shape()
+        .map(|s| s.iter().map(|&d| d as usize).collect())
+        .unwrap_or_else(|| vec![offsets.len()]);
+    let mut shape = leading;
+    shape.push(part.stream_size());
+    let float = part.dtype().is_float();
+    let actual = crate::arrow::array_digest(
+        part.dtype(),
+        &shape,
+        part.level(),
+        float.then_some(offsets.as_slice()),
+        float.then_some(gains.as_slice()),
+    );
+    if actual != digest {
+        return Err(Error::corrupt(format!(
+            "parquet: the column's shape, type, level, offsets or gains do not match its \
+             digest ({digest} recorded, {actual} found)"
+        )));
+    }
+    Ok(())
 }
 
 /// [`read_array`] from a file path.

@@ -396,7 +396,15 @@ fn parquet_parts_make_the_whole_array_and_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parts.parquet");
     let columns = parts.iter().map(FlacArray::to_arrow);
-    flacarray::parquet::write_parts_file(&path, "flac", &[7], columns, IfExists::Fail).unwrap();
+    let facts = flacarray::arrow::ArrayFacts::whole_array(
+        whole.dtype(),
+        whole.shape(),
+        whole.level(),
+        whole.stream_offsets(),
+        whole.stream_gains(),
+    );
+    flacarray::parquet::write_parts_file(&path, "flac", facts.clone(), columns, IfExists::Fail)
+        .unwrap();
     let back = flacarray::parquet::read_array_file(&path, "flac", None).unwrap();
     assert_eq!(back, whole);
     let (dtype, leading) = flacarray::parquet::leading_shape_file(&path, "flac").unwrap();
@@ -424,9 +432,14 @@ fn parquet_parts_make_the_whole_array_and_are_checked() {
     ];
     for (columns, message) in cases {
         let target = dir.path().join("bad.parquet");
-        let err =
-            flacarray::parquet::write_parts_file(&target, "flac", &[7], columns, IfExists::Fail)
-                .unwrap_err();
+        let err = flacarray::parquet::write_parts_file(
+            &target,
+            "flac",
+            facts.clone(),
+            columns,
+            IfExists::Fail,
+        )
+        .unwrap_err();
         assert!(err.message().contains(message), "{err}");
         assert!(!target.exists());
     }

@@ -84,6 +84,13 @@ def plan_group_read(
 def check_stream_channels(parts: ArrayParts, channels: int | None = None) -> None: ...
 def resolve_group(attributes: str, present: list[str]) -> tuple[str, dict[str, str], bool]: ...
 def commit_record(arrays: list[str], attributes: str) -> str: ...
+def column_metadata(parts: ArrayParts) -> dict[str, str]: ...
+def check_column(
+    parts: ArrayParts,
+    channels: int | None = None,
+    digest: str | None = None,
+    shape: list[int] | tuple[int, ...] | None = None,
+) -> None: ...
 def group_layout(
     parts: ArrayParts,
     shape: list[int] | tuple[int, ...] | None = None,
@@ -109,7 +116,11 @@ def write_parquet(
 def write_parquet_parts(
     path: str | PathLike[str],
     column: str,
-    leading_shape: list[int] | tuple[int, ...],
+    dtype: str,
+    shape: list[int] | tuple[int, ...],
+    level: int,
+    offsets: npt.NDArray[np.float64] | None,
+    gains: npt.NDArray[np.float64] | None,
     next_part: Callable[[], ArrayParts | None],
     overwrite: bool = False,
 ) -> None: ...

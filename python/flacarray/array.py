@@ -851,7 +851,8 @@ class FlacArray:
 
     @classmethod
     def _from_arrow_parts(cls, parts: dict) -> FlacArray:
-        """From `arrow.from_arrow`'s dict, sharing its buffers."""
+        """From `arrow.from_arrow`'s dict, sharing its buffers; checks each
+        stream's channel count and the field metadata's digest."""
         fa = cls.__new__(cls)
         fa._init(
             parts["dtype"],
@@ -863,5 +864,12 @@ class FlacArray:
             parts["stream_gains"],
             parts.get("level", 5),
             copy=False,
+        )
+        recorded = parts.get("recorded_shape")
+        _core.check_column(
+            fa._parts,
+            parts.get("channels"),
+            parts.get("digest"),
+            None if recorded is None else list(recorded),
         )
         return fa

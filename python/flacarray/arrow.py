@@ -13,7 +13,7 @@ for the metadata (layout 1 and 2, unknown fields) live in the Rust core.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 EXTENSION_NAME = "flacarray.flac"
 LEADING_SHAPE_KEY = b"flacarray.leading_shape"
 LEVEL_KEY = b"flacarray.level"
+STREAM_SIZE_KEY = b"flacarray.stream_size"
+DIGEST_KEY = b"flacarray.digest"
 STORAGE_NAMES = ("stream", "offset", "gain")
 
 
@@ -172,27 +174,42 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
 
 
 def array_field(fa: FlacArray, name: str = "flac") -> pa.Field:
-    """A field for `to_arrow(fa)` carrying the array's leading shape and
-    level as field metadata.
+    """A field for `to_arrow(fa)` carrying what the column alone does not
+    say as field metadata: the array's leading shape, level and stream
+    length, and the digest of its type, shape, level, offsets and gains.
 
     >>> import numpy as np
     >>> from flacarray import FlacArray
     >>> from flacarray.arrow import array_field
-    >>> array_field(FlacArray.from_array(np.zeros((2, 3, 8), np.int32)), "x").metadata
-    {b'flacarray.leading_shape': b'[2, 3]', b'flacarray.level': b'5'}
+    >>> meta = array_field(FlacArray.from_array(np.zeros((2, 3, 8), np.int32)), "x").metadata
+    >>> meta[b"flacarray.leading_shape"], meta[b"flacarray.stream_size"]
+    (b'[2,3]', b'8')
     """
-    metadata = {
-        LEADING_SHAPE_KEY: json.dumps([int(d) for d in fa.leading_shape]).encode(),
-        LEVEL_KEY: str(fa.level).encode(),
-    }
+    metadata = {k.encode(): v.encode() for k, v in _core.column_metadata(fa._parts).items()}
     return pa.field(name, _shared_type(fa.dtype.name, storage_type(), None), metadata=metadata)
 
 
-def _field_facts(field: pa.Field) -> tuple[list | None, int | None]:
+def _field_facts(field: pa.Field) -> dict[str, Any]:
+    """The field metadata's facts about the whole array (absent: None); a
+    value that does not parse means damage."""
     meta = field.metadata or {}
-    leading = json.loads(meta[LEADING_SHAPE_KEY]) if LEADING_SHAPE_KEY in meta else None
-    level = int(meta[LEVEL_KEY]) if LEVEL_KEY in meta else None
-    return leading, level
+    try:
+        leading = json.loads(meta[LEADING_SHAPE_KEY]) if LEADING_SHAPE_KEY in meta else None
+        if leading is not None and not (
+            isinstance(leading, list)
+            and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in leading)
+        ):
+            raise ValueError(leading)
+        level = int(meta[LEVEL_KEY]) if LEVEL_KEY in meta else None
+        size = int(meta[STREAM_SIZE_KEY]) if STREAM_SIZE_KEY in meta else None
+        if size is not None and size < 0:
+            raise ValueError(size)
+    except (ValueError, TypeError) as err:
+        raise _core.CorruptDataError(
+            f"column '{field.name}': damaged field metadata ({err})"
+        ) from None
+    digest = meta[DIGEST_KEY].decode("utf-8", "replace") if DIGEST_KEY in meta else None
+    return {"leading": leading, "level": level, "stream_size": size, "digest": digest}
 
 
 def _streams_as_binary(streams: pa.Array) -> pa.Array:
@@ -221,14 +238,19 @@ def from_arrow(
     >>> parts["dtype"], parts["shape"]
     ('int64', (2, 8))
     """
-    leading, level = None, None
+    facts: dict[str, Any] = {"leading": None, "level": None, "stream_size": None, "digest": None}
     if isinstance(obj, pa.Table):
         if obj.num_columns != 1:
             raise ValueError("from_arrow takes a column, not a table of several columns")
-        leading, level = _field_facts(obj.schema.field(0))
+        facts = _field_facts(obj.schema.field(0))
         obj = obj.column(0)
     if isinstance(obj, pa.ChunkedArray):
         obj = obj.combine_chunks() if obj.num_chunks != 1 else obj.chunk(0)
+    if not isinstance(obj, pa.Array):
+        raise TypeError(
+            "expected a flacarray.flac pyarrow array, chunked array or one-column table, "
+            f"got {type(obj).__name__}"
+        )
     legacy = None
     if isinstance(obj, pa.ExtensionArray) and isinstance(obj.type, FlacExtensionType):
         if dtype is not None and str(np.dtype(dtype)) != obj.type.dtype:
@@ -252,20 +274,24 @@ def from_arrow(
     data = data[offsets[0] : offsets[-1]]
     starts, nbytes = offsets[:-1] - offsets[0], np.diff(offsets)
     if rows == 0:
-        raise ValueError("the column has no rows: nothing to rebuild")
-    channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
-    lengths = _core.stream_lengths(data, starts, nbytes)
-    samples = int(lengths[0])
-    if np.any(lengths != samples):
-        other = int(lengths[np.flatnonzero(lengths != samples)[0]])
-        raise ValueError(
-            f"rows have different lengths ({samples} and {other}): a FlacArray needs one "
-            "length; decompress the column as lists instead"
-        )
-    has_scales = storage.field(1).null_count < rows or storage.field(2).null_count < rows
+        # an array without streams keeps its length in the field metadata
+        if facts["stream_size"] is None or dtype is None:
+            raise ValueError("the column has no rows: nothing to rebuild")
+        samples, channels, has_scales = int(facts["stream_size"]), None, False
+    else:
+        channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
+        lengths = _core.stream_lengths(data, starts, nbytes)
+        samples = int(lengths[0])
+        if np.any(lengths != samples):
+            other = int(lengths[np.flatnonzero(lengths != samples)[0]])
+            raise ValueError(
+                f"rows have different lengths ({samples} and {other}): a FlacArray needs one "
+                "length; decompress the column as lists instead"
+            )
+        has_scales = storage.field(1).null_count < rows or storage.field(2).null_count < rows
     if dtype is None:
         dtype = {(1, False): "int32", (2, False): "int64", (1, True): "float32"}.get(
-            (channels, has_scales), "float64"
+            (channels or 0, has_scales), "float64"
         )
     dtype = str(np.dtype(dtype))
     float_data = dtype.startswith("float")
@@ -275,15 +301,17 @@ def from_arrow(
         )
     if legacy is not None and legacy.get("stream_size") is not None:
         samples = legacy["stream_size"]
+    leading = facts["leading"]
+    if leading is None and legacy is not None:
+        leading = legacy.get("leading_shape")
+    recorded = None
+    if leading is not None and int(np.prod(leading, dtype=np.int64)) == rows:
+        recorded = tuple(int(d) for d in leading) + (samples,)
     if shape is not None:
         shape = tuple(int(d) for d in shape)
     else:
-        if leading is None and legacy is not None:
-            leading = legacy.get("leading_shape")
-        if leading is not None and int(np.prod(leading, dtype=np.int64)) == rows:
-            shape = tuple(leading) + (samples,)
-        else:
-            shape = (rows, samples)
+        shape = recorded if recorded is not None else (rows, samples)
+    level = facts["level"]
     if legacy is not None and level is None:
         level = legacy.get("level")
     scales = None, None
@@ -300,6 +328,10 @@ def from_arrow(
         "stream_offsets": scales[0],
         "stream_gains": scales[1],
         "level": 5 if level is None else level,
+        # layout 2 holds every type in format 1's channel layout
+        "channels": None if legacy is not None else (2 if np.dtype(dtype).itemsize == 8 else 1),
+        "digest": facts["digest"],
+        "recorded_shape": recorded,
     }
 
 

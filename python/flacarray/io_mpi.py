@@ -436,6 +436,8 @@ def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: boo
         except (ValueError, TypeError, FileExistsError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
+    # Every stream's offset and gain (small) for the file's digest, first.
+    scales = comm.gather((fa._offsets, fa._gains), root=0)
     if comm.rank != 0:
         send_piece(comm, _parts_tuple(fa._core_parts(), tuple(fa.shape)), 0)
         mpi.raise_everywhere(comm, None)
@@ -456,8 +458,22 @@ def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: boo
             raise piece
         return _core.ArrayParts(*piece)
 
+    offsets = gains = None
+    if fa._offsets is not None:
+        offsets = np.concatenate([o for o, _ in scales if o is not None]).astype(np.float64)
+        gains = np.concatenate([g for _, g in scales if g is not None]).astype(np.float64)
     try:
-        _core.write_parquet_parts(os.fspath(path), column, global_shape[:-1], next_part, overwrite)
+        _core.write_parquet_parts(
+            os.fspath(path),
+            column,
+            fa.dtype.name,
+            list(global_shape),
+            fa.level,
+            offsets,
+            gains,
+            next_part,
+            overwrite,
+        )
     except BaseException as err:
         error = err
     for rank in waiting:  # what a failed write did not take

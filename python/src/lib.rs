@@ -487,22 +487,96 @@ fn arrow_column(py: Python<'_>, parts: &ArrayParts) -> PyResult<flacarray::arrow
     view.to_arrow_shared(borrowed.level, &bytes).map_err(to_py)
 }
 
+/// The Arrow field metadata of the whole array `parts` holds (leading
+/// shape, level, stream length, digest), by key.
+#[pyfunction]
+fn column_metadata(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+) -> PyResult<std::collections::HashMap<String, String>> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
+    let facts = flacarray::arrow::ArrayFacts::whole_array(
+        view.dtype(),
+        view.shape(),
+        borrowed.level,
+        view.stream_offsets(),
+        view.stream_gains(),
+    );
+    Ok(facts.to_metadata())
+}
+
+/// Checks an array rebuilt from a column: every stream has `channels` FLAC
+/// channels (when given: layout 2), and `digest` (the field metadata's,
+/// when recorded) matches its type, level, offsets and gains with the
+/// recorded shape `shape` (its own without one).
+#[pyfunction]
+#[pyo3(signature = (parts, channels=None, digest=None, shape=None))]
+fn check_column(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+    channels: Option<u32>,
+    digest: Option<&str>,
+    shape: Option<Vec<usize>>,
+) -> PyResult<()> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
+    container::check_stream_channels(&view, channels).map_err(to_py)?;
+    let Some(expected) = digest else {
+        return Ok(());
+    };
+    let shape = shape.unwrap_or_else(|| view.shape().to_vec());
+    let actual = flacarray::arrow::array_digest(
+        view.dtype(),
+        &shape,
+        borrowed.level,
+        view.stream_offsets(),
+        view.stream_gains(),
+    );
+    if flacarray::digest::parse(expected).as_deref() != Some(actual.as_str()) {
+        return Err(CorruptDataError::new_err(format!(
+            "the column's shape, type, level, offsets or gains do not match its digest \
+             ({expected} recorded, {actual} found)"
+        )));
+    }
+    Ok(())
+}
+
 /// Writes one array that arrives in parts as a one-column Parquet file:
 /// `next_part()` returns each part (an `ArrayParts`, consecutive streams in
-/// order) and then None; `leading_shape` is the whole array's. Only one
-/// part is held at a time. An exception raised by `next_part` aborts the
-/// write (no file is left) and is raised again here.
+/// order) and then None; `dtype`, `shape` and `level` are the whole
+/// array's, `offsets` and `gains` every stream's (float data; for the
+/// digest). Only one part is held at a time. An exception raised by
+/// `next_part` aborts the write (no file is left) and is raised again here.
 #[pyfunction]
-#[pyo3(signature = (path, column, leading_shape, next_part, overwrite=false))]
+#[pyo3(signature = (path, column, dtype, shape, level, offsets, gains, next_part, overwrite=false))]
+#[allow(clippy::too_many_arguments)]
 fn write_parquet_parts(
     py: Python<'_>,
     path: std::path::PathBuf,
     column: &str,
-    leading_shape: Vec<usize>,
+    dtype: &str,
+    shape: Vec<usize>,
+    level: u32,
+    offsets: Option<PyReadonlyArray1<'_, f64>>,
+    gains: Option<PyReadonlyArray1<'_, f64>>,
     next_part: Py<PyAny>,
     overwrite: bool,
 ) -> PyResult<()> {
     let mode = IfExists::from_flag(overwrite);
+    let dtype = DType::from_name(dtype).map_err(to_py)?;
+    if shape.is_empty() {
+        return Err(PyValueError::new_err("the whole array's shape is empty"));
+    }
+    let whole = flacarray::arrow::ArrayFacts::whole_array(
+        dtype,
+        &shape,
+        level,
+        float_slice(&offsets, "offsets")?,
+        float_slice(&gains, "gains")?,
+    );
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let parts = std::iter::from_fn(|| {
@@ -525,7 +599,7 @@ fn write_parquet_parts(
                 }
             })
         });
-        flacarray::parquet::write_parts_file(&path, column, &leading_shape, parts, mode)
+        flacarray::parquet::write_parts_file(&path, column, whole, parts, mode)
     });
     match raised {
         Some(err) => Err(err),
@@ -1162,6 +1236,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(group_layout, m)?)?;
     m.add_function(wrap_pyfunction!(check_stream_channels, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_group, m)?)?;
+    m.add_function(wrap_pyfunction!(column_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(check_column, m)?)?;
     m.add_function(wrap_pyfunction!(commit_record, m)?)?;
     m.add_function(wrap_pyfunction!(parse_flac_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(flac_metadata_json, m)?)?;

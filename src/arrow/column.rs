@@ -10,7 +10,10 @@ use arrow_schema::extension::ExtensionType;
 use arrow_schema::{Field, Schema};
 
 use super::arrow_err;
-use super::extension::{check_storage, FlacExtension, FlacMetadata, LEADING_SHAPE_KEY, LEVEL_KEY};
+use super::extension::{
+    check_storage, FlacExtension, FlacMetadata, DIGEST_KEY, LEADING_SHAPE_KEY, LEVEL_KEY,
+    STREAM_SIZE_KEY,
+};
 use crate::array::DType;
 use crate::error::{Error, Result};
 use crate::quantize::Scale;
@@ -23,6 +26,64 @@ pub struct ArrayFacts {
     pub leading_shape: Option<Vec<u64>>,
     /// The compression level used.
     pub level: Option<u32>,
+    /// Samples per stream, when the column holds one whole array.
+    pub stream_size: Option<u64>,
+    /// The whole array's digest ([`DIGEST_KEY`]), when recorded.
+    pub digest: Option<String>,
+}
+
+impl ArrayFacts {
+    /// The facts of a whole array of `dtype` and `shape` (leading shape and
+    /// stream length) compressed at `level`, with its digest.
+    pub fn whole_array(
+        dtype: DType,
+        shape: &[usize],
+        level: u32,
+        offsets: Option<&[f64]>,
+        gains: Option<&[f64]>,
+    ) -> Self {
+        let (&stream_size, leading) = shape.split_last().unwrap_or((&0, &[]));
+        ArrayFacts {
+            leading_shape: Some(leading.iter().map(|&d| d as u64).collect()),
+            level: Some(level),
+            stream_size: Some(stream_size as u64),
+            digest: Some(array_digest(dtype, shape, level, offsets, gains)),
+        }
+    }
+}
+
+impl ArrayFacts {
+    /// The facts as field metadata (the keys of [`super::extension`]).
+    pub fn to_metadata(&self) -> HashMap<String, String> {
+        let mut meta = HashMap::new();
+        if let Some(shape) = &self.leading_shape {
+            meta.insert(
+                LEADING_SHAPE_KEY.to_string(),
+                serde_json::to_string(shape).unwrap_or_default(),
+            );
+        }
+        if let Some(level) = self.level {
+            meta.insert(LEVEL_KEY.to_string(), level.to_string());
+        }
+        if let Some(size) = self.stream_size {
+            meta.insert(STREAM_SIZE_KEY.to_string(), size.to_string());
+        }
+        if let Some(digest) = &self.digest {
+            meta.insert(DIGEST_KEY.to_string(), digest.clone());
+        }
+        meta
+    }
+}
+
+/// The digest of a whole array held by a column ([`DIGEST_KEY`]).
+pub fn array_digest(
+    dtype: DType,
+    shape: &[usize],
+    level: u32,
+    offsets: Option<&[f64]>,
+    gains: Option<&[f64]>,
+) -> String {
+    crate::digest::table_digest(dtype, shape, level, &[], &[], offsets, gains)
 }
 
 /// A `flacarray.flac` column: its type metadata, array facts and storage.
@@ -121,6 +182,16 @@ impl FlacColumn {
         })
     }
 
+    /// FLAC channels every row's stream must have: layout 2 holds each
+    /// type in format 1's channel layout ([`DType::channels`]); layout 1
+    /// also held float64 in 1-channel streams (`None`: either).
+    pub fn required_channels(&self) -> Option<u32> {
+        self.metadata
+            .legacy()
+            .is_none()
+            .then(|| self.dtype().channels())
+    }
+
     /// The compression level, if recorded.
     pub fn level(&self) -> Option<u32> {
         self.facts
@@ -147,18 +218,8 @@ impl FlacColumn {
     /// facts as field metadata.
     pub fn field(&self, name: &str) -> Field {
         let ext = FlacExtension::new(FlacMetadata::new(self.dtype()));
-        let mut meta = HashMap::new();
-        if let Some(shape) = &self.facts.leading_shape {
-            meta.insert(
-                LEADING_SHAPE_KEY.to_string(),
-                serde_json::to_string(shape).unwrap_or_default(),
-            );
-        }
-        if let Some(level) = self.facts.level {
-            meta.insert(LEVEL_KEY.to_string(), level.to_string());
-        }
         Field::new(name, self.storage.data_type().clone(), true)
-            .with_metadata(meta)
+            .with_metadata(self.facts.to_metadata())
             .with_extension_type(ext)
     }
 
@@ -237,9 +298,24 @@ fn facts_from(name: &str, meta: &arrow_schema::Metadata) -> Result<ArrayFacts> {
                 .ok_or_else(|| corrupt_field(name, LEVEL_KEY, text))?,
         ),
     };
+    let stream_size = match meta.get(STREAM_SIZE_KEY) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<u64>()
+                .map_err(|_| corrupt_field(name, STREAM_SIZE_KEY, text))?,
+        ),
+    };
+    let digest = match meta.get(DIGEST_KEY) {
+        None => None,
+        Some(text) => {
+            Some(crate::digest::parse(text).ok_or_else(|| corrupt_field(name, DIGEST_KEY, text))?)
+        }
+    };
     Ok(ArrayFacts {
         leading_shape,
         level,
+        stream_size,
+        digest,
     })
 }
 
@@ -261,15 +337,6 @@ fn infer_dtype(storage: &StructArray) -> Result<DType> {
         .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?
         .channels;
     let float = storage.column(2).is_valid(row);
-    Ok(match (channels, float) {
-        (1, false) => DType::Int32,
-        (2, false) => DType::Int64,
-        (1, true) => DType::Float32,
-        (2, true) => DType::Float64,
-        (n, _) => {
-            return Err(Error::corrupt(format!(
-                "row {row}: a stream with {n} channels"
-            )))
-        }
-    })
+    DType::from_channels(channels, float)
+        .ok_or_else(|| Error::corrupt(format!("row {row}: a stream with {channels} channels")))
 }

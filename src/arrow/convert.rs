@@ -41,11 +41,13 @@ fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
 /// to back (as they do after compression), else gathered.
 fn build_column(view: &FlacArrayRef<'_>, level: u32, bytes: Buffer) -> Result<FlacColumn> {
     let metadata = FlacMetadata::new(view.dtype());
-    let leading = &view.shape()[..view.shape().len() - 1];
-    let facts = ArrayFacts {
-        leading_shape: Some(leading.iter().map(|&d| d as u64).collect()),
-        level: Some(level),
-    };
+    let facts = ArrayFacts::whole_array(
+        view.dtype(),
+        view.shape(),
+        level,
+        view.stream_offsets(),
+        view.stream_gains(),
+    );
     let rows = view.nstreams();
     let (starts, nbytes) = (view.stream_starts(), view.stream_nbytes());
     let (offsets_buffer, values) = match contiguous_offsets(starts, nbytes, bytes.len()) {
@@ -157,13 +159,38 @@ impl FlacArray {
 
     /// Rebuilds an array from a `flacarray.flac` column that holds a whole
     /// array: every row present and of one length. The leading shape comes
-    /// from the column's field metadata, else it is `[rows]`.
+    /// from the column's field metadata, else it is `[rows]`; a digest in
+    /// the field metadata must match what the column holds.
     pub fn from_arrow(column: &FlacColumn) -> Result<FlacArray> {
         let leading = match column.leading_shape() {
             Some(shape) => shape.iter().map(|&d| d as usize).collect(),
             None => vec![column.len()],
         };
-        FlacArray::from_arrow_parts(std::slice::from_ref(column), leading)
+        let array = FlacArray::from_arrow_parts(std::slice::from_ref(column), leading)?;
+        array.check_digest(column.facts().digest.as_deref())?;
+        Ok(array)
+    }
+
+    /// Checks `digest` (a column's [`ArrayFacts::digest`], if any) against
+    /// this array's type, shape, level, offsets and gains.
+    pub fn check_digest(&self, digest: Option<&str>) -> Result<()> {
+        let Some(expected) = digest else {
+            return Ok(());
+        };
+        let actual = super::column::array_digest(
+            self.dtype(),
+            self.shape(),
+            self.level(),
+            self.stream_offsets(),
+            self.stream_gains(),
+        );
+        if actual != expected {
+            return Err(Error::corrupt(format!(
+                "the column's shape, type, level, offsets or gains do not match its digest \
+                 ({expected} recorded, {actual} found)"
+            )));
+        }
+        Ok(())
     }
 
     /// Rebuilds an array from consecutive pieces of `flacarray.flac`
@@ -189,6 +216,7 @@ impl FlacArray {
             )));
         }
         let claimed = first.metadata().legacy().and_then(|l| l.stream_size);
+        let channels = first.required_channels();
         let mut stream_size: Option<u64> = claimed;
         let mut compressed = Vec::new();
         let mut starts = Vec::with_capacity(rows);
@@ -201,7 +229,7 @@ impl FlacArray {
                 let bytes = bytes.ok_or_else(|| {
                     Error::invalid(format!("row {row} is null: a FlacArray has every stream"))
                 })?;
-                let length = row_samples(bytes, row)?;
+                let length = row_samples(bytes, channels, row)?;
                 match stream_size {
                     None => stream_size = Some(length),
                     Some(n) if n != length && claimed.is_none() => {
@@ -224,9 +252,22 @@ impl FlacArray {
                 row += 1;
             }
         }
-        let stream_size = stream_size.ok_or_else(|| {
-            Error::invalid("a column without rows has no stream length: nothing to rebuild")
-        })?;
+        // An array without streams keeps its length in the field metadata.
+        let recorded = first.facts().stream_size;
+        let stream_size = match (stream_size, recorded) {
+            (Some(n), Some(r)) if n != r && claimed.is_none() => {
+                return Err(Error::corrupt(format!(
+                    "the rows hold {n} samples but the field metadata says {r}"
+                )))
+            }
+            (Some(n), _) => n,
+            (None, Some(r)) if rows == 0 => r,
+            _ => {
+                return Err(Error::invalid(
+                    "a column without rows or a recorded stream length has no shape to rebuild",
+                ))
+            }
+        };
         let mut shape = leading;
         shape.push(usize::try_from(stream_size).map_err(|_| Error::corrupt("impossible length"))?);
         let float = dtype.is_float();
@@ -243,8 +284,9 @@ impl FlacArray {
     }
 }
 
-/// A row's sample count, from its stream's STREAMINFO.
-fn row_samples(bytes: &[u8], row: usize) -> Result<u64> {
+/// A row's sample count, from its stream's STREAMINFO (whose channel
+/// count must be `channels`, when given).
+fn row_samples(bytes: &[u8], channels: Option<u32>, row: usize) -> Result<u64> {
     if bytes.is_empty() {
         return Err(Error::invalid(format!(
             "row {row} is empty: a FlacArray's streams hold at least one sample"
@@ -252,6 +294,13 @@ fn row_samples(bytes: &[u8], row: usize) -> Result<u64> {
     }
     let info = crate::codec::stream_info(bytes)
         .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?;
+    if let Some(required) = channels.filter(|&c| c != info.channels) {
+        return Err(Error::corrupt(format!(
+            "row {row}: the stream has {} FLAC channels, {} data has {required}",
+            info.channels,
+            if required == 2 { "64-bit" } else { "32-bit" }
+        )));
+    }
     if info.total_samples == 0 {
         return Err(Error::corrupt(format!(
             "row {row}: the stream does not record its length"

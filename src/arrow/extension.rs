@@ -42,6 +42,13 @@ pub const GAIN_FIELD: &str = "gain";
 pub const LEADING_SHAPE_KEY: &str = "flacarray.leading_shape";
 /// Field metadata key: the FLAC compression level used (an integer).
 pub const LEVEL_KEY: &str = "flacarray.level";
+/// Field metadata key: samples per stream of the whole array a column
+/// holds (an integer; what an array without rows keeps of its shape).
+pub const STREAM_SIZE_KEY: &str = "flacarray.stream_size";
+/// Field metadata key: the digest of the whole array's type, shape, level,
+/// offsets and gains ([`crate::digest::table_digest`], without stream
+/// tables: each row's bytes delimit its stream).
+pub const DIGEST_KEY: &str = "flacarray.digest";
 
 /// Facts a layout-1 column carried in its type metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

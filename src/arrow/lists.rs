@@ -290,8 +290,8 @@ fn compress_rows<T: ArrowElement>(
     )
     .map_err(super::arrow_err)?;
     let facts = ArrayFacts {
-        leading_shape: None,
         level: Some(options.level),
+        ..ArrayFacts::default()
     };
     Ok(FlacColumn::new(FlacMetadata::new(T::DTYPE), storage)?.with_facts(facts))
 }
@@ -306,14 +306,27 @@ pub fn compress_lists(array: &dyn Array, options: &CompressOptions) -> Result<Fl
 
 /// The sample count of one row's stream, from its STREAMINFO, checked
 /// against the column metadata's claim (if any) and against what its bytes
-/// can hold, before anything is allocated for it.
-fn row_length(bytes: &[u8], stream_size: Option<u64>, row: usize) -> Result<u64> {
+/// can hold, before anything is allocated for it; its channel count must
+/// be `channels` (when given: the column's type, see
+/// [`FlacColumn::required_channels`]).
+fn row_length(
+    bytes: &[u8],
+    stream_size: Option<u64>,
+    channels: Option<u32>,
+    row: usize,
+) -> Result<u64> {
     if bytes.is_empty() {
         return Ok(0);
     }
-    let recorded = stream_info(bytes)
-        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?
-        .total_samples;
+    let info =
+        stream_info(bytes).map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?;
+    if let Some(required) = channels.filter(|&c| c != info.channels) {
+        return Err(Error::corrupt(format!(
+            "row {row}: the stream has {} FLAC channels, a column of this type has {required}",
+            info.channels
+        )));
+    }
+    let recorded = info.total_samples;
     let n = match (stream_size, recorded) {
         (Some(claimed), 0) => claimed,
         (Some(claimed), n) if n != claimed => {
@@ -335,6 +348,7 @@ fn row_length(bytes: &[u8], stream_size: Option<u64>, row: usize) -> Result<u64>
 fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
     let streams = column.streams();
     let stream_size = column.metadata().legacy().and_then(|l| l.stream_size);
+    let channels = column.required_channels();
     let scales = column.scales()?;
     let mut ranges = Vec::with_capacity(streams.len());
     let mut offsets = Vec::with_capacity(streams.len() + 1);
@@ -342,7 +356,7 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     for (row, bytes) in streams.iter().enumerate() {
         let (a, b) = match bytes {
             Some(bytes) => window
-                .resolve_checked(row_length(bytes, stream_size, row)?)
+                .resolve_checked(row_length(bytes, stream_size, channels, row)?)
                 .map_err(|e| e.in_row(row))?,
             None => (0, 0),
         };
@@ -363,7 +377,7 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
         .enumerate()
         .try_for_each(|(row, part)| match streams[row] {
             Some(bytes) if !part.is_empty() => {
-                let len = row_length(bytes, stream_size, row)?;
+                let len = row_length(bytes, stream_size, channels, row)?;
                 T::decode_stream(bytes, len, ranges[row].0, part, scales[row])
                     .map_err(|e| e.in_row(row))
             }
