@@ -9,14 +9,20 @@
 //! | bytes | what |
 //! |---|---|
 //! | 4 | magic `FLCK` |
-//! | 1 | layout version, 1 |
+//! | 1 | layout version, 2 |
 //! | 1 | element type: 1 int32, 2 int64, 3 float32, 4 float64 |
 //! | 2 | zero |
 //! | 8 | number of streams `n` (u64) |
 //! | 8 | samples per stream (u64) |
 //! | 8 n | each stream's length in bytes (u64) |
 //! | 16 n | floats only: each stream's offset, then each stream's gain (f64) |
+//! | 16 | MD5 of every byte above |
 //! | … | the FLAC streams, in stream order |
+//!
+//! The MD5 makes damage to the header and tables an error (the streams
+//! check themselves: CRCs per frame, and they must fill the rest of the
+//! chunk exactly). Layout 1, written by version 0.2.0, is the same without
+//! the MD5; it is still read.
 //!
 //! Integers are lossless; floats are quantized per stream as in
 //! [`FlacArray::compress`] (a value is `offset + (1 / gain) * integer`). The chunk
@@ -43,10 +49,14 @@ use crate::{CompressOptions, FlacArray, FlacArrayRef};
 
 /// The first four bytes of every chunk.
 pub const MAGIC: &[u8; 4] = b"FLCK";
-/// The layout version this crate writes and reads.
-pub const LAYOUT_VERSION: u8 = 1;
+/// The layout version this crate writes.
+pub const LAYOUT_VERSION: u8 = 2;
+/// The layout versions this crate reads.
+pub const READABLE_LAYOUTS: [u8; 2] = [1, 2];
 /// Bytes before the per-stream tables.
 const FIXED_HEADER: usize = 24;
+/// Bytes of the header and tables' MD5 (layout 2).
+const DIGEST: usize = 16;
 
 fn dtype_code(dtype: DType) -> u8 {
     match dtype {
@@ -88,7 +98,7 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     let n = array.nstreams();
     let scales = array.stream_offsets().zip(array.stream_gains());
     let tables = n * 8 + if scales.is_some() { n * 16 } else { 0 };
-    let mut out = Vec::with_capacity(FIXED_HEADER + tables + array.nbytes());
+    let mut out = Vec::with_capacity(FIXED_HEADER + tables + DIGEST + array.nbytes());
     out.extend_from_slice(MAGIC);
     out.push(LAYOUT_VERSION);
     out.push(dtype_code(array.dtype()));
@@ -103,6 +113,8 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
             out.extend_from_slice(&value.to_le_bytes());
         }
     }
+    let digest = md5::compute(&out);
+    out.extend_from_slice(&digest.0);
     // Streams lie back to back after compression; copy them in stream order
     // in case they do not.
     for s in 0..n {
@@ -140,12 +152,13 @@ impl<'a> Chunk<'a> {
                 "chunk: not a flacarray.flac chunk (no FLCK header)",
             ));
         }
-        if bytes[4] != LAYOUT_VERSION {
+        let layout = bytes[4];
+        if !READABLE_LAYOUTS.contains(&layout) {
             return Err(Error::corrupt(format!(
-                "chunk: layout version {} (this version reads {LAYOUT_VERSION})",
-                bytes[4]
+                "chunk: layout version {layout} (this version reads 1 and 2)"
             )));
         }
+        let digest = if layout >= 2 { DIGEST } else { 0 };
         let dtype = dtype_from_code(bytes[5])?;
         let count = read_u64(bytes, 8);
         let stream_size = read_u64(bytes, 16);
@@ -153,7 +166,7 @@ impl<'a> Chunk<'a> {
         let tables = usize::try_from(count)
             .ok()
             .and_then(|n| n.checked_mul(per_stream))
-            .filter(|&t| t <= bytes.len() - FIXED_HEADER)
+            .filter(|&t| t + digest <= bytes.len() - FIXED_HEADER)
             .ok_or_else(|| {
                 Error::corrupt(format!(
                     "chunk: claims {count} streams, more than its {} bytes can describe",
@@ -164,7 +177,15 @@ impl<'a> Chunk<'a> {
         let stream_size = usize::try_from(stream_size).map_err(|_| {
             Error::corrupt(format!("chunk: impossible stream length {stream_size}"))
         })?;
-        let table = &bytes[FIXED_HEADER..FIXED_HEADER + tables];
+        let described = FIXED_HEADER + tables;
+        if digest > 0
+            && md5::compute(&bytes[..described]).0[..] != bytes[described..described + DIGEST]
+        {
+            return Err(Error::corrupt(
+                "chunk: its header or stream tables are damaged (MD5 mismatch)",
+            ));
+        }
+        let table = &bytes[FIXED_HEADER..described];
         let nbytes: Vec<u64> = (0..n).map(|i| read_u64(table, 8 * i)).collect();
         let floats = |k: usize| -> Vec<f64> {
             (0..n)
@@ -176,7 +197,7 @@ impl<'a> Chunk<'a> {
         } else {
             (None, None)
         };
-        let streams = &bytes[FIXED_HEADER + tables..];
+        let streams = &bytes[described + digest..];
         let mut starts = Vec::with_capacity(n);
         let mut end = 0u64;
         for &len in &nbytes {
@@ -254,6 +275,45 @@ pub fn decode_chunk_into<T: Element>(
     out: &mut [T],
 ) -> Result<()> {
     let chunk = Chunk::parse(bytes)?;
+    let view = checked_view::<T>(&chunk, shape)?;
+    let all: Vec<usize> = (0..chunk.nstreams()).collect();
+    view.decompress_into(&all, samples, out)
+}
+
+/// Like [`decode_chunk_into`], allocating the output: only once the chunk's
+/// bytes have been found to hold what the shape claims (a damaged or
+/// hostile chunk never sizes an allocation), and an output too large to
+/// allocate is a [`crate::ErrorKind::Resource`] error.
+pub fn decode_chunk<T: Element>(
+    bytes: &[u8],
+    shape: &[usize],
+    samples: Range<usize>,
+) -> Result<Vec<T>> {
+    let chunk = Chunk::parse(bytes)?;
+    let view = checked_view::<T>(&chunk, shape)?;
+    let window = samples.end.saturating_sub(samples.start);
+    let count = chunk
+        .nstreams()
+        .checked_mul(window)
+        .ok_or_else(|| Error::corrupt(format!("chunk shape {shape:?} is impossible")))?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(count).map_err(|_| {
+        Error::new(
+            crate::ErrorKind::Resource,
+            format!("cannot allocate {count} samples for a chunk of shape {shape:?}"),
+        )
+    })?;
+    out.resize(count, T::default());
+    let all: Vec<usize> = (0..chunk.nstreams()).collect();
+    view.decompress_into(&all, samples, &mut out)?;
+    Ok(out)
+}
+
+/// The chunk as a view of `shape`, for elements of type `T`.
+fn checked_view<'s, T: Element>(
+    chunk: &'s Chunk<'s>,
+    shape: &'s [usize],
+) -> Result<FlacArrayRef<'s>> {
     if chunk.dtype() != T::DTYPE {
         return Err(Error::corrupt(format!(
             "chunk holds {} data, the array is {}",
@@ -261,9 +321,7 @@ pub fn decode_chunk_into<T: Element>(
             T::DTYPE
         )));
     }
-    let view = chunk.view(shape)?;
-    let all: Vec<usize> = (0..chunk.nstreams()).collect();
-    view.decompress_into(&all, samples, out)
+    chunk.view(shape)
 }
 
 #[cfg(test)]

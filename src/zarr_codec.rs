@@ -50,7 +50,7 @@ use zarrs::storage::StorageError;
 use zarrs_plugin::{PluginCreateError, ZarrVersion};
 
 use crate::array::{DType, Element};
-use crate::chunk::{decode_chunk_into, encode_chunk};
+use crate::chunk::{decode_chunk, encode_chunk};
 use crate::codec::Level;
 use crate::error::{Error, Result};
 use crate::{CompressOptions, StepSpec};
@@ -242,9 +242,7 @@ fn encode_as<T: Element + bytemuck::Pod>(
 }
 
 fn decode_as<T: Element + bytemuck::Pod>(bytes: &[u8], shape: &[usize]) -> Result<Vec<u8>> {
-    let count = shape.iter().product::<usize>();
-    let mut values = vec![T::default(); count];
-    decode_chunk_into(bytes, shape, 0..*shape.last().unwrap_or(&0), &mut values)?;
+    let values = decode_chunk::<T>(bytes, shape, 0..*shape.last().unwrap_or(&0))?;
     Ok(transmute_to_bytes_vec(values))
 }
 
@@ -337,10 +335,8 @@ fn window_as<T: Element + bytemuck::Pod>(
     shape: &[usize],
     samples: Range<u64>,
 ) -> Result<Vec<u8>> {
-    let streams = shape[..shape.len() - 1].iter().product::<usize>();
     let samples = samples.start as usize..samples.end as usize;
-    let mut values = vec![T::default(); streams * samples.len()];
-    decode_chunk_into(bytes, shape, samples, &mut values)?;
+    let values = decode_chunk::<T>(bytes, shape, samples)?;
     Ok(transmute_to_bytes_vec(values))
 }
 

@@ -117,3 +117,52 @@ fn golden_files_decode_identically() {
         }
     }
 }
+
+/// Zarr codec chunks as 0.2.0 wrote them (chunk layout 1): each decodes to
+/// the values stored beside it, alone and as a zarrs array.
+#[test]
+fn golden_codec_chunks_decode_identically() {
+    let dir = golden("0.2.0").join("chunks");
+    for name in ["int32", "int64", "float32", "float64", "float64_single"] {
+        let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
+        let chunk = std::fs::read(dir.join(format!("{name}.chunk"))).unwrap();
+        assert_eq!(chunk[4], 1, "{name}: layout 1");
+        let size = *shape.last().unwrap();
+        let bytes: Vec<u8> = match descr.as_str() {
+            "<i4" => flacarray::chunk::decode_chunk::<i32>(&chunk, &shape, 0..size)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            "<i8" => flacarray::chunk::decode_chunk::<i64>(&chunk, &shape, 0..size)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            "<f4" => flacarray::chunk::decode_chunk::<f32>(&chunk, &shape, 0..size)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            _ => flacarray::chunk::decode_chunk::<f64>(&chunk, &shape, 0..size)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        };
+        assert!(
+            bytes == expected,
+            "{name}: the chunk decodes to other values"
+        );
+        let (_, zarr_shape, values) =
+            flacarray::zarr_codec::read_array_file(dir.join(format!("{name}.zarr"))).unwrap();
+        assert_eq!(
+            zarr_shape,
+            shape.iter().map(|&d| d as u64).collect::<Vec<_>>()
+        );
+        assert!(
+            values == expected,
+            "{name}: the zarr array reads other values"
+        );
+    }
+}

@@ -85,3 +85,59 @@ fn missing_chunks_read_as_the_fill_value_and_dtypes_are_checked() {
         (DType::Float64, vec![4, 100], 400 * 8)
     );
 }
+
+/// Issue 22, item 10: a small chunk under array metadata claiming 2^33
+/// samples per stream is an error found before anything is allocated for
+/// it, in the whole-chunk and the partial decoder (it used to abort).
+#[test]
+fn huge_chunk_claims_are_errors_not_aborts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FilesystemStore::new(dir.path()).unwrap());
+    let codec = FlacCodec::new(5, None, None).unwrap();
+    let huge = 1u64 << 33;
+    let array = ArrayBuilder::new(vec![1, huge], vec![1, huge], data_type::int32(), 0i32)
+        .array_to_bytes_codec(Arc::new(codec.clone()))
+        .build(store.clone(), "/x")
+        .unwrap();
+    array.store_metadata().unwrap();
+    let chunk = flacarray::chunk::encode_chunk(&[1i32, 2, 3], &[1, 3], codec.options()).unwrap();
+    let key = dir.path().join("x").join("c").join("0").join("0");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    std::fs::write(&key, &chunk).unwrap();
+    let array = Array::open(store, "/x").unwrap();
+    let err = array
+        .retrieve_array_subset::<Vec<i32>>(&[0..1, 0..10])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("chunk holds 1 streams of 3 samples"),
+        "{err}"
+    );
+    let err = array.retrieve_chunk::<Vec<i32>>(&[0, 0]).unwrap_err();
+    assert!(err.to_string().contains("chunk holds"), "{err}");
+}
+
+/// Issue 22, item 7 (codec chunks): a changed stream length, offset or
+/// gain in a chunk's tables is Corrupt (layout 2 carries their MD5).
+#[test]
+fn damaged_chunk_tables_are_corrupt() {
+    let data: Vec<f64> = (0..2 * 300).map(|i| (i as f64 * 0.05).sin()).collect();
+    let options = flacarray::CompressOptions::default().with_quanta(1e-4);
+    let chunk = flacarray::chunk::encode_chunk(&data, &[2, 300], &options).unwrap();
+    assert_eq!(chunk[4], 2, "layout 2");
+    let mut out = vec![0f64; 600];
+    flacarray::chunk::decode_chunk_into(&chunk, &[2, 300], 0..300, &mut out).unwrap();
+    // every byte of the header (but the layout byte) and the tables
+    let tables = 24 + 2 * 24;
+    for at in (0..tables).filter(|&at| at != 4) {
+        let mut damaged = chunk.clone();
+        damaged[at] ^= 0x10;
+        let err =
+            flacarray::chunk::decode_chunk_into(&damaged, &[2, 300], 0..300, &mut out).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            flacarray::ErrorKind::Corrupt,
+            "byte {at}: {err}"
+        );
+    }
+}

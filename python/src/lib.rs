@@ -702,17 +702,14 @@ fn decode_chunk_typed<'py, T: Element + numpy::Element>(
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
     // The chunk's claims are checked against the shape before the output
     // (sized by the shape, from the array's metadata) is allocated.
-    let chunk = flacarray::chunk::Chunk::parse(bytes).map_err(to_py)?;
-    chunk.view(shape).map_err(to_py)?;
-    let streams = shape[..shape.len() - 1].iter().product::<usize>();
-    let mut out = vec![T::default(); streams * samples.len()];
     let window = samples.clone();
-    py.detach(|| {
-        with_thread_count(threads, || {
-            flacarray::chunk::decode_chunk_into(bytes, shape, window, &mut out)
+    let out = py
+        .detach(|| {
+            with_thread_count(threads, || {
+                flacarray::chunk::decode_chunk::<T>(bytes, shape, window)
+            })
         })
-    })
-    .map_err(to_py)?;
+        .map_err(to_py)?;
     let mut out_shape = shape.to_vec();
     *out_shape.last_mut().expect("checked above") = samples.len();
     out.into_pyarray(py).reshape(out_shape)

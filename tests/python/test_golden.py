@@ -58,3 +58,19 @@ def test_golden_files_are_never_rewritten():
     assert sorted(present) == sorted(listed), "files added or removed without SHA256SUMS"
     changed = [path for path, digest in present.items() if listed[path] != digest]
     assert not changed, f"golden files rewritten: {changed}"
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST["cases"]))
+def test_golden_codec_chunks(name):
+    """Zarr codec chunks as 0.2.0 wrote them (chunk layout 1) read with
+    zarr-python, whole and by windows, and through the codec's decoder."""
+    from flacarray import _core
+
+    folder = LAYOUT2 / "chunks"
+    expected = np.load(folder / f"{name}.expected.npy")
+    z = zarr.open_array(str(folder / f"{name}.zarr"), mode="r")
+    np.testing.assert_array_equal(z[...], expected)
+    np.testing.assert_array_equal(z[..., 10:20], expected[..., 10:20])
+    chunk = np.frombuffer((folder / f"{name}.chunk").read_bytes(), dtype=np.uint8)
+    out = _core.decode_chunk(chunk, expected.dtype.name, list(expected.shape))
+    np.testing.assert_array_equal(out, expected)
