@@ -61,16 +61,26 @@ fn stats(values: impl Iterator<Item = f64>) -> Result<Stats> {
     Ok(s)
 }
 
+/// The standard deviation, computed on deviations scaled by the largest
+/// one so that tiny values (subnormal, say) do not square to zero and
+/// huge ones do not overflow.
 fn std_dev(values: impl Iterator<Item = f64> + Clone) -> f64 {
     let (n, sum) = values
         .clone()
-        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v / 1024.0));
     if n == 0 {
         return 0.0;
     }
-    let mean = sum / n as f64;
-    let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-    var.sqrt()
+    let mean = sum / n as f64 * 1024.0;
+    let scale = values.clone().fold(0.0f64, |m, v| m.max((v - mean).abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    let var = values
+        .map(|v| ((v - mean) / scale) * ((v - mean) / scale))
+        .sum::<f64>()
+        / n as f64;
+    scale * var.sqrt()
 }
 
 /// The smallest and largest steps a float64 stream can use: the step and
@@ -101,8 +111,15 @@ pub fn check_quanta(q: f64, float32: bool) -> Result<()> {
         return Ok(());
     }
     let kind = if float32 { "float32" } else { "float64" };
+    let what = if q > hi && q.is_finite() {
+        format!("quanta {} is too large", short(q))
+    } else if q > 0.0 && q < lo {
+        format!("quanta {} is too small", short(q))
+    } else {
+        format!("quanta must be a positive finite number, got {}", short(q))
+    };
     Err(Error::invalid(format!(
-        "quanta must be a positive finite number, got {q}; {kind} steps lie between {lo:e} and {hi:e}"
+        "{what}; {kind} steps lie between {lo:e} and {hi:e}"
     )))
 }
 
@@ -112,7 +129,20 @@ pub fn check_precision(p: f64) -> Result<()> {
     if p.is_finite() {
         Ok(())
     } else {
-        Err(Error::invalid(format!("precision must be finite, got {p}")))
+        Err(Error::invalid(format!(
+            "precision must be finite, got {}",
+            short(p)
+        )))
+    }
+}
+
+/// A number for a message: plain when short, else in exponent form (a
+/// precision of 3, not 3e0; 1e300, not 301 digits).
+fn short(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e6 {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 
@@ -133,16 +163,29 @@ fn quanta_for(
     if range == 0.0 {
         return Ok(None);
     }
-    let levels = if float32 {
-        DEFAULT_LEVELS_F32
+    if !range.is_finite() {
+        return Err(Error::invalid(format!(
+            "values from {:e} to {:e} span more than the largest {kind}: no step can \
+             quantize them; split or scale the data",
+            stats.min, stats.max
+        )));
+    }
+    let (levels, exponent) = if float32 {
+        (DEFAULT_LEVELS_F32, 24)
     } else {
-        DEFAULT_LEVELS_F64
+        (DEFAULT_LEVELS_F64, 30)
     };
     match step {
-        // A range too narrow for 2^30 (2^24) steps (values near the
-        // smallest floats) uses the finest usable step instead: the error
-        // stays within half a step.
-        Step::Range => Ok(Some((range / levels).clamp(lo, hi))),
+        // Values so close together (near the smallest floats) that 2^30
+        // (2^24) steps would need a step without a finite gain: refused,
+        // rather than quantized to a few levels with no word said.
+        Step::Range if range / levels < lo => Err(Error::invalid(format!(
+            "values span only {range:e}: the default step (their range / 2^{exponent} = \
+             {:e}) is below the smallest usable {kind} step, {lo:e}; pass quanta (at least \
+             {lo:e}) or scale the data",
+            range / levels
+        ))),
+        Step::Range => Ok(Some((range / levels).min(hi))),
         Step::Quanta(q) => Ok(Some(q)),
         Step::Precision(p) if p.is_finite() => {
             let sd = std_dev(values);
@@ -151,8 +194,9 @@ fn quanta_for(
                 Ok(Some(q))
             } else {
                 Err(Error::invalid(format!(
-                    "precision {p} gives a step of {q:e} for a stream with standard deviation {sd:e}; \
-                     {kind} steps must lie between {lo:e} and {hi:e}"
+                    "precision {} gives a step of {q:e} for a stream with standard deviation \
+                     {sd:e}; {kind} steps must lie between {lo:e} and {hi:e}",
+                    short(p)
                 )))
             }
         }
@@ -172,12 +216,15 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
             gain: 1.0,
         });
     };
-    let offset = q * (st.min / q).floor();
+    // (+ 0.0: an offset of -0.0 would restore +0.0 samples as -0.0)
+    let offset = q * (st.min / q).floor() + 0.0;
     let gain = 1.0 / q;
     let scale = Scale { offset, gain };
-    if validate_scale(scale, false).is_err() || (st.max - offset) * gain >= 9.2e18 {
+    let span = (st.max - offset) * gain;
+    if !span.is_finite() || span >= 9.2e18 || validate_scale(scale, false).is_err() {
         return Err(Error::invalid(format!(
-            "quanta {q:e} is too small for values in [{}, {}]: they would need more than 64 bits",
+            "quanta {q:e} is too small for values from {:e} to {:e}: they would need more \
+             than 64 bits",
             st.min, st.max
         )));
     }
@@ -201,16 +248,17 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
         });
     };
     let mid = 0.5 * (st.min + st.max);
-    let offset = f64::from((q * (mid / q).round()) as f32);
+    let offset = f64::from((q * (mid / q).round()) as f32) + 0.0;
     let gain = f64::from((1.0 / q) as f32);
     let scale = Scale { offset, gain };
     let limit = f64::from(i32::MAX);
     let extreme = ((st.max - offset) * gain)
         .abs()
         .max(((st.min - offset) * gain).abs());
-    if validate_scale(scale, true).is_err() || extreme.round() > limit {
+    if validate_scale(scale, true).is_err() || !(extreme.round() <= limit) {
         return Err(Error::invalid(format!(
-            "quanta {q:e} is too small for float32 values in [{}, {}]: they would need more than 32 bits",
+            "quanta {q:e} is too small for float32 values from {:e} to {:e}: they would need \
+             more than 32 bits",
             st.min, st.max
         )));
     }
@@ -220,21 +268,25 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
     Ok(scale)
 }
 
-/// Restores float64 values: `offset + (1 / gain) * int`.
+/// Restores float64 values: `offset + (1 / gain) * int`, computed as
+/// `offset - (1 / gain) * (0 - int)`, which is the same number for every
+/// nonzero integer and gives the offset itself, sign of zero included, for
+/// zero (so a constant `-0.0` stream comes back `-0.0`).
 pub fn dequantizer_f64(scale: Scale) -> impl Fn(i64) -> f64 + Copy {
     let coeff = 1.0 / scale.gain;
     let offset = scale.offset;
-    move |v| offset + coeff * v as f64
+    move |v| offset - coeff * (0.0 - v as f64)
 }
 
 /// Restores float32 values in float32 arithmetic, exactly as the reference
-/// package does (so its files decode to the same bits). The two float32
-/// roundings add up to about one float32 ulp of the stream's largest
-/// magnitude on top of the half-step quantization error.
+/// package does (so its files decode to the same bits; zero as in
+/// [`dequantizer_f64`]). The two float32 roundings add up to about one
+/// float32 ulp of the stream's largest magnitude on top of the half-step
+/// quantization error.
 pub fn dequantizer_f32(scale: Scale) -> impl Fn(i64) -> f32 + Copy {
     let coeff = (1.0 / scale.gain) as f32;
     let offset = scale.offset as f32;
-    move |v| offset + coeff * v as f32
+    move |v| offset - coeff * (0.0 - v as f32)
 }
 
 /// Checks a scale before it is used to decode (or stored): the offset must

@@ -63,3 +63,98 @@ fn a_stream_ends_where_its_streaminfo_says() {
         assert_eq!(err.kind(), ErrorKind::Corrupt);
     }
 }
+
+/// Item 9: the default step of values too close together for 2^30 (2^24)
+/// steps is refused with a message saying what to do; tiny values keep
+/// their precision through precision= (the standard deviation of subnormal
+/// values no longer squares to zero).
+#[test]
+fn steps_that_cannot_hold_the_data_are_refused() {
+    use flacarray::{CompressOptions, FlacArray};
+    let tiny: Vec<f64> = (0..1000)
+        .map(|i| 1e-310 * (1.0 + i as f64 / 1000.0))
+        .collect();
+    let err = FlacArray::compress(&tiny, &[1000], &CompressOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("pass quanta"), "{err}");
+    let tiny32: Vec<f32> = (0..1000)
+        .map(|i| 1e-37 * (1.0 + i as f32 / 1000.0))
+        .collect();
+    let err = FlacArray::compress(&tiny32, &[1000], &CompressOptions::default()).unwrap_err();
+    assert!(
+        err.message().contains("smallest usable float32 step"),
+        "{err}"
+    );
+    // precision on the same data: the step is std / 10^3, and the message
+    // gives the real standard deviation (not 0)
+    let err = FlacArray::compress(
+        &tiny,
+        &[1000],
+        &CompressOptions::default().with_precision(3.0),
+    )
+    .unwrap_err();
+    assert!(err.message().contains("standard deviation 2.8"), "{err}");
+    // huge quanta: a short message, the right word
+    let ones = vec![1.0f32; 10];
+    let mut data32 = ones.clone();
+    data32[3] = 2.0;
+    let err = FlacArray::compress(
+        &data32,
+        &[10],
+        &CompressOptions::default().with_quanta(1e300),
+    )
+    .unwrap_err();
+    assert!(err.message().contains("quanta 1e300 is too large"), "{err}");
+    assert!(err.message().len() < 200, "{err}");
+    let full = [f64::MIN, f64::MAX, 0.0];
+    let err = FlacArray::compress(&full, &[3], &CompressOptions::default().with_quanta(1e300))
+        .unwrap_err();
+    assert!(
+        err.message().contains("span more than the largest float64"),
+        "{err}"
+    );
+    assert!(err.message().len() < 200, "{err}");
+}
+
+/// Item 9: a constant stream is stored exactly, the sign of zero included;
+/// a stream far from zero comes back within half a step plus one unit in
+/// the last place of its values (the float arithmetic of the restore).
+#[test]
+fn constant_streams_keep_negative_zero_and_the_error_bound_holds() {
+    use flacarray::{CompressOptions, FlacArray};
+    for data in [vec![-0.0f64; 50], vec![0.0f64; 50]] {
+        let fa = FlacArray::compress(&data, &[50], &CompressOptions::default()).unwrap();
+        let back = fa.to_vec::<f64>().unwrap();
+        assert!(back
+            .iter()
+            .zip(&data)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+    let data32 = vec![-0.0f32; 50];
+    let fa = FlacArray::compress(&data32, &[50], &CompressOptions::default()).unwrap();
+    assert!(fa
+        .to_vec::<f32>()
+        .unwrap()
+        .iter()
+        .all(|v| v.to_bits() == (-0.0f32).to_bits()));
+    let mut x = 987654321u64;
+    let mut noise = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 6.0
+    };
+    for (centre, quanta) in [(1e7, 1e-7), (1e7, 1e-8), (-3e9, 1e-6), (123.456, 1e-12)] {
+        let data: Vec<f64> = (0..20_000).map(|_| centre + noise()).collect();
+        let options = CompressOptions::default().with_quanta(quanta);
+        let fa = FlacArray::compress(&data, &[20_000], &options).unwrap();
+        let back = fa.to_vec::<f64>().unwrap();
+        for (a, b) in data.iter().zip(&back) {
+            let ulp = f64::from_bits(a.abs().to_bits() + 1) - a.abs();
+            assert!(
+                (a - b).abs() <= 0.5 * quanta + ulp,
+                "{centre} {quanta}: {a} came back {b}"
+            );
+        }
+    }
+}

@@ -395,14 +395,22 @@ def test_extreme_precision_is_an_error(precision):
         FlacArray.from_array(FLOATS, precision=precision)
 
 
-def test_denormal_stream_uses_the_finest_usable_step():
+def test_denormal_streams_are_refused_by_the_default_step():
+    """Issue 22, item 9: values too close together for the default 2^30
+    (2^24) steps are refused with the remedy named, not collapsed onto a
+    few levels; a constant -0.0 stream comes back -0.0."""
     rng = np.random.default_rng(3)
     data = rng.uniform(1e-310, 3e-310, size=(2, 1000))
-    fa = FlacArray.from_array(data)
-    out = fa.to_array()
-    step = 1.0 / fa.stream_gains.ravel()
-    assert np.all(step >= np.finfo(np.float64).tiny)
-    assert np.all(np.abs(out - data) <= 0.5 * step[:, None] * (1 + 1e-9))
+    with pytest.raises(ValueError, match="stream 0: values span only .* pass quanta"):
+        FlacArray.from_array(data)
+    tiny32 = rng.uniform(1e-37, 2e-37, size=(2, 1000)).astype(np.float32)
+    with pytest.raises(ValueError, match="smallest usable float32 step"):
+        FlacArray.from_array(tiny32)
+    with pytest.raises(ValueError, match=r"standard deviation 5\.\d+e-311"):
+        FlacArray.from_array(data, precision=3)
+    for dtype in (np.float32, np.float64):
+        back = FlacArray.from_array(np.full((2, 30), -0.0, dtype)).to_array()
+        assert np.all(np.signbit(back))
 
 
 # ---- 9, 10, 13: inputs and views -------------------------------------------------
