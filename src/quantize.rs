@@ -255,7 +255,7 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
     let extreme = ((st.max - offset) * gain)
         .abs()
         .max(((st.min - offset) * gain).abs());
-    if validate_scale(scale, true).is_err() || !(extreme.round() <= limit) {
+    if validate_scale(scale, true).is_err() || !extreme.is_finite() || extreme.round() > limit {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for float32 values from {:e} to {:e}: they would need \
              more than 32 bits",
