@@ -51,9 +51,11 @@ fn write_vec<T>(
 where
     T: zarrs::array::Element + Default + Into<zarrs::array::builder::ArrayBuilderFillValue>,
 {
+    // zarr has no empty chunks: an array without elements still has a
+    // chunk shape of at least one element per axis
     let chunk_shape = match chunk {
         Some(c) => vec![c],
-        None => shape.clone(),
+        None => shape.iter().map(|&d| d.max(1)).collect(),
     };
     let mut builder = ArrayBuilder::new(shape.clone(), chunk_shape, dtype, T::default());
     builder.attributes(attributes);

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+import math
+from typing import Any, Literal, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +66,22 @@ def _native(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.byteorder not in ("=", "|") and not arr.dtype.isnative:
         return arr.astype(arr.dtype.newbyteorder("="))
     return arr
+
+
+def _unpickle(
+    dtype: str,
+    shape: tuple[int, ...],
+    compressed: Any,
+    starts: Any,
+    nbytes: Any,
+    offsets: Any,
+    gains: Any,
+    level: int,
+) -> FlacArray:
+    """A FlacArray from its pickled parts (sharing their buffers)."""
+    fa = FlacArray.__new__(FlacArray)
+    fa._init(dtype, shape, compressed, starts, nbytes, offsets, gains, level, copy=False)
+    return fa
 
 
 class FlacArray:
@@ -513,13 +530,28 @@ class FlacArray:
         an int or a slice (any step). Only the selected streams and the
         frames holding the selected sample range are decoded.
         """
-        streams, first, last, pick, out_shape, sample_axis = leading_selection(self._shape, key)
+        try:
+            selection = leading_selection(self._shape, key)
+        except (IndexError, ValueError, TypeError) as ours:
+            # numpy's own error for a key numpy refuses (its checks run in
+            # its order); ours for what only a FlacArray refuses
+            probe = np.broadcast_to(np.False_, self._shape)
+            try:
+                probe[key]
+            except (IndexError, ValueError, TypeError) as theirs:
+                raise type(theirs)(*theirs.args) from None
+            raise ours
+        streams, first, last, pick, out_shape, sample_axis = selection
         out = self._decode(streams, first, last, None)
         if pick is not None:
             out = out[:, pick]
         out = out.reshape(out_shape)
         if sample_axis is not None and sample_axis != out.ndim - 1:
             out = np.moveaxis(out, -1, sample_axis)  # rare: None after the samples
+        if out.ndim == 0 and not any(
+            k is Ellipsis for k in (key if isinstance(key, tuple) else (key,))
+        ):
+            return out[()]  # a numpy scalar, as numpy gives for integers only
         return out
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -527,6 +559,50 @@ class FlacArray:
 
     def __len__(self) -> int:
         return self._shape[0]
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions of the uncompressed array."""
+        return len(self._shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements of the uncompressed array."""
+        return math.prod(self._shape)
+
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        """`np.asarray(fa)`: the whole array, decompressed at once (as
+        `to_array()`; a FlacArray has no uncompressed memory to share, so
+        `copy=False` is refused)."""
+        if copy is False:
+            raise ValueError("a FlacArray must be decompressed: np.asarray cannot avoid a copy")
+        out = self.to_array()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    # ---- pickling and copies --------------------------------------------------
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickles the compressed parts (with protocol 5 the compressed
+        bytes go out of band, never copied into the pickle). A distributed
+        array arrives as the local array of the rank that pickled it."""
+        parts = (
+            self._dtype.name,
+            self._shape,
+            self._compressed,
+            self._starts,
+            self._nbytes,
+            self._offsets,
+            self._gains,
+            self._level,
+        )
+        return (_unpickle, parts)
+
+    def __copy__(self) -> FlacArray:
+        # the buffers are read-only: a copy may share them
+        return _unpickle(*self.__reduce_ex__(5)[1])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FlacArray:
+        return FlacArray(self)
 
     # ---- comparison and display ---------------------------------------------
 

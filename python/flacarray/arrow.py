@@ -157,7 +157,9 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     starts, nbytes = fa._starts, fa._nbytes
     ends = starts + nbytes
     contiguous = fa.nstreams > 0 and starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])
-    if contiguous and ends[-1] == fa.compressed.size:
+    if fa.nstreams == 0:
+        data, offsets = fa.compressed, np.zeros(1, dtype=np.int64)
+    elif contiguous and ends[-1] == fa.compressed.size:
         data = fa.compressed
         offsets = np.concatenate([starts, ends[-1:]]).astype(np.int64)
     else:
@@ -245,7 +247,14 @@ def from_arrow(
         facts = _field_facts(obj.schema.field(0))
         obj = obj.column(0)
     if isinstance(obj, pa.ChunkedArray):
-        obj = obj.combine_chunks() if obj.num_chunks != 1 else obj.chunk(0)
+        if obj.num_chunks == 0:  # (combining no chunks loses the extension type)
+            column_type = obj.type
+            storage_kind = getattr(column_type, "storage_type", column_type)
+            obj = pa.array([], type=storage_kind)
+            if isinstance(column_type, pa.ExtensionType):
+                obj = pa.ExtensionArray.from_storage(column_type, obj)
+        else:
+            obj = obj.combine_chunks() if obj.num_chunks != 1 else obj.chunk(0)
     if not isinstance(obj, pa.Array):
         raise TypeError(
             "expected a flacarray.flac pyarrow array, chunked array or one-column table, "
@@ -275,9 +284,12 @@ def from_arrow(
     starts, nbytes = offsets[:-1] - offsets[0], np.diff(offsets)
     if rows == 0:
         # an array without streams keeps its length in the field metadata
-        if facts["stream_size"] is None or dtype is None:
-            raise ValueError("the column has no rows: nothing to rebuild")
-        samples, channels, has_scales = int(facts["stream_size"]), None, False
+        size = shape[-1] if shape else facts["stream_size"]
+        if size is None or dtype is None:
+            raise ValueError(
+                "the column has no rows: give dtype= and shape= to rebuild an empty array"
+            )
+        samples, channels, has_scales = int(size), None, False
     else:
         channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
         lengths = _core.stream_lengths(data, starts, nbytes)

@@ -127,6 +127,11 @@ def leading_selection(shape: tuple[int, ...], key: Any) -> Any:
     numpy's `array[key]`."""
     if not isinstance(key, tuple):
         key = (key,)
+    # a 0-d integer array is an integer to numpy
+    key = tuple(
+        int(k) if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" else k
+        for k in key
+    )
     leading, stream_size = tuple(shape[:-1]), shape[-1]
     if len(key) == len(shape) and all(
         isinstance(k, _INTEGERS) and not isinstance(k, bool | np.bool_) for k in key[:-1]
