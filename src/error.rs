@@ -142,6 +142,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// An I/O error on `path`, naming it (the I/O kind is kept, so a
+    /// missing file stays a missing file).
+    pub fn at_path(path: &std::path::Path, err: std::io::Error) -> Self {
+        let kind = err.kind();
+        Error {
+            kind: ErrorKind::Io,
+            message: format!("'{}': {err}", path.display()),
+            io_kind: Some(kind),
+            source: Some(std::sync::Arc::new(err)),
+        }
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         Error {

@@ -33,10 +33,14 @@ pub const DEFAULT_COLUMN: &str = "flac";
 /// Target compressed bytes per row group.
 const GROUP_BYTES: usize = 16 << 20;
 
-/// Errors while reading: damage in the file, unless the source failed.
+/// Errors while reading: damage in the file, unless the source failed
+/// (an I/O error; anything else the reader reports, a bad UTF-8 string in
+/// the footer say, is damage).
 fn pq_err(err: parquet::errors::ParquetError) -> Error {
     let (kind, message) = match &err {
-        parquet::errors::ParquetError::External(e) => (ErrorKind::Io, e.to_string()),
+        parquet::errors::ParquetError::External(e) if e.is::<std::io::Error>() => {
+            (ErrorKind::Io, e.to_string())
+        }
         other => (ErrorKind::Corrupt, format!("parquet: {other}")),
     };
     Error::new(kind, message).with_source(err)
@@ -279,7 +283,8 @@ pub fn leading_shape_file(
     path: impl AsRef<Path>,
     column: &str,
 ) -> Result<(crate::array::DType, Vec<usize>)> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?).map_err(pq_err)?;
+    let builder =
+        guarded(|| ParquetRecordBatchReaderBuilder::try_new(open(path.as_ref())?).map_err(pq_err))?;
     let rows = builder.metadata().file_metadata().num_rows();
     let schema = builder.schema().clone();
     let field = schema
@@ -365,6 +370,77 @@ pub fn write_column_file(
     )
 }
 
+/// Opens a file to read, an error naming it if it cannot be.
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::at_path(path, e))
+}
+
+/// Checks what the footer claims about where the data lies (the parquet
+/// crate trusts it, and panics on some impossible values): every row
+/// group's row count and every column chunk's byte range must be
+/// non-negative and inside the file.
+fn check_footer(meta: &parquet::file::metadata::ParquetMetaData, file_len: u64) -> Result<()> {
+    let bad = |what: String| Err(Error::corrupt(format!("parquet: damaged footer: {what}")));
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        if group.num_rows() < 0 {
+            return bad(format!("row group {g} has {} rows", group.num_rows()));
+        }
+        for (c, column) in group.columns().iter().enumerate() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or_else(|| column.data_page_offset());
+            let len = column.compressed_size();
+            let inside = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(s, l)| s.checked_add(l))
+                .is_some_and(|end| end <= file_len)
+                && column.data_page_offset() >= 0;
+            if !inside {
+                return bad(format!(
+                    "column chunk {c} of row group {g} claims bytes {start}+{len} of a \
+                     {file_len}-byte file"
+                ));
+            }
+        }
+    }
+    if let Some(index) = meta.page_index() {
+        for (g, group) in meta.row_groups().iter().enumerate() {
+            for c in 0..group.num_columns() {
+                let Some(column) = index.offset_index(g, c) else {
+                    continue;
+                };
+                for page in column.page_locations() {
+                    let end = u64::try_from(page.offset)
+                        .ok()
+                        .zip(u64::try_from(page.compressed_page_size).ok())
+                        .and_then(|(s, l)| s.checked_add(l));
+                    if end.is_none_or(|end| end > file_len) || page.first_row_index < 0 {
+                        return bad(format!("a page of row group {g} lies outside the file"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a read through the parquet crate, turning a panic of it (on
+/// damaged metadata it did not expect) into a `Corrupt` error: nothing a
+/// file holds may take the caller down.
+fn guarded<T>(read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::corrupt(format!(
+            "parquet: the file is damaged (its reader failed: {why})"
+        )))
+    })
+}
+
 /// A reader shared by the two passes of a read with a keep mask.
 struct Shared<R>(std::sync::Arc<R>);
 
@@ -405,11 +481,20 @@ pub fn read_array<R: ChunkReader + 'static>(
     column: &str,
     keep: Option<(&[bool], &[usize])>,
 ) -> Result<FlacArray> {
+    guarded(|| read_array_unguarded(reader, column, keep))
+}
+
+fn read_array_unguarded<R: ChunkReader + 'static>(
+    reader: R,
+    column: &str,
+    keep: Option<(&[bool], &[usize])>,
+) -> Result<FlacArray> {
     let reader = Shared(std::sync::Arc::new(reader));
     // with the page index, pages are read by their exact byte ranges
     let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new()
         .with_offset_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
     let metadata = ArrowReaderMetadata::load(&reader, options).map_err(pq_err)?;
+    check_footer(metadata.metadata(), reader.0.len())?;
     let builder =
         ParquetRecordBatchReaderBuilder::new_with_metadata(reader.clone(), metadata.clone());
     let schema = builder.schema().clone();
@@ -418,10 +503,15 @@ pub fn read_array<R: ChunkReader + 'static>(
         .ok_or_else(|| Error::invalid(format!("parquet file has no column '{column}'")))?;
     let field = field.clone();
     // A column that claims to be ours but whose type metadata or storage
-    // does not hold up is a damaged file, not a caller's mistake.
+    // does not hold up is a damaged file, not a caller's mistake
+    // (what this crate writes always carries the name, its metadata and
+    // the whole array's facts: a field with any of them is ours, damaged)
+    let claims_ours = field.extension_type_name() == Some(FlacExtension::NAME)
+        || field.metadata().contains_key("ARROW:extension:metadata")
+        || field.metadata().keys().any(|k| k.starts_with("flacarray."));
     let column_of = |array: &arrow_array::ArrayRef| {
         FlacColumn::from_field(&field, array).map_err(|e| {
-            if field.extension_type_name() == Some(FlacExtension::NAME) {
+            if claims_ours {
                 Error::corrupt(format!("parquet: column '{column}': {}", e.message()))
             } else {
                 e
@@ -584,5 +674,5 @@ pub fn read_array_file(
     column: &str,
     keep: Option<(&[bool], &[usize])>,
 ) -> Result<FlacArray> {
-    read_array(File::open(path)?, column, keep)
+    read_array(open(path.as_ref())?, column, keep)
 }

@@ -352,9 +352,14 @@ fn read_floats(array: &Array<Store>) -> Result<Vec<f64>> {
 pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> Result<FlacArray> {
     let path = path.as_ref();
     if !path.is_dir() {
-        return Err(Error::new(
-            ErrorKind::Io,
-            format!("no zarr group at '{}'", path.display()),
+        let kind = if path.exists() {
+            std::io::ErrorKind::NotADirectory
+        } else {
+            std::io::ErrorKind::NotFound
+        };
+        return Err(Error::at_path(
+            path,
+            std::io::Error::new(kind, "no zarr group here"),
         ));
     }
     let store = store_at(path)?;

@@ -13,6 +13,7 @@ for the metadata (layout 1 and 2, unknown fields) live in the Rust core.
 from __future__ import annotations
 
 import json
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -214,6 +215,17 @@ def _field_facts(field: pa.Field) -> dict[str, Any]:
     return {"leading": leading, "level": level, "stream_size": size, "digest": digest}
 
 
+def _checked_shape(shape: Any) -> tuple[int, ...]:
+    """`shape=` as a tuple of non-negative integers, or a ValueError."""
+    try:
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise ValueError(f"shape must be a sequence of integers, got {shape!r}") from None
+    if not dims or any(d < 0 for d in dims):
+        raise ValueError(f"shape must be non-negative integers, at least one, got {dims}")
+    return dims
+
+
 def _streams_as_binary(streams: pa.Array) -> pa.Array:
     if pa.types.is_binary_view(streams.type):
         return streams.cast(pa.large_binary())
@@ -294,6 +306,13 @@ def from_arrow(
         channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
         lengths = _core.stream_lengths(data, starts, nbytes)
         samples = int(lengths[0])
+        recorded_size = facts["stream_size"]
+        if recorded_size is not None and np.any(lengths != recorded_size):
+            row = int(np.flatnonzero(lengths != recorded_size)[0])
+            raise _core.CorruptDataError(
+                f"row {row} holds {int(lengths[row])} samples, the array's streams "
+                f"{recorded_size}"
+            )
         if np.any(lengths != samples):
             other = int(lengths[np.flatnonzero(lengths != samples)[0]])
             raise ValueError(
@@ -320,7 +339,7 @@ def from_arrow(
     if leading is not None and int(np.prod(leading, dtype=np.int64)) == rows:
         recorded = tuple(int(d) for d in leading) + (samples,)
     if shape is not None:
-        shape = tuple(int(d) for d in shape)
+        shape = _checked_shape(shape)
     else:
         shape = recorded if recorded is not None else (rows, samples)
     level = facts["level"]

@@ -217,6 +217,9 @@ impl FlacArray {
         }
         let claimed = first.metadata().legacy().and_then(|l| l.stream_size);
         let channels = first.required_channels();
+        // a whole array's column records its stream length: a row of
+        // another length is damage, not a ragged column
+        let recorded = first.facts().stream_size;
         let mut stream_size: Option<u64> = claimed;
         let mut compressed = Vec::new();
         let mut starts = Vec::with_capacity(rows);
@@ -230,9 +233,14 @@ impl FlacArray {
                     Error::invalid(format!("row {row} is null: a FlacArray has every stream"))
                 })?;
                 let length = row_samples(bytes, channels, row)?;
-                match stream_size {
-                    None => stream_size = Some(length),
-                    Some(n) if n != length && claimed.is_none() => {
+                match (stream_size, recorded) {
+                    (_, Some(r)) if r != length && claimed.is_none() => {
+                        return Err(Error::corrupt(format!(
+                            "row {row} holds {length} samples, the array's streams {r}"
+                        )))
+                    }
+                    (None, _) => stream_size = Some(length),
+                    (Some(n), _) if n != length && claimed.is_none() => {
                         return Err(Error::invalid(format!(
                             "rows have different lengths ({n} and {length} at row {row}): \
                              decompress the column as lists instead"
@@ -253,7 +261,6 @@ impl FlacArray {
             }
         }
         // An array without streams keeps its length in the field metadata.
-        let recorded = first.facts().stream_size;
         let stream_size = match (stream_size, recorded) {
             (Some(n), Some(r)) if n != r && claimed.is_none() => {
                 return Err(Error::corrupt(format!(
