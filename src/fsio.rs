@@ -59,6 +59,26 @@ fn remove(path: &Path) {
     };
 }
 
+/// Follows `path` while it is a symbolic link (a dangling link gives the
+/// path it points at, to be created there).
+fn resolve_links(mut path: PathBuf) -> Result<PathBuf> {
+    for _ in 0..40 {
+        let Ok(meta) = path.symlink_metadata() else {
+            return Ok(path);
+        };
+        if !meta.file_type().is_symlink() {
+            return Ok(path);
+        }
+        let target = std::fs::read_link(&path).map_err(|e| Error::at_path(&path, e))?;
+        let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        path = parent.join(target).components().collect();
+    }
+    Err(Error::invalid(format!(
+        "'{}': too many levels of symbolic links",
+        path.display()
+    )))
+}
+
 fn is_empty_dir(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
 }
@@ -78,9 +98,11 @@ pub(crate) fn write_atomically(
             "no path given to write the {what} to"
         )));
     }
-    // Resolve "." and ".." so the temporary file is a real sibling.
+    // Resolve "." and ".." so the temporary file is a real sibling, and a
+    // symbolic link to what it points at: the link stays, its target is
+    // what gets replaced.
     let path = match std::path::absolute(path) {
-        Ok(p) => p.components().collect::<PathBuf>(),
+        Ok(p) => resolve_links(p.components().collect::<PathBuf>())?,
         Err(e) => return Err(e.into()),
     };
     let exists = path.symlink_metadata().is_ok();

@@ -604,6 +604,78 @@ class FlacArray:
     def __deepcopy__(self, memo: dict[int, Any]) -> FlacArray:
         return FlacArray(self)
 
+    # ---- checking and joining -----------------------------------------------
+
+    def verify_stream(self, index: int) -> bool:
+        """Decodes stream `index` (flat, C order of the leading shape) whole,
+        checking every FLAC frame's CRCs, that its frames end where its
+        STREAMINFO says and, where STREAMINFO records one, the MD5 of its
+        samples. Returns whether an MD5 was checked; damage raises
+        CorruptDataError naming it.
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> FlacArray.from_array(np.arange(30, dtype=np.int32).reshape(3, 10)).verify_stream(2)
+        True
+        """
+        if not 0 <= index < self.nstreams:
+            raise IndexError(f"stream {index} is out of range for {self.nstreams} streams")
+        start, count = int(self._starts[index]), int(self._nbytes[index])
+        return bool(_core.verify_stream(self._compressed[start : start + count], self.stream_size))
+
+    @classmethod
+    def concatenate(
+        cls, arrays: list[FlacArray], leading_shape: tuple[int, ...] | None = None
+    ) -> FlacArray:
+        """One array holding the streams of `arrays` one after another (their
+        compressed bytes joined, nothing re-encoded). They must share dtype
+        and stream length. The result's leading shape is `leading_shape`
+        (which must hold all their streams), else (total streams,).
+
+        >>> import numpy as np
+        >>> from flacarray import FlacArray
+        >>> a = FlacArray.from_array(np.arange(20, dtype=np.int32).reshape(2, 10))
+        >>> b = FlacArray.from_array(np.arange(40, dtype=np.int32).reshape(4, 10))
+        >>> FlacArray.concatenate([a, b], leading_shape=(3, 2)).shape
+        (3, 2, 10)
+        """
+        if not arrays:
+            raise ValueError("concatenate needs at least one array")
+        first = arrays[0]
+        for other in arrays[1:]:
+            if (other.dtype, other.stream_size) != (first.dtype, first.stream_size):
+                raise ValueError(
+                    f"cannot join {other.dtype} streams of {other.stream_size} samples to "
+                    f"{first.dtype} streams of {first.stream_size}"
+                )
+        total = sum(a.nstreams for a in arrays)
+        leading = (total,) if leading_shape is None else tuple(int(d) for d in leading_shape)
+        if math.prod(leading) != total:
+            raise ValueError(f"leading shape {leading} does not hold the {total} streams")
+        shifts = np.cumsum([0] + [a.nbytes for a in arrays[:-1]])
+        starts = np.concatenate(
+            [a._starts + int(s) for a, s in zip(arrays, shifts, strict=True)]
+        ).astype(np.int64)
+
+        def joined(values: list[np.ndarray | None]) -> np.ndarray | None:
+            if values[0] is None:
+                return None
+            return np.concatenate([v for v in values if v is not None])
+
+        fa = cls.__new__(cls)
+        fa._init(
+            first.dtype,
+            (*leading, first.stream_size) if leading else (first.stream_size,),
+            np.concatenate([a._compressed for a in arrays]),
+            starts,
+            np.concatenate([a._nbytes for a in arrays]),
+            joined([a._offsets for a in arrays]),
+            joined([a._gains for a in arrays]),
+            first.level,
+            copy=False,
+        )
+        return fa
+
     # ---- comparison and display ---------------------------------------------
 
     def __eq__(self, other: object) -> bool:

@@ -100,7 +100,8 @@ def test_keep_and_slice(tmp_path):
 def test_overwrite_is_refused_unless_asked(tmp_path):
     np.save(tmp_path / "raw.npy", data("int64"))
     run("convert", "raw.npy", "a.zarr", cwd=tmp_path)
-    for dest in ("a.zarr", "raw.npy"):
+    np.save(tmp_path / "other.npy", data("int64"))
+    for dest in ("a.zarr", "other.npy"):
         again = run("convert", "raw.npy", dest, cwd=tmp_path, check=False)
         assert again.returncode == 1 and "--overwrite" in again.stderr
         assert len(again.stderr.strip().splitlines()) == 1  # one line, no traceback
