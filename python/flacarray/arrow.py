@@ -310,8 +310,7 @@ def from_arrow(
         if recorded_size is not None and np.any(lengths != recorded_size):
             row = int(np.flatnonzero(lengths != recorded_size)[0])
             raise _core.CorruptDataError(
-                f"row {row} holds {int(lengths[row])} samples, the array's streams "
-                f"{recorded_size}"
+                f"row {row} holds {int(lengths[row])} samples, the array's streams {recorded_size}"
             )
         if np.any(lengths != samples):
             other = int(lengths[np.flatnonzero(lengths != samples)[0]])
