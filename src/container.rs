@@ -86,8 +86,9 @@ pub const GAINS: &str = "stream_gains";
 pub const ARRAYS: [&str; 5] = [COMPRESSED, STARTS, NBYTES, OFFSETS, GAINS];
 
 /// Name prefix of the arrays a writer stages beside a group's old ones
-/// (`__flacarray_new_compressed`, ...) until the new array is complete.
-pub const STAGED_PREFIX: &str = "__flacarray_new_";
+/// (`flacarray_staged_compressed`, ...) until the new array is complete.
+/// (Zarr v3 reserves names starting with `__`.)
+pub const STAGED_PREFIX: &str = "flacarray_staged_";
 /// Group attribute: a write's commit record ([`commit_record`]). Once it is
 /// present the staged arrays are the group's, even if the swap that puts
 /// them in place was cut short (see [`resolve_group`]).

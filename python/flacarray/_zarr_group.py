@@ -71,6 +71,24 @@ class _ZarrBackend(io_common.Backend):
     def move(self, grp: Any, source: str, dest: str) -> None:
         _move_array(grp, source, dest)
 
+    def delete(self, grp: Any, name: str) -> None:
+        # by prefix in the store: a staged array killed before its metadata
+        # was written is no zarr node, but its chunks are still ours
+        from zarr.core.sync import sync
+
+        prefix = f"{grp.path}/" if grp.path else ""
+        sync(grp.store.delete_dir(prefix + name))
+
+    def staged_leftovers(self, grp: Any) -> list[str]:
+        from zarr.core.sync import sync
+
+        prefix = f"{grp.path}/" if grp.path else ""
+
+        async def listed() -> list[str]:
+            return [name async for name in grp.store.list_dir(prefix)]
+
+        return [n for n in sync(listed()) if n.startswith(io_common.STAGED_PREFIX)]
+
     def info(self, name: str, dataset: Any) -> dict[str, Any]:
         info: dict[str, Any] = {
             "shape": [int(d) for d in dataset.shape],

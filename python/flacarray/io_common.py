@@ -79,6 +79,11 @@ class Backend:
         """Renames array `source` to `dest` (which does not exist)."""
         raise NotImplementedError
 
+    def staged_leftovers(self, grp: Any) -> list[str]:
+        """Members under a staged name (ours by that name): what a write
+        cut short before its commit record left."""
+        return [n for n in self.array_names(grp) if n.startswith(STAGED_PREFIX)]
+
     def flush(self, grp: Any) -> None:
         """Makes what was written so far durable before the next step."""
 
@@ -330,7 +335,8 @@ def finish_pending(backend: Backend, grp: Any) -> None:
     attrs, names, pending = resolve(backend, grp)
     present = set(backend.array_names(grp))
     if not pending:
-        discard(backend, grp, [n for n in present if n.startswith(STAGED_PREFIX)])
+        for name in backend.staged_leftovers(grp):
+            backend.delete(grp, name)
         return
     for name in GROUP_ARRAYS:
         stored = names.get(name)
