@@ -204,9 +204,11 @@ fn quanta_for(
     }
 }
 
-/// Quantizes a float64 stream into 64-bit integers. The offset sits at the
-/// stream minimum (rounded down to a whole number of steps), so integers are
-/// non-negative and the high 32-bit word stays constant: cheap to store.
+/// Quantizes a float64 stream into 64-bit integers. When they span fewer
+/// than 2^32 steps the offset sits at the stream minimum (rounded down to a
+/// whole number of steps), so integers are non-negative and the high
+/// 32-bit word stays constant: cheap to store. Wider streams are centred on
+/// their midpoint.
 pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale> {
     let st = stats(values.iter().copied())?;
     let Some(q) = quanta_for(step, false, &st, values.iter().copied())? else {
@@ -216,11 +218,21 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
             gain: 1.0,
         });
     };
+    // Integers spanning fewer than 2^32 steps start at the minimum, so the
+    // high 32-bit word stays 0 (a constant FLAC channel); wider ones are
+    // centred on the midpoint, which halves the largest integer and with
+    // it the rounding of its conversion to a double.
     // (+ 0.0: an offset of -0.0 would restore +0.0 samples as -0.0)
-    let offset = q * (st.min / q).floor() + 0.0;
+    let offset = if (st.max - st.min) / q < 4_294_967_296.0 {
+        q * (st.min / q).floor() + 0.0
+    } else {
+        q * ((0.5 * st.min + 0.5 * st.max) / q).round() + 0.0
+    };
     let gain = 1.0 / q;
     let scale = Scale { offset, gain };
-    let span = (st.max - offset) * gain;
+    let span = ((st.max - offset) * gain)
+        .abs()
+        .max(((st.min - offset) * gain).abs());
     if !span.is_finite() || span >= 9.2e18 || validate_scale(scale, false).is_err() {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for values from {:e} to {:e}: they would need more \

@@ -282,7 +282,11 @@ class FlacArray:
         error: BaseException | None = None
         fa = None
         try:
-            fa = cls._compress(arr, level, quanta, precision, bool(use_threads))
+            if local is None or local.size == 0:  # this rank holds no streams
+                dtype = np.dtype(props["dtype"])
+                fa = cls._empty(dtype, (0, *props["shape"][1:]), level)
+            else:
+                fa = cls._compress(arr, level, quanta, precision, bool(use_threads))
         except (ValueError, TypeError, MemoryError) as err:
             error = err
         mpi.raise_everywhere(mpi_comm, error)
@@ -308,8 +312,12 @@ class FlacArray:
         check_dtype(arr.dtype)
         if arr.ndim == 0:
             raise ValueError("cannot compress a 0-dimensional array; streams lie on the last axis")
+        if arr.ndim >= 2 and arr.shape[-1] > 0 and arr.size == 0:
+            return cls._empty(arr.dtype, arr.shape, level)  # no streams
         if arr.size == 0:
-            raise ValueError(f"cannot compress an empty array (shape {arr.shape})")
+            raise ValueError(
+                f"cannot compress an array whose streams hold no samples (shape {arr.shape})"
+            )
         leading = arr.shape[:-1]
         q = per_stream("quanta", quanta, leading)
         p = per_stream("precision", precision, leading)
@@ -321,6 +329,16 @@ class FlacArray:
         data = np.require(arr, requirements=["C_CONTIGUOUS", "ALIGNED"])
         parts = _core.compress(data, int(level), q, p, thread_count(use_threads))
         return cls._from_core(parts)
+
+    @classmethod
+    def _empty(cls, dtype: Any, shape: tuple[int, ...], level: int) -> FlacArray:
+        """An array of `shape` without streams (a leading axis of 0)."""
+        dtype = check_dtype(dtype)
+        scales = np.zeros(0) if dtype.kind == "f" else None
+        none = np.zeros(0, dtype=np.int64)
+        return _unpickle(
+            dtype.name, tuple(shape), np.zeros(0, np.uint8), none, none, scales, scales, level
+        )
 
     def _distribute(
         self, mpi_comm: Any, mpi_dist: list[tuple[int, int]], global_shape: tuple[int, ...]
@@ -740,6 +758,7 @@ class FlacArray:
         keep: KeepMask | None = None,
         mpi_comm: Any = None,
         mpi_dist: list[tuple[int, int]] | None = None,
+        no_flatten: bool = False,
     ) -> FlacArray:
         """Reads an array from an h5py group; with `keep`, only the kept
         streams' bytes are read, giving a (kept, samples) array. With
@@ -761,7 +780,7 @@ class FlacArray:
         """
         from . import _hdf5_group
 
-        return cls._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist)[0]
+        return cls._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist, no_flatten)[0]
 
     @classmethod
     def _read_group(
@@ -771,6 +790,7 @@ class FlacArray:
         keep: KeepMask | None,
         mpi_comm: Any,
         mpi_dist: list[tuple[int, int]] | None,
+        no_flatten: bool = False,
     ) -> tuple[FlacArray, np.ndarray | None]:
         """The array in an HDF5 or zarr group (`group` is the private module
         moving its bytes: `_hdf5_group` or `_zarr_group`) and the keep mask
@@ -778,7 +798,7 @@ class FlacArray:
         part, read through rank 0 (see `read_hdf5`)."""
         if mpi_comm is None:
             parts, mask = group.read(target, keep=keep)
-            return cls._from_core(parts), mask
+            return cls._from_core(parts)._single_stream_shape(no_flatten), mask
         from . import io_mpi
 
         source = group.distributed_source(target, mpi_comm)
@@ -786,7 +806,32 @@ class FlacArray:
         parts, dist, shape, mask = read(group.BACKEND, source, mpi_comm, mpi_dist, keep)
         fa = cls._from_core(parts)
         fa._distribute(mpi_comm, dist, shape)
-        return fa, mask
+        return fa._single_stream_shape(no_flatten), mask
+
+    def _single_stream_shape(self, no_flatten: bool) -> FlacArray:
+        """The reference's rule for one stream read: a rank's part of a
+        distributed array holding one stream is 1-D, (samples,), unless
+        `no_flatten`; with `no_flatten` a 1-D array read is (1, samples).
+        (Without MPI the shape is otherwise the one the file records.)"""
+        if self._mpi_comm is not None and len(self._shape) == 2 and self._shape[0] == 1:
+            shape: tuple[int, ...] = self._shape if no_flatten else self._shape[1:]
+        elif no_flatten and len(self._shape) == 1:
+            shape = (1, self._shape[0])
+        else:
+            return self
+        fa = _unpickle(
+            self._dtype.name,
+            shape,
+            self._compressed,
+            self._starts,
+            self._nbytes,
+            self._offsets,
+            self._gains,
+            self._level,
+        )
+        fa._mpi_comm, fa._mpi_dist = self._mpi_comm, self._mpi_dist
+        fa._global_shape, fa._global_nbytes = self._global_shape, self._global_nbytes
+        return fa
 
     def write_zarr(self, zgrp: ZarrTarget, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
@@ -815,6 +860,7 @@ class FlacArray:
         keep: KeepMask | None = None,
         mpi_comm: Any = None,
         mpi_dist: list[tuple[int, int]] | None = None,
+        no_flatten: bool = False,
     ) -> FlacArray:
         """Reads an array from a zarr group or path; `keep`, `mpi_comm` and
         `mpi_dist` as in `read_hdf5` (under MPI rank 0 reads with
@@ -829,7 +875,7 @@ class FlacArray:
         """
         from . import _zarr_group
 
-        return cls._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist)[0]
+        return cls._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist, no_flatten)[0]
 
     def write_parquet(
         self, path: PathLike | None, column: str = "flac", overwrite: bool = False
@@ -865,6 +911,7 @@ class FlacArray:
         column: str = "flac",
         mpi_comm: Any = None,
         mpi_dist: list[tuple[int, int]] | None = None,
+        no_flatten: bool = False,
     ) -> FlacArray:
         """Reads an array from a Parquet file; `keep`, `mpi_comm` and
         `mpi_dist` as in `read_hdf5` (under MPI rank 0 reads each rank's
@@ -877,7 +924,7 @@ class FlacArray:
         >>> FlacArray.read_parquet(path, keep=np.array([True, False])).to_array().tolist()
         [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]
         """
-        return cls._read_parquet(path, keep, column, mpi_comm, mpi_dist)[0]
+        return cls._read_parquet(path, keep, column, mpi_comm, mpi_dist, no_flatten)[0]
 
     @classmethod
     def _read_parquet(
@@ -887,6 +934,7 @@ class FlacArray:
         column: str,
         mpi_comm: Any,
         mpi_dist: list[tuple[int, int]] | None,
+        no_flatten: bool = False,
     ) -> tuple[FlacArray, np.ndarray | None]:
         """The array in a Parquet file and the keep mask as checked (see
         `read_parquet`)."""
@@ -896,7 +944,7 @@ class FlacArray:
             if path is None:
                 raise TypeError("read_parquet needs a path")
             parts, mask = _parquet_file.read(path, keep=keep, column=column)
-            return cls._from_core(parts), mask
+            return cls._from_core(parts)._single_stream_shape(no_flatten), mask
         from . import io_mpi
 
         parts, dist, shape, mask = io_mpi.read_parquet_gathered(
@@ -904,7 +952,7 @@ class FlacArray:
         )
         fa = cls._from_core(parts)
         fa._distribute(mpi_comm, dist, shape)
-        return fa, mask
+        return fa._single_stream_shape(no_flatten), mask
 
     def to_arrow(self) -> Any:
         """A pyarrow `flacarray.flac` extension array sharing this array's

@@ -19,7 +19,7 @@ def create_fake_data(
     dtype: npt.DTypeLike = np.float64,
     seed: int = 123456789,
     comm: Any = None,
-    dc_sigma: float = 5,
+    dc_sigma: float | None = 5,
 ) -> np.ndarray:
     """Makes reproducible fake timestreams, the same numbers as the reference
     package's generator for the same arguments.
@@ -50,6 +50,8 @@ def create_fake_data(
         props = mpi.global_array_properties(shape, dtype, comm)
         whole = create_fake_data(props["shape"], sigma, dtype, seed, None, dc_sigma)
         first, last = props["dist"][comm.rank]
+        if first == last:  # no streams here: (0,) + the global trailing shape
+            return whole[first:last]
         return whole[first:last].reshape(shape)
     n_total = int(np.prod(shape, dtype=np.int64))
     length = shape[-1]
@@ -66,7 +68,8 @@ def create_fake_data(
         flat[0], flat[1] = low, high
         return flat.reshape(shape)
 
-    dc = dc_sigma * sigma * (rng.random(size=per_stream) - 0.5)
+    # (without a DC spread, the reference draws nothing for it)
+    dc = 0.0 if dc_sigma is None else dc_sigma * sigma * (rng.random(size=per_stream) - 0.5)
     t = np.arange(length)
     base = 5 / length
     wave = np.zeros(length, dtype=dtype)

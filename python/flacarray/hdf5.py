@@ -73,6 +73,7 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples: ...
 
 
@@ -86,6 +87,7 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
@@ -97,13 +99,16 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from an h5py group.
 
     With `keep` (boolean mask over the leading shape) only those streams are
     read from disk and a (kept, samples) array is returned; `stream_slice`
     (step 1) limits the samples decoded; `keep_indices` also returns the kept
-    streams' index tuples.
+    streams' index tuples. Under MPI, a rank's part holding one stream is
+    1-D unless `no_flatten` (the reference's rule); with `no_flatten` a
+    single-stream array comes back (1, samples).
     """
-    fa, mask = FlacArray._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist)
+    fa, mask = FlacArray._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist, no_flatten)
     return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -45,7 +45,8 @@ Dist = list[tuple[int, int]]
 def distribute_and_verify(mpi_comm: Any, n_elem: int, mpi_dist: Dist | None = None) -> Dist:
     """Checks a user-given distribution of `n_elem` leading elements over
     the ranks of `mpi_comm` (one `(first, last)` range per rank, contiguous,
-    covering everything), or makes an even one (`np.array_split` sizes).
+    covering everything; a rank may get none), or makes an even one
+    (`np.array_split` sizes).
     Raises ValueError when it is impossible or wrong (the same on every
     rank: the arguments are the same everywhere)."""
     if mpi_dist is not None:
@@ -60,8 +61,8 @@ def distribute_and_verify(mpi_comm: Any, n_elem: int, mpi_dist: Dist | None = No
         for proc in range(1, size):
             if dist[proc][0] != dist[proc - 1][1]:
                 raise ValueError("mpi_dist must be contiguous (first, last) ranges")
-        if any(b <= a for a, b in dist):
-            raise ValueError(f"mpi_dist gives a process no elements: {dist}")
+        if any(b < a for a, b in dist):  # (an empty range is a process without data)
+            raise ValueError(f"mpi_dist has a range that ends before it starts: {dist}")
         return dist
     if mpi_comm is None:
         return [(0, n_elem)]
@@ -77,9 +78,10 @@ def global_array_properties(
 ) -> dict[str, Any]:
     """The global `shape`, `dtype` and `dist` (each rank's leading range) of
     an array whose ranks hold `local_shape` pieces split along the leading
-    axis. A 1-D local array is one stream. Trailing dimensions and dtypes
-    must agree; every rank must hold data. Raises ValueError on every rank
-    otherwise."""
+    axis. A 1-D local array is one stream; a rank whose piece is empty
+    (None, `(0,)` or a leading 0) holds no streams, as in the reference.
+    Trailing dimensions and dtypes must agree and some rank must hold data.
+    Raises ValueError on every rank otherwise."""
     if mpi_comm is None:
         if local_shape is None:
             raise ValueError("no local data and no communicator")
@@ -96,9 +98,11 @@ def global_array_properties(
         problems.append(f"processes hold different dtypes: {sorted(dtypes)}")
     leading = []
     trailing = set()
-    for rank, (shape, _) in enumerate(everyone):
+    for shape, _ in everyone:
         if shape is None or len(shape) == 0 or shape[0] == 0:
-            problems.append(f"process {rank} holds no streams")
+            leading.append(0)  # no streams here
+            if shape is not None and len(shape) > 1:
+                trailing.add(shape[1:])
             continue
         if len(shape) == 1:
             leading.append(1)
@@ -108,6 +112,8 @@ def global_array_properties(
             trailing.add(shape[1:])
     if len(trailing) > 1:
         problems.append(f"processes disagree on the trailing dimensions: {sorted(trailing)}")
+    if not trailing or sum(leading) == 0:
+        problems.append("no process holds any stream")
     if problems:
         raise ValueError("; ".join(problems))
     bounds = np.concatenate([[0], np.cumsum(leading)]).tolist()

@@ -84,6 +84,7 @@ def read_array(
     column: str = DEFAULT_COLUMN,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples: ...
 
 
@@ -98,6 +99,7 @@ def read_array(
     column: str = DEFAULT_COLUMN,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
@@ -110,8 +112,9 @@ def read_array(
     column: str = DEFAULT_COLUMN,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
-    fa, mask = FlacArray._read_parquet(path, keep, column, mpi_comm, mpi_dist)
+    fa, mask = FlacArray._read_parquet(path, keep, column, mpi_comm, mpi_dist, no_flatten)
     return decoded(fa, mask, stream_slice, keep_indices, use_threads)

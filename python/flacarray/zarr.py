@@ -111,6 +111,7 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples: ...
 
 
@@ -124,6 +125,7 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> tuple[Samples, KeptIndices]: ...
 
 
@@ -135,8 +137,9 @@ def read_array(
     use_threads: bool = True,
     mpi_comm: Any = None,
     mpi_dist: list[tuple[int, int]] | None = None,
+    no_flatten: bool = False,
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
-    fa, mask = FlacArray._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist)
+    fa, mask = FlacArray._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist, no_flatten)
     return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -487,6 +487,114 @@ fn arrow_column(py: Python<'_>, parts: &ArrayParts) -> PyResult<flacarray::arrow
     view.to_arrow_shared(borrowed.level, &bytes).map_err(to_py)
 }
 
+/// Quantizes a C-contiguous float32/float64 array whose last axis holds
+/// the streams: `(integers of the same shape, offsets, gains)`.
+#[pyfunction]
+#[pyo3(signature = (arr, quanta=None, precision=None, threads=None))]
+fn quantize<'py>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    quanta: Option<Vec<f64>>,
+    precision: Option<Vec<f64>>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let step = StepSpec::from_options(quanta, precision).map_err(to_py)?;
+    let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
+    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
+    let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
+    let size = shape.last().copied().unwrap_or(1).max(1);
+    let (ints, offsets, gains) = match dtype.as_str() {
+        "float32" => {
+            let data: PyReadonlyArrayDyn<f32> = arr.extract()?;
+            let values = data.as_slice().map_err(contiguous)?;
+            let q = py
+                .detach(|| {
+                    with_thread_count(threads, || {
+                        flacarray::quantize_streams_f32(values, size, &step)
+                    })
+                })
+                .map_err(to_py)?;
+            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
+            (ints, q.offsets, q.gains)
+        }
+        "float64" => {
+            let data: PyReadonlyArrayDyn<f64> = arr.extract()?;
+            let values = data.as_slice().map_err(contiguous)?;
+            let q = py
+                .detach(|| {
+                    with_thread_count(threads, || {
+                        flacarray::quantize_streams_f64(values, size, &step)
+                    })
+                })
+                .map_err(to_py)?;
+            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
+            (ints, q.offsets, q.gains)
+        }
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "only float32 and float64 data are quantized, got {other}"
+            )))
+        }
+    };
+    PyTuple::new(
+        py,
+        [
+            ints,
+            PyArray1::from_vec(py, offsets).into_any(),
+            PyArray1::from_vec(py, gains).into_any(),
+        ],
+    )
+}
+
+/// Restores floats from a C-contiguous int32 (to float32) or int64 (to
+/// float64) array whose last axis holds the streams, with one offset and
+/// gain per stream.
+#[pyfunction]
+#[pyo3(signature = (ints, offsets, gains, threads=None))]
+fn restore<'py>(
+    py: Python<'py>,
+    ints: &Bound<'py, PyAny>,
+    offsets: Vec<f64>,
+    gains: Vec<f64>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dtype: String = ints.getattr("dtype")?.getattr("name")?.extract()?;
+    let shape: Vec<usize> = ints.getattr("shape")?.extract()?;
+    let size = shape.last().copied().unwrap_or(1).max(1);
+    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
+    Ok(match dtype.as_str() {
+        "int32" => {
+            let data: PyReadonlyArrayDyn<i32> = ints.extract()?;
+            let q = flacarray::Quantized {
+                ints: data.as_slice().map_err(contiguous)?.to_vec(),
+                offsets,
+                gains,
+            };
+            let out = py
+                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f32(&q, size)))
+                .map_err(to_py)?;
+            out.into_pyarray(py).reshape(shape)?.into_any()
+        }
+        "int64" => {
+            let data: PyReadonlyArrayDyn<i64> = ints.extract()?;
+            let q = flacarray::Quantized {
+                ints: data.as_slice().map_err(contiguous)?.to_vec(),
+                offsets,
+                gains,
+            };
+            let out = py
+                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f64(&q, size)))
+                .map_err(to_py)?;
+            out.into_pyarray(py).reshape(shape)?.into_any()
+        }
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "only int32 and int64 data are restored to floats, got {other}"
+            )))
+        }
+    })
+}
+
 /// The Arrow field metadata of the whole array `parts` holds (leading
 /// shape, level, stream length, digest), by key.
 #[pyfunction]
@@ -1234,6 +1342,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_stream_channels, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_group, m)?)?;
     m.add_function(wrap_pyfunction!(column_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(quantize, m)?)?;
+    m.add_function(wrap_pyfunction!(restore, m)?)?;
     m.add_function(wrap_pyfunction!(check_column, m)?)?;
     m.add_function(wrap_pyfunction!(commit_record, m)?)?;
     m.add_function(wrap_pyfunction!(parse_flac_metadata, m)?)?;

@@ -105,7 +105,7 @@ impl StepSpec {
         }
     }
 
-    fn for_stream(&self, i: usize) -> Step {
+    pub(crate) fn for_stream(&self, i: usize) -> Step {
         let pick = |v: &Vec<f64>| if v.len() == 1 { v[0] } else { v[i] };
         match self {
             StepSpec::Range => Step::Range,

@@ -3,6 +3,7 @@
 
 mod compress;
 mod element;
+mod quantized;
 mod select;
 mod threads;
 
@@ -10,6 +11,9 @@ use std::fmt;
 
 pub use compress::{CompressOptions, StepSpec};
 pub use element::{DType, Element};
+pub use quantized::{
+    quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64, Quantized,
+};
 pub use threads::with_thread_count;
 
 use std::borrow::Cow;

@@ -168,10 +168,9 @@ def test_errors_are_raised_on_every_rank():
         bad[0, 10] = np.nan
     with pytest.raises(ValueError, match=f"process {SIZE - 1}|NaN"):
         FlacArray.from_array(bad, mpi_comm=COMM)
-    # one rank holds no streams
-    empty = data[RANK : RANK + (0 if RANK == 0 else 1)]
-    with pytest.raises(ValueError, match="process 0 holds no streams"):
-        FlacArray.from_array(empty, mpi_comm=COMM)
+    # no rank holds a stream
+    with pytest.raises(ValueError, match="no process holds any stream"):
+        FlacArray.from_array(data[:0], mpi_comm=COMM)
     # mixed dtypes
     mixed = data[RANK : RANK + 1].astype("float32" if RANK == 0 else "float64")
     if SIZE > 1:
@@ -465,14 +464,20 @@ def test_reference_style_file_helpers(tmp_path_factory):
         assert read_group_contents(f"{folder}/a.h5", "hdf5") == read_group_contents(
             f"{folder}/b.h5", "hdf5"
         )
+    # the reference's rule: a rank's part holding one stream is 1-D unless
+    # no_flatten
+    mine = data[first:last] if last - first != 1 else data[first]
     with H5File(f"{folder}/a.h5", "r", comm=COMM) as f:
         back = FlacArray.read_hdf5(f.handle, mpi_comm=COMM)
+    np.testing.assert_array_equal(back.to_array(), mine)
+    with H5File(f"{folder}/a.h5", "r", comm=COMM) as f:
+        back = FlacArray.read_hdf5(f.handle, mpi_comm=COMM, no_flatten=True)
     np.testing.assert_array_equal(back.to_array(), data[first:last])
     with ZarrGroup(f"{folder}/a.zarr", "w", comm=COMM) as grp:
         fa.write_zarr(grp)
     with ZarrGroup(f"{folder}/a.zarr", "r", comm=COMM) as grp:
         back = FlacArray.read_zarr(grp, mpi_comm=COMM)
-    np.testing.assert_array_equal(back.to_array(), data[first:last])
+    np.testing.assert_array_equal(back.to_array(), mine)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -495,11 +500,17 @@ def test_distributed_read_with_keep(tmp_path_factory, kind):
     mine = [(i, j) for i in range(first, last) for j in range(2) if keep[i, j]]
     module = flacarray.hdf5 if kind.startswith("hdf5") else flacarray.zarr
     with opened(path, kind, "r") as target:
-        out, indices = module.read_array(target, keep=keep, keep_indices=True, mpi_comm=COMM)
+        out, indices = module.read_array(
+            target, keep=keep, keep_indices=True, mpi_comm=COMM, no_flatten=True
+        )
     assert indices == mine
     assert out.shape == (len(mine), 400)
     for row, (i, j) in enumerate(mine):
         np.testing.assert_array_equal(out[row], data[i, j])
+    # without no_flatten, one kept stream comes back 1-D (the reference's rule)
+    with opened(path, kind, "r") as target:
+        out = module.read_array(target, keep=keep, mpi_comm=COMM)
+    assert out.shape == ((400,) if len(mine) == 1 else (len(mine), 400))
 
 
 def read_parquet_contents(path):
@@ -588,6 +599,7 @@ def test_parquet_read_with_keep_and_errors(tmp_path_factory):
         keep_indices=True,
         mpi_comm=COMM,
         stream_slice=slice(10, 20),
+        no_flatten=True,
     )
     assert indices == mine
     assert out.shape == (len(mine), 10)
@@ -609,3 +621,46 @@ def test_parquet_read_with_keep_and_errors(tmp_path_factory):
         import os
 
         assert sorted(os.listdir(folder)) == ["whole.parquet"]
+
+
+@pytest.mark.parametrize("kind", KINDS + ["parquet"])
+def test_ranks_without_streams(tmp_path_factory, kind):
+    """The last rank holds no streams (as the reference allows): it gets an
+    empty part, the file is the one a single process writes, and a read
+    may give a rank nothing."""
+    if kind != "parquet":
+        need(kind)
+    folder = shared_folder(tmp_path_factory)
+    data = global_data("float64", (2 * SIZE, 3, 300))
+    dist = [(2 * r, 2 * r + 2) for r in range(SIZE)]
+    if SIZE > 1:
+        dist = dist[:-2] + [(dist[-2][0], dist[-1][1]), (2 * SIZE, 2 * SIZE)]
+    part = data[dist[RANK][0] : dist[RANK][1]]
+    fa = FlacArray.from_array(part, quanta=1e-2, mpi_comm=COMM)
+    assert fa.shape == part.shape and fa.global_shape == data.shape
+    whole = FlacArray.from_array(data, quanta=1e-2)
+    suffix = {"parquet": "parquet", "zarr": "zarr"}.get(kind, "h5")
+    path = f"{folder}/empty-rank.{suffix}"
+    if kind == "parquet":
+        fa.write_parquet(path if RANK == 0 else None)
+        back = FlacArray.read_parquet(path if RANK == 0 else None, mpi_comm=COMM, mpi_dist=dist)
+    else:
+        with opened(path, kind, "w") as target:
+            fa.write_hdf5(target) if "hdf5" in kind else fa.write_zarr(target)
+        with opened(path, kind, "r") as source:
+            if "hdf5" in kind:
+                back = FlacArray.read_hdf5(source, mpi_comm=COMM, mpi_dist=dist)
+            else:
+                back = FlacArray.read_zarr(source, mpi_comm=COMM, mpi_dist=dist)
+    np.testing.assert_array_equal(back.to_array(), whole.to_array()[dist[RANK][0] : dist[RANK][1]])
+    if RANK == 0:
+        if kind == "parquet":
+            single = FlacArray.read_parquet(path)
+        elif "hdf5" in kind:
+            import h5py
+
+            with h5py.File(path, "r") as hf:
+                single = FlacArray.read_hdf5(hf)
+        else:
+            single = FlacArray.read_zarr(path)
+        assert single == whole

@@ -1,0 +1,1 @@
+from flacarray.array import FlacArray  # noqa: F401

@@ -1,0 +1,1 @@
+from flacarray.compress import array_compress  # noqa: F401

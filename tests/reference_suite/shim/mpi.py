@@ -1,0 +1,1 @@
+from flacarray.mpi import MPI, use_mpi  # noqa: F401
