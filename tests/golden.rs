@@ -166,3 +166,24 @@ fn golden_codec_chunks_decode_identically() {
         );
     }
 }
+
+/// 0.3.0's files: groups with a digest, Parquet with the whole array's
+/// field metadata, chunk layout 2.
+#[test]
+fn golden_files_of_0_3_0_decode_identically() {
+    let old = golden("0.1.0");
+    let dir = golden("0.3.0");
+    for name in ["int32", "int64", "float32", "float64", "float64_single"] {
+        let (_, shape, expected) = read_npy(&old.join(format!("{name}.expected.npy")));
+        let from_parquet =
+            flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None)
+                .unwrap();
+        let from_zarr =
+            flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+        assert_eq!(from_parquet, from_zarr, "{name}");
+        assert_eq!(from_zarr.shape(), &shape[..], "{name}");
+        assert!(values_of(&from_zarr) == expected, "{name}: values differ");
+        let chunk = std::fs::read(dir.join("chunks").join(format!("{name}.chunk"))).unwrap();
+        assert_eq!(chunk[4], 2, "{name}: layout 2");
+    }
+}
