@@ -53,7 +53,8 @@ impl ArrayFacts {
 }
 
 impl ArrayFacts {
-    /// The facts as field metadata (the keys of [`super::extension`]).
+    /// The facts as field metadata (keys [`LEADING_SHAPE_KEY`], [`LEVEL_KEY`],
+    /// [`STREAM_SIZE_KEY`], [`DIGEST_KEY`]).
     pub fn to_metadata(&self) -> HashMap<String, String> {
         let mut meta = HashMap::new();
         if let Some(shape) = &self.leading_shape {
