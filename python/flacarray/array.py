@@ -312,12 +312,8 @@ class FlacArray:
         check_dtype(arr.dtype)
         if arr.ndim == 0:
             raise ValueError("cannot compress a 0-dimensional array; streams lie on the last axis")
-        if arr.ndim >= 2 and arr.shape[-1] > 0 and arr.size == 0:
-            return cls._empty(arr.dtype, arr.shape, level)  # no streams
         if arr.size == 0:
-            raise ValueError(
-                f"cannot compress an array whose streams hold no samples (shape {arr.shape})"
-            )
+            raise ValueError(f"cannot compress an empty array (shape {arr.shape})")
         leading = arr.shape[:-1]
         q = per_stream("quanta", quanta, leading)
         p = per_stream("precision", precision, leading)
