@@ -47,9 +47,23 @@ class _H5Backend(io_common.Backend):
         grp.move(source, dest)
 
     def write_slab(self, dataset: Any, selection: slice, data: np.ndarray) -> None:
-        # A collective write: every rank of the file's communicator takes part.
-        with dataset.collective:
-            dataset[selection] = data
+        # A collective write: every rank of the file's communicator takes
+        # part, a rank without streams too (h5py skips an empty selection,
+        # so it writes nothing through the low-level call itself).
+        if data.size:
+            with dataset.collective:
+                dataset[selection] = data
+            return
+        import h5py
+
+        transfer = h5py.h5p.create(h5py.h5p.DATASET_XFER)
+        transfer.set_dxpl_mpio(h5py.h5fd.MPIO_COLLECTIVE)
+        file_space = dataset.id.get_space()
+        file_space.select_none()
+        memory_space = h5py.h5s.create_simple((1,))
+        memory_space.select_none()
+        nothing = np.zeros(1, dtype=dataset.dtype)
+        dataset.id.write(memory_space, file_space, nothing, dxpl=transfer)
 
     def info(self, name: str, dataset: Any) -> dict[str, Any]:
         shape = [int(d) for d in dataset.shape]
