@@ -252,6 +252,8 @@ def from_arrow(
     >>> parts["dtype"], parts["shape"]
     ('int64', (2, 8))
     """
+    if shape is not None:
+        shape = _checked_shape(shape)
     facts: dict[str, Any] = {"leading": None, "level": None, "stream_size": None, "digest": None}
     if isinstance(obj, pa.Table):
         if obj.num_columns != 1:
@@ -306,7 +308,7 @@ def from_arrow(
         channels, _, _ = _core.stream_info(bytes(data[: min(int(nbytes[0]), 1 << 16)]))
         lengths = _core.stream_lengths(data, starts, nbytes)
         samples = int(lengths[0])
-        recorded_size = facts["stream_size"]
+        recorded_size = facts["stream_size"] if shape is None else shape[-1]
         if recorded_size is not None and np.any(lengths != recorded_size):
             row = int(np.flatnonzero(lengths != recorded_size)[0])
             raise _core.CorruptDataError(
@@ -337,9 +339,7 @@ def from_arrow(
     recorded = None
     if leading is not None and int(np.prod(leading, dtype=np.int64)) == rows:
         recorded = tuple(int(d) for d in leading) + (samples,)
-    if shape is not None:
-        shape = _checked_shape(shape)
-    else:
+    if shape is None:
         shape = recorded if recorded is not None else (rows, samples)
     level = facts["level"]
     if legacy is not None and level is None:

@@ -122,6 +122,16 @@ class FlacCodec(ArrayBytesCodecPartialDecodeMixin, ArrayBytesCodec):
         _core.check_chunk_codec(self.level, self.quanta, self.precision, name)
         if len(shape) == 0:
             raise ValueError(f"{CODEC_NAME}: a 0-dimensional array has no streams to compress")
+        # an array or chunk larger than any memory can address is damaged
+        # metadata (or an impossible request): refused before numpy is
+        # asked for it
+        chunk_shape = getattr(chunk_grid, "chunk_shape", shape)
+        for what, dims in (("array", shape), ("chunks", chunk_shape)):
+            if math.prod(int(d) for d in dims) * native.itemsize >= 2**63:
+                raise _core.CorruptDataError(
+                    f"{CODEC_NAME}: {what} of shape {tuple(dims)} would hold more bytes than "
+                    "any memory can address: the array's metadata is damaged"
+                )
 
     def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
         raise NotImplementedError(f"{CODEC_NAME} chunks have no fixed size")
