@@ -22,6 +22,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
 use parquet::schema::types::ColumnPath;
 
+use crate::array::DType;
 use crate::arrow::{ArrayFacts, FlacColumn, FlacExtension};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsio::IfExists;
@@ -540,7 +541,21 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
                 "parquet: the column's leading shape {leading:?} does not match its {total} rows"
             )));
         }
-        crate::container::kept_streams(keep, keep_shape, &leading)?;
+        if let Err(err) = crate::container::kept_streams(keep, keep_shape, &leading) {
+            // a mask that does not fit a damaged shape: the damage first
+            if let Some(digest) = probe.facts().digest.as_deref() {
+                let facts = probe.facts();
+                let (Some(level), Some(stream_size)) = (facts.level, facts.stream_size) else {
+                    return Err(Error::corrupt(
+                        "parquet: the column has a digest but no level or stream length",
+                    ));
+                };
+                let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata);
+                let recorded = (probe.dtype(), level, stream_size as usize);
+                check_scales_digest(builder, index, &probe, recorded, digest)?;
+            }
+            return Err(err);
+        }
         // Row groups holding at least one kept row, and a selection over
         // just those groups' rows.
         let mut groups = Vec::new();
@@ -607,19 +622,22 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
         (Some(digest), None) => array.check_digest(Some(digest))?,
         (Some(digest), Some(_)) => {
             let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata);
-            check_scales_digest(builder, index, &probe, &array, digest)?
+            let read = (array.dtype(), array.level(), array.stream_size());
+            check_scales_digest(builder, index, &probe, read, digest)?
         }
     }
     Ok(array)
 }
 
 /// Checks a whole column's digest when only some of its rows were read:
-/// reads every row's offset and gain (the streams stay unread).
+/// reads every row's offset and gain (the streams stay unread). `dtype`,
+/// `level` and `stream_size` are those of the rows read (or, before any
+/// row is read, those the field metadata records).
 fn check_scales_digest<R: ChunkReader + 'static>(
     builder: ParquetRecordBatchReaderBuilder<R>,
     index: usize,
     probe: &FlacColumn,
-    part: &FlacArray,
+    (dtype, level, stream_size): (DType, u32, usize),
     digest: &str,
 ) -> Result<()> {
     let leaves = builder.parquet_schema().columns().len();
@@ -650,12 +668,12 @@ fn check_scales_digest<R: ChunkReader + 'static>(
         .map(|s| s.iter().map(|&d| d as usize).collect())
         .unwrap_or_else(|| vec![offsets.len()]);
     let mut shape = leading;
-    shape.push(part.stream_size());
-    let float = part.dtype().is_float();
+    shape.push(stream_size);
+    let float = dtype.is_float();
     let actual = crate::arrow::array_digest(
-        part.dtype(),
+        dtype,
         &shape,
-        part.level(),
+        level,
         float.then_some(offsets.as_slice()),
         float.then_some(gains.as_slice()),
     );

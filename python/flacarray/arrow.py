@@ -212,7 +212,11 @@ def _field_facts(field: pa.Field) -> dict[str, Any]:
             f"column '{field.name}': damaged field metadata ({err})"
         ) from None
     digest = meta[DIGEST_KEY].decode("utf-8", "replace") if DIGEST_KEY in meta else None
-    return {"leading": leading, "level": level, "stream_size": size, "digest": digest}
+    # what our writers record: a field carrying any of it is ours
+    ours = meta.get(b"ARROW:extension:name") == b"flacarray.flac" or any(
+        key.startswith(b"flacarray.") for key in meta
+    )
+    return {"leading": leading, "level": level, "stream_size": size, "digest": digest, "ours": ours}
 
 
 def _checked_shape(shape: Any) -> tuple[int, ...]:
@@ -281,6 +285,10 @@ def from_arrow(
         dtype, legacy, storage = obj.type.dtype, obj.type.legacy, obj.storage
     elif isinstance(obj, pa.StructArray) and _is_storage(obj.type):
         storage = obj
+    elif facts.get("ours"):
+        raise _core.CorruptDataError(
+            f"the column's field metadata marks it flacarray.flac, but its type is {obj.type}"
+        )
     else:
         raise TypeError(f"expected a flacarray.flac extension array, got type {obj.type}")
     if storage.null_count:

@@ -3,11 +3,11 @@
 dtype: each read gives the original values or CorruptDataError/ValueError,
 never a crash, a PanicException, or memory far beyond a clean read's.
 
-Offsets and gains are only damaged into unusable values (NaN, infinities,
-zero, negative, denormal gains, wrong shapes or types): a plausible offset
-changed to another plausible offset is indistinguishable from the real one
-in this format (it has no checksum over them). Likewise stream positions are
-damaged to random values, not swapped with another stream's.
+Offsets and gains are only damaged into unusable values here (NaN,
+infinities, zero, negative, denormal gains, wrong shapes or types), and
+stream positions into random values; plausible changes to them (another
+stream's start, a slightly different offset) are caught by the digest, and
+tested in test_integrity.py and by tests/damage/campaign.py.
 """
 
 import json

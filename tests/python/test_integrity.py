@@ -4,6 +4,8 @@ case below is now CorruptDataError, in every reader."""
 import json
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -215,3 +217,60 @@ def test_huge_codec_chunk_shapes_are_corrupt(tmp_path):
     (path / "zarr.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptDataError, match="damaged"):
         zarr.open_array(str(path), mode="r")[...]
+
+
+def test_a_keep_mask_for_a_damaged_leading_shape_is_corrupt(tmp_path):
+    """A keep mask shaped as written, read from a file whose leading shape
+    was relabelled: the damage is reported, not the caller's mask."""
+    fa = floats(shape=(3, 4, 500))
+    fa.write_parquet(tmp_path / "a.parquet")
+    table = pq.read_table(tmp_path / "a.parquet")
+    field = table.schema.field(0)
+    meta = dict(field.metadata)
+    meta[b"flacarray.leading_shape"] = b"[4,3]"
+    schema = pa.schema([field.with_metadata(meta)])
+    pq.write_table(pa.Table.from_arrays(table.columns, schema=schema), tmp_path / "a.parquet")
+    keep = np.ones((3, 4), bool)
+    with pytest.raises(CorruptDataError, match="digest"):
+        FlacArray.read_parquet(tmp_path / "a.parquet", keep=keep)
+    # an undamaged file still tells a wrong mask apart from damage
+    fa.write_parquet(tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="keep has shape") as caught:
+        FlacArray.read_parquet(tmp_path / "b.parquet", keep=np.ones((4, 3), bool))
+    assert not isinstance(caught.value, CorruptDataError)
+
+
+def test_a_column_marked_ours_with_another_storage_type_is_corrupt(tmp_path):
+    """A flipped bit in a struct field's name leaves pyarrow a plain
+    struct; the field metadata still says the column is ours."""
+    table = floats(shape=(2, 300)).to_arrow_table()
+    storage = table.column(0).chunk(0).storage
+    renamed = pa.StructArray.from_arrays(
+        [storage.field(i) for i in range(3)], names=["strEam", "offset", "gain"]
+    )
+    field = pa.field(
+        table.schema.field(0).name, renamed.type, metadata=table.schema.field(0).metadata
+    )
+    damaged = pa.Table.from_arrays([renamed], schema=pa.schema([field]))
+    with pytest.raises(CorruptDataError, match="marks it flacarray.flac"):
+        FlacArray.from_arrow(damaged)
+    # the same struct without our field metadata is the caller's mistake
+    with pytest.raises(TypeError):
+        FlacArray.from_arrow(renamed)
+
+
+def test_a_damage_campaign_finds_no_silent_read_and_no_crash():
+    """A short run of tests/damage/campaign.py (the note of issue 22 gives
+    a 5,000-trial run): every read is the original values, the edited
+    array, CorruptDataError or a refusal by the container library."""
+    script = Path(__file__).parents[1] / "damage" / "campaign.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--trials", "300", "--seed", "7"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    summary = json.loads(run.stdout)
+    assert run.returncode == 0, json.dumps(summary["outcomes"])
+    assert summary["crashes"] == [] and summary["hangs"] == []
+    assert summary["outcomes"].get("CorruptDataError", 0) > 100
