@@ -19,9 +19,11 @@ export VIRTUAL_ENV="$VENV"
 export PATH="$VENV/bin:$PATH"
 cd "$ROOT"
 
-# Builds the Rust core into the virtualenv as the `flacarray` package.
+# Builds the Rust core into the virtualenv as the `flacarray` package, with
+# libFLAC beside our codec (the tests compare the two; a user's
+# `pip install .` has no libFLAC and needs no cmake).
 build_python_package() {
-    maturin develop --release --quiet
+    maturin develop --release --quiet --features libflac
 }
 
 # Runs a command with the PyO3 environment maturin uses for its builds.

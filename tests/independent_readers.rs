@@ -3,11 +3,8 @@
 
 mod common;
 
-use std::os::raw::c_void;
-
 use flacarray::codec::{encode_i32, encode_i64, stream_info, EncodeOptions};
 use flacarray::{CompressOptions, FlacArray, StepSpec};
-use libflac_sys as ffi;
 
 /// Decodes with flac-codec; returns interleaved samples and channel count.
 fn flac_codec_decode(bytes: &[u8]) -> (Vec<i32>, usize) {
@@ -112,175 +109,186 @@ fn flac_codec_reads_array_streams() {
 
 // ---- libFLAC seeking -------------------------------------------------------
 
-struct SeekClient<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    frames: Vec<(u64, Vec<i32>)>,
-    errors: Vec<u32>,
-}
+#[cfg(feature = "libflac")]
+mod libflac_seeking {
+    use super::*;
+    use libflac_sys as ffi;
+    use std::os::raw::c_void;
 
-unsafe extern "C" fn read_cb(
-    _d: *const ffi::FLAC__StreamDecoder,
-    buf: *mut u8,
-    len: *mut usize,
-    c: *mut c_void,
-) -> ffi::FLAC__StreamDecoderReadStatus {
-    let c = unsafe { &mut *(c as *mut SeekClient) };
-    let n = (*unsafe { &*len }).min(c.bytes.len() - c.pos);
-    unsafe { std::ptr::copy_nonoverlapping(c.bytes[c.pos..].as_ptr(), buf, n) };
-    c.pos += n;
-    unsafe { *len = n };
-    if n == 0 {
-        ffi::FLAC__STREAM_DECODER_READ_STATUS_END_OF_STREAM
-    } else {
-        ffi::FLAC__STREAM_DECODER_READ_STATUS_CONTINUE
+    struct SeekClient<'a> {
+        bytes: &'a [u8],
+        pos: usize,
+        frames: Vec<(u64, Vec<i32>)>,
+        errors: Vec<u32>,
     }
-}
 
-unsafe extern "C" fn seek_cb(
-    _d: *const ffi::FLAC__StreamDecoder,
-    off: u64,
-    c: *mut c_void,
-) -> ffi::FLAC__StreamDecoderSeekStatus {
-    let c = unsafe { &mut *(c as *mut SeekClient) };
-    c.pos = (off as usize).min(c.bytes.len());
-    ffi::FLAC__STREAM_DECODER_SEEK_STATUS_OK
-}
-
-unsafe extern "C" fn tell_cb(
-    _d: *const ffi::FLAC__StreamDecoder,
-    off: *mut u64,
-    c: *mut c_void,
-) -> ffi::FLAC__StreamDecoderTellStatus {
-    unsafe { *off = (*(c as *mut SeekClient)).pos as u64 };
-    ffi::FLAC__STREAM_DECODER_TELL_STATUS_OK
-}
-
-unsafe extern "C" fn length_cb(
-    _d: *const ffi::FLAC__StreamDecoder,
-    len: *mut u64,
-    c: *mut c_void,
-) -> ffi::FLAC__StreamDecoderLengthStatus {
-    let client = unsafe { &*(c as *mut SeekClient) };
-    unsafe { *len = client.bytes.len() as u64 };
-    ffi::FLAC__STREAM_DECODER_LENGTH_STATUS_OK
-}
-
-unsafe extern "C" fn eof_cb(_d: *const ffi::FLAC__StreamDecoder, c: *mut c_void) -> i32 {
-    let c = unsafe { &*(c as *mut SeekClient) };
-    (c.pos >= c.bytes.len()) as i32
-}
-
-unsafe extern "C" fn write_cb(
-    _d: *const ffi::FLAC__StreamDecoder,
-    frame: *const ffi::FLAC__Frame,
-    buffer: *const *const i32,
-    c: *mut c_void,
-) -> ffi::FLAC__StreamDecoderWriteStatus {
-    let c = unsafe { &mut *(c as *mut SeekClient) };
-    let h = unsafe { &(*frame).header };
-    let first = unsafe { h.number.sample_number };
-    let n = h.blocksize as usize;
-    let planes: Vec<&[i32]> = (0..h.channels as usize)
-        .map(|ch| unsafe { std::slice::from_raw_parts(*buffer.add(ch), n) })
-        .collect();
-    // interleave, as the encoder received the words
-    let words = (0..n)
-        .flat_map(|i| planes.iter().map(move |p| p[i]))
-        .collect();
-    c.frames.push((first, words));
-    ffi::FLAC__STREAM_DECODER_WRITE_STATUS_CONTINUE
-}
-
-unsafe extern "C" fn error_cb(_d: *const ffi::FLAC__StreamDecoder, status: u32, c: *mut c_void) {
-    // no panics across the C boundary: record and assert afterwards
-    unsafe { (*(c as *mut SeekClient)).errors.push(status) };
-}
-
-/// Seeks with libFLAC to `target` and returns the interleaved words it then
-/// decodes in the frame containing it.
-fn libflac_seek(bytes: &[u8], target: u64) -> Vec<i32> {
-    let mut client = SeekClient {
-        bytes,
-        pos: 0,
-        frames: Vec::new(),
-        errors: Vec::new(),
-    };
-    unsafe {
-        let dec = ffi::FLAC__stream_decoder_new();
-        let status = ffi::FLAC__stream_decoder_init_stream(
-            dec,
-            Some(read_cb),
-            Some(seek_cb),
-            Some(tell_cb),
-            Some(length_cb),
-            Some(eof_cb),
-            Some(write_cb),
-            None,
-            Some(error_cb),
-            (&mut client as *mut SeekClient).cast(),
-        );
-        assert_eq!(status, ffi::FLAC__STREAM_DECODER_INIT_STATUS_OK);
-        assert!(ffi::FLAC__stream_decoder_process_until_end_of_metadata(dec) != 0);
-        client.frames.clear();
-        assert!(
-            ffi::FLAC__stream_decoder_seek_absolute(dec, target) != 0,
-            "libFLAC cannot seek to {target}"
-        );
-        ffi::FLAC__stream_decoder_finish(dec);
-        ffi::FLAC__stream_decoder_delete(dec);
-    }
-    assert!(
-        client.errors.is_empty(),
-        "libFLAC reported errors {:?}",
-        client.errors
-    );
-    // After a seek libFLAC delivers the target frame trimmed to start at `target`.
-    let (first, samples) = client
-        .frames
-        .first()
-        .expect("seek produced a frame")
-        .clone();
-    assert_eq!(first, target);
-    samples
-}
-
-#[test]
-fn libflac_seeks_in_every_stream_shape() {
-    for (name, values, wide) in stream_cases() {
-        let (bytes, words) = if wide {
-            (
-                encode_i64(&values, &EncodeOptions::default()).unwrap(),
-                words_of(&values),
-            )
+    unsafe extern "C" fn read_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        buf: *mut u8,
+        len: *mut usize,
+        c: *mut c_void,
+    ) -> ffi::FLAC__StreamDecoderReadStatus {
+        let c = unsafe { &mut *(c as *mut SeekClient) };
+        let n = (*unsafe { &*len }).min(c.bytes.len() - c.pos);
+        unsafe { std::ptr::copy_nonoverlapping(c.bytes[c.pos..].as_ptr(), buf, n) };
+        c.pos += n;
+        unsafe { *len = n };
+        if n == 0 {
+            ffi::FLAC__STREAM_DECODER_READ_STATUS_END_OF_STREAM
         } else {
-            let v32: Vec<i32> = values.iter().map(|&v| v as i32).collect();
-            (encode_i32(&v32, &EncodeOptions::default()).unwrap(), v32)
-        };
-        let channels = if wide { 2 } else { 1 };
-        let n = values.len() as u64;
-        for target in [0, n / 2, n - 1] {
-            let got = libflac_seek(&bytes, target);
-            let at = target as usize * channels;
-            assert_eq!(
-                got[..],
-                words[at..at + got.len()],
-                "{name}: seek to {target}"
-            );
+            ffi::FLAC__STREAM_DECODER_READ_STATUS_CONTINUE
         }
     }
-}
 
-#[test]
-fn libflac_seeks_in_our_streams() {
-    let data = common::int32_signal(5, 1, 100_000);
-    let bytes = encode_i32(&data, &EncodeOptions::default()).unwrap();
-    let info = stream_info(&bytes).unwrap();
-    assert_eq!(info.total_samples, 100_000);
-    assert_eq!((info.min_block_size, info.max_block_size), (4096, 4096));
-    for target in [0u64, 1, 4095, 4096, 50_000, 99_999] {
-        let got = libflac_seek(&bytes, target);
-        let t = target as usize;
-        assert_eq!(got[..], data[t..t + got.len()], "seek to {target}");
+    unsafe extern "C" fn seek_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        off: u64,
+        c: *mut c_void,
+    ) -> ffi::FLAC__StreamDecoderSeekStatus {
+        let c = unsafe { &mut *(c as *mut SeekClient) };
+        c.pos = (off as usize).min(c.bytes.len());
+        ffi::FLAC__STREAM_DECODER_SEEK_STATUS_OK
+    }
+
+    unsafe extern "C" fn tell_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        off: *mut u64,
+        c: *mut c_void,
+    ) -> ffi::FLAC__StreamDecoderTellStatus {
+        unsafe { *off = (*(c as *mut SeekClient)).pos as u64 };
+        ffi::FLAC__STREAM_DECODER_TELL_STATUS_OK
+    }
+
+    unsafe extern "C" fn length_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        len: *mut u64,
+        c: *mut c_void,
+    ) -> ffi::FLAC__StreamDecoderLengthStatus {
+        let client = unsafe { &*(c as *mut SeekClient) };
+        unsafe { *len = client.bytes.len() as u64 };
+        ffi::FLAC__STREAM_DECODER_LENGTH_STATUS_OK
+    }
+
+    unsafe extern "C" fn eof_cb(_d: *const ffi::FLAC__StreamDecoder, c: *mut c_void) -> i32 {
+        let c = unsafe { &*(c as *mut SeekClient) };
+        (c.pos >= c.bytes.len()) as i32
+    }
+
+    unsafe extern "C" fn write_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        frame: *const ffi::FLAC__Frame,
+        buffer: *const *const i32,
+        c: *mut c_void,
+    ) -> ffi::FLAC__StreamDecoderWriteStatus {
+        let c = unsafe { &mut *(c as *mut SeekClient) };
+        let h = unsafe { &(*frame).header };
+        let first = unsafe { h.number.sample_number };
+        let n = h.blocksize as usize;
+        let planes: Vec<&[i32]> = (0..h.channels as usize)
+            .map(|ch| unsafe { std::slice::from_raw_parts(*buffer.add(ch), n) })
+            .collect();
+        // interleave, as the encoder received the words
+        let words = (0..n)
+            .flat_map(|i| planes.iter().map(move |p| p[i]))
+            .collect();
+        c.frames.push((first, words));
+        ffi::FLAC__STREAM_DECODER_WRITE_STATUS_CONTINUE
+    }
+
+    unsafe extern "C" fn error_cb(
+        _d: *const ffi::FLAC__StreamDecoder,
+        status: u32,
+        c: *mut c_void,
+    ) {
+        // no panics across the C boundary: record and assert afterwards
+        unsafe { (*(c as *mut SeekClient)).errors.push(status) };
+    }
+
+    /// Seeks with libFLAC to `target` and returns the interleaved words it then
+    /// decodes in the frame containing it.
+    fn libflac_seek(bytes: &[u8], target: u64) -> Vec<i32> {
+        let mut client = SeekClient {
+            bytes,
+            pos: 0,
+            frames: Vec::new(),
+            errors: Vec::new(),
+        };
+        unsafe {
+            let dec = ffi::FLAC__stream_decoder_new();
+            let status = ffi::FLAC__stream_decoder_init_stream(
+                dec,
+                Some(read_cb),
+                Some(seek_cb),
+                Some(tell_cb),
+                Some(length_cb),
+                Some(eof_cb),
+                Some(write_cb),
+                None,
+                Some(error_cb),
+                (&mut client as *mut SeekClient).cast(),
+            );
+            assert_eq!(status, ffi::FLAC__STREAM_DECODER_INIT_STATUS_OK);
+            assert!(ffi::FLAC__stream_decoder_process_until_end_of_metadata(dec) != 0);
+            client.frames.clear();
+            assert!(
+                ffi::FLAC__stream_decoder_seek_absolute(dec, target) != 0,
+                "libFLAC cannot seek to {target}"
+            );
+            ffi::FLAC__stream_decoder_finish(dec);
+            ffi::FLAC__stream_decoder_delete(dec);
+        }
+        assert!(
+            client.errors.is_empty(),
+            "libFLAC reported errors {:?}",
+            client.errors
+        );
+        // After a seek libFLAC delivers the target frame trimmed to start at `target`.
+        let (first, samples) = client
+            .frames
+            .first()
+            .expect("seek produced a frame")
+            .clone();
+        assert_eq!(first, target);
+        samples
+    }
+
+    #[test]
+    fn libflac_seeks_in_every_stream_shape() {
+        for (name, values, wide) in stream_cases() {
+            let (bytes, words) = if wide {
+                (
+                    encode_i64(&values, &EncodeOptions::default()).unwrap(),
+                    words_of(&values),
+                )
+            } else {
+                let v32: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+                (encode_i32(&v32, &EncodeOptions::default()).unwrap(), v32)
+            };
+            let channels = if wide { 2 } else { 1 };
+            let n = values.len() as u64;
+            for target in [0, n / 2, n - 1] {
+                let got = libflac_seek(&bytes, target);
+                let at = target as usize * channels;
+                assert_eq!(
+                    got[..],
+                    words[at..at + got.len()],
+                    "{name}: seek to {target}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn libflac_seeks_in_our_streams() {
+        let data = common::int32_signal(5, 1, 100_000);
+        let bytes = encode_i32(&data, &EncodeOptions::default()).unwrap();
+        let info = stream_info(&bytes).unwrap();
+        assert_eq!(info.total_samples, 100_000);
+        assert_eq!((info.min_block_size, info.max_block_size), (4096, 4096));
+        for target in [0u64, 1, 4095, 4096, 50_000, 99_999] {
+            let got = libflac_seek(&bytes, target);
+            let t = target as usize;
+            assert_eq!(got[..], data[t..t + got.len()], "seek to {target}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! the encoder produces (property tests), the golden files, and damaged
 //! streams.
 
+#![cfg(feature = "libflac")]
+
 mod common;
 
 use common::agreement::{assert_agree_i32, assert_agree_i64, assert_agree_on_input};

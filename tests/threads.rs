@@ -21,14 +21,14 @@ fn many_streams_identical_for_any_thread_count() {
 }
 
 #[test]
-fn single_long_stream_identical_with_libflac_threads() {
-    // 1 stream and 4 pool threads: libFLAC encodes with its own 4 threads.
+fn single_long_stream_identical_with_frame_threads() {
+    // 1 stream and 4 pool threads: its frames are encoded on 4 threads.
     let mut rng = common::Rng::new(5);
     let data = common::timestream(&mut rng, 600_000, 0.0, 10.0, 0.1);
     let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-3]));
     let one = with_thread_count(Some(1), || FlacArray::compress(&data, &[600_000], &opts)).unwrap();
     let four =
         with_thread_count(Some(4), || FlacArray::compress(&data, &[600_000], &opts)).unwrap();
-    assert!(one == four, "libFLAC threads changed the output");
+    assert!(one == four, "encoding frames on threads changed the output");
     assert_eq!(four.to_vec::<f64>().unwrap(), one.to_vec::<f64>().unwrap());
 }

@@ -930,7 +930,14 @@ fn decode_stream<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let decoder = match decoder {
         "native" => flacarray::codec::Decoder::Native,
+        #[cfg(feature = "libflac")]
         "libflac" => flacarray::codec::Decoder::Libflac,
+        #[cfg(not(feature = "libflac"))]
+        "libflac" => {
+            return Err(PyValueError::new_err(
+                "this build has no libFLAC (build with the cargo feature `libflac`)",
+            ))
+        }
         other => {
             return Err(PyValueError::new_err(format!(
                 "decoder must be 'native' or 'libflac', not {other:?}"

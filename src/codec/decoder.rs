@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libflac_sys as ffi;
 
-use super::frames::{parse_stream_info, StreamInfo};
+use super::frames::StreamInfo;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Owns a libFLAC decoder.
@@ -342,9 +342,4 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
         Outcome::Ended(got) => Ok(super::Outcome::Ended(got)),
         Outcome::Damaged(why) => Err(Error::corrupt(why)),
     }
-}
-
-/// Reads a stream's STREAMINFO (channels, bit depth, sample count).
-pub fn stream_info(bytes: &[u8]) -> Result<StreamInfo> {
-    parse_stream_info(bytes)
 }

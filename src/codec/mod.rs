@@ -6,6 +6,7 @@
 //! decoder can read it.
 
 mod crc16;
+#[cfg(feature = "libflac")]
 mod decoder;
 mod encoder;
 mod frames;
@@ -13,29 +14,37 @@ mod level;
 mod lpc;
 mod native;
 
-pub use decoder::stream_info;
-pub use encoder::{encode_i32, encode_i64, EncodeOptions};
+pub use encoder::{
+    encode_i32, encode_i32_into, encode_i64, encode_i64_into, encode_with, EncodeOptions, Encoder,
+    Samples,
+};
 pub use frames::StreamInfo;
 pub use level::Level;
 
-/// Which FLAC decoder reads streams: ours (the default), or libFLAC's (for
-/// comparison and differential tests; the default with the cargo feature
-/// `libflac-decoder`).
+/// Reads a stream's STREAMINFO (channels, bit depth, sample count).
+pub fn stream_info(bytes: &[u8]) -> crate::Result<StreamInfo> {
+    frames::parse_stream_info(bytes)
+}
+
+/// Which FLAC decoder reads streams: ours (the default), or libFLAC's (with
+/// the cargo feature `libflac`, for comparison and differential tests; the
+/// default with the feature `libflac-decoder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoder {
     /// This crate's decoder (`codec::native`).
     Native,
     /// libFLAC 1.5's stream decoder.
+    #[cfg(feature = "libflac")]
     Libflac,
 }
 
 impl Decoder {
     /// The decoder every read path uses.
-    pub const DEFAULT: Decoder = if cfg!(feature = "libflac-decoder") {
-        Decoder::Libflac
-    } else {
-        Decoder::Native
-    };
+    #[cfg(feature = "libflac-decoder")]
+    pub const DEFAULT: Decoder = Decoder::Libflac;
+    /// The decoder every read path uses.
+    #[cfg(not(feature = "libflac-decoder"))]
+    pub const DEFAULT: Decoder = Decoder::Native;
 }
 
 /// Decodes samples `first .. first + out.len()` of one stream with the
@@ -125,6 +134,7 @@ where
     };
     let pass = |from: usize, out: &mut [T]| match decoder {
         Decoder::Native => native::run(bytes, &info, from, first, stream_len, out, &convert),
+        #[cfg(feature = "libflac")]
         Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, stream_len, out, convert),
     };
     let mut outcome = pass(start, out);

@@ -47,4 +47,5 @@ pub fn int32_signal(seed: u64, nstreams: usize, n: usize) -> Vec<i32> {
         .collect()
 }
 
+#[cfg(feature = "libflac")]
 pub mod agreement;

@@ -1,47 +1,14 @@
-//! One integer stream in, one self-contained FLAC bytestream out (libFLAC).
+//! libFLAC's encoder (cargo feature `libflac`): the same streams as ours,
+//! for comparison and as a test oracle.
 
 use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libflac_sys as ffi;
 
-use super::frames::parse_stream_info;
+use super::{bits_needed, EncodeOptions};
+use crate::codec::frames::parse_stream_info;
 use crate::error::{Error, ErrorKind, Result};
-
-/// Settings for encoding one stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EncodeOptions {
-    /// libFLAC compression level, 0 (fastest) to 8 (smallest).
-    pub level: u32,
-    /// Samples per FLAC frame; also the granularity of random access.
-    pub block_size: u32,
-    /// Threads libFLAC may use inside this one stream (1 = none).
-    pub threads: u32,
-}
-
-impl Default for EncodeOptions {
-    fn default() -> Self {
-        EncodeOptions {
-            level: 5,
-            block_size: 4096,
-            threads: 1,
-        }
-    }
-}
-
-impl EncodeOptions {
-    /// Checks the settings; the error names the offending one.
-    pub fn validate(&self) -> Result<()> {
-        super::Level::new(i64::from(self.level))?;
-        if !(16..=65535).contains(&self.block_size) {
-            return Err(Error::invalid(format!(
-                "block size must be between 16 and 65535 samples, got {}",
-                self.block_size
-            )));
-        }
-        Ok(())
-    }
-}
 
 /// Encodes 32-bit samples as a 1-channel FLAC stream at the smallest bit
 /// depth (4..=32) that holds every value.
@@ -69,21 +36,6 @@ pub fn encode_i64(samples: &[i64], options: &EncodeOptions) -> Result<Vec<u8>> {
             .collect();
         encode_interleaved(&words, 2, options)
     }
-}
-
-/// Smallest signed bit depth that holds every word, within libFLAC's 4..=32.
-fn bits_needed(words: &[i32]) -> u32 {
-    let (min, max) = words
-        .iter()
-        .fold((0i32, 0i32), |(lo, hi), &w| (lo.min(w), hi.max(w)));
-    let width = |v: i32| {
-        33 - if v < 0 {
-            (!v).leading_zeros()
-        } else {
-            v.leading_zeros()
-        }
-    };
-    width(min).max(width(max)).clamp(4, 32)
 }
 
 /// The growing output plus a cursor, so libFLAC can seek back and rewrite
@@ -179,7 +131,6 @@ impl RawEncoder {
 const CHUNK_FRAMES: usize = 1 << 20;
 
 fn encode_interleaved(words: &[i32], channels: u32, options: &EncodeOptions) -> Result<Vec<u8>> {
-    options.validate()?;
     let frames = words.len() / channels as usize;
     // SAFETY: a fresh encoder, or null when out of memory.
     let encoder = RawEncoder(unsafe { ffi::FLAC__stream_encoder_new() });
@@ -198,7 +149,10 @@ fn encode_interleaved(words: &[i32], channels: u32, options: &EncodeOptions) -> 
     // `sink` outlives the encoder's use of the client pointer (finish is called below).
     unsafe {
         let configured = ffi::FLAC__stream_encoder_set_channels(enc, channels) != 0
-            && ffi::FLAC__stream_encoder_set_bits_per_sample(enc, bits_needed(words)) != 0
+            && ffi::FLAC__stream_encoder_set_bits_per_sample(
+                enc,
+                bits_needed(words.iter().copied()),
+            ) != 0
             && ffi::FLAC__stream_encoder_set_sample_rate(enc, 44_100) != 0
             && ffi::FLAC__stream_encoder_set_streamable_subset(enc, 0) != 0
             && ffi::FLAC__stream_encoder_set_compression_level(enc, options.level) != 0
@@ -261,28 +215,6 @@ fn strip_extra_metadata(bytes: &mut Vec<u8>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bit_depth_covers_extremes() {
-        assert_eq!(bits_needed(&[0, 1, -1]), 4);
-        assert_eq!(bits_needed(&[127]), 8);
-        assert_eq!(bits_needed(&[-128]), 8);
-        assert_eq!(bits_needed(&[128]), 9);
-        assert_eq!(bits_needed(&[i32::MAX]), 32);
-        assert_eq!(bits_needed(&[i32::MIN]), 32);
-        assert_eq!(bits_needed(&[1 << 29]), 31);
-    }
-
-    #[test]
-    fn rejects_bad_level() {
-        let opts = EncodeOptions {
-            level: 9,
-            ..Default::default()
-        };
-        let err = encode_i32(&[1, 2, 3], &opts).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert!(err.message().contains("compression level"));
-    }
 
     #[test]
     fn output_has_only_streaminfo() {

@@ -1,0 +1,124 @@
+//! A big-endian bit writer (FLAC's bit order) over a byte vector.
+
+/// Appends bits to `bytes`, most significant first; [`BitWriter::finish`]
+/// pads the last byte with zeros.
+pub(super) struct BitWriter<'a> {
+    bytes: &'a mut Vec<u8>,
+    /// Pending bits, right-aligned; fewer than 32 between calls.
+    acc: u64,
+    pending: u32,
+}
+
+impl<'a> BitWriter<'a> {
+    /// A writer appending to `bytes` (which may already hold whole bytes).
+    pub(super) fn new(bytes: &'a mut Vec<u8>) -> Self {
+        BitWriter {
+            bytes,
+            acc: 0,
+            pending: 0,
+        }
+    }
+
+    /// Writes the low `bits` (at most 32) bits of `value`.
+    #[inline(always)]
+    pub(super) fn put(&mut self, value: u64, bits: u32) {
+        debug_assert!(bits <= 32);
+        if bits == 0 {
+            return;
+        }
+        let mask = (1u64 << bits) - 1;
+        self.acc = (self.acc << bits) | (value & mask);
+        self.pending += bits;
+        if self.pending >= 32 {
+            self.pending -= 32;
+            let word = (self.acc >> self.pending) as u32;
+            self.bytes.extend_from_slice(&word.to_be_bytes());
+        }
+    }
+
+    /// Writes a two's-complement value in `bits` (at most 33) bits.
+    #[inline(always)]
+    pub(super) fn put_signed(&mut self, value: i64, bits: u32) {
+        if bits > 32 {
+            self.put((value >> 32) as u64, bits - 32);
+            self.put(value as u64, 32);
+        } else {
+            self.put(value as u64, bits);
+        }
+    }
+
+    /// Writes `zeros` zero bits and a one.
+    #[inline(always)]
+    pub(super) fn put_unary(&mut self, mut zeros: u64) {
+        while zeros >= 32 {
+            self.put(0, 32);
+            zeros -= 32;
+        }
+        self.put(1, zeros as u32 + 1);
+    }
+
+    /// Writes one Rice code of `folded` with parameter `k` (< 32).
+    #[inline(always)]
+    pub(super) fn put_rice(&mut self, folded: u64, k: u32) {
+        let quotient = folded >> k;
+        let low = folded & ((1u64 << k) - 1);
+        if quotient + 1 + u64::from(k) <= 32 {
+            self.put((1u64 << k) | low, quotient as u32 + 1 + k);
+        } else {
+            self.put_unary(quotient);
+            self.put(low, k);
+        }
+    }
+
+    /// Pads to a whole byte with zeros and flushes everything.
+    pub(super) fn finish(mut self) {
+        let pad = (8 - self.pending % 8) % 8;
+        self.put(0, pad);
+        while self.pending >= 8 {
+            self.pending -= 8;
+            self.bytes.push((self.acc >> self.pending) as u8);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_come_out_most_significant_first() {
+        let mut out = Vec::new();
+        let mut w = BitWriter::new(&mut out);
+        w.put(0b1, 1);
+        w.put(0b0101, 4);
+        w.put_unary(2); // 001
+        w.put_signed(-1, 33);
+        w.put_rice(5, 1); // quotient 2 -> 001, low 1
+        w.finish();
+        // 1 0101 001 | 33 ones | 001 1 | pad
+        let mut bits = String::from("10101001");
+        bits.push_str(&"1".repeat(33));
+        bits.push_str("0011");
+        while bits.len() % 8 != 0 {
+            bits.push('0');
+        }
+        let expected: Vec<u8> = bits
+            .as_bytes()
+            .chunks(8)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+            .collect();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn long_unary_codes() {
+        let mut out = Vec::new();
+        let mut w = BitWriter::new(&mut out);
+        w.put_rice(100 << 3 | 5, 3);
+        w.finish();
+        // 100 zeros, a one, then 101
+        assert_eq!(out.len(), 104_usize.div_ceil(8));
+        assert!(out[..12].iter().all(|&b| b == 0));
+        assert_eq!(out[12], 0b0000_1101);
+    }
+}

@@ -1,0 +1,394 @@
+//! The stream: `fLaC`, STREAMINFO, then one frame per block, each frame a
+//! header, one subframe per channel and a CRC.
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::bits::BitWriter;
+use super::preset::{Preset, Stereo};
+use super::subframe::{self, Choice};
+use super::{bits_needed, EncodeOptions, Samples};
+use crate::codec::crc16::crc16;
+use crate::codec::frames::crc8;
+use crate::error::Result;
+
+/// The sample rate every stream declares (the samples are not audio; any
+/// valid rate would do, and this one has a 4-bit code in frame headers).
+const SAMPLE_RATE: u32 = 44_100;
+/// Bytes of `fLaC` plus the STREAMINFO block.
+const HEADER_BYTES: usize = 4 + 4 + 34;
+
+/// Everything one thread reuses from stream to stream and block to block.
+#[derive(Default)]
+struct Scratch {
+    /// Left, right, side and mid of the current block.
+    channels: [Vec<i64>; 4],
+    choices: [Choice; 4],
+    subframe: subframe::Scratch,
+    md5_bytes: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch (a fresh one if it is in use).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// The stream's fixed facts.
+struct Layout {
+    channels: usize,
+    bps: u32,
+    block: usize,
+    frames: usize,
+    level: u32,
+}
+
+/// Appends the FLAC stream of `samples` to `out`.
+pub(super) fn encode_stream(
+    samples: Samples<'_>,
+    options: &EncodeOptions,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let (frames, channels, bps) = match samples {
+        Samples::One(s) => (s.len(), 1, bits_needed(s.iter().copied())),
+        Samples::Two(s) => (
+            s.len(),
+            2,
+            bits_needed(s.iter().flat_map(|&v| [v as i32, (v >> 32) as i32])),
+        ),
+    };
+    let layout = Layout {
+        channels,
+        bps,
+        block: options.block_size as usize,
+        frames,
+        level: options.level,
+    };
+    let preset = Preset::of_level(options.level);
+    let start = out.len();
+    out.extend_from_slice(b"fLaC");
+    out.extend_from_slice(&[0x80, 0, 0, 34]); // the last metadata block, 34 bytes
+    out.resize(start + HEADER_BYTES, 0);
+    let blocks = frames.div_ceil(layout.block);
+    let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
+    if options.threads > 1 && blocks > 1 {
+        let encoded: Vec<Vec<u8>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let mut bytes = Vec::new();
+                with_scratch(|s| write_frame(samples, &layout, &preset, b, s, &mut bytes));
+                bytes
+            })
+            .collect();
+        for bytes in encoded {
+            min_frame = min_frame.min(bytes.len() as u32);
+            max_frame = max_frame.max(bytes.len() as u32);
+            out.extend_from_slice(&bytes);
+        }
+    } else {
+        with_scratch(|s| {
+            for b in 0..blocks {
+                let before = out.len();
+                write_frame(samples, &layout, &preset, b, s, out);
+                let size = (out.len() - before) as u32;
+                min_frame = min_frame.min(size);
+                max_frame = max_frame.max(size);
+            }
+        });
+    }
+    if blocks == 0 {
+        min_frame = 0;
+    }
+    let md5 = with_scratch(|s| samples_md5(samples, bps, &mut s.md5_bytes));
+    let info = &mut out[start + 8..start + HEADER_BYTES];
+    write_streaminfo(info, &layout, min_frame, max_frame, &md5);
+    Ok(())
+}
+
+/// STREAMINFO's 34 bytes.
+fn write_streaminfo(
+    info: &mut [u8],
+    layout: &Layout,
+    min_frame: u32,
+    max_frame: u32,
+    md5: &[u8; 16],
+) {
+    let block = layout.block as u16;
+    info[0..2].copy_from_slice(&block.to_be_bytes());
+    info[2..4].copy_from_slice(&block.to_be_bytes());
+    // frame sizes are 24-bit fields (0: unknown)
+    let frame_field = |v: u32| if v < 1 << 24 { v } else { 0 };
+    info[4..7].copy_from_slice(&frame_field(min_frame).to_be_bytes()[1..]);
+    info[7..10].copy_from_slice(&frame_field(max_frame).to_be_bytes()[1..]);
+    // total samples is a 36-bit field (0: unknown)
+    let total = layout.frames as u64;
+    let total = if total < 1 << 36 { total } else { 0 };
+    let packed: u64 = (u64::from(SAMPLE_RATE) << 44)
+        | ((layout.channels as u64 - 1) << 41)
+        | (u64::from(layout.bps - 1) << 36)
+        | total;
+    info[10..18].copy_from_slice(&packed.to_be_bytes());
+    info[18..34].copy_from_slice(md5);
+}
+
+/// The MD5 of the samples as FLAC defines it: interleaved, each in
+/// little-endian bytes of the stream's sample width.
+fn samples_md5(samples: Samples<'_>, bps: u32, buf: &mut Vec<u8>) -> [u8; 16] {
+    let width = bps.div_ceil(8) as usize;
+    let mut context = md5::Context::new();
+    const CHUNK: usize = 1 << 14;
+    let mut feed = |words: &mut dyn Iterator<Item = i32>| {
+        buf.clear();
+        for w in words {
+            buf.extend_from_slice(&w.to_le_bytes()[..width]);
+        }
+        context.consume(&buf[..]);
+    };
+    match samples {
+        Samples::One(s) => {
+            for chunk in s.chunks(CHUNK) {
+                feed(&mut chunk.iter().copied());
+            }
+        }
+        Samples::Two(s) => {
+            for chunk in s.chunks(CHUNK) {
+                feed(&mut chunk.iter().flat_map(|&v| [v as i32, (v >> 32) as i32]));
+            }
+        }
+    }
+    context.finalize().0
+}
+
+/// Channel assignments of a frame header.
+const INDEPENDENT: u8 = 0;
+const LEFT_SIDE: u8 = 8;
+const RIGHT_SIDE: u8 = 9;
+const MID_SIDE: u8 = 10;
+
+/// Appends frame `index` (samples `index * block ..`) to `out`.
+fn write_frame(
+    samples: Samples<'_>,
+    layout: &Layout,
+    preset: &Preset,
+    index: usize,
+    s: &mut Scratch,
+    out: &mut Vec<u8>,
+) {
+    let first = index * layout.block;
+    let n = layout.block.min(layout.frames - first);
+    let [left, right, side, mid] = &mut s.channels;
+    left.clear();
+    right.clear();
+    match samples {
+        Samples::One(x) => left.extend(x[first..first + n].iter().map(|&v| i64::from(v))),
+        Samples::Two(x) => {
+            for &v in &x[first..first + n] {
+                left.push(i64::from(v as i32));
+                right.push(v >> 32);
+            }
+        }
+    }
+    let bps = layout.bps;
+    let level = layout.level;
+    if layout.channels != 1 {
+        // decorrelation needs a 33-bit side channel at 32 bits: not used
+        let stereo = if bps >= 32 {
+            Stereo::Independent
+        } else {
+            preset.stereo
+        };
+        if stereo != Stereo::Independent {
+            side.clear();
+            mid.clear();
+            side.extend(left.iter().zip(right.iter()).map(|(l, r)| l - r));
+            mid.extend(left.iter().zip(right.iter()).map(|(l, r)| (l + r) >> 1));
+        }
+        let widths = [bps, bps, bps + 1, bps];
+        let candidates: &[usize] = match stereo {
+            Stereo::Independent => &[0, 1],
+            Stereo::Exhaustive => &[0, 1, 2, 3],
+            Stereo::Estimate => &[],
+        };
+        let mut cost = [u64::MAX; 4];
+        if stereo == Stereo::Estimate {
+            let channels: [&[i64]; 4] = [left, right, side, mid];
+            for c in 0..4 {
+                let sums = super::predict::fixed_order_sums(channels[c]);
+                cost[c] = sums.iter().copied().min().unwrap_or(0);
+            }
+        }
+        for &c in candidates {
+            let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
+            subframe::choose(
+                x,
+                widths[c],
+                preset,
+                level,
+                &mut s.subframe,
+                &mut s.choices[c],
+            );
+            cost[c] = s.choices[c].bits;
+        }
+        let pairs = [
+            (INDEPENDENT + 1, 0, 1),
+            (LEFT_SIDE, 0, 2),
+            (RIGHT_SIDE, 2, 1),
+            (MID_SIDE, 3, 2),
+        ];
+        let usable = if stereo == Stereo::Independent { 1 } else { 4 };
+        let (best, a, b) = pairs[..usable]
+            .iter()
+            .copied()
+            .min_by_key(|&(_, a, b)| cost[a].saturating_add(cost[b]))
+            .unwrap_or(pairs[0]);
+        if stereo == Stereo::Estimate {
+            for c in [a, b] {
+                let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
+                subframe::choose(
+                    x,
+                    widths[c],
+                    preset,
+                    level,
+                    &mut s.subframe,
+                    &mut s.choices[c],
+                );
+            }
+        }
+        let start = write_header(out, layout, index, n, best);
+        let mut w = BitWriter::new(out);
+        for c in [a, b] {
+            let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
+            subframe::write(&mut w, x, widths[c], &s.choices[c]);
+        }
+        w.finish();
+        finish_frame(out, start);
+        return;
+    }
+    subframe::choose(left, bps, preset, level, &mut s.subframe, &mut s.choices[0]);
+    let start = write_header(out, layout, index, n, INDEPENDENT);
+    let mut w = BitWriter::new(out);
+    subframe::write(&mut w, left, bps, &s.choices[0]);
+    w.finish();
+    finish_frame(out, start);
+}
+
+/// Appends the CRC-16 of the frame that starts at `start`.
+fn finish_frame(out: &mut Vec<u8>, start: usize) {
+    let crc = crc16(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// Appends a frame header (sync code to CRC-8); returns where it starts.
+fn write_header(
+    out: &mut Vec<u8>,
+    layout: &Layout,
+    index: usize,
+    n: usize,
+    assignment: u8,
+) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0xFF, 0xF8]); // sync, fixed block size
+    let (size_code, size_tail) = block_size_code(n);
+    out.push((size_code << 4) | 0b1001); // 44.1 kHz
+    let channel_code = if layout.channels == 1 { 0 } else { assignment };
+    out.push((channel_code << 4) | (bps_code(layout.bps) << 1));
+    push_coded_number(out, index as u64);
+    match size_tail {
+        Tail::None => {}
+        Tail::Byte(v) => out.push(v),
+        Tail::Word(v) => out.extend_from_slice(&v.to_be_bytes()),
+    }
+    let crc = crc8(&out[start..]);
+    out.push(crc);
+    start
+}
+
+enum Tail {
+    None,
+    Byte(u8),
+    Word(u16),
+}
+
+/// The 4-bit block size code of a frame of `n` samples, and what follows
+/// the header's coded number.
+fn block_size_code(n: usize) -> (u8, Tail) {
+    match n {
+        192 => (1, Tail::None),
+        576 => (2, Tail::None),
+        1152 => (3, Tail::None),
+        2304 => (4, Tail::None),
+        4608 => (5, Tail::None),
+        256 => (8, Tail::None),
+        512 => (9, Tail::None),
+        1024 => (10, Tail::None),
+        2048 => (11, Tail::None),
+        4096 => (12, Tail::None),
+        8192 => (13, Tail::None),
+        16384 => (14, Tail::None),
+        32768 => (15, Tail::None),
+        1..=256 => (6, Tail::Byte((n - 1) as u8)),
+        _ => (7, Tail::Word((n - 1) as u16)),
+    }
+}
+
+/// The 3-bit sample size code (0: as in STREAMINFO).
+fn bps_code(bps: u32) -> u8 {
+    match bps {
+        8 => 1,
+        12 => 2,
+        16 => 4,
+        20 => 5,
+        24 => 6,
+        _ => 0,
+    }
+}
+
+/// FLAC's UTF-8-like coding of a frame number (up to 36 bits).
+fn push_coded_number(out: &mut Vec<u8>, v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
+    // continuation bytes carry 6 bits each; the first byte the rest
+    let extra = match v {
+        0..=0x7FF => 1,
+        0x800..=0xFFFF => 2,
+        0x1_0000..=0x1F_FFFF => 3,
+        0x20_0000..=0x3FF_FFFF => 4,
+        0x400_0000..=0x7FFF_FFFF => 5,
+        _ => 6,
+    };
+    let lead_marker: u8 = !(0xFFu8 >> (extra + 1));
+    out.push(lead_marker | (v >> (6 * extra)) as u8);
+    for i in (0..extra).rev() {
+        out.push(0x80 | ((v >> (6 * i)) & 0x3F) as u8);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coded_numbers_match_the_format() {
+        let code = |v: u64| {
+            let mut out = Vec::new();
+            push_coded_number(&mut out, v);
+            out
+        };
+        assert_eq!(code(0x7F), vec![0x7F]);
+        assert_eq!(code(0x80), vec![0xC2, 0x80]);
+        assert_eq!(code(0x800), vec![0xE0, 0xA0, 0x80]);
+        assert_eq!(
+            code(0xFFFF_FFFF),
+            vec![0xFE, 0x83, 0xBF, 0xBF, 0xBF, 0xBF, 0xBF]
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! One integer stream in, one self-contained FLAC bytestream out.
+//!
+//! The encoder is this crate's own ([`frame`] and the modules beside it);
+//! with the cargo feature `libflac`, libFLAC's can be chosen instead
+//! ([`Encoder::Libflac`]), for comparison and as a test oracle. Both write
+//! the same layout: `fLaC`, STREAMINFO (the only metadata block, with the
+//! MD5 of the samples), then frames of `block_size` samples, numbered.
+
+mod bits;
+mod frame;
+#[cfg(feature = "libflac")]
+mod libflac;
+mod predict;
+mod preset;
+mod rice;
+mod subframe;
+
+use crate::error::{Error, Result};
+
+/// Settings for encoding one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Compression level, 0 (fastest) to 8 (smallest); what each level
+    /// does is listed in the crate's docs/format.md.
+    pub level: u32,
+    /// Samples per FLAC frame; also the granularity of random access.
+    pub block_size: u32,
+    /// Threads that may encode frames of this one stream at once (1 = none).
+    pub threads: u32,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            level: 5,
+            block_size: 4096,
+            threads: 1,
+        }
+    }
+}
+
+impl EncodeOptions {
+    /// Checks the settings; the error names the offending one.
+    pub fn validate(&self) -> Result<()> {
+        super::Level::new(i64::from(self.level))?;
+        if !(16..=65535).contains(&self.block_size) {
+            return Err(Error::invalid(format!(
+                "block size must be between 16 and 65535 samples, got {}",
+                self.block_size
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Which FLAC encoder writes streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoder {
+    /// This crate's encoder (the default).
+    Native,
+    /// libFLAC 1.5's stream encoder (cargo feature `libflac`).
+    #[cfg(feature = "libflac")]
+    Libflac,
+}
+
+/// Encodes 32-bit samples as a 1-channel FLAC stream at the smallest bit
+/// depth (4..=32) that holds every value.
+///
+/// ```
+/// use flacarray::codec::{encode_i32, stream_info, EncodeOptions};
+///
+/// let samples: Vec<i32> = (0..10_000).map(|t| (t % 100) * 7 - 300).collect();
+/// let bytes = encode_i32(&samples, &EncodeOptions::default())?;
+/// let info = stream_info(&bytes)?;
+/// assert_eq!((info.channels, info.total_samples), (1, 10_000));
+/// assert!(bytes.len() < 10_000);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn encode_i32(samples: &[i32], options: &EncodeOptions) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_i32_into(samples, options, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes 64-bit samples as a 2-channel FLAC stream: channel 0 holds the
+/// low 32-bit word, channel 1 the high word (the reference package's layout).
+pub fn encode_i64(samples: &[i64], options: &EncodeOptions) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_i64_into(samples, options, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_i32`], appending the stream to `out`.
+pub fn encode_i32_into(samples: &[i32], options: &EncodeOptions, out: &mut Vec<u8>) -> Result<()> {
+    encode_with(Encoder::Native, Samples::One(samples), options, out)
+}
+
+/// [`encode_i64`], appending the stream to `out`.
+pub fn encode_i64_into(samples: &[i64], options: &EncodeOptions, out: &mut Vec<u8>) -> Result<()> {
+    encode_with(Encoder::Native, Samples::Two(samples), options, out)
+}
+
+/// The samples of one stream: 32-bit (one channel) or 64-bit (two).
+#[derive(Debug, Clone, Copy)]
+pub enum Samples<'a> {
+    /// One channel of 32-bit samples.
+    One(&'a [i32]),
+    /// 64-bit samples, stored as two channels (low word, high word).
+    Two(&'a [i64]),
+}
+
+/// Encodes `samples` with `encoder`, appending the stream to `out`.
+pub fn encode_with(
+    encoder: Encoder,
+    samples: Samples<'_>,
+    options: &EncodeOptions,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    options.validate()?;
+    match encoder {
+        Encoder::Native => frame::encode_stream(samples, options, out),
+        #[cfg(feature = "libflac")]
+        Encoder::Libflac => {
+            let bytes = match samples {
+                Samples::One(s) => libflac::encode_i32(s, options)?,
+                Samples::Two(s) => libflac::encode_i64(s, options)?,
+            };
+            out.extend_from_slice(&bytes);
+            Ok(())
+        }
+    }
+}
+
+/// Smallest signed bit depth that holds every word, within FLAC's 4..=32.
+fn bits_needed(words: impl Iterator<Item = i32>) -> u32 {
+    let (min, max) = words.fold((0i32, 0i32), |(lo, hi), w| (lo.min(w), hi.max(w)));
+    let width = |v: i32| {
+        33 - if v < 0 {
+            (!v).leading_zeros()
+        } else {
+            v.leading_zeros()
+        }
+    };
+    width(min).max(width(max)).clamp(4, 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn bit_depth_covers_extremes() {
+        let depth = |w: &[i32]| bits_needed(w.iter().copied());
+        assert_eq!(depth(&[0, 1, -1]), 4);
+        assert_eq!(depth(&[127]), 8);
+        assert_eq!(depth(&[-128]), 8);
+        assert_eq!(depth(&[128]), 9);
+        assert_eq!(depth(&[i32::MAX]), 32);
+        assert_eq!(depth(&[i32::MIN]), 32);
+        assert_eq!(depth(&[1 << 29]), 31);
+    }
+
+    #[test]
+    fn rejects_bad_level() {
+        let opts = EncodeOptions {
+            level: 9,
+            ..Default::default()
+        };
+        let err = encode_i32(&[1, 2, 3], &opts).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.message().contains("compression level"));
+    }
+
+    #[test]
+    fn output_has_only_streaminfo() {
+        let bytes = encode_i32(&[1, 2, 3, 4], &EncodeOptions::default()).unwrap();
+        let info = super::super::frames::parse_stream_info(&bytes).unwrap();
+        assert_eq!(info.audio_start, 42);
+        assert_eq!(info.total_samples, 4);
+        assert_eq!(info.channels, 1);
+    }
+}

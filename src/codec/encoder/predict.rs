@@ -1,0 +1,344 @@
+//! Predictors: FLAC's fixed polynomials, and linear prediction from a
+//! windowed autocorrelation (Levinson-Durbin), its coefficients quantized
+//! as the format stores them.
+
+use super::preset::Window;
+
+/// Largest LPC order the encoder uses (the FLAC subset's limit).
+pub(super) const MAX_LPC_ORDER: usize = 12;
+/// Largest coefficient precision in bits (the format's 4-bit field).
+pub(super) const MAX_PRECISION: u32 = 15;
+/// Largest coefficient shift (the format's 5-bit signed field; negative
+/// shifts are not written).
+const MAX_SHIFT: i32 = 15;
+
+/// Residuals of the fixed predictor of `order` (0..=4) for samples
+/// `order..`, into `out` (`x.len() - order` values). `false` when a
+/// residual falls outside 32 bits (the format's limit).
+pub(super) fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool {
+    out.clear();
+    let n = x.len();
+    match order {
+        0 => out.extend_from_slice(x),
+        1 => out.extend((1..n).map(|i| x[i] - x[i - 1])),
+        2 => out.extend((2..n).map(|i| x[i] - 2 * x[i - 1] + x[i - 2])),
+        3 => out.extend((3..n).map(|i| x[i] - 3 * x[i - 1] + 3 * x[i - 2] - x[i - 3])),
+        _ => {
+            out.extend((4..n).map(|i| x[i] - 4 * x[i - 1] + 6 * x[i - 2] - 4 * x[i - 3] + x[i - 4]))
+        }
+    }
+    fits_32_bits(out)
+}
+
+/// Whether every residual is a 32-bit signed value.
+fn fits_32_bits(residual: &[i64]) -> bool {
+    let (lo, hi) = residual
+        .iter()
+        .fold((0i64, 0i64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX)
+}
+
+/// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
+/// fewer orders for shorter blocks): the estimate that picks an order.
+pub(super) fn fixed_order_sums(x: &[i64]) -> [u64; 5] {
+    let mut sums = [0u64; 5];
+    if x.len() < 5 {
+        return sums;
+    }
+    let (mut a, mut b, mut c, mut d) = (
+        x[3],
+        x[3] - x[2],
+        x[3] - 2 * x[2] + x[1],
+        x[3] - 3 * x[2] + 3 * x[1] - x[0],
+    );
+    for &v in &x[4..] {
+        let e1 = v - a;
+        let e2 = e1 - b;
+        let e3 = e2 - c;
+        let e4 = e3 - d;
+        sums[0] += v.unsigned_abs();
+        sums[1] += e1.unsigned_abs();
+        sums[2] += e2.unsigned_abs();
+        sums[3] += e3.unsigned_abs();
+        sums[4] += e4.unsigned_abs();
+        a = v;
+        b = e1;
+        c = e2;
+        d = e3;
+    }
+    sums
+}
+
+/// Fills `out` with the window values of each window `kind` makes for a
+/// block of `n` samples (one `Vec` per window).
+pub(super) fn make_windows(kind: Window, n: usize, out: &mut Vec<Vec<f64>>) {
+    match kind {
+        Window::Tukey(p) => out.push(tukey(n, 0, n, p)),
+        Window::PartialTukey(parts) => {
+            let parts = parts as usize;
+            for k in 0..parts {
+                let (start, end) = (k * n / parts, (k + 1) * n / parts);
+                out.push(tukey(n, start, end, 0.5));
+            }
+        }
+        Window::PunchoutTukey(parts) => {
+            let parts = parts as usize;
+            for k in 0..parts {
+                let (start, end) = (k * n / parts, (k + 1) * n / parts);
+                let mut w = vec![0.0; n];
+                let before = tukey(n, 0, start, 0.5);
+                let after = tukey(n, end, n, 0.5);
+                for i in 0..n {
+                    w[i] = before[i] + after[i];
+                }
+                out.push(w);
+            }
+        }
+    }
+}
+
+/// A Tukey window with taper fraction `p` over `start..end` of `n`
+/// samples, zero elsewhere.
+fn tukey(n: usize, start: usize, end: usize, p: f64) -> Vec<f64> {
+    let mut w = vec![0.0; n];
+    let len = end.saturating_sub(start);
+    if len == 0 {
+        return w;
+    }
+    let taper = ((p / 2.0) * len as f64) as usize;
+    for i in 0..len {
+        let value = if taper > 0 && i < taper {
+            0.5 - 0.5 * (std::f64::consts::PI * i as f64 / taper as f64).cos()
+        } else if taper > 0 && i >= len - taper {
+            let j = len - 1 - i;
+            0.5 - 0.5 * (std::f64::consts::PI * j as f64 / taper as f64).cos()
+        } else {
+            1.0
+        };
+        w[start + i] = value;
+    }
+    w
+}
+
+/// Autocorrelation of `x * window` at lags `0..=max_lag`.
+pub(super) fn autocorrelation(
+    x: &[i64],
+    window: &[f64],
+    max_lag: usize,
+    scratch: &mut Vec<f64>,
+) -> [f64; MAX_LPC_ORDER + 1] {
+    scratch.clear();
+    scratch.extend(x.iter().zip(window).map(|(&v, &w)| v as f64 * w));
+    let y = &scratch[..];
+    let mut r = [0.0; MAX_LPC_ORDER + 1];
+    for (lag, slot) in r.iter_mut().enumerate().take(max_lag + 1) {
+        if lag >= y.len() {
+            break;
+        }
+        *slot = dot(&y[lag..], &y[..y.len() - lag]);
+    }
+    r
+}
+
+/// The dot product of two equally long slices, in eight independent
+/// partial sums (so the compiler can keep them in vector lanes).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (ca, cb) in a8.zip(b8) {
+        for k in 0..8 {
+            lanes[k] += ca[k] * cb[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// Levinson-Durbin: the predictor coefficients of every order 1..=`max`
+/// (`coefs[k][..=k]` for order k+1) and each order's residual energy.
+/// Returns how many orders it computed (fewer when the signal is exactly
+/// predictable sooner or the autocorrelation is zero).
+pub(super) fn levinson(
+    r: &[f64; MAX_LPC_ORDER + 1],
+    max: usize,
+    coefs: &mut [[f64; MAX_LPC_ORDER]; MAX_LPC_ORDER],
+    errors: &mut [f64; MAX_LPC_ORDER],
+) -> usize {
+    if r[0] <= 0.0 || !r[0].is_finite() {
+        return 0;
+    }
+    let mut lpc = [0.0f64; MAX_LPC_ORDER];
+    let mut err = r[0];
+    for i in 0..max {
+        let mut acc = -r[i + 1];
+        for j in 0..i {
+            acc -= lpc[j] * r[i - j];
+        }
+        let k = acc / err;
+        if !k.is_finite() {
+            return i;
+        }
+        let mut next = lpc;
+        next[i] = k;
+        for j in 0..i {
+            next[j] = lpc[j] + k * lpc[i - 1 - j];
+        }
+        lpc = next;
+        err *= 1.0 - k * k;
+        // FLAC predicts x[t] = sum(c_j x[t-1-j]): the negated coefficients
+        for j in 0..=i {
+            coefs[i][j] = -lpc[j];
+        }
+        errors[i] = err;
+        if err <= 0.0 {
+            return i + 1;
+        }
+    }
+    max
+}
+
+/// Expected bits of an order's residuals plus its warm-up samples and
+/// coefficients, from its residual energy (a Laplacian estimate).
+pub(super) fn estimated_bits(error: f64, n: usize, order: usize, bps: u32, precision: u32) -> f64 {
+    let per_sample = if error > 0.0 && n > 0 {
+        (0.5 * (0.5 * error / n as f64).log2()).max(0.0)
+    } else {
+        0.0
+    };
+    per_sample * (n - order) as f64 + (order as u32 * (bps + precision)) as f64
+}
+
+/// The default coefficient precision for a block of `n` samples of `bps`
+/// bits (more samples pay for more precise coefficients).
+pub(super) fn default_precision(n: usize, bps: u32) -> u32 {
+    let by_length = match n {
+        0..=192 => 7,
+        193..=384 => 8,
+        385..=576 => 9,
+        577..=1152 => 10,
+        1153..=2304 => 11,
+        2305..=4608 => 12,
+        _ => 13,
+    };
+    if bps < 16 {
+        by_length.min(2 + bps / 2).max(5)
+    } else if bps > 16 {
+        (by_length + 2).min(MAX_PRECISION)
+    } else {
+        by_length
+    }
+}
+
+/// Quantizes `lp` to `precision` bits with a common shift, carrying each
+/// rounding error into the next coefficient. `None` when the coefficients
+/// are all zero or too large for a non-negative shift.
+pub(super) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32> {
+    let cmax = lp.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    if cmax <= 0.0 || !cmax.is_finite() {
+        return None;
+    }
+    let magnitude = precision as i32 - 1;
+    let (qmin, qmax) = (-(1i64 << magnitude), (1i64 << magnitude) - 1);
+    // cmax = m * 2^e with 0.5 <= m < 1: the largest coefficient needs e bits
+    let e = cmax.log2().floor() as i32 + 1;
+    let shift = (magnitude - e).min(MAX_SHIFT);
+    if shift < 0 {
+        return None;
+    }
+    let scale = (1u64 << shift) as f64;
+    let mut carry = 0.0;
+    for (slot, &c) in q.iter_mut().zip(lp) {
+        carry += c * scale;
+        let v = (carry.round() as i64).clamp(qmin, qmax);
+        carry -= v as f64;
+        *slot = v as i32;
+    }
+    Some(shift as u32)
+}
+
+/// Residuals of the quantized predictor (`q`, `shift`) for samples
+/// `q.len()..` of `x` (samples of at most 32 bits), into `out`. `false`
+/// when a residual falls outside 32 bits (the format's limit; the
+/// predictor is then not used).
+pub(super) fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool {
+    let order = q.len();
+    let m = x.len().saturating_sub(order);
+    out.clear();
+    out.resize(m, 0);
+    // coefficient j applies to the sample j + 1 back; summed one
+    // coefficient at a time over the whole block, the products (32 x 32
+    // bits into 64) run in vector lanes
+    for (j, &c) in q.iter().enumerate() {
+        let c = i64::from(c);
+        let history = &x[order - 1 - j..order - 1 - j + m];
+        for (acc, &v) in out.iter_mut().zip(history) {
+            *acc += c * i64::from(v);
+        }
+    }
+    for (r, &v) in out.iter_mut().zip(&x[order..]) {
+        *r = i64::from(v) - (*r >> shift);
+    }
+    fits_32_bits(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_orders_remove_polynomials() {
+        let x: Vec<i64> = (0..50).map(|t| 3 * t * t - 7 * t + 11).collect();
+        let mut out = Vec::new();
+        assert!(fixed_residual(&x, 3, &mut out));
+        assert!(out.iter().all(|&r| r == 0));
+        assert!(fixed_residual(&x, 2, &mut out));
+        assert!(out.iter().all(|&r| r == 6));
+        let sums = fixed_order_sums(&x);
+        assert_eq!(sums[3], 0);
+        assert_eq!(sums[2], 6 * 46);
+    }
+
+    #[test]
+    fn residuals_beyond_32_bits_are_refused() {
+        let x = [i64::from(i32::MIN), i64::from(i32::MAX), 0];
+        let mut out = Vec::new();
+        assert!(fixed_residual(&x, 0, &mut out));
+        assert!(!fixed_residual(&x, 1, &mut out));
+    }
+
+    #[test]
+    fn a_sine_is_predicted_by_order_two() {
+        let x: Vec<i64> = (0..4096)
+            .map(|t| (10000.0 * (t as f64 * 0.01).sin()).round() as i64)
+            .collect();
+        let window = tukey(x.len(), 0, x.len(), 0.5);
+        let r = autocorrelation(&x, &window, 8, &mut Vec::new());
+        let mut coefs = [[0.0; MAX_LPC_ORDER]; MAX_LPC_ORDER];
+        let mut errors = [0.0; MAX_LPC_ORDER];
+        assert!(levinson(&r, 8, &mut coefs, &mut errors) >= 2);
+        // x[t] = 2 cos(w) x[t-1] - x[t-2]
+        assert!(
+            (coefs[1][0] - 2.0 * 0.01f64.cos()).abs() < 1e-3,
+            "{:?}",
+            coefs[1]
+        );
+        assert!((coefs[1][1] + 1.0).abs() < 1e-3);
+        let mut q = [0i32; 2];
+        let shift = quantize(&coefs[1][..2], 12, &mut q).unwrap();
+        let mut out = Vec::new();
+        let narrow: Vec<i32> = x.iter().map(|&v| v as i32).collect();
+        assert!(lpc_residual(&narrow, &q, shift, &mut out));
+        assert!(out.iter().all(|r| r.abs() <= 3), "{:?}", &out[..10]);
+    }
+
+    #[test]
+    fn quantized_coefficients_fit_their_precision() {
+        let mut q = [0i32; 3];
+        let shift = quantize(&[1.9, -0.95, 0.01], 10, &mut q).unwrap();
+        assert!(q.iter().all(|&c| (-512..512).contains(&c)));
+        assert_eq!(shift, 8);
+        assert!(quantize(&[0.0, 0.0], 10, &mut q[..2]).is_none());
+        assert!(quantize(&[1e9], 10, &mut q[..1]).is_none());
+    }
+}
