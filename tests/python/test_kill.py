@@ -111,7 +111,9 @@ def test_killed_overwrites_leave_old_or_new(tmp_path, kind):
     suffix = {"hdf5": "h5", "parquet": "parquet"}.get(kind, "zarr")
     path = tmp_path / f"target.{suffix}"
     write_old(kind, path)
-    took = run_child(kind, path)
+    # the slower of two timed writes: kills land before and after the end
+    # even when the machine is busy
+    took = max(run_child(kind, path), run_child(kind, path))
     new = read_back(kind, path)
     np.testing.assert_array_equal(new[:, :100], new_values()[:, :100])
     old_fa = FlacArray.from_array(OLD)
@@ -119,7 +121,7 @@ def test_killed_overwrites_leave_old_or_new(tmp_path, kind):
     outcomes = {"old": 0, "new": 0}
     for _ in range(20):
         write_old(kind, path)
-        run_child(kind, path, delay=float(rng.uniform(0, 2 * took)))
+        run_child(kind, path, delay=float(rng.uniform(0, 3 * took)))
         back = read_back(kind, path)
         if back == old_fa:
             np.testing.assert_array_equal(back.to_array(), OLD)

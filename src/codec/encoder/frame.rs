@@ -73,6 +73,9 @@ pub(super) fn encode_stream(
     };
     let preset = Preset::of_level(options.level);
     let start = out.len();
+    // room for the stream at half its samples' width, so that growing
+    // the output rarely copies it
+    out.reserve(HEADER_BYTES + frames * channels * bps as usize / 16);
     out.extend_from_slice(b"fLaC");
     out.extend_from_slice(&[0x80, 0, 0, 34]); // the last metadata block, 34 bytes
     out.resize(start + HEADER_BYTES, 0);

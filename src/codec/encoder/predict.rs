@@ -12,10 +12,15 @@ pub(super) const MAX_PRECISION: u32 = 15;
 /// shifts are not written).
 const MAX_SHIFT: i32 = 15;
 
-/// Residuals of the fixed predictor of `order` (0..=4) for samples
-/// `order..`, into `out` (`x.len() - order` values). `false` when a
-/// residual falls outside 32 bits (the format's limit).
-pub(super) fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool {
+vectorized! {
+    /// Residuals of the fixed predictor of `order` (0..=4) for samples
+    /// `order..`, into `out` (`x.len() - order` values). `false` when a
+    /// residual falls outside 32 bits (the format's limit).
+    fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool = fixed_residual_body;
+}
+
+#[inline(always)]
+fn fixed_residual_body(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool {
     out.clear();
     let n = x.len();
     match order {
@@ -31,6 +36,7 @@ pub(super) fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> boo
 }
 
 /// Whether every residual is a 32-bit signed value.
+#[inline(always)]
 fn fits_32_bits(residual: &[i64]) -> bool {
     let (lo, hi) = residual
         .iter()
@@ -38,9 +44,14 @@ fn fits_32_bits(residual: &[i64]) -> bool {
     lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX)
 }
 
-/// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
-/// fewer orders for shorter blocks): the estimate that picks an order.
-pub(super) fn fixed_order_sums(x: &[i64]) -> [u64; 5] {
+vectorized! {
+    /// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
+    /// fewer orders for shorter blocks): the estimate that picks an order.
+    fn fixed_order_sums(x: &[i64]) -> [u64; 5] = fixed_order_sums_body;
+}
+
+#[inline(always)]
+fn fixed_order_sums_body(x: &[i64]) -> [u64; 5] {
     let mut sums = [0u64; 5];
     if x.len() < 5 {
         return sums;
@@ -120,8 +131,18 @@ fn tukey(n: usize, start: usize, end: usize, p: f64) -> Vec<f64> {
     w
 }
 
-/// Autocorrelation of `x * window` at lags `0..=max_lag`.
-pub(super) fn autocorrelation(
+vectorized! {
+    /// Autocorrelation of `x * window` at lags `0..=max_lag`.
+    fn autocorrelation(
+        x: &[i64],
+        window: &[f64],
+        max_lag: usize,
+        scratch: &mut Vec<f64>
+    ) -> [f64; MAX_LPC_ORDER + 1] = autocorrelation_body;
+}
+
+#[inline(always)]
+fn autocorrelation_body(
     x: &[i64],
     window: &[f64],
     max_lag: usize,
@@ -142,6 +163,7 @@ pub(super) fn autocorrelation(
 
 /// The dot product of two equally long slices, in eight independent
 /// partial sums (so the compiler can keep them in vector lanes).
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -257,11 +279,16 @@ pub(super) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
     Some(shift as u32)
 }
 
-/// Residuals of the quantized predictor (`q`, `shift`) for samples
-/// `q.len()..` of `x` (samples of at most 32 bits), into `out`. `false`
-/// when a residual falls outside 32 bits (the format's limit; the
-/// predictor is then not used).
-pub(super) fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool {
+vectorized! {
+    /// Residuals of the quantized predictor (`q`, `shift`) for samples
+    /// `q.len()..` of `x` (samples of at most 32 bits), into `out`. `false`
+    /// when a residual falls outside 32 bits (the format's limit; the
+    /// predictor is then not used).
+    fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool = lpc_residual_body;
+}
+
+#[inline(always)]
+fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool {
     let order = q.len();
     let m = x.len().saturating_sub(order);
     out.clear();

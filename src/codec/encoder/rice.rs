@@ -99,8 +99,13 @@ pub(super) fn plan(
     }
 }
 
-/// The sum and the bitwise OR of the folded values of `residual`.
-fn sum_and_or(residual: &[i64]) -> (u64, u64) {
+vectorized! {
+    /// The sum and the bitwise OR of the folded values of `residual`.
+    fn sum_and_or(residual: &[i64]) -> (u64, u64) = sum_and_or_body;
+}
+
+#[inline(always)]
+fn sum_and_or_body(residual: &[i64]) -> (u64, u64) {
     let mut sums = [0u64; 4];
     let mut ors = [0u64; 4];
     let chunks = residual.chunks_exact(4);

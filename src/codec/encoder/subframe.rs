@@ -103,23 +103,27 @@ pub(super) fn choose(
     let n = x.len();
     best.kind = Kind::Verbatim;
     best.wasted = 0;
-    if x.iter().all(|&v| v == x[0]) {
+    // one pass: is the block constant, and which low bits are always zero
+    let (or, differs) = x.iter().fold((0i64, 0i64), |(or, differs), &v| {
+        (or | v, differs | (v ^ x[0]))
+    });
+    if differs == 0 {
         best.kind = Kind::Constant;
         best.bits = header_bits(0) + u64::from(bps);
         return;
     }
-    let verbatim = header_bits(0) + n as u64 * u64::from(bps);
-    best.kind = Kind::Verbatim;
-    best.bits = verbatim;
+    best.bits = header_bits(0) + n as u64 * u64::from(bps);
 
     // wasted bits: low bits zero in every sample
-    let wasted = x.iter().fold(0i64, |acc, &v| acc | v).trailing_zeros();
+    let wasted = or.trailing_zeros();
     let wasted = if wasted >= bps { 0 } else { wasted };
     let mut shifted = std::mem::take(&mut scratch.shifted);
     shifted.clear();
-    shifted.extend(x.iter().map(|&v| v >> wasted));
+    if wasted > 0 {
+        shifted.extend(x.iter().map(|&v| v >> wasted));
+    }
     let sub_bps = bps - wasted;
-    let xs = &shifted[..];
+    let xs = if wasted > 0 { &shifted[..] } else { x };
 
     // fixed predictors
     let max_fixed = 4.min(n.saturating_sub(1));
