@@ -1,21 +1,27 @@
 //! Decoding allocates nothing per frame once the per-thread scratch has
 //! grown: a second decode of the same stream (whole, or a window) makes no
-//! allocation at all.
+//! allocation at all. Encoding likewise: once a thread's scratch has grown,
+//! encoding streams into an output with room makes no allocation, whatever
+//! the number of streams (the per-stream cost of short rows).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use flacarray::codec::{decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64};
-use flacarray::codec::{Decoder, EncodeOptions};
+use flacarray::codec::{encode_i32_into, encode_i64_into, Decoder, EncodeOptions};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // per thread: the tests run side by side
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
 
 // SAFETY: forwards to the system allocator, only counting calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // (a const thread-local without destructor: usable while allocating)
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
         // SAFETY: the caller's layout contract, passed on unchanged.
         unsafe { System.alloc(layout) }
     }
@@ -29,10 +35,11 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Allocations this thread made while running `f`.
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 #[test]
@@ -67,4 +74,39 @@ fn steady_state_decoding_does_not_allocate() {
     assert_eq!(out32, data);
     assert_eq!(out64, wide);
     assert_eq!(window, data[25_000..25_100]);
+}
+
+#[test]
+fn steady_state_encoding_does_not_allocate() {
+    let rows: Vec<Vec<i32>> = (0..200)
+        .map(|r| {
+            (0..64)
+                .map(|t| (((r * 64 + t) as f64 * 0.05).sin() * 3000.0) as i32 + t % 11)
+                .collect()
+        })
+        .collect();
+    let long: Vec<i64> = (0..20_000i64)
+        .map(|t| (t * t) % 1_000_003 - 500_000)
+        .collect();
+    for level in [0, 5, 8] {
+        let options = EncodeOptions {
+            level,
+            ..EncodeOptions::default()
+        };
+        let mut out = Vec::with_capacity(1 << 22);
+        let run = |out: &mut Vec<u8>| {
+            out.clear();
+            for row in &rows {
+                encode_i32_into(row, &options, out).unwrap();
+            }
+            encode_i64_into(&long, &options, out).unwrap();
+        };
+        // grows this thread's scratch (its two cached window sets, for
+        // three block lengths here, reach their largest sizes by the second)
+        run(&mut out);
+        run(&mut out);
+        let first = out.clone();
+        assert_eq!(allocations_during(|| run(&mut out)), 0, "level {level}");
+        assert_eq!(out, first);
+    }
 }

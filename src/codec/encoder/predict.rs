@@ -80,55 +80,63 @@ fn fixed_order_sums_body(x: &[i64]) -> [u64; 5] {
     sums
 }
 
-/// Fills `out` with the window values of each window `kind` makes for a
-/// block of `n` samples (one `Vec` per window).
-pub(super) fn make_windows(kind: Window, n: usize, out: &mut Vec<Vec<f64>>) {
+/// Writes the windows `kind` makes for a block of `n` samples into
+/// `out[used..]` (reusing the vectors there); returns how many it wrote.
+pub(super) fn make_windows(kind: Window, n: usize, out: &mut Vec<Vec<f64>>, used: usize) -> usize {
     match kind {
-        Window::Tukey(p) => out.push(tukey(n, 0, n, p)),
+        Window::Tukey(p) => {
+            tukey(slot(out, used, n), 0, n, p);
+            1
+        }
         Window::PartialTukey(parts) => {
             let parts = parts as usize;
             for k in 0..parts {
-                let (start, end) = (k * n / parts, (k + 1) * n / parts);
-                out.push(tukey(n, start, end, 0.5));
+                tukey(
+                    slot(out, used + k, n),
+                    k * n / parts,
+                    (k + 1) * n / parts,
+                    0.5,
+                );
             }
+            parts
         }
         Window::PunchoutTukey(parts) => {
             let parts = parts as usize;
             for k in 0..parts {
-                let (start, end) = (k * n / parts, (k + 1) * n / parts);
-                let mut w = vec![0.0; n];
-                let before = tukey(n, 0, start, 0.5);
-                let after = tukey(n, end, n, 0.5);
-                for i in 0..n {
-                    w[i] = before[i] + after[i];
-                }
-                out.push(w);
+                let w = slot(out, used + k, n);
+                // the block before the cut-out part and the block after it
+                tukey(w, 0, k * n / parts, 0.5);
+                tukey(w, (k + 1) * n / parts, n, 0.5);
             }
+            parts
         }
     }
 }
 
-/// A Tukey window with taper fraction `p` over `start..end` of `n`
-/// samples, zero elsewhere.
-fn tukey(n: usize, start: usize, end: usize, p: f64) -> Vec<f64> {
-    let mut w = vec![0.0; n];
-    let len = end.saturating_sub(start);
-    if len == 0 {
-        return w;
+/// `out[i]`, made if missing, as `n` zeros.
+fn slot(out: &mut Vec<Vec<f64>>, i: usize, n: usize) -> &mut [f64] {
+    if out.len() <= i {
+        out.resize_with(i + 1, Vec::new);
     }
+    let w = &mut out[i];
+    w.clear();
+    w.resize(n, 0.0);
+    w
+}
+
+/// Writes a Tukey window with taper fraction `p` over `start..end` of `w`
+/// (the rest of `w` is left as it is).
+fn tukey(w: &mut [f64], start: usize, end: usize, p: f64) {
+    let len = end.saturating_sub(start);
     let taper = ((p / 2.0) * len as f64) as usize;
     for i in 0..len {
-        let value = if taper > 0 && i < taper {
-            0.5 - 0.5 * (std::f64::consts::PI * i as f64 / taper as f64).cos()
-        } else if taper > 0 && i >= len - taper {
-            let j = len - 1 - i;
-            0.5 - 0.5 * (std::f64::consts::PI * j as f64 / taper as f64).cos()
+        let edge = i.min(len - 1 - i);
+        w[start + i] = if edge < taper {
+            0.5 - 0.5 * (std::f64::consts::PI * edge as f64 / taper as f64).cos()
         } else {
             1.0
         };
-        w[start + i] = value;
     }
-    w
 }
 
 vectorized! {
@@ -339,7 +347,8 @@ mod tests {
         let x: Vec<i64> = (0..4096)
             .map(|t| (10000.0 * (t as f64 * 0.01).sin()).round() as i64)
             .collect();
-        let window = tukey(x.len(), 0, x.len(), 0.5);
+        let mut window = vec![0.0; x.len()];
+        tukey(&mut window, 0, x.len(), 0.5);
         let r = autocorrelation(&x, &window, 8, &mut Vec::new());
         let mut coefs = [[0.0; MAX_LPC_ORDER]; MAX_LPC_ORDER];
         let mut errors = [0.0; MAX_LPC_ORDER];

@@ -64,7 +64,9 @@ pub(super) struct Scratch {
 #[derive(Default)]
 struct MadeWindows {
     key: Option<(usize, u32)>,
+    /// The windows (the first `count`; the rest are spare buffers).
     values: Vec<Vec<f64>>,
+    count: usize,
 }
 
 impl Scratch {
@@ -75,14 +77,15 @@ impl Scratch {
             self.windows.swap(0, 1);
             if self.windows[0].key != key {
                 let made = &mut self.windows[0];
-                made.values.clear();
+                let mut used = 0;
                 for &kind in preset.windows {
-                    predict::make_windows(kind, n, &mut made.values);
+                    used += predict::make_windows(kind, n, &mut made.values, used);
                 }
+                made.count = used;
                 made.key = key;
             }
         }
-        &self.windows[0].values
+        &self.windows[0].values[..self.windows[0].count]
     }
 }
 
@@ -229,8 +232,11 @@ fn take(
     best.kind = kind;
     best.wasted = wasted;
     best.coefs[..coefs.len()].copy_from_slice(coefs);
-    std::mem::swap(&mut best.plan, &mut scratch.plan);
-    std::mem::swap(&mut best.residual, &mut scratch.residual);
+    // copied, not swapped (see `rice::plan`)
+    best.plan.order = scratch.plan.order;
+    best.plan.bits = scratch.plan.bits;
+    best.plan.params.clone_from(&scratch.plan.params);
+    best.residual.clone_from(&scratch.residual);
     best.bits = bits;
 }
 
