@@ -239,8 +239,10 @@ impl FlacArray {
             level: options.level,
         };
         // Encode a batch of streams at a time and append it, so that at most
-        // one batch of per-stream buffers exists besides the output.
-        let batch = (cores * 4).max(1);
+        // one batch of per-stream buffers exists besides the output; a batch
+        // holds at least ~1M samples, so short rows do not pay the threads'
+        // hand-over for every few streams.
+        let batch = (cores * 4).max((1 << 20) / stream_size.max(1)).max(1);
         for first in (0..nstreams).step_by(batch) {
             let last = (first + batch).min(nstreams);
             let encoded: Vec<_> = (first..last)
