@@ -85,9 +85,7 @@ pub(super) fn plan(
         if bits < out.bits {
             out.bits = bits;
             out.order = order;
-            // copied, not swapped: every buffer keeps its capacity, so a
-            // thread's scratch stops growing after its first streams
-            out.params.clone_from(&scratch.params);
+            std::mem::swap(&mut out.params, &mut scratch.params);
         }
         if order == 0 {
             break;

@@ -232,11 +232,10 @@ fn take(
     best.kind = kind;
     best.wasted = wasted;
     best.coefs[..coefs.len()].copy_from_slice(coefs);
-    // copied, not swapped (see `rice::plan`)
-    best.plan.order = scratch.plan.order;
-    best.plan.bits = scratch.plan.bits;
-    best.plan.params.clone_from(&scratch.plan.params);
-    best.residual.clone_from(&scratch.residual);
+    // swapped, not copied: the buffers change hands (once every one has
+    // grown to a block's size, nothing is allocated)
+    std::mem::swap(&mut best.plan, &mut scratch.plan);
+    std::mem::swap(&mut best.residual, &mut scratch.residual);
     best.bits = bits;
 }
 
