@@ -2,7 +2,7 @@
 //! whole-stream decode throughput (decoded integer bytes per second) and a
 //! 100-sample window from the middle of a 100k-sample stream, on D1-D5.
 //!
-//! `cargo bench --bench decoder` (names: `decode/<set>/native`,
+//! `cargo bench --features libflac --bench decoder` (names: `decode/<set>/native`,
 //! `decode/<set>/libflac`, `window/<set>/native`, `window/<set>/libflac`).
 
 mod datasets;
