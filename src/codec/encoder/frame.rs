@@ -169,11 +169,11 @@ fn samples_md5(samples: Samples<'_>, bps: u32, buf: &mut Vec<u8>) -> [u8; 16] {
     context.finalize().0
 }
 
-/// Channel assignments of a frame header.
-const INDEPENDENT: u8 = 0;
-const LEFT_SIDE: u8 = 8;
-const RIGHT_SIDE: u8 = 9;
-const MID_SIDE: u8 = 10;
+/// The channel assignment of a one-channel frame header.
+const MONO: u8 = 0;
+/// Two-channel assignments of a frame header, and the channels each codes
+/// (0 left, 1 right, 2 side, 3 mid), in FLAC's order.
+const STEREO_PAIRS: [(u8, [usize; 2]); 4] = [(1, [0, 1]), (8, [0, 2]), (9, [2, 1]), (10, [3, 2])];
 
 /// Appends frame `index` (samples `index * block ..`) to `out`.
 fn write_frame(
@@ -186,7 +186,83 @@ fn write_frame(
 ) {
     let first = index * layout.block;
     let n = layout.block.min(layout.frames - first);
-    let [left, right, side, mid] = &mut s.channels;
+    let bps = layout.bps;
+    // decorrelation needs a 33-bit side channel at 32 bits: not used
+    let stereo = match layout.channels {
+        1 => Stereo::Independent,
+        _ if bps >= 32 => Stereo::Independent,
+        _ => preset.stereo,
+    };
+    fill_channels(
+        samples,
+        first,
+        n,
+        stereo != Stereo::Independent,
+        &mut s.channels,
+    );
+    let widths = [bps, bps, bps + 1, bps];
+    let choose = |s: &mut Scratch, c: usize| {
+        subframe::choose(
+            &s.channels[c],
+            widths[c],
+            preset,
+            layout.level,
+            &mut s.subframe,
+            &mut s.choices[c],
+        );
+        s.choices[c].bits
+    };
+    // the channel assignment, and the channels it codes
+    let (assignment, coded): (u8, &[usize]) = if layout.channels == 1 {
+        choose(s, 0);
+        (MONO, &[0])
+    } else {
+        let mut cost = [u64::MAX; 4];
+        match stereo {
+            Stereo::Independent => {}
+            Stereo::Estimate => {
+                for (c, slot) in cost.iter_mut().enumerate() {
+                    let sums = super::predict::fixed_order_sums(&s.channels[c]);
+                    *slot = sums.iter().copied().min().unwrap_or(0);
+                }
+            }
+            Stereo::Exhaustive => {
+                for (c, slot) in cost.iter_mut().enumerate() {
+                    *slot = choose(s, c);
+                }
+            }
+        }
+        let usable = if stereo == Stereo::Independent { 1 } else { 4 };
+        let (assignment, pair) = STEREO_PAIRS[..usable]
+            .iter()
+            .min_by_key(|(_, [a, b])| cost[*a].saturating_add(cost[*b]))
+            .unwrap_or(&STEREO_PAIRS[0]);
+        if stereo != Stereo::Exhaustive {
+            for &c in pair {
+                choose(s, c);
+            }
+        }
+        (*assignment, &pair[..])
+    };
+    let start = write_header(out, layout, index, n, assignment);
+    let mut w = BitWriter::new(out);
+    for &c in coded {
+        subframe::write(&mut w, &s.channels[c], widths[c], &s.choices[c]);
+    }
+    w.finish();
+    finish_frame(out, start);
+}
+
+/// Fills left and right (the one channel, or the low and high words) with
+/// samples `first..first + n`, and side and mid when `decorrelate`.
+fn fill_channels(
+    samples: Samples<'_>,
+    first: usize,
+    n: usize,
+    decorrelate: bool,
+    channels: &mut [Vec<i64>; 4],
+) {
+    let [left, right, side, mid] = channels;
     left.clear();
     right.clear();
     match samples {
@@ -198,88 +274,12 @@ fn write_frame(
             }
         }
     }
-    let bps = layout.bps;
-    let level = layout.level;
-    if layout.channels != 1 {
-        // decorrelation needs a 33-bit side channel at 32 bits: not used
-        let stereo = if bps >= 32 {
-            Stereo::Independent
-        } else {
-            preset.stereo
-        };
-        if stereo != Stereo::Independent {
-            side.clear();
-            mid.clear();
-            side.extend(left.iter().zip(right.iter()).map(|(l, r)| l - r));
-            mid.extend(left.iter().zip(right.iter()).map(|(l, r)| (l + r) >> 1));
-        }
-        let widths = [bps, bps, bps + 1, bps];
-        let candidates: &[usize] = match stereo {
-            Stereo::Independent => &[0, 1],
-            Stereo::Exhaustive => &[0, 1, 2, 3],
-            Stereo::Estimate => &[],
-        };
-        let mut cost = [u64::MAX; 4];
-        if stereo == Stereo::Estimate {
-            let channels: [&[i64]; 4] = [left, right, side, mid];
-            for c in 0..4 {
-                let sums = super::predict::fixed_order_sums(channels[c]);
-                cost[c] = sums.iter().copied().min().unwrap_or(0);
-            }
-        }
-        for &c in candidates {
-            let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
-            subframe::choose(
-                x,
-                widths[c],
-                preset,
-                level,
-                &mut s.subframe,
-                &mut s.choices[c],
-            );
-            cost[c] = s.choices[c].bits;
-        }
-        let pairs = [
-            (INDEPENDENT + 1, 0, 1),
-            (LEFT_SIDE, 0, 2),
-            (RIGHT_SIDE, 2, 1),
-            (MID_SIDE, 3, 2),
-        ];
-        let usable = if stereo == Stereo::Independent { 1 } else { 4 };
-        let (best, a, b) = pairs[..usable]
-            .iter()
-            .copied()
-            .min_by_key(|&(_, a, b)| cost[a].saturating_add(cost[b]))
-            .unwrap_or(pairs[0]);
-        if stereo == Stereo::Estimate {
-            for c in [a, b] {
-                let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
-                subframe::choose(
-                    x,
-                    widths[c],
-                    preset,
-                    level,
-                    &mut s.subframe,
-                    &mut s.choices[c],
-                );
-            }
-        }
-        let start = write_header(out, layout, index, n, best);
-        let mut w = BitWriter::new(out);
-        for c in [a, b] {
-            let x: &[i64] = [&*left, &*right, &*side, &*mid][c];
-            subframe::write(&mut w, x, widths[c], &s.choices[c]);
-        }
-        w.finish();
-        finish_frame(out, start);
-        return;
+    if decorrelate {
+        side.clear();
+        mid.clear();
+        side.extend(left.iter().zip(right.iter()).map(|(l, r)| l - r));
+        mid.extend(left.iter().zip(right.iter()).map(|(l, r)| (l + r) >> 1));
     }
-    subframe::choose(left, bps, preset, level, &mut s.subframe, &mut s.choices[0]);
-    let start = write_header(out, layout, index, n, INDEPENDENT);
-    let mut w = BitWriter::new(out);
-    subframe::write(&mut w, left, bps, &s.choices[0]);
-    w.finish();
-    finish_frame(out, start);
 }
 
 /// Appends the CRC-16 of the frame that starts at `start`.
@@ -300,8 +300,7 @@ fn write_header(
     out.extend_from_slice(&[0xFF, 0xF8]); // sync, fixed block size
     let (size_code, size_tail) = block_size_code(n);
     out.push((size_code << 4) | 0b1001); // 44.1 kHz
-    let channel_code = if layout.channels == 1 { 0 } else { assignment };
-    out.push((channel_code << 4) | (bps_code(layout.bps) << 1));
+    out.push((assignment << 4) | (bps_code(layout.bps) << 1));
     push_coded_number(out, index as u64);
     match size_tail {
         Tail::None => {}
