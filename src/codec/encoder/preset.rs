@@ -5,15 +5,18 @@
 //! | 0 | fixed, order by estimate | orders 0..=3 | independent |
 //! | 1 | fixed, order by estimate | 0..=4 | the best decorrelation by estimate |
 //! | 2 | fixed, order by estimate | 0..=4 | every decorrelation tried |
-//! | 3 | + LPC up to order 6, tukey(0.5) | 0..=4 | every decorrelation tried |
-//! | 4 | + LPC up to order 8, tukey(0.5) | 0..=4 | every decorrelation tried |
-//! | 5 | + LPC up to order 8, tukey(0.5) | 0..=5 | every decorrelation tried |
-//! | 6 | + LPC up to order 8, tukey(0.5), partial_tukey(2) | 0..=6 | every decorrelation tried |
-//! | 7 | + LPC up to order 12, tukey(0.5), partial_tukey(2) | 0..=6 | every decorrelation tried |
+//! | 3 | + LPC up to order 6, tukey(0.5) | 0..=4 | by estimate |
+//! | 4 | + LPC up to order 8, tukey(0.5) | 0..=4 | by estimate |
+//! | 5 | + LPC up to order 8, tukey(0.5) | 0..=5 | by estimate |
+//! | 6 | + LPC up to order 8, tukey(0.5), partial_tukey(2) | 0..=6 | by estimate |
+//! | 7 | + LPC up to order 12, tukey(0.5), partial_tukey(2) | 0..=6 | by estimate |
 //! | 8 | every fixed order; LPC up to order 12, tukey(0.5), partial_tukey(2), punchout_tukey(3), the two best estimated orders of each and two coefficient precisions | 0..=8 | every decorrelation tried |
 //!
 //! Every level also tries a constant subframe, verbatim samples and wasted
-//! bits; a higher level never skips a candidate a lower one tries. The
+//! bits; a higher level never skips a predictor a lower one tries. Every
+//! two-channel decorrelation is encoded in full only where that is cheap
+//! (level 2, without LPC) or the smallest output is asked for (8); levels
+//! 1 and 3–7 pick one by the fixed predictors' residuals. The
 //! output stays inside the FLAC subset's limits on predictors (LPC order
 //! at most 12, coefficient precision at most 15 bits, partition order at
 //! most 8).
@@ -91,7 +94,7 @@ impl Preset {
             3 => Preset {
                 max_lpc_order: 6,
                 windows: TUKEY,
-                ..Preset::of_level(2)
+                ..Preset::of_level(1)
             },
             4 => Preset {
                 max_lpc_order: 8,
@@ -112,6 +115,7 @@ impl Preset {
             },
             _ => Preset {
                 exhaustive_fixed: true,
+                stereo: Stereo::Exhaustive,
                 windows: TUKEY_PARTIAL_PUNCHOUT,
                 orders_tried: 2,
                 precision_steps: 1,
