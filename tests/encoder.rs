@@ -4,6 +4,9 @@
 //! in the pure-Rust `flac-codec`, and (with the `libflac` feature) in
 //! libFLAC; its STREAMINFO MD5 matches the samples.
 
+mod common;
+
+use common::flac_codec_words;
 use flacarray::codec::{
     decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, stream_info,
     verify_stream, Decoder, EncodeOptions,
@@ -16,17 +19,6 @@ fn decoders() -> Vec<Decoder> {
         #[cfg(feature = "libflac")]
         Decoder::Libflac,
     ]
-}
-
-/// The samples flac-codec decodes, interleaved.
-fn flac_codec_words(bytes: &[u8]) -> Vec<i32> {
-    let mut reader = flac_codec::decode::FlacSampleReader::new(std::io::Cursor::new(bytes))
-        .expect("flac-codec opens the stream");
-    let mut out = Vec::new();
-    reader
-        .read_to_end(&mut out)
-        .expect("flac-codec decodes the stream");
-    out
 }
 
 /// A signal of `len` samples within `bits` signed bits.

@@ -8,14 +8,8 @@ use flacarray::{CompressOptions, FlacArray, StepSpec};
 
 /// Decodes with flac-codec; returns interleaved samples and channel count.
 fn flac_codec_decode(bytes: &[u8]) -> (Vec<i32>, usize) {
-    let mut reader = flac_codec::decode::FlacSampleReader::new(std::io::Cursor::new(bytes))
-        .expect("flac-codec opens our stream");
-    let mut out = Vec::new();
-    reader
-        .read_to_end(&mut out)
-        .expect("flac-codec decodes our stream");
     let channels = stream_info(bytes).unwrap().channels as usize;
-    (out, channels)
+    (common::flac_codec_words(bytes), channels)
 }
 
 fn words_of(values: &[i64]) -> Vec<i32> {

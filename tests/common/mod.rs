@@ -49,3 +49,15 @@ pub fn int32_signal(seed: u64, nstreams: usize, n: usize) -> Vec<i32> {
 
 #[cfg(feature = "libflac")]
 pub mod agreement;
+
+/// The interleaved samples the pure-Rust `flac-codec` decodes from a
+/// stream: an independent reader of what we write.
+pub fn flac_codec_words(bytes: &[u8]) -> Vec<i32> {
+    let mut reader = flac_codec::decode::FlacSampleReader::new(std::io::Cursor::new(bytes))
+        .expect("flac-codec opens the stream");
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .expect("flac-codec decodes the stream");
+    out
+}
