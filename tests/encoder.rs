@@ -23,8 +23,9 @@ fn decoders() -> Vec<Decoder> {
 
 /// A signal of `len` samples within `bits` signed bits.
 fn signal(kind: u8, bits: u32, len: usize, seed: u64) -> Vec<i64> {
-    let half = 1i64 << (bits - 1);
-    let (lo, hi) = (-half, half - 1);
+    let (lo, hi) = (i64::MIN >> (64 - bits), i64::MAX >> (64 - bits));
+    // values in lo..=hi (a span of 2^64 wraps to 0: every value)
+    let span = (hi as u64).wrapping_sub(lo as u64).wrapping_add(1);
     let mut state = seed | 1;
     let mut next = move || {
         state ^= state << 13;
@@ -38,7 +39,8 @@ fn signal(kind: u8, bits: u32, len: usize, seed: u64) -> Vec<i64> {
             // constant
             0 => hi / 3,
             // full range noise
-            1 => lo + (next() % (hi - lo + 1) as u64) as i64,
+            1 if span == 0 => next() as i64,
+            1 => lo.wrapping_add((next() % span) as i64),
             // smooth: a slow sine over most of the range
             2 => clamp(0.9 * hi as f64 * (t as f64 * 0.003).sin()),
             // small noise around a large offset
