@@ -81,35 +81,54 @@ pub(super) fn encode_stream(
     out.resize(start + HEADER_BYTES, 0);
     let blocks = frames.div_ceil(layout.block);
     let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
+    let md5;
     if options.threads > 1 && blocks > 1 {
-        let encoded: Vec<Vec<u8>> = (0..blocks)
-            .into_par_iter()
-            .map(|b| {
-                let mut bytes = Vec::new();
-                with_scratch(|s| write_frame(samples, &layout, &preset, b, s, &mut bytes));
-                bytes
-            })
-            .collect();
+        // the digest is sequential: it runs beside the frames
+        let (digest, encoded) = rayon::join(
+            || {
+                with_scratch(|s| {
+                    let mut digest = SampleDigest::new(bps);
+                    digest.feed(samples, &mut s.md5_bytes);
+                    digest.finish()
+                })
+            },
+            || {
+                (0..blocks)
+                    .into_par_iter()
+                    .map(|b| {
+                        let mut bytes = Vec::new();
+                        with_scratch(|s| write_frame(samples, &layout, &preset, b, s, &mut bytes));
+                        bytes
+                    })
+                    .collect::<Vec<Vec<u8>>>()
+            },
+        );
+        md5 = digest;
         for bytes in encoded {
             min_frame = min_frame.min(bytes.len() as u32);
             max_frame = max_frame.max(bytes.len() as u32);
             out.extend_from_slice(&bytes);
         }
     } else {
-        with_scratch(|s| {
+        md5 = with_scratch(|s| {
+            let mut digest = SampleDigest::new(bps);
             for b in 0..blocks {
                 let before = out.len();
                 write_frame(samples, &layout, &preset, b, s, out);
                 let size = (out.len() - before) as u32;
                 min_frame = min_frame.min(size);
                 max_frame = max_frame.max(size);
+                // while the block is still in cache
+                let first = b * layout.block;
+                let last = frames.min(first + layout.block);
+                digest.feed(samples.range(first..last), &mut s.md5_bytes);
             }
+            digest.finish()
         });
     }
     if blocks == 0 {
         min_frame = 0;
     }
-    let md5 = with_scratch(|s| samples_md5(samples, bps, &mut s.md5_bytes));
     let info = &mut out[start + 8..start + HEADER_BYTES];
     write_streaminfo(info, &layout, min_frame, max_frame, &md5);
     Ok(())
@@ -143,30 +162,64 @@ fn write_streaminfo(
 
 /// The MD5 of the samples as FLAC defines it: interleaved, each in
 /// little-endian bytes of the stream's sample width.
-fn samples_md5(samples: Samples<'_>, bps: u32, buf: &mut Vec<u8>) -> [u8; 16] {
-    let width = bps.div_ceil(8) as usize;
-    let mut context = md5::Context::new();
-    const CHUNK: usize = 1 << 14;
-    let mut feed = |words: &mut dyn Iterator<Item = i32>| {
-        buf.clear();
-        for w in words {
-            buf.extend_from_slice(&w.to_le_bytes()[..width]);
+struct SampleDigest {
+    context: md5::Context,
+    width: usize,
+}
+
+impl SampleDigest {
+    fn new(bps: u32) -> Self {
+        SampleDigest {
+            context: md5::Context::new(),
+            width: bps.div_ceil(8) as usize,
         }
-        context.consume(&buf[..]);
-    };
-    match samples {
-        Samples::One(s) => {
-            for chunk in s.chunks(CHUNK) {
-                feed(&mut chunk.iter().copied());
+    }
+
+    /// Adds `samples`, packed through `buf` a piece at a time.
+    fn feed(&mut self, samples: Samples<'_>, buf: &mut Vec<u8>) {
+        const PIECE: usize = 1 << 13;
+        match samples {
+            Samples::One(s) => {
+                for piece in s.chunks(PIECE) {
+                    self.pack_and_consume(piece.iter().copied(), piece.len(), buf);
+                }
             }
-        }
-        Samples::Two(s) => {
-            for chunk in s.chunks(CHUNK) {
-                feed(&mut chunk.iter().flat_map(|&v| [v as i32, (v >> 32) as i32]));
+            Samples::Two(s) => {
+                for piece in s.chunks(PIECE / 2) {
+                    let words = piece.iter().flat_map(|&v| [v as i32, (v >> 32) as i32]);
+                    self.pack_and_consume(words, 2 * piece.len(), buf);
+                }
             }
         }
     }
-    context.finalize().0
+
+    fn pack_and_consume(
+        &mut self,
+        words: impl Iterator<Item = i32>,
+        count: usize,
+        buf: &mut Vec<u8>,
+    ) {
+        buf.resize(count * self.width, 0);
+        match self.width {
+            1 => pack::<1>(words, buf),
+            2 => pack::<2>(words, buf),
+            3 => pack::<3>(words, buf),
+            _ => pack::<4>(words, buf),
+        }
+        self.context.consume(&buf[..]);
+    }
+
+    fn finish(self) -> [u8; 16] {
+        self.context.finalize().0
+    }
+}
+
+/// Writes each word's `W` low bytes, little-endian, one after another.
+fn pack<const W: usize>(words: impl Iterator<Item = i32>, buf: &mut [u8]) {
+    for (slot, w) in buf.chunks_exact_mut(W).zip(words) {
+        let bytes: [u8; 4] = w.to_le_bytes();
+        slot.copy_from_slice(&bytes[..W]);
+    }
 }
 
 /// The channel assignment of a one-channel frame header.

@@ -131,6 +131,16 @@ pub enum Samples<'a> {
     Two(&'a [i64]),
 }
 
+impl<'a> Samples<'a> {
+    /// The samples (frames, for two channels) in `range`.
+    pub(crate) fn range(self, range: std::ops::Range<usize>) -> Samples<'a> {
+        match self {
+            Samples::One(s) => Samples::One(&s[range]),
+            Samples::Two(s) => Samples::Two(&s[range]),
+        }
+    }
+}
+
 /// Encodes `samples` with `encoder`, appending the stream to `out`.
 pub fn encode_with(
     encoder: Encoder,
