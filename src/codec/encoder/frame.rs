@@ -254,12 +254,13 @@ fn write_frame(
         &mut s.channels,
     );
     let widths = [bps, bps, bps + 1, bps];
-    let choose = |s: &mut Scratch, c: usize| {
+    let choose = |s: &mut Scratch, c: usize, sums: Option<&[u64; 5]>| {
         subframe::choose(
             &s.channels[c],
             widths[c],
             preset,
             layout.level,
+            sums,
             &mut s.subframe,
             &mut s.choices[c],
         );
@@ -267,21 +268,22 @@ fn write_frame(
     };
     // the channel assignment, and the channels it codes
     let (assignment, coded): (u8, &[usize]) = if layout.channels == 1 {
-        choose(s, 0);
+        choose(s, 0, None);
         (MONO, &[0])
     } else {
         let mut cost = [u64::MAX; 4];
+        let mut sums = [[0u64; 5]; 4];
         match stereo {
             Stereo::Independent => {}
             Stereo::Estimate => {
-                for (c, slot) in cost.iter_mut().enumerate() {
-                    let sums = super::predict::fixed_order_sums(&s.channels[c]);
-                    *slot = sums.iter().copied().min().unwrap_or(0);
+                for c in 0..4 {
+                    sums[c] = super::predict::fixed_order_sums(&s.channels[c], widths[c]);
+                    cost[c] = sums[c].iter().copied().min().unwrap_or(0);
                 }
             }
             Stereo::Exhaustive => {
                 for (c, slot) in cost.iter_mut().enumerate() {
-                    *slot = choose(s, c);
+                    *slot = choose(s, c, None);
                 }
             }
         }
@@ -290,10 +292,14 @@ fn write_frame(
             .iter()
             .min_by_key(|(_, [a, b])| cost[*a].saturating_add(cost[*b]))
             .unwrap_or(&STEREO_PAIRS[0]);
-        if stereo != Stereo::Exhaustive {
-            for &c in pair {
-                choose(s, c);
-            }
+        match stereo {
+            Stereo::Exhaustive => {}
+            Stereo::Estimate => pair.iter().for_each(|&c| {
+                choose(s, c, Some(&sums[c]));
+            }),
+            Stereo::Independent => pair.iter().for_each(|&c| {
+                choose(s, c, None);
+            }),
         }
         (*assignment, &pair[..])
     };
@@ -316,22 +322,37 @@ fn fill_channels(
     channels: &mut [Vec<i64>; 4],
 ) {
     let [left, right, side, mid] = channels;
-    left.clear();
-    right.clear();
+    // sized first, then filled by loops the compiler can vectorize
     match samples {
-        Samples::One(x) => left.extend(x[first..first + n].iter().map(|&v| i64::from(v))),
+        Samples::One(x) => {
+            left.resize(n, 0);
+            for (l, &v) in left.iter_mut().zip(&x[first..first + n]) {
+                *l = i64::from(v);
+            }
+        }
         Samples::Two(x) => {
-            for &v in &x[first..first + n] {
-                left.push(i64::from(v as i32));
-                right.push(v >> 32);
+            left.resize(n, 0);
+            right.resize(n, 0);
+            let x = &x[first..first + n];
+            for (l, &v) in left.iter_mut().zip(x) {
+                *l = i64::from(v as i32);
+            }
+            for (r, &v) in right.iter_mut().zip(x) {
+                *r = v >> 32;
             }
         }
     }
     if decorrelate {
-        side.clear();
-        mid.clear();
-        side.extend(left.iter().zip(right.iter()).map(|(l, r)| l - r));
-        mid.extend(left.iter().zip(right.iter()).map(|(l, r)| (l + r) >> 1));
+        side.resize(n, 0);
+        mid.resize(n, 0);
+        for ((s, m), (l, r)) in side
+            .iter_mut()
+            .zip(mid.iter_mut())
+            .zip(left.iter().zip(right.iter()))
+        {
+            *s = l - r;
+            *m = (l + r) >> 1;
+        }
     }
 }
 

@@ -44,38 +44,79 @@ fn fits_32_bits(residual: &[i64]) -> bool {
     lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX)
 }
 
+/// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
+/// zeros for blocks shorter than 5): the estimate that picks an order.
+/// `bps` bounds the samples (|x| < 2^(bps-1)).
+pub(super) fn fixed_order_sums(x: &[i64], bps: u32) -> [u64; 5] {
+    if x.len() < 5 {
+        return [0; 5];
+    }
+    // |e4| < 2^(bps+3); if n of them cannot reach 2^32, 32-bit lanes
+    // hold every difference and sum exactly
+    let log_n = usize::BITS - (x.len() - 1).leading_zeros();
+    if bps + 3 + log_n <= 32 {
+        fixed_order_sums_narrow(x)
+    } else {
+        fixed_order_sums_wide(x)
+    }
+}
+
 vectorized! {
-    /// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
-    /// fewer orders for shorter blocks): the estimate that picks an order.
-    fn fixed_order_sums(x: &[i64]) -> [u64; 5] = fixed_order_sums_body;
+    /// [`fixed_order_sums`] in 32-bit lanes (see there for when exact).
+    fn fixed_order_sums_narrow(x: &[i64]) -> [u64; 5] = narrow_sums_body;
+}
+
+vectorized! {
+    /// [`fixed_order_sums`] in 64-bit lanes.
+    fn fixed_order_sums_wide(x: &[i64]) -> [u64; 5] = wide_sums_body;
+}
+
+/// The differences of orders 1..=4 at `v`, given the four samples before
+/// it (`a` the oldest).
+macro_rules! differences {
+    ($sub:ident, $a:expr, $b:expr, $c:expr, $d:expr, $v:expr) => {{
+        let (d1_v, d1_d, d1_c, d1_b) = ($v.$sub($d), $d.$sub($c), $c.$sub($b), $b.$sub($a));
+        let (d2_v, d2_d, d2_c) = (d1_v.$sub(d1_d), d1_d.$sub(d1_c), d1_c.$sub(d1_b));
+        let (d3_v, d3_d) = (d2_v.$sub(d2_d), d2_d.$sub(d2_c));
+        (d1_v, d2_v, d3_v, d3_v.$sub(d3_d))
+    }};
 }
 
 #[inline(always)]
-fn fixed_order_sums_body(x: &[i64]) -> [u64; 5] {
-    let mut sums = [0u64; 5];
-    if x.len() < 5 {
-        return sums;
+fn narrow_sums_body(x: &[i64]) -> [u64; 5] {
+    let n = x.len() - 4;
+    let (x0, x1, x2, x3, x4) = (&x[..n], &x[1..n + 1], &x[2..n + 2], &x[3..n + 3], &x[4..]);
+    let mut sums = [0u32; 5];
+    for i in 0..n {
+        let (a, b, c, d, v) = (
+            x0[i] as i32,
+            x1[i] as i32,
+            x2[i] as i32,
+            x3[i] as i32,
+            x4[i] as i32,
+        );
+        let (e1, e2, e3, e4) = differences!(wrapping_sub, a, b, c, d, v);
+        sums[0] = sums[0].wrapping_add(v.unsigned_abs());
+        sums[1] = sums[1].wrapping_add(e1.unsigned_abs());
+        sums[2] = sums[2].wrapping_add(e2.unsigned_abs());
+        sums[3] = sums[3].wrapping_add(e3.unsigned_abs());
+        sums[4] = sums[4].wrapping_add(e4.unsigned_abs());
     }
-    let (mut a, mut b, mut c, mut d) = (
-        x[3],
-        x[3] - x[2],
-        x[3] - 2 * x[2] + x[1],
-        x[3] - 3 * x[2] + 3 * x[1] - x[0],
-    );
-    for &v in &x[4..] {
-        let e1 = v - a;
-        let e2 = e1 - b;
-        let e3 = e2 - c;
-        let e4 = e3 - d;
-        sums[0] += v.unsigned_abs();
+    sums.map(u64::from)
+}
+
+#[inline(always)]
+fn wide_sums_body(x: &[i64]) -> [u64; 5] {
+    let n = x.len() - 4;
+    let (x0, x1, x2, x3, x4) = (&x[..n], &x[1..n + 1], &x[2..n + 2], &x[3..n + 3], &x[4..]);
+    let mut sums = [0u64; 5];
+    for i in 0..n {
+        let (e1, e2, e3, e4) = differences!(wrapping_sub, x0[i], x1[i], x2[i], x3[i], x4[i]);
+        sums[0] += x4[i].unsigned_abs();
         sums[1] += e1.unsigned_abs();
         sums[2] += e2.unsigned_abs();
         sums[3] += e3.unsigned_abs();
         sums[4] += e4.unsigned_abs();
-        a = v;
-        b = e1;
-        c = e2;
-        d = e3;
     }
     sums
 }
@@ -329,9 +370,11 @@ mod tests {
         assert!(out.iter().all(|&r| r == 0));
         assert!(fixed_residual(&x, 2, &mut out));
         assert!(out.iter().all(|&r| r == 6));
-        let sums = fixed_order_sums(&x);
-        assert_eq!(sums[3], 0);
-        assert_eq!(sums[2], 6 * 46);
+        for bps in [14, 33] {
+            let sums = fixed_order_sums(&x, bps);
+            assert_eq!(sums[3], 0);
+            assert_eq!(sums[2], 6 * 46);
+        }
     }
 
     #[test]

@@ -95,11 +95,13 @@ fn header_bits(wasted: u32) -> u64 {
 }
 
 /// Chooses the cheapest subframe for samples `x` of `bps` bits.
+/// `fixed_sums` are `x`'s [`predict::fixed_order_sums`] if already known.
 pub(super) fn choose(
     x: &[i64],
     bps: u32,
     preset: &Preset,
     level: u32,
+    fixed_sums: Option<&[u64; 5]>,
     scratch: &mut Scratch,
     best: &mut Choice,
 ) {
@@ -133,7 +135,16 @@ pub(super) fn choose(
     let orders = if preset.exhaustive_fixed || n < 5 {
         0..=max_fixed
     } else {
-        let sums = predict::fixed_order_sums(xs);
+        // on `x`, not `xs`: shifting out wasted bits divides every sum by
+        // the same power of two, so the smallest is the same order
+        let computed;
+        let sums = match fixed_sums {
+            Some(sums) => sums,
+            None => {
+                computed = predict::fixed_order_sums(x, bps);
+                &computed
+            }
+        };
         let order = (0..=max_fixed).min_by_key(|&o| sums[o]).unwrap_or(0);
         order..=order
     };
