@@ -70,6 +70,47 @@ impl<'a> BitWriter<'a> {
         }
     }
 
+    /// Writes the Rice code of every folded value of `residual` with
+    /// parameter `k` (< 32): the same bits as [`BitWriter::put_rice`] on
+    /// each, with the pending bits kept in registers and whole words
+    /// gathered on the stack before they are appended.
+    pub(super) fn put_rice_codes(&mut self, residual: &[i64], k: u32) {
+        const CHUNK: usize = 256;
+        // one 32-bit word at most per code of at most 32 bits, and room
+        // for the one stored but not kept
+        let mut words = [0u8; 4 * CHUNK + 4];
+        let (mut acc, mut pending) = (self.acc, self.pending);
+        let low_mask = (1u64 << k) - 1;
+        let stop_bit = 1u64 << k;
+        for chunk in residual.chunks(CHUNK) {
+            let mut used = 0;
+            for &r in chunk {
+                let folded = super::rice::fold(r);
+                let len = (folded >> k) + 1 + u64::from(k);
+                if len > 32 {
+                    // a long unary run: through the general path
+                    self.bytes.extend_from_slice(&words[..used]);
+                    used = 0;
+                    (self.acc, self.pending) = (acc, pending);
+                    self.put_rice(folded, k);
+                    (acc, pending) = (self.acc, self.pending);
+                    continue;
+                }
+                acc = (acc << len) | stop_bit | (folded & low_mask);
+                pending += len as u32;
+                // without a branch (whether a word is full follows the
+                // data, so a branch would be mispredicted often): the word
+                // is always stored, and kept only when full
+                let full = (pending >> 5) as usize;
+                pending &= 31;
+                words[used..used + 4].copy_from_slice(&((acc >> pending) as u32).to_be_bytes());
+                used += 4 * full;
+            }
+            self.bytes.extend_from_slice(&words[..used]);
+        }
+        (self.acc, self.pending) = (acc, pending);
+    }
+
     /// Pads to a whole byte with zeros and flushes everything.
     pub(super) fn finish(mut self) {
         let pad = (8 - self.pending % 8) % 8;

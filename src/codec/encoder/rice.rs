@@ -185,9 +185,7 @@ pub(super) fn write(
             }
         } else {
             w.put(u64::from(param), param_bits);
-            for &r in slice {
-                w.put_rice(fold(r), param);
-            }
+            w.put_rice_codes(slice, param);
         }
         start += count;
     }
