@@ -44,6 +44,7 @@
 use std::ops::Range;
 
 use crate::array::{DType, Element};
+use crate::codec::Md5;
 use crate::error::{Error, Result};
 use crate::{CompressOptions, FlacArray, FlacArrayRef};
 
@@ -113,8 +114,8 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
             out.extend_from_slice(&value.to_le_bytes());
         }
     }
-    let digest = md5::compute(&out);
-    out.extend_from_slice(&digest.0);
+    let digest = Md5::digest(&out);
+    out.extend_from_slice(&digest);
     // Streams lie back to back after compression; copy them in stream order
     // in case they do not.
     for s in 0..n {
@@ -179,7 +180,7 @@ impl<'a> Chunk<'a> {
         })?;
         let described = FIXED_HEADER + tables;
         if digest > 0
-            && md5::compute(&bytes[..described]).0[..] != bytes[described..described + DIGEST]
+            && Md5::digest(&bytes[..described])[..] != bytes[described..described + DIGEST]
         {
             return Err(Error::corrupt(
                 "chunk: its header or stream tables are damaged (MD5 mismatch)",

@@ -21,6 +21,7 @@
 //! ```
 
 use crate::array::DType;
+use crate::codec::Md5;
 
 /// The digest of an array's layout and tables: MD5 over the type, the full
 /// shape, the level, then each stream's start and byte count (64-bit
@@ -61,7 +62,7 @@ pub fn parse(text: &str) -> Option<String> {
 
 /// MD5 fed through a buffer (the tables come eight bytes at a time).
 struct Hasher {
-    context: md5::Context,
+    hash: Md5,
     buffer: Vec<u8>,
 }
 
@@ -70,25 +71,24 @@ impl Hasher {
 
     fn new() -> Self {
         Hasher {
-            context: md5::Context::new(),
+            hash: Md5::new(),
             buffer: Vec::with_capacity(Self::BUFFER),
         }
     }
 
     fn add(&mut self, bytes: &[u8]) {
         if self.buffer.len() + bytes.len() > Self::BUFFER {
-            self.context.consume(&self.buffer);
+            self.hash.update(&self.buffer);
             self.buffer.clear();
         }
         self.buffer.extend_from_slice(bytes);
     }
 
     fn finish(mut self) -> String {
-        self.context.consume(&self.buffer);
+        self.hash.update(&self.buffer);
         let hex: String = self
-            .context
-            .finalize()
-            .0
+            .hash
+            .finish()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();

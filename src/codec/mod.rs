@@ -12,6 +12,7 @@ mod encoder;
 mod frames;
 mod level;
 mod lpc;
+mod md5;
 mod native;
 
 pub use encoder::{
@@ -20,6 +21,7 @@ pub use encoder::{
 };
 pub use frames::StreamInfo;
 pub use level::Level;
+pub use md5::Md5;
 
 /// Reads a stream's STREAMINFO (channels, bit depth, sample count).
 pub fn stream_info(bytes: &[u8]) -> crate::Result<StreamInfo> {
@@ -232,24 +234,15 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
     if info.md5 == [0; 16] {
         return Ok(false);
     }
-    let width = info.bits_per_sample.div_ceil(8) as usize;
-    let mut context = md5::Context::new();
-    let mut frame = Vec::with_capacity(values.len().min(1 << 16) * 8);
-    for chunk in values.chunks(1 << 16) {
-        frame.clear();
-        for &v in chunk {
-            let words: &[i32] = if info.channels == 2 {
-                &[v as i32, (v >> 32) as i32]
-            } else {
-                &[v as i32]
-            };
-            for w in words {
-                frame.extend_from_slice(&w.to_le_bytes()[..width]);
-            }
-        }
-        context.consume(&frame);
+    let mut digest = md5::SampleDigest::new(info.bits_per_sample);
+    let mut packed = Vec::new();
+    if info.channels == 2 {
+        digest.add_two(&values, &mut packed);
+    } else {
+        let words: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+        digest.add_one(&words, &mut packed);
     }
-    if context.finalize().0 != info.md5 {
+    if digest.finish() != info.md5 {
         return Err(crate::Error::corrupt(
             "the decoded samples do not match the stream's MD5",
         ));

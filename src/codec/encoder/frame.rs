@@ -11,6 +11,7 @@ use super::subframe::{self, Choice};
 use super::{bits_needed, EncodeOptions, Samples};
 use crate::codec::crc16::crc16;
 use crate::codec::frames::crc8;
+use crate::codec::md5::SampleDigest;
 use crate::error::Result;
 
 /// The sample rate every stream declares (the samples are not audio; any
@@ -26,7 +27,8 @@ struct Scratch {
     channels: [Vec<i64>; 4],
     choices: [Choice; 4],
     subframe: subframe::Scratch,
-    md5_bytes: Vec<u8>,
+    /// Samples packed for the MD5.
+    packed: Vec<u8>,
 }
 
 thread_local! {
@@ -88,7 +90,7 @@ pub(super) fn encode_stream(
             || {
                 with_scratch(|s| {
                     let mut digest = SampleDigest::new(bps);
-                    digest.feed(samples, &mut s.md5_bytes);
+                    add_to_digest(&mut digest, samples, &mut s.packed);
                     digest.finish()
                 })
             },
@@ -121,7 +123,7 @@ pub(super) fn encode_stream(
                 // while the block is still in cache
                 let first = b * layout.block;
                 let last = frames.min(first + layout.block);
-                digest.feed(samples.range(first..last), &mut s.md5_bytes);
+                add_to_digest(&mut digest, samples.range(first..last), &mut s.packed);
             }
             digest.finish()
         });
@@ -160,65 +162,10 @@ fn write_streaminfo(
     info[18..34].copy_from_slice(md5);
 }
 
-/// The MD5 of the samples as FLAC defines it: interleaved, each in
-/// little-endian bytes of the stream's sample width.
-struct SampleDigest {
-    context: md5::Context,
-    width: usize,
-}
-
-impl SampleDigest {
-    fn new(bps: u32) -> Self {
-        SampleDigest {
-            context: md5::Context::new(),
-            width: bps.div_ceil(8) as usize,
-        }
-    }
-
-    /// Adds `samples`, packed through `buf` a piece at a time.
-    fn feed(&mut self, samples: Samples<'_>, buf: &mut Vec<u8>) {
-        const PIECE: usize = 1 << 13;
-        match samples {
-            Samples::One(s) => {
-                for piece in s.chunks(PIECE) {
-                    self.pack_and_consume(piece.iter().copied(), piece.len(), buf);
-                }
-            }
-            Samples::Two(s) => {
-                for piece in s.chunks(PIECE / 2) {
-                    let words = piece.iter().flat_map(|&v| [v as i32, (v >> 32) as i32]);
-                    self.pack_and_consume(words, 2 * piece.len(), buf);
-                }
-            }
-        }
-    }
-
-    fn pack_and_consume(
-        &mut self,
-        words: impl Iterator<Item = i32>,
-        count: usize,
-        buf: &mut Vec<u8>,
-    ) {
-        buf.resize(count * self.width, 0);
-        match self.width {
-            1 => pack::<1>(words, buf),
-            2 => pack::<2>(words, buf),
-            3 => pack::<3>(words, buf),
-            _ => pack::<4>(words, buf),
-        }
-        self.context.consume(&buf[..]);
-    }
-
-    fn finish(self) -> [u8; 16] {
-        self.context.finalize().0
-    }
-}
-
-/// Writes each word's `W` low bytes, little-endian, one after another.
-fn pack<const W: usize>(words: impl Iterator<Item = i32>, buf: &mut [u8]) {
-    for (slot, w) in buf.chunks_exact_mut(W).zip(words) {
-        let bytes: [u8; 4] = w.to_le_bytes();
-        slot.copy_from_slice(&bytes[..W]);
+fn add_to_digest(digest: &mut SampleDigest, samples: Samples<'_>, packed: &mut Vec<u8>) {
+    match samples {
+        Samples::One(s) => digest.add_one(s, packed),
+        Samples::Two(s) => digest.add_two(s, packed),
     }
 }
 

@@ -210,15 +210,18 @@ fn autocorrelation_body(
     r
 }
 
-/// The dot product of two equally long slices, in eight independent
-/// partial sums (so the compiler can keep them in vector lanes).
+/// The dot product of two equally long slices, in sixteen independent
+/// partial sums: four vectors of four, so that additions do not wait on
+/// each other. The order of the additions is fixed, so every machine gets
+/// the same value.
 #[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (a8.remainder(), b8.remainder());
-    for (ca, cb) in a8.zip(b8) {
-        for k in 0..8 {
+    const LANES: usize = 16;
+    let mut lanes = [0.0f64; LANES];
+    let (a16, b16) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (a16.remainder(), b16.remainder());
+    for (ca, cb) in a16.zip(b16) {
+        for k in 0..LANES {
             lanes[k] += ca[k] * cb[k];
         }
     }
