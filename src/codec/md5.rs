@@ -185,8 +185,14 @@ impl SampleDigest {
     /// Adds two-channel samples stored as `i64` (low word first).
     pub(crate) fn add_two(&mut self, samples: &[i64], packed: &mut Vec<u8>) {
         for piece in samples.chunks(PIECE / 2) {
-            let words = piece.iter().flat_map(|&v| [v as i32, (v >> 32) as i32]);
-            self.pack_and_add(words, 2 * piece.len(), packed);
+            packed.resize(2 * piece.len() * self.width, 0);
+            match self.width {
+                1 => pack_pairs::<1>(piece, packed),
+                2 => pack_pairs::<2>(piece, packed),
+                3 => pack_pairs::<3>(piece, packed),
+                _ => pack_pairs::<4>(piece, packed),
+            }
+            self.hash.update(packed);
         }
     }
 
@@ -220,6 +226,17 @@ const PIECE: usize = 1 << 13;
 fn pack<const W: usize>(words: impl Iterator<Item = i32>, out: &mut [u8]) {
     for (slot, w) in out.chunks_exact_mut(W).zip(words) {
         slot.copy_from_slice(&w.to_le_bytes()[..W]);
+    }
+}
+
+/// Writes the `W` low bytes of each sample's low word, then of its high
+/// word (the bytes of an `i64` are its low word's, then its high word's).
+#[inline(always)]
+fn pack_pairs<const W: usize>(samples: &[i64], out: &mut [u8]) {
+    for (slot, v) in out.chunks_exact_mut(2 * W).zip(samples) {
+        let bytes = v.to_le_bytes();
+        slot[..W].copy_from_slice(&bytes[..W]);
+        slot[W..].copy_from_slice(&bytes[4..4 + W]);
     }
 }
 

@@ -63,7 +63,13 @@ pub(super) fn encode_stream(
         Samples::Two(s) => (
             s.len(),
             2,
-            bits_needed(s.iter().flat_map(|&v| [v as i32, (v >> 32) as i32])),
+            // both words of every sample (two passes chained, not
+            // interleaved, so that each is a simple loop)
+            bits_needed(
+                s.iter()
+                    .map(|&v| v as i32)
+                    .chain(s.iter().map(|&v| (v >> 32) as i32)),
+            ),
         ),
     };
     let layout = Layout {
