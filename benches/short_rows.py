@@ -1,12 +1,17 @@
 """Short rows: `FlacArray.from_array` and `pl.col(c).flac.compress()` on
 int32 rows of 4, 64, 1,024 and 100,000 samples (noise + sine), their
-per-sample throughput, and the bytes of the Arrow column against pcodec
-(one chunk per row). Run once per version (PYTHONPATH=...) to compare.
+per-sample throughput, and the bytes of the Arrow column and of the
+Parquet file against pcodec (one chunk per row). "header bytes" are the
+`fLaC` + STREAMINFO every row's stream carries (42 each): what a layout
+storing frames only would save. Run once per version (PYTHONPATH=...) to
+compare.
 
     python benches/short_rows.py
 """
 
 import json
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -43,7 +48,13 @@ def main():
             "from_array s": round(took, 4),
             "from_array Msamples/s": round(data.size / took / 1e6, 2),
             "arrow column bytes": int(fa.to_arrow().nbytes),
+            "stream bytes": int(fa.nbytes),
+            "header bytes": 42 * n_rows,
         }
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "rows.parquet")
+            fa.write_parquet(path)
+            entry["parquet file bytes"] = os.path.getsize(path)
         if length <= 1_024:
             frame = pl.DataFrame({"x": pl.Series(list(data), dtype=pl.List(pl.Int32))})
             took, _ = best(lambda f=frame: f.select(pl.col("x").flac.compress()))
