@@ -146,6 +146,40 @@ fn empty_and_tiny_streams() {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// A stream whose frames are encoded on several threads (and its MD5
+    /// beside them) is byte for byte the stream of one thread.
+    #[test]
+    fn frames_on_any_number_of_threads_give_the_same_bytes(
+        two_channels in any::<bool>(),
+        kind in 0u8..6,
+        bits in 4u32..=32,
+        level in 0u32..=8,
+        block in prop_oneof![Just(16u32), Just(192), Just(1000), Just(4096)],
+        blocks in 1u64..12,
+        pool in 1usize..=4,
+        seed in any::<u64>(),
+    ) {
+        let len = 1 + (seed % (blocks * u64::from(block))) as usize;
+        let one = EncodeOptions { level, block_size: block, threads: 1 };
+        let many = EncodeOptions { threads: pool as u32 + 1, ..one };
+        let threads = rayon::ThreadPoolBuilder::new().num_threads(pool).build().unwrap();
+        let samples = signal(kind, if two_channels { bits + 32 } else { bits }, len, seed);
+        if two_channels {
+            let sequential = encode_i64(&samples, &one).unwrap();
+            let parallel = threads.install(|| encode_i64(&samples, &many)).unwrap();
+            prop_assert_eq!(sequential, parallel);
+        } else {
+            let samples: Vec<i32> = samples.iter().map(|&v| v as i32).collect();
+            let sequential = encode_i32(&samples, &one).unwrap();
+            let parallel = threads.install(|| encode_i32(&samples, &many)).unwrap();
+            prop_assert_eq!(sequential, parallel);
+        }
+    }
+}
+
 #[test]
 fn frames_encoded_on_threads_are_the_same_stream() {
     let samples: Vec<i32> = signal(2, 20, 50_000, 3).iter().map(|&v| v as i32).collect();
