@@ -1,7 +1,8 @@
 //! Compress N-dimensional numeric arrays with FLAC, one stream per last-axis vector.
 //!
 //! Layers, each depending only on the ones before it:
-//! - [`codec`]: one integer stream ⇄ one FLAC bytestream (libFLAC);
+//! - [`codec`]: one integer stream ⇄ one FLAC bytestream (our encoder and
+//!   decoder; libFLAC's only behind the `libflac` feature, as a test oracle);
 //! - [`quantize`]: float ⇄ integer with a per-stream offset and gain;
 //! - [`array`](mod@array): [`FlacArray`], the compressed N-D array with selection and
 //!   parallel (rayon) compression and decompression.

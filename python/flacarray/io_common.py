@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .array import FlacArray
 
 #: The most bytes moved in one call to MPI or to parallel HDF5: both count
-#: elements in a C int, so 2 GiB or more go in pieces.
+#: elements in a C int (at most 2 GiB of bytes), so anything larger goes in
+#: pieces of 1 GiB.
 PIECE_BYTES = 1 << 30
 
 

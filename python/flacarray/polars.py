@@ -1,7 +1,8 @@
 """Polars expressions: `pl.col(c).flac.compress(...)` and
 `pl.col(c).flac.decompress(...)`, run by the Rust core as a Polars plugin.
 
-Registered on import of `flacarray` when polars is installed.
+The `flac` namespace is registered when both `flacarray` and `polars` are
+imported, in either order.
 
     df.with_columns(pl.col("signal").flac.compress(quanta=1e-3))
     df.select(pl.col("signal").flac.decompress(-100, None))   # last 100 samples
