@@ -23,7 +23,7 @@ cd "$ROOT"
 # libFLAC beside our codec (the tests compare the two; a user's
 # `pip install .` has no libFLAC and needs no cmake).
 build_python_package() {
-    maturin develop --release --quiet --features libflac
+    maturin develop --release --quiet --features libflac,test-hooks
 }
 
 # Runs a command with the PyO3 environment maturin uses for its builds.

@@ -1,0 +1,302 @@
+//! Array operations: compress, decompress, quantize, single streams.
+
+use numpy::{
+    IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyReadwriteArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use flacarray::{
+    with_element_type, with_thread_count, CompressOptions, DType, Element, Error, FlacArray,
+    FlacArrayRef, StepSpec,
+};
+
+use crate::errors::to_py;
+use crate::parts::{
+    checked_level, contiguous, non_negative, parse_streams, parts_object, ArrayParts,
+};
+
+pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    options: &CompressOptions,
+    threads: Option<usize>,
+) -> PyResult<ArrayParts> {
+    let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
+    let shape = arr.shape().to_vec();
+    let data = arr
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("input array must be C-contiguous and aligned"))?;
+    let fa = py
+        .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
+        .map_err(to_py)?;
+    parts_object(py, fa)
+}
+
+/// Compresses a C-contiguous int32/int64/float32/float64 array whose last
+/// axis holds the streams into the parts of a compressed array.
+#[pyfunction]
+#[pyo3(signature = (arr, level=5, quanta=None, precision=None, threads=None))]
+pub(crate) fn compress<'py>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    level: i64,
+    quanta: Option<Vec<f64>>,
+    precision: Option<Vec<f64>>,
+    threads: Option<usize>,
+) -> PyResult<ArrayParts> {
+    let level = checked_level(level)?;
+    let step = StepSpec::from_options(quanta, precision).map_err(to_py)?;
+    let options = CompressOptions::default().with_level(level).with_step(step);
+    let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
+    let dtype = DType::from_name(&dtype).map_err(to_py)?;
+    with_element_type!(dtype, T => compress_typed::<T>(py, arr, &options, threads))
+}
+
+pub(crate) fn decompress_typed<T: Element + numpy::Element>(
+    py: Python<'_>,
+    view: FlacArrayRef<'_>,
+    streams: &[usize],
+    first: usize,
+    last: usize,
+    out: &Bound<'_, PyAny>,
+    threads: Option<usize>,
+) -> PyResult<()> {
+    let out: PyReadwriteArray2<T> = out.extract().map_err(|_| {
+        PyValueError::new_err(format!("out must be a writable 2-D {} array", T::DTYPE))
+    })?;
+    let mut out = out;
+    let slice = out
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("out must be C-contiguous"))?;
+    py.detach(|| {
+        with_thread_count(threads, || {
+            view.decompress_into(streams, first..last, slice)
+        })
+    })
+    .map_err(to_py)
+}
+
+/// Decompresses samples `first..last` of the listed streams (flat indices)
+/// into `out`, a C-contiguous `(len(streams), last - first)` array of the
+/// original dtype allocated by the caller (so a failed allocation is a
+/// MemoryError in Python, never a panic here). Everything is checked
+/// before any sample is written.
+#[pyfunction]
+#[pyo3(signature = (parts, streams, first, last, out, threads=None))]
+pub(crate) fn decompress_into(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+    streams: PyReadonlyArray1<'_, i64>,
+    first: usize,
+    last: usize,
+    out: &Bound<'_, PyAny>,
+    threads: Option<usize>,
+) -> PyResult<()> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
+    let streams = parse_streams(&streams)?;
+    with_element_type!(view.dtype(), T => {
+        decompress_typed::<T>(py, view, &streams, first, last, out, threads)
+    })
+}
+
+/// Checks an array's parts completely: structure, every stream's
+/// STREAMINFO against the shape, and float scales. Raises
+/// CorruptDataError naming the first problem.
+#[pyfunction]
+pub(crate) fn validate(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResult<()> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
+    py.detach(|| view.validate_streams()).map_err(to_py)
+}
+
+/// Quantizes a C-contiguous float32/float64 array whose last axis holds
+/// the streams: `(integers of the same shape, offsets, gains)`.
+#[pyfunction]
+#[pyo3(signature = (arr, quanta=None, precision=None, threads=None))]
+pub(crate) fn quantize<'py>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    quanta: Option<Vec<f64>>,
+    precision: Option<Vec<f64>>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let step = StepSpec::from_options(quanta, precision).map_err(to_py)?;
+    let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
+    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
+    let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
+    let size = shape.last().copied().unwrap_or(1).max(1);
+    let (ints, offsets, gains) = match dtype.as_str() {
+        "float32" => {
+            let data: PyReadonlyArrayDyn<f32> = arr.extract()?;
+            let values = data.as_slice().map_err(contiguous)?;
+            let q = py
+                .detach(|| {
+                    with_thread_count(threads, || {
+                        flacarray::quantize_streams_f32(values, size, &step)
+                    })
+                })
+                .map_err(to_py)?;
+            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
+            (ints, q.offsets, q.gains)
+        }
+        "float64" => {
+            let data: PyReadonlyArrayDyn<f64> = arr.extract()?;
+            let values = data.as_slice().map_err(contiguous)?;
+            let q = py
+                .detach(|| {
+                    with_thread_count(threads, || {
+                        flacarray::quantize_streams_f64(values, size, &step)
+                    })
+                })
+                .map_err(to_py)?;
+            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
+            (ints, q.offsets, q.gains)
+        }
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "only float32 and float64 data are quantized, got {other}"
+            )))
+        }
+    };
+    PyTuple::new(
+        py,
+        [
+            ints,
+            PyArray1::from_vec(py, offsets).into_any(),
+            PyArray1::from_vec(py, gains).into_any(),
+        ],
+    )
+}
+
+/// Restores floats from a C-contiguous int32 (to float32) or int64 (to
+/// float64) array whose last axis holds the streams, with one offset and
+/// gain per stream.
+#[pyfunction]
+#[pyo3(signature = (ints, offsets, gains, threads=None))]
+pub(crate) fn restore<'py>(
+    py: Python<'py>,
+    ints: &Bound<'py, PyAny>,
+    offsets: Vec<f64>,
+    gains: Vec<f64>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dtype: String = ints.getattr("dtype")?.getattr("name")?.extract()?;
+    let shape: Vec<usize> = ints.getattr("shape")?.extract()?;
+    let size = shape.last().copied().unwrap_or(1).max(1);
+    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
+    Ok(match dtype.as_str() {
+        "int32" => {
+            let data: PyReadonlyArrayDyn<i32> = ints.extract()?;
+            let q = flacarray::Quantized {
+                ints: data.as_slice().map_err(contiguous)?.to_vec(),
+                offsets,
+                gains,
+            };
+            let out = py
+                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f32(&q, size)))
+                .map_err(to_py)?;
+            out.into_pyarray(py).reshape(shape)?.into_any()
+        }
+        "int64" => {
+            let data: PyReadonlyArrayDyn<i64> = ints.extract()?;
+            let q = flacarray::Quantized {
+                ints: data.as_slice().map_err(contiguous)?.to_vec(),
+                offsets,
+                gains,
+            };
+            let out = py
+                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f64(&q, size)))
+                .map_err(to_py)?;
+            out.into_pyarray(py).reshape(shape)?.into_any()
+        }
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "only int32 and int64 data are restored to floats, got {other}"
+            )))
+        }
+    })
+}
+
+/// Decodes one whole stream with our decoder, checking its frames' CRCs and,
+/// where STREAMINFO records one, its MD5; returns whether an MD5 was
+/// checked (damage raises CorruptDataError).
+#[pyfunction]
+pub(crate) fn verify_stream(
+    py: Python<'_>,
+    stream: PyReadonlyArray1<'_, u8>,
+    stream_len: u64,
+) -> PyResult<bool> {
+    let bytes = stream
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("stream bytes must be contiguous"))?;
+    py.detach(|| flacarray::codec::verify_stream(bytes, stream_len))
+        .map_err(to_py)
+}
+
+/// The parts with every stream as this version writes them, or None when
+/// they already are (see `FlacArrayRef::to_format1`); the bytes are only
+/// read, never copied, when nothing changes.
+#[pyfunction]
+pub(crate) fn to_format1(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+) -> PyResult<Option<ArrayParts>> {
+    let arrays = parts.get().borrow_arrays(py)?;
+    let borrowed = arrays.borrow()?;
+    let view = borrowed.view()?;
+    let changed = py
+        .detach(|| view.to_format1(borrowed.level))
+        .map_err(to_py)?;
+    changed.map(|a| parts_object(py, a)).transpose()
+}
+
+/// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.
+#[pyfunction]
+pub(crate) fn stream_info(bytes: &[u8]) -> PyResult<(u32, u32, u64)> {
+    let info = flacarray::codec::stream_info(bytes).map_err(to_py)?;
+    Ok((info.channels, info.bits_per_sample, info.total_samples))
+}
+
+/// Each stream's sample count from its STREAMINFO (0 when not recorded),
+/// for streams `compressed[starts[i]..starts[i] + nbytes[i]]`.
+#[pyfunction]
+pub(crate) fn stream_lengths<'py>(
+    py: Python<'py>,
+    compressed: PyReadonlyArray1<'py, u8>,
+    starts: PyReadonlyArray1<'py, i64>,
+    nbytes: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let data = compressed
+        .as_slice()
+        .map_err(|_| contiguous("compressed"))?;
+    let starts = non_negative(
+        starts.as_slice().map_err(|_| contiguous("starts"))?,
+        "starts",
+    )?;
+    let nbytes = non_negative(
+        nbytes.as_slice().map_err(|_| contiguous("nbytes"))?,
+        "nbytes",
+    )?;
+    let lengths = starts
+        .iter()
+        .zip(&nbytes)
+        .enumerate()
+        .map(|(i, (&a, &n))| {
+            let bytes = a
+                .checked_add(n)
+                .and_then(|end| data.get(a as usize..end as usize))
+                .ok_or_else(|| Error::corrupt(format!("row {i} points past the data")))?;
+            let info = flacarray::codec::stream_info(bytes)
+                .map_err(|e| Error::corrupt(format!("row {i}: {}", e.message())))?;
+            Ok(info.total_samples as i64)
+        })
+        .collect::<flacarray::Result<Vec<i64>>>()
+        .map_err(to_py)?;
+    Ok(PyArray1::from_vec(py, lengths))
+}

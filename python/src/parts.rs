@@ -1,0 +1,315 @@
+//! The compressed array as Python holds it (`ArrayParts`: numpy arrays
+//! shared with the core, never copied) and the borrows the core reads.
+
+use numpy::{
+    PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use flacarray::codec::Level;
+use flacarray::{DType, FlacArray, FlacArrayRef};
+
+use crate::errors::{to_py, CorruptDataError};
+
+pub(crate) fn non_negative(values: &[i64], what: &str) -> PyResult<Vec<u64>> {
+    values
+        .iter()
+        .map(|&v| {
+            u64::try_from(v).map_err(|_| {
+                CorruptDataError::new_err(format!("{what} holds a negative value ({v})"))
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn parse_streams(streams: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    streams
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("stream indices must be a contiguous 1-D array"))?
+        .iter()
+        .map(|&s| {
+            usize::try_from(s)
+                .map_err(|_| PyValueError::new_err(format!("negative stream index {s}")))
+        })
+        .collect()
+}
+
+/// A compressed array's parts as they cross between Python and the core:
+/// the dtype, the shape, every stream's FLAC bytes concatenated
+/// (`compressed`, uint8), each stream's start and length in them (int64),
+/// per-stream offsets and gains (float64, float data only) and the
+/// compression level. The numpy arrays are shared, never copied; the
+/// constructor checks their types, the core checks their contents.
+#[pyclass(frozen, module = "flacarray._core")]
+pub(crate) struct ArrayParts {
+    pub(crate) dtype: DType,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) compressed: Py<PyArray1<u8>>,
+    pub(crate) starts: Py<PyArray1<i64>>,
+    pub(crate) nbytes: Py<PyArray1<i64>>,
+    pub(crate) offsets: Option<Py<PyArray1<f64>>>,
+    pub(crate) gains: Option<Py<PyArray1<f64>>>,
+    pub(crate) level: u32,
+}
+
+pub(crate) fn checked_level(level: i64) -> PyResult<u32> {
+    Ok(Level::new(level).map_err(to_py)?.get())
+}
+
+#[pymethods]
+impl ArrayParts {
+    #[new]
+    #[pyo3(signature = (dtype, shape, compressed, starts, nbytes, offsets=None, gains=None, level=5))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        dtype: &str,
+        shape: Vec<usize>,
+        compressed: Bound<'_, PyArray1<u8>>,
+        starts: Bound<'_, PyArray1<i64>>,
+        nbytes: Bound<'_, PyArray1<i64>>,
+        offsets: Option<Bound<'_, PyArray1<f64>>>,
+        gains: Option<Bound<'_, PyArray1<f64>>>,
+        level: i64,
+    ) -> PyResult<Self> {
+        Ok(ArrayParts {
+            dtype: DType::from_name(dtype).map_err(to_py)?,
+            shape,
+            compressed: compressed.unbind(),
+            starts: starts.unbind(),
+            nbytes: nbytes.unbind(),
+            offsets: offsets.map(Bound::unbind),
+            gains: gains.map(Bound::unbind),
+            level: checked_level(level)?,
+        })
+    }
+
+    /// The element type's numpy name.
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.dtype.name()
+    }
+
+    /// The uncompressed array's shape.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.shape)
+    }
+
+    /// Every stream's FLAC bytes, concatenated.
+    #[getter]
+    fn compressed<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u8>> {
+        self.compressed.bind(py).clone()
+    }
+
+    /// Where each stream starts in `compressed`.
+    #[getter]
+    fn starts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.starts.bind(py).clone()
+    }
+
+    /// Each stream's length in bytes.
+    #[getter]
+    fn nbytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.nbytes.bind(py).clone()
+    }
+
+    /// Per-stream offsets (None for integer data).
+    #[getter]
+    fn offsets<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.offsets.as_ref().map(|a| a.bind(py).clone())
+    }
+
+    /// Per-stream gains (None for integer data).
+    #[getter]
+    fn gains<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.gains.as_ref().map(|a| a.bind(py).clone())
+    }
+
+    /// The compression level.
+    #[getter]
+    fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// The same parts with other compressed bytes (the per-stream arrays
+    /// are shared).
+    fn with_compressed(&self, py: Python<'_>, compressed: Bound<'_, PyArray1<u8>>) -> Self {
+        ArrayParts {
+            dtype: self.dtype,
+            shape: self.shape.clone(),
+            compressed: compressed.unbind(),
+            starts: self.starts.clone_ref(py),
+            nbytes: self.nbytes.clone_ref(py),
+            offsets: self.offsets.as_ref().map(|a| a.clone_ref(py)),
+            gains: self.gains.as_ref().map(|a| a.clone_ref(py)),
+            level: self.level,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "ArrayParts(dtype={}, shape={:?}, compressed={} bytes, level={})",
+            self.dtype.name(),
+            self.shape,
+            self.compressed.bind(py).len(),
+            self.level
+        )
+    }
+}
+
+/// Read borrows of the numpy arrays of an [`ArrayParts`], held while the
+/// core reads them.
+pub(crate) struct PartsArg<'py> {
+    pub(crate) dtype: DType,
+    pub(crate) shape: &'py [usize],
+    pub(crate) compressed: PyReadonlyArray1<'py, u8>,
+    pub(crate) starts: PyReadonlyArray1<'py, i64>,
+    pub(crate) nbytes: PyReadonlyArray1<'py, i64>,
+    pub(crate) offsets: Option<PyReadonlyArray1<'py, f64>>,
+    pub(crate) gains: Option<PyReadonlyArray1<'py, f64>>,
+    pub(crate) level: u32,
+}
+
+pub(crate) fn read_borrow<'py, T: numpy::Element>(
+    array: &Py<PyArray1<T>>,
+    py: Python<'py>,
+    name: &str,
+) -> PyResult<PyReadonlyArray1<'py, T>> {
+    array
+        .bind(py)
+        .clone()
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))
+}
+
+impl ArrayParts {
+    pub(crate) fn borrow_arrays<'py>(&'py self, py: Python<'py>) -> PyResult<PartsArg<'py>> {
+        Ok(PartsArg {
+            dtype: self.dtype,
+            shape: &self.shape,
+            compressed: read_borrow(&self.compressed, py, "compressed")?,
+            starts: read_borrow(&self.starts, py, "stream_starts")?,
+            nbytes: read_borrow(&self.nbytes, py, "stream_nbytes")?,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|a| read_borrow(a, py, "stream_offsets"))
+                .transpose()?,
+            gains: self
+                .gains
+                .as_ref()
+                .map(|a| read_borrow(a, py, "stream_gains"))
+                .transpose()?,
+            level: self.level,
+        })
+    }
+}
+
+/// The parts as slices borrowed from the numpy arrays.
+pub(crate) struct BorrowedParts<'a> {
+    pub(crate) dtype: DType,
+    pub(crate) shape: &'a [usize],
+    pub(crate) compressed: &'a [u8],
+    pub(crate) starts: Vec<u64>,
+    pub(crate) nbytes: Vec<u64>,
+    pub(crate) offsets: Option<&'a [f64]>,
+    pub(crate) gains: Option<&'a [f64]>,
+    pub(crate) level: u32,
+}
+
+pub(crate) fn contiguous(name: &str) -> PyErr {
+    PyValueError::new_err(format!("{name} must be a contiguous 1-D array"))
+}
+
+pub(crate) fn float_slice<'a>(
+    array: &'a Option<PyReadonlyArray1<'_, f64>>,
+    name: &str,
+) -> PyResult<Option<&'a [f64]>> {
+    array
+        .as_ref()
+        .map(|a| a.as_slice().map_err(|_| contiguous(name)))
+        .transpose()
+}
+
+impl PartsArg<'_> {
+    pub(crate) fn borrow(&self) -> PyResult<BorrowedParts<'_>> {
+        Ok(BorrowedParts {
+            dtype: self.dtype,
+            shape: self.shape,
+            compressed: self
+                .compressed
+                .as_slice()
+                .map_err(|_| contiguous("compressed"))?,
+            starts: non_negative(
+                self.starts
+                    .as_slice()
+                    .map_err(|_| contiguous("stream_starts"))?,
+                "stream_starts",
+            )?,
+            nbytes: non_negative(
+                self.nbytes
+                    .as_slice()
+                    .map_err(|_| contiguous("stream_nbytes"))?,
+                "stream_nbytes",
+            )?,
+            offsets: float_slice(&self.offsets, "stream_offsets")?,
+            gains: float_slice(&self.gains, "stream_gains")?,
+            level: self.level,
+        })
+    }
+}
+
+impl BorrowedParts<'_> {
+    pub(crate) fn view(&self) -> PyResult<FlacArrayRef<'_>> {
+        FlacArrayRef::new(
+            self.dtype,
+            self.shape,
+            self.compressed,
+            &self.starts,
+            &self.nbytes,
+            self.offsets,
+            self.gains,
+        )
+        .map_err(to_py)
+    }
+}
+
+pub(crate) fn as_i64(values: Vec<u64>) -> Vec<i64> {
+    values.into_iter().map(|x| x as i64).collect()
+}
+
+/// Hands an array's parts to Python without copying the bytes.
+pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> PyResult<ArrayParts> {
+    let parts = array.into_parts();
+    Ok(ArrayParts {
+        dtype: parts.dtype,
+        shape: parts.shape,
+        compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
+        starts: PyArray1::from_vec(py, as_i64(parts.starts)).unbind(),
+        nbytes: PyArray1::from_vec(py, as_i64(parts.nbytes)).unbind(),
+        offsets: parts.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
+        gains: parts.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
+        level: parts.level,
+    })
+}
+
+/// A keep mask as (flat C-order flags, shape).
+pub(crate) type KeepMask = (Vec<bool>, Vec<usize>);
+
+pub(crate) fn keep_mask(keep: Option<PyReadonlyArrayDyn<'_, bool>>) -> PyResult<Option<KeepMask>> {
+    keep.map(|k| {
+        let shape = k.shape().to_vec();
+        let flags = k
+            .as_slice()
+            .map(<[bool]>::to_vec)
+            .map_err(|_| PyValueError::new_err("keep must be a contiguous boolean array"))?;
+        Ok((flags, shape))
+    })
+    .transpose()
+}
+
+pub(crate) fn keep_ref(keep: &Option<KeepMask>) -> Option<(&[bool], &[usize])> {
+    keep.as_ref().map(|(f, s)| (f.as_slice(), s.as_slice()))
+}
