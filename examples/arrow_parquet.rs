@@ -11,7 +11,7 @@ use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{ArrayRef, Int64Array, LargeListArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use flacarray::arrow::{compress_lists, decompress_lists, FlacColumn, SampleWindow};
-use flacarray::{CompressOptions, FlacArray};
+use flacarray::{CompressOptions, FlacArray, IfExists};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -95,5 +95,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(back, array);
     println!("{array} survives the Arrow round trip");
     std::fs::remove_file(path)?;
+
+    // Whole arrays to a Parquet file and a zarr group; reading with a keep
+    // mask of the leading shape reads only what holds the kept streams.
+    let dir = std::env::temp_dir().join(format!("flacarray_example_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let keep = [true, false, true];
+    let parquet_path = dir.join("data.parquet");
+    flacarray::parquet::write_array_file(&parquet_path, &array, "flac", IfExists::Fail)?;
+    let part = flacarray::parquet::read_array_file(&parquet_path, "flac", Some((&keep, &[3])))?;
+    let zarr_path = dir.join("data.zarr");
+    flacarray::zarr::write_array(&zarr_path, &array, IfExists::Fail)?; // refuses to replace data
+    let part2 = flacarray::zarr::read_array(&zarr_path, Some((&keep, &[3])))?;
+    assert_eq!(part, part2);
+    assert_eq!(part.shape(), &[2, 1000]);
+    std::fs::remove_dir_all(dir)?;
     Ok(())
 }
