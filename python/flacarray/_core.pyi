@@ -154,6 +154,7 @@ def decode_chunk(
     last: int | None = None,
     threads: int | None = None,
 ) -> npt.NDArray[Any]: ...
+
 # zarrs_write_array, decode_stream and zarrs_read_array exist only in builds
 # with the `test-hooks` cargo feature (the test build); the package never
 # calls them.
