@@ -1,0 +1,366 @@
+//! The bit reader: bits MSB first from a byte slice, 64 bits at a time,
+//! with Rice codes read in groups.
+
+use super::corrupt;
+use crate::error::{Error, Result};
+
+/// Reads bits MSB first from a byte slice, 64 bits at a time.
+#[derive(Clone)]
+pub(super) struct BitReader<'a> {
+    pub(super) data: &'a [u8],
+    /// Next byte to load into `buf`.
+    pub(super) pos: usize,
+    /// Unread bits, left-aligned: the top `count` are valid, the rest are
+    /// zero or the stream's next bits.
+    pub(super) buf: u64,
+    pub(super) count: u32,
+}
+
+/// [`BitReader::refill`] on the reader's parts (kept in registers by the
+/// hot loops).
+#[inline(always)]
+pub(super) fn refill_parts(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) {
+    if let Some(chunk) = data.get(*pos..*pos + 8) {
+        let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
+        *buf |= word >> *count;
+        let added = (63 - *count) >> 3;
+        *pos += added as usize;
+        *count += added * 8;
+        // (bits below `count` now hold the start of the next byte, which
+        // the next refill ORs in again at the same place)
+    } else {
+        while *count <= 56 && *pos < data.len() {
+            *buf |= u64::from(data[*pos]) << (56 - *count);
+            *pos += 1;
+            *count += 8;
+        }
+    }
+}
+
+impl<'a> BitReader<'a> {
+    pub(super) fn new(data: &'a [u8], start: usize) -> Self {
+        BitReader {
+            data,
+            pos: start,
+            buf: 0,
+            count: 0,
+        }
+    }
+
+    /// Loads bytes until at least 57 bits are buffered (or the data ends).
+    #[inline(always)]
+    pub(super) fn refill(&mut self) {
+        refill_parts(self.data, &mut self.pos, &mut self.buf, &mut self.count);
+    }
+
+    /// The bit position in `data` of the next unread bit.
+    pub(super) fn bit_position(&self) -> usize {
+        self.pos * 8 - self.count as usize
+    }
+
+    pub(super) fn out_of_data() -> Error {
+        corrupt("FLAC frame runs past the end of the stream")
+    }
+
+    /// Reads `n` <= 32 bits as an unsigned number.
+    #[inline(always)]
+    pub(super) fn bits(&mut self, n: u32) -> Result<u32> {
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.count < n {
+            self.refill();
+            if self.count < n {
+                return Err(Self::out_of_data());
+            }
+        }
+        let value = (self.buf >> (64 - n)) as u32;
+        self.buf <<= n;
+        self.count -= n;
+        Ok(value)
+    }
+
+    /// Reads `n` <= 32 bits as a two's complement signed number.
+    #[inline(always)]
+    pub(super) fn signed(&mut self, n: u32) -> Result<i32> {
+        if n == 0 {
+            return Ok(0);
+        }
+        let raw = self.bits(n)?;
+        Ok(((raw << (32 - n)) as i32) >> (32 - n))
+    }
+
+    /// Reads `n` <= 33 bits as a signed number (33-bit side channels).
+    pub(super) fn signed_wide(&mut self, n: u32) -> Result<i64> {
+        if n <= 32 {
+            return self.signed(n).map(i64::from);
+        }
+        let high = i64::from(self.signed(n - 32)?);
+        let low = i64::from(self.bits(32)?);
+        Ok((high << 32) | low)
+    }
+
+    /// Reads a unary number: zeros ended by a one.
+    #[inline(always)]
+    pub(super) fn unary(&mut self) -> Result<u32> {
+        let mut zeros = 0u32;
+        loop {
+            if self.count == 0 {
+                self.refill();
+                if self.count == 0 {
+                    return Err(Self::out_of_data());
+                }
+            }
+            let lead = self.buf.leading_zeros();
+            if lead < self.count {
+                self.buf <<= lead;
+                self.buf <<= 1;
+                self.count -= lead + 1;
+                return Ok(zeros + lead);
+            }
+            zeros += self.count;
+            self.buf = 0;
+            self.count = 0;
+            if zeros > 1 << 30 {
+                return Err(corrupt("FLAC residual has an impossible unary code"));
+            }
+        }
+    }
+
+    /// Reads `out.len()` signed numbers of `n` <= 32 bits each (verbatim
+    /// samples). Each number's place is known in advance, so they are read
+    /// independently of each other, eight bytes at a time.
+    pub(super) fn signed_block(&mut self, n: u32, out: &mut [i64]) -> Result<()> {
+        let start = self.bit_position();
+        let end = start as u64 + out.len() as u64 * u64::from(n);
+        if n == 0 || end > self.data.len() as u64 * 8 {
+            for slot in out.iter_mut() {
+                *slot = i64::from(self.signed(n)?);
+            }
+            return Ok(());
+        }
+        // numbers whose 8-byte load stays inside the data
+        let fast = if self.data.len() < 8 {
+            0
+        } else {
+            ((self.data.len() - 8) * 8 + 8)
+                .saturating_sub(start)
+                .div_ceil(n as usize)
+                .min(out.len())
+        };
+        for (i, slot) in out[..fast].iter_mut().enumerate() {
+            let at = start + i * n as usize;
+            let word =
+                u64::from_be_bytes(self.data[at / 8..at / 8 + 8].try_into().expect("8 bytes"));
+            *slot = ((word << (at % 8)) as i64) >> (64 - n);
+        }
+        self.seek(start + fast * n as usize)?;
+        for slot in out[fast..].iter_mut() {
+            *slot = i64::from(self.signed(n)?);
+        }
+        Ok(())
+    }
+
+    /// Moves to bit `at` of the data (not past its end).
+    pub(super) fn seek(&mut self, at: usize) -> Result<()> {
+        if at > self.data.len() * 8 {
+            return Err(Self::out_of_data());
+        }
+        self.pos = at / 8;
+        self.buf = 0;
+        self.count = 0;
+        self.bits((at % 8) as u32)?;
+        Ok(())
+    }
+
+    /// Steps over `n` bits.
+    pub(super) fn skip(&mut self, n: u64) -> Result<()> {
+        if n <= u64::from(self.count) {
+            let n = n as u32;
+            self.buf = if n == 64 { 0 } else { self.buf << n };
+            self.count -= n;
+            return Ok(());
+        }
+        let target = self.bit_position() as u64 + n;
+        if target > self.data.len() as u64 * 8 {
+            return Err(Self::out_of_data());
+        }
+        self.seek(target as usize)
+    }
+
+    /// Reads the zero bits up to the next byte boundary (nonzero padding
+    /// is damage: libFLAC reports it as lost sync).
+    pub(super) fn align(&mut self) -> Result<()> {
+        let skip = self.count % 8;
+        if skip > 0 && self.bits(skip)? != 0 {
+            return Err(corrupt("FLAC frame has nonzero padding before its CRC-16"));
+        }
+        Ok(())
+    }
+
+    /// Decodes `out.len()` Rice codes with parameter `k` (< 32), storing
+    /// each as its folded (zigzag-coded) unsigned value; [`unfold`] turns
+    /// them into residuals.
+    #[inline(always)]
+    pub(super) fn rice(&mut self, k: u32, out: &mut [i64]) -> Result<()> {
+        self.rice_codes::<true>(k, out, out.len())
+    }
+
+    /// Steps over `n` Rice codes with parameter `k` (parsed, not stored).
+    #[inline(always)]
+    pub(super) fn rice_skip(&mut self, k: u32, n: usize) -> Result<()> {
+        self.rice_codes::<false>(k, &mut [], n)
+    }
+
+    /// `n` Rice codes, their folded values stored into `out` when `STORE`.
+    ///
+    /// Short codes (parameter up to 25) go through [`Self::rice_groups`]
+    /// while the data has room; what it leaves (the partition's last codes,
+    /// codes near the end of the data, large parameters) is read one
+    /// checked code at a time.
+    // (an index loop: `out` is empty when nothing is stored)
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    pub(super) fn rice_codes<const STORE: bool>(
+        &mut self,
+        k: u32,
+        out: &mut [i64],
+        n: usize,
+    ) -> Result<()> {
+        let done = match k {
+            0..=11 => self.rice_groups::<STORE, 4>(k, out, n)?,
+            12..=15 => self.rice_groups::<STORE, 3>(k, out, n)?,
+            16..=25 => self.rice_groups::<STORE, 2>(k, out, n)?,
+            _ => 0,
+        };
+        let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
+        for j in done..n {
+            let value = self.checked_rice(k, &mut pos, &mut buf, &mut count)?;
+            if STORE {
+                out[j] = value as i64;
+            }
+        }
+        (self.pos, self.buf, self.count) = (pos, buf, count);
+        Ok(())
+    }
+
+    /// Rice codes with parameter `k` <= 25 in groups of `G`, from the start
+    /// of `out` (or of `n` codes when nothing is stored); returns how many
+    /// were read, a multiple of `G`.
+    ///
+    /// Each group follows one untested refill (at least 56 bits buffered)
+    /// and takes its codes without a test between them: the bits a group
+    /// used are compared with the bits it had once, at its end. The rare
+    /// group that did not fit (`G` codes of more than 56 bits together,
+    /// which `G` is chosen against `k` to make unlikely) is read again code
+    /// by code, checked. A code taken from the buffer has at most 63 bits,
+    /// so with `k` <= 25 its value fits 32 bits: nothing else is tested.
+    // (index loops: `dst` is empty when nothing is stored)
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    pub(super) fn rice_groups<const STORE: bool, const G: usize>(
+        &mut self,
+        k: u32,
+        out: &mut [i64],
+        n: usize,
+    ) -> Result<usize> {
+        debug_assert!(k <= 25);
+        let data = self.data;
+        let (mut pos, mut buf, mut count) = (self.pos, self.buf, self.count);
+        let tail = k + 1;
+        let mut i = 0;
+        while i + G <= n && pos + 8 <= data.len() {
+            refill_fast(data, &mut pos, &mut buf, &mut count);
+            let mut rest = buf;
+            let mut zeros = 0u32;
+            let dst: &mut [i64] = if STORE { &mut out[i..i + G] } else { &mut [] };
+            for g in 0..G {
+                let lead = rest.leading_zeros();
+                // the code's bits, 1 and then the k remainder bits, after
+                // the zeros (garbage when the buffer ran dry: the group is
+                // then read again)
+                let code = rest.wrapping_shl(lead) >> (63 - k);
+                // `rest << tail` does not wait for the zeros' count, so
+                // the chain from one code to the next is two steps
+                rest = (rest << tail).wrapping_shl(lead);
+                zeros += lead;
+                if STORE {
+                    dst[g] = ((u64::from(lead) << k) + code - (1u64 << k)) as i64;
+                }
+            }
+            let used = zeros + G as u32 * tail;
+            if used <= count {
+                buf = rest;
+                count -= used;
+            } else {
+                for g in 0..G {
+                    let value = self.checked_rice(k, &mut pos, &mut buf, &mut count)?;
+                    if STORE {
+                        dst[g] = value as i64;
+                    }
+                }
+            }
+            i += G;
+        }
+        (self.pos, self.buf, self.count) = (pos, buf, count);
+        Ok(i)
+    }
+
+    /// One Rice code with parameter `k`, on the reader's parts, refilled
+    /// (checked) when the code does not fit what is buffered.
+    #[inline(always)]
+    pub(super) fn checked_rice(
+        &mut self,
+        k: u32,
+        pos: &mut usize,
+        buf: &mut u64,
+        count: &mut u32,
+    ) -> Result<u64> {
+        let tail = 1 + k;
+        let mut lead = buf.leading_zeros();
+        if lead + tail > *count {
+            refill_parts(self.data, pos, buf, count);
+            lead = buf.leading_zeros();
+        }
+        if lead + tail <= *count {
+            let len = lead + tail;
+            let code = *buf >> (64 - len);
+            // (len may be 64 here: the buffer then empties)
+            *buf = buf.checked_shl(len).unwrap_or(0);
+            *count -= len;
+            let value = (u64::from(lead) << k) + code - (1u64 << k);
+            if value > u64::from(u32::MAX) {
+                return Err(corrupt("FLAC residual does not fit 32 bits"));
+            }
+            Ok(value)
+        } else {
+            (self.pos, self.buf, self.count) = (*pos, *buf, *count);
+            let value = self.long_rice(k)?;
+            (*pos, *buf, *count) = (self.pos, self.buf, self.count);
+            Ok(value)
+        }
+    }
+
+    /// One Rice code read field by field (longer than the bit buffer, or
+    /// at the end of the data).
+    #[cold]
+    pub(super) fn long_rice(&mut self, k: u32) -> Result<u64> {
+        let high = u64::from(self.unary()?);
+        let value = (high << k) | u64::from(self.bits(k)?);
+        if value > u64::from(u32::MAX) {
+            return Err(corrupt("FLAC residual does not fit 32 bits"));
+        }
+        Ok(value)
+    }
+}
+
+/// Refills the bit buffer to at least 56 bits without testing anything:
+/// the caller makes sure 8 bytes follow `pos`.
+#[inline(always)]
+pub(super) fn refill_fast(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) {
+    let word = u64::from_be_bytes(data[*pos..*pos + 8].try_into().expect("8 bytes"));
+    *buf |= word >> *count;
+    *pos += ((63 - *count) >> 3) as usize;
+    // count + 8 * ((63 - count) / 8), for count in 0..=63
+    *count |= 56;
+}
