@@ -31,7 +31,7 @@ def _chunks(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     """`compressed` in chunks of `BYTES_CHUNK` bytes (a few streams are
     read without the rest), each per-stream array in one chunk (of at
     least one element: zarr has no empty chunks)."""
-    if name.endswith("compressed"):
+    if name.endswith(io_common.COMPRESSED):
         return (max(1, min(BYTES_CHUNK, shape[0])),)
     return tuple(max(1, d) for d in shape)
 

@@ -35,6 +35,8 @@ def pieces(start: int, stop: int) -> list[slice]:
 
 #: Every array and group attribute the format defines (from the core).
 GROUP_ARRAYS = tuple(_core.GROUP_ARRAYS)
+#: The arrays one by one, in the core's order.
+COMPRESSED, STARTS, NBYTES, OFFSETS, GAINS = GROUP_ARRAYS
 GROUP_ATTRIBUTES = tuple(_core.GROUP_ATTRIBUTES)
 VERSION_ATTRIBUTE = str(_core.VERSION_ATTRIBUTE)
 #: A write's commit record, and the prefix of the arrays it stages.
@@ -161,8 +163,8 @@ def describe(backend: Backend, grp: Any) -> tuple[str, dict[str, Any]]:
             "starts_attributes": {},
             "arrays": {name: backend.info(name, ds) for name, ds in arrays.items()},
         }
-        if "stream_starts" in arrays:
-            desc["starts_attributes"] = _attrs(arrays["stream_starts"].attrs)
+        if STARTS in arrays:
+            desc["starts_attributes"] = _attrs(arrays[STARTS].attrs)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
         raise _corrupt(backend, "group", err) from err
     return json.dumps(desc), arrays
@@ -183,10 +185,10 @@ def read_values(
 
 #: The per-stream arrays the core plans a read from, with their types.
 PER_STREAM = (
-    ("stream_starts", np.int64),
-    ("stream_bytes", np.int64),
-    ("stream_offsets", np.float64),
-    ("stream_gains", np.float64),
+    (STARTS, np.int64),
+    (NBYTES, np.int64),
+    (OFFSETS, np.float64),
+    (GAINS, np.float64),
 )
 
 
@@ -205,13 +207,13 @@ def plan_read(
         per_stream = {name: read_values(backend, arrays, name, t) for name, t in PER_STREAM}
     runs, parts, channels = _core.plan_group_read(
         description,
-        per_stream["stream_starts"],
-        per_stream["stream_bytes"],
-        per_stream["stream_offsets"],
-        per_stream["stream_gains"],
+        per_stream[STARTS],
+        per_stream[NBYTES],
+        per_stream[OFFSETS],
+        per_stream[GAINS],
         mask,
     )
-    dataset = arrays["compressed"]
+    dataset = arrays[COMPRESSED]
     try:
         read = [backend.read(dataset, p) for a, b in runs for p in pieces(int(a), int(b))]
     except (OSError, ValueError, TypeError, RuntimeError) as err:
@@ -297,19 +299,19 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
     fa = fa._format1()
     attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())
     arrays = [
-        ("compressed", fa.compressed, True),
-        ("stream_starts", fa._starts.reshape(lead), False),
-        ("stream_bytes", fa._nbytes.reshape(lead), False),
+        (COMPRESSED, fa.compressed, True),
+        (STARTS, fa._starts.reshape(lead), False),
+        (NBYTES, fa._nbytes.reshape(lead), False),
     ]
     if fa._offsets is not None and fa._gains is not None:
-        arrays.append(("stream_offsets", fa._offsets.astype(fa.dtype).reshape(lead), False))
-        arrays.append(("stream_gains", fa._gains.astype(fa.dtype).reshape(lead), False))
+        arrays.append((OFFSETS, fa._offsets.astype(fa.dtype).reshape(lead), False))
+        arrays.append((GAINS, fa._gains.astype(fa.dtype).reshape(lead), False))
     created: list[str] = []
     try:
         for name, data, bulk in arrays:
             ds = backend.create(grp, STAGED_PREFIX + name, data, bulk=bulk)
             created.append(STAGED_PREFIX + name)
-            if name == "stream_starts":
+            if name == STARTS:
                 ds.attrs.update(json.loads(starts_json))
     except BaseException:
         discard(backend, grp, created)

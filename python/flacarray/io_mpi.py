@@ -76,12 +76,12 @@ def _local_values(
     """This rank's per-stream arrays, by dataset name, shaped as its `rows`
     of the global leading shape."""
     values: list[tuple[str, Any]] = [
-        ("stream_starts", np.asarray(starts).reshape(rows)),
-        ("stream_bytes", np.asarray(fa._nbytes).reshape(rows)),
+        (io_common.STARTS, np.asarray(starts).reshape(rows)),
+        (io_common.NBYTES, np.asarray(fa._nbytes).reshape(rows)),
     ]
     if fa._offsets is not None and fa._gains is not None:
-        values.append(("stream_offsets", fa._offsets.astype(fa.dtype).reshape(rows)))
-        values.append(("stream_gains", fa._gains.astype(fa.dtype).reshape(rows)))
+        values.append((io_common.OFFSETS, fa._offsets.astype(fa.dtype).reshape(rows)))
+        values.append((io_common.GAINS, fa._gains.astype(fa.dtype).reshape(rows)))
     return values
 
 
@@ -90,12 +90,12 @@ def _dataset_specs(
 ) -> list[tuple[str, tuple[int, ...], Any]]:
     """Every dataset of the group at its global size: name, shape, type."""
     specs: list[tuple[str, tuple[int, ...], Any]] = [
-        ("compressed", (total,), np.uint8),
-        ("stream_starts", lead, np.int64),
-        ("stream_bytes", lead, np.int64),
+        (io_common.COMPRESSED, (total,), np.uint8),
+        (io_common.STARTS, lead, np.int64),
+        (io_common.NBYTES, lead, np.int64),
     ]
     if fa._offsets is not None:
-        specs += [("stream_offsets", lead, fa.dtype), ("stream_gains", lead, fa.dtype)]
+        specs += [(io_common.OFFSETS, lead, fa.dtype), (io_common.GAINS, lead, fa.dtype)]
     return specs
 
 
@@ -103,21 +103,21 @@ def _tables(values: list[list[tuple[str, Any]]]) -> tuple[Any, ...]:
     """The whole group's per-stream tables (starts, byte counts, offsets,
     gains; flat, in rank order) from each rank's `_local_values`."""
     joined = {}
-    for name in ("stream_starts", "stream_bytes", "stream_offsets", "stream_gains"):
+    for name in (io_common.STARTS, io_common.NBYTES, io_common.OFFSETS, io_common.GAINS):
         found = [dict(v)[name] for v in values if name in dict(v)]
-        dtype = np.int64 if name in ("stream_starts", "stream_bytes") else np.float64
+        dtype = np.int64 if name in (io_common.STARTS, io_common.NBYTES) else np.float64
         joined[name] = (
             np.ascontiguousarray(np.concatenate([np.ravel(f) for f in found]), dtype=dtype)
             if found
             else None
         )
-    if joined["stream_starts"] is None:
-        joined["stream_starts"] = joined["stream_bytes"] = np.zeros(0, dtype=np.int64)
+    if joined[io_common.STARTS] is None:
+        joined[io_common.STARTS] = joined[io_common.NBYTES] = np.zeros(0, dtype=np.int64)
     return (
-        joined["stream_starts"],
-        joined["stream_bytes"],
-        joined["stream_offsets"],
-        joined["stream_gains"],
+        joined[io_common.STARTS],
+        joined[io_common.NBYTES],
+        joined[io_common.OFFSETS],
+        joined[io_common.GAINS],
     )
 
 
@@ -156,7 +156,7 @@ def write_gathered(
         for name, shape, dtype in _dataset_specs(fa, total, tuple(lead)):
             datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
             created.append(staged + name)
-        datasets["stream_starts"].attrs.update(json.loads(starts_json))
+        datasets[io_common.STARTS].attrs.update(json.loads(starts_json))
     except BaseException as err:  # still take every rank's message below
         error = err
     offset = 0
@@ -167,7 +167,7 @@ def write_gathered(
             continue
         try:
             compressed, rank_values = piece
-            backend.write_bytes(datasets["compressed"], offset, compressed)
+            backend.write_bytes(datasets[io_common.COMPRESSED], offset, compressed)
             offset += len(compressed)
             first, last = dist[rank]
             for name, data in rank_values:
@@ -216,7 +216,7 @@ def write_parallel(
         for name, shape, dtype in specs:
             datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
             created.append(staged + name)
-        datasets["stream_starts"].attrs.update(json.loads(starts_json))
+        datasets[io_common.STARTS].attrs.update(json.loads(starts_json))
     except BaseException as err:
         error = err
     mpi.raise_everywhere(comm, error)
@@ -227,7 +227,7 @@ def write_parallel(
     try:
         for name, data in local:
             backend.write_slab(datasets[name], slice(first, last), data)
-        backend.write_bytes(datasets["compressed"], offset, fa.compressed)
+        backend.write_bytes(datasets[io_common.COMPRESSED], offset, fa.compressed)
     except BaseException as err:
         error = err
     if comm.allreduce(error is not None):  # a collective clean-up, then the error
