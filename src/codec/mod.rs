@@ -6,14 +6,12 @@
 //! decoder can read it.
 
 mod crc16;
-#[cfg(feature = "libflac")]
 mod decoder;
 mod encoder;
 mod frames;
 mod level;
 mod lpc;
 mod md5;
-mod native;
 
 pub use encoder::{
     encode_i32, encode_i32_into, encode_i64, encode_i64_into, encode_with, EncodeOptions, Encoder,
@@ -33,7 +31,7 @@ pub fn stream_info(bytes: &[u8]) -> crate::Result<StreamInfo> {
 /// default with the feature `libflac-decoder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoder {
-    /// This crate's decoder (`codec::native`).
+    /// This crate's decoder (`src/codec/decoder/`).
     Native,
     /// libFLAC 1.5's stream decoder.
     #[cfg(feature = "libflac")]
@@ -135,9 +133,11 @@ where
         _ => info.audio_start,
     };
     let pass = |from: usize, out: &mut [T]| match decoder {
-        Decoder::Native => native::run(bytes, &info, from, first, stream_len, out, &convert),
+        Decoder::Native => decoder::run(bytes, &info, from, first, stream_len, out, &convert),
         #[cfg(feature = "libflac")]
-        Decoder::Libflac => decoder::run_pass(bytes, &info, from, first, stream_len, out, convert),
+        Decoder::Libflac => {
+            decoder::libflac::run(bytes, &info, from, first, stream_len, out, convert)
+        }
     };
     let mut outcome = pass(start, out);
     if start != info.audio_start && !matches!(outcome, Ok(Outcome::Complete)) {

@@ -54,6 +54,8 @@ fn corrupt(message: impl Into<String>) -> Error {
 
 mod bits;
 mod header;
+#[cfg(feature = "libflac")]
+pub(super) mod libflac;
 mod subframe;
 
 use bits::BitReader;

@@ -1,7 +1,7 @@
 //! One FLAC bytestream in, a contiguous range of its samples out (libFLAC).
 //!
 //! A range that starts past sample 0 is decoded from the frame holding its
-//! first sample (located by the codec layer, see [`super::frames`]): libFLAC
+//! first sample (located by the codec layer, see [`crate::codec::frames`]): libFLAC
 //! gets the stream's metadata followed by the bytes from that frame on.
 
 use std::cell::RefCell;
@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libflac_sys as ffi;
 
-use super::frames::StreamInfo;
+use crate::codec::frames::StreamInfo;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Owns a libFLAC decoder.
@@ -76,7 +76,7 @@ struct Pass<'a, T, F> {
     out: &'a mut [T],
     first: u64,
     /// The stream's stated length: a window reaching it is checked
-    /// against [`super::check_stream_end`].
+    /// against [`crate::codec::check_stream_end`].
     stream_len: u64,
     /// The end sample of the frame that completed a window reaching the
     /// stream's end (its end byte is asked of libFLAC afterwards).
@@ -270,7 +270,7 @@ unsafe extern "C" fn error_cb<T, F: Fn(i64) -> T>(
 /// Decodes frames from byte `from` on with libFLAC (the stream's metadata
 /// fed first), writing samples `first .. first + out.len()` through
 /// `convert`.
-pub(super) fn run_pass<T, F: Fn(i64) -> T>(
+pub(in crate::codec) fn run<T, F: Fn(i64) -> T>(
     bytes: &[u8],
     info: &StreamInfo,
     from: usize,
@@ -278,7 +278,7 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
     stream_len: u64,
     out: &mut [T],
     convert: F,
-) -> Result<super::Outcome> {
+) -> Result<crate::codec::Outcome> {
     let mut pass = Pass {
         head: &bytes[..info.audio_start],
         body: &bytes[from..],
@@ -334,12 +334,12 @@ pub(super) fn run_pass<T, F: Fn(i64) -> T>(
         let end_byte = end_byte
             .map(|p| pass.absolute(p, from))
             .ok_or_else(|| Error::new(ErrorKind::Codec, "libFLAC did not tell where it stopped"))?;
-        super::check_stream_end(frame_end, stream_len, end_byte, bytes.len())?;
+        crate::codec::check_stream_end(frame_end, stream_len, end_byte, bytes.len())?;
     }
     match pass.outcome.unwrap_or(Outcome::Ended(pass.written)) {
-        Outcome::Complete => Ok(super::Outcome::Complete),
-        Outcome::StartedLate => Ok(super::Outcome::StartedLate),
-        Outcome::Ended(got) => Ok(super::Outcome::Ended(got)),
+        Outcome::Complete => Ok(crate::codec::Outcome::Complete),
+        Outcome::StartedLate => Ok(crate::codec::Outcome::StartedLate),
+        Outcome::Ended(got) => Ok(crate::codec::Outcome::Ended(got)),
         Outcome::Damaged(why) => Err(Error::corrupt(why)),
     }
 }
