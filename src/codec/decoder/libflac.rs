@@ -11,6 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libflac_sys as ffi;
 
 use crate::codec::frames::StreamInfo;
+use crate::codec::Outcome;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Owns a libFLAC decoder.
@@ -55,19 +56,6 @@ fn with_decoder<R>(f: impl FnOnce(&RawDecoder) -> R) -> Result<R> {
     })
 }
 
-/// How one libFLAC pass ended (damage included: the callbacks cannot
-/// return an error).
-enum Outcome {
-    /// Every requested sample was written.
-    Complete,
-    /// The first frame seen lies after the first requested sample.
-    StartedLate,
-    /// libFLAC reported damage, or frames were out of sequence.
-    Damaged(String),
-    /// The bytes ran out after this many requested samples.
-    Ended(usize),
-}
-
 /// State shared with libFLAC's callbacks during one pass.
 struct Pass<'a, T, F> {
     head: &'a [u8],
@@ -84,7 +72,9 @@ struct Pass<'a, T, F> {
     next_sample: Option<u64>,
     written: usize,
     convert: F,
-    outcome: Option<Outcome>,
+    /// How the pass ended, damage included (the callbacks cannot return
+    /// an error): libFLAC's report, or frames out of sequence.
+    outcome: Option<Result<Outcome>>,
 }
 
 impl<T, F: Fn(i64) -> T> Pass<'_, T, F> {
@@ -113,13 +103,13 @@ impl<T, F: Fn(i64) -> T> Pass<'_, T, F> {
         let len = channels[0].len() as u64;
         match self.next_sample {
             Some(expected) if expected != start => {
-                self.outcome = Some(Outcome::Damaged(format!(
+                self.outcome = Some(Err(Error::corrupt(format!(
                     "frame starting at sample {start} follows sample {expected}"
-                )));
+                ))));
                 return false;
             }
             None if start > self.first => {
-                self.outcome = Some(Outcome::StartedLate);
+                self.outcome = Some(Ok(Outcome::StartedLate));
                 return false;
             }
             _ => {}
@@ -144,7 +134,7 @@ impl<T, F: Fn(i64) -> T> Pass<'_, T, F> {
                     }
                 }
                 _ => {
-                    self.outcome = Some(Outcome::Damaged("unexpected channel count".into()));
+                    self.outcome = Some(Err(Error::corrupt("unexpected channel count")));
                     return false;
                 }
             }
@@ -154,7 +144,7 @@ impl<T, F: Fn(i64) -> T> Pass<'_, T, F> {
             if end >= self.stream_len {
                 self.stream_end = Some(start + len);
             }
-            self.outcome = Some(Outcome::Complete);
+            self.outcome = Some(Ok(Outcome::Complete));
             return false;
         }
         true
@@ -230,7 +220,9 @@ unsafe extern "C" fn write_cb<T, F: Fn(i64) -> T>(
         };
         let channels = header.channels as usize;
         if !(1..=2).contains(&channels) {
-            pass.outcome = Some(Outcome::Damaged(format!("frame has {channels} channels")));
+            pass.outcome = Some(Err(Error::corrupt(format!(
+                "frame has {channels} channels"
+            ))));
             return false;
         }
         let mut planes: [&[i32]; 2] = [&[], &[]];
@@ -262,7 +254,7 @@ unsafe extern "C" fn error_cb<T, F: Fn(i64) -> T>(
                     .to_string_lossy()
                     .into_owned()
             };
-            pass.outcome = Some(Outcome::Damaged(format!("libFLAC reports {text}")));
+            pass.outcome = Some(Err(Error::corrupt(format!("libFLAC reports {text}"))));
         }
     }));
 }
@@ -278,7 +270,7 @@ pub(in crate::codec) fn run<T, F: Fn(i64) -> T>(
     stream_len: u64,
     out: &mut [T],
     convert: F,
-) -> Result<crate::codec::Outcome> {
+) -> Result<Outcome> {
     let mut pass = Pass {
         head: &bytes[..info.audio_start],
         body: &bytes[from..],
@@ -330,16 +322,11 @@ pub(in crate::codec) fn run<T, F: Fn(i64) -> T>(
             format!("libFLAC decoder init failed with status {init}"),
         ));
     }
-    if let (Some(Outcome::Complete), Some(frame_end)) = (&pass.outcome, pass.stream_end) {
+    if let (Some(Ok(Outcome::Complete)), Some(frame_end)) = (&pass.outcome, pass.stream_end) {
         let end_byte = end_byte
             .map(|p| pass.absolute(p, from))
             .ok_or_else(|| Error::new(ErrorKind::Codec, "libFLAC did not tell where it stopped"))?;
         crate::codec::check_stream_end(frame_end, stream_len, end_byte, bytes.len())?;
     }
-    match pass.outcome.unwrap_or(Outcome::Ended(pass.written)) {
-        Outcome::Complete => Ok(crate::codec::Outcome::Complete),
-        Outcome::StartedLate => Ok(crate::codec::Outcome::StartedLate),
-        Outcome::Ended(got) => Ok(crate::codec::Outcome::Ended(got)),
-        Outcome::Damaged(why) => Err(Error::corrupt(why)),
-    }
+    pass.outcome.unwrap_or(Ok(Outcome::Ended(pass.written)))
 }
