@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::codec::{decode_into, encode_i32, encode_i64, EncodeOptions};
+use crate::codec::{decode_into, encode_i32, encode_i64, Channels, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::quantize::{
     dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Scale, Step,
@@ -205,7 +205,7 @@ impl Element for i32 {
         out: &mut [Self],
         _: Option<Scale>,
     ) -> Result<()> {
-        decode_into(bytes, len, first, out, false, |v| v as i32)
+        decode_into(bytes, len, first, out, Channels::One, |v| v as i32)
     }
 }
 
@@ -227,7 +227,7 @@ impl Element for i64 {
         out: &mut [Self],
         _: Option<Scale>,
     ) -> Result<()> {
-        decode_into(bytes, len, first, out, true, |v| v)
+        decode_into(bytes, len, first, out, Channels::OneOrTwo, |v| v)
     }
 }
 
@@ -257,7 +257,7 @@ impl Element for f32 {
             len,
             first,
             out,
-            false,
+            Channels::One,
             dequantizer_f32(needs_scale(scale, true)?),
         )
     }
@@ -290,7 +290,7 @@ impl Element for f64 {
             len,
             first,
             out,
-            true,
+            Channels::OneOrTwo,
             dequantizer_f64(needs_scale(scale, false)?),
         )
     }

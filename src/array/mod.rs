@@ -441,8 +441,15 @@ impl FlacArrayRef<'_> {
             let bytes = match fixes.next_if(|(j, _)| *j == i).map(|(_, fix)| fix) {
                 Some(StreamFix::Reencode) => {
                     values.resize(size, 0i64);
-                    crate::codec::decode_into(original, size as u64, 0, &mut values, true, |v| v)
-                        .map_err(|e| e.in_stream(i))?;
+                    crate::codec::decode_into(
+                        original,
+                        size as u64,
+                        0,
+                        &mut values,
+                        crate::codec::Channels::OneOrTwo,
+                        |v| v,
+                    )
+                    .map_err(|e| e.in_stream(i))?;
                     Cow::Owned(encode_i64(&values, &options)?)
                 }
                 Some(StreamFix::RecordLength) => Cow::Owned(

@@ -47,6 +47,15 @@ impl Decoder {
     pub const DEFAULT: Decoder = Decoder::Native;
 }
 
+/// The channel counts a read accepts: 32-bit types are 1-channel streams;
+/// 64-bit types are 2-channel streams, or 1-channel ones (the reference's
+/// format 0 wrote float64 that way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channels {
+    One,
+    OneOrTwo,
+}
+
 /// Decodes samples `first .. first + out.len()` of one stream with the
 /// default decoder; see [`decode_into_with`].
 pub(crate) fn decode_into<T, F>(
@@ -54,7 +63,7 @@ pub(crate) fn decode_into<T, F>(
     stream_len: u64,
     first: u64,
     out: &mut [T],
-    allow_two_channels: bool,
+    channels: Channels,
     convert: F,
 ) -> crate::Result<()>
 where
@@ -66,7 +75,7 @@ where
         stream_len,
         first,
         out,
-        allow_two_channels,
+        channels,
         convert,
     )
 }
@@ -95,7 +104,7 @@ fn decode_into_with<T, F>(
     stream_len: u64,
     first: u64,
     out: &mut [T],
-    allow_two_channels: bool,
+    channels: Channels,
     convert: F,
 ) -> crate::Result<()>
 where
@@ -104,7 +113,7 @@ where
     let info = frames::parse_stream_info(bytes)?;
     match info.channels {
         1 => {}
-        2 if allow_two_channels => {}
+        2 if channels == Channels::OneOrTwo => {}
         2 => {
             return Err(crate::Error::corrupt(
                 "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
@@ -190,7 +199,9 @@ pub fn decode_window_i32_with(
     first: u64,
     out: &mut [i32],
 ) -> crate::Result<()> {
-    decode_into_with(decoder, bytes, stream_len, first, out, false, |v| v as i32)
+    decode_into_with(decoder, bytes, stream_len, first, out, Channels::One, |v| {
+        v as i32
+    })
 }
 
 /// [`decode_window_i64`] with a chosen decoder.
@@ -201,7 +212,15 @@ pub fn decode_window_i64_with(
     first: u64,
     out: &mut [i64],
 ) -> crate::Result<()> {
-    decode_into_with(decoder, bytes, stream_len, first, out, true, |v| v)
+    decode_into_with(
+        decoder,
+        bytes,
+        stream_len,
+        first,
+        out,
+        Channels::OneOrTwo,
+        |v| v,
+    )
 }
 
 /// Decodes a whole stream of `stream_len` samples with our decoder and
@@ -230,7 +249,15 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
         stream_len
     };
     let mut values = vec![0i64; checked_len(n, bytes.len())?];
-    decode_into_with(Decoder::Native, bytes, n, 0, &mut values, true, |v| v)?;
+    decode_into_with(
+        Decoder::Native,
+        bytes,
+        n,
+        0,
+        &mut values,
+        Channels::OneOrTwo,
+        |v| v,
+    )?;
     if info.md5 == [0; 16] {
         return Ok(false);
     }
@@ -254,7 +281,7 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
 pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
     let n = stream_info(bytes)?.total_samples;
     let mut out = vec![0i32; checked_len(n, bytes.len())?];
-    decode_into(bytes, n, 0, &mut out, false, |v| v as i32)?;
+    decode_into(bytes, n, 0, &mut out, Channels::One, |v| v as i32)?;
     Ok(out)
 }
 
@@ -268,7 +295,7 @@ pub fn decode_window_i32(
     first: u64,
     out: &mut [i32],
 ) -> crate::Result<()> {
-    decode_into(bytes, stream_len, first, out, false, |v| v as i32)
+    decode_into(bytes, stream_len, first, out, Channels::One, |v| v as i32)
 }
 
 /// Like [`decode_window_i32`] for 64-bit streams (2 channels, or 1).
@@ -278,14 +305,14 @@ pub fn decode_window_i64(
     first: u64,
     out: &mut [i64],
 ) -> crate::Result<()> {
-    decode_into(bytes, stream_len, first, out, true, |v| v)
+    decode_into(bytes, stream_len, first, out, Channels::OneOrTwo, |v| v)
 }
 
 /// Decodes a whole stream (1 or 2 channels) into 64-bit samples.
 pub fn decode_i64(bytes: &[u8]) -> crate::Result<Vec<i64>> {
     let n = stream_info(bytes)?.total_samples;
     let mut out = vec![0i64; checked_len(n, bytes.len())?];
-    decode_into(bytes, n, 0, &mut out, true, |v| v)?;
+    decode_into(bytes, n, 0, &mut out, Channels::OneOrTwo, |v| v)?;
     Ok(out)
 }
 
