@@ -95,22 +95,40 @@ pub const STEP_RANGE_F32: (f64, f64) = (
     1.0 / (f32::MIN_POSITIVE as f64 * 2.0),
 );
 
-fn step_range(float32: bool) -> (f64, f64) {
-    if float32 {
-        STEP_RANGE_F32
-    } else {
-        STEP_RANGE_F64
+/// Which float type a stream holds: its steps, offsets and gains are
+/// checked (and float32 ones applied) in that type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Float {
+    /// float32 data.
+    F32,
+    /// float64 data.
+    F64,
+}
+
+impl Float {
+    fn step_range(self) -> (f64, f64) {
+        match self {
+            Float::F32 => STEP_RANGE_F32,
+            Float::F64 => STEP_RANGE_F64,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Float::F32 => "float32",
+            Float::F64 => "float64",
+        }
     }
 }
 
 /// Checks a fixed step (quanta) for float32 or float64 data: a positive
 /// number inside the type's usable range.
-pub fn check_quanta(q: f64, float32: bool) -> Result<()> {
-    let (lo, hi) = step_range(float32);
+pub fn check_quanta(q: f64, float: Float) -> Result<()> {
+    let (lo, hi) = float.step_range();
     if (lo..=hi).contains(&q) {
         return Ok(());
     }
-    let kind = if float32 { "float32" } else { "float64" };
+    let kind = float.name();
     let what = if q > hi && q.is_finite() {
         format!("quanta {} is too large", short(q))
     } else if q > 0.0 && q < lo {
@@ -150,14 +168,14 @@ fn short(x: f64) -> String {
 /// constant and needs no step at all.
 fn quanta_for(
     step: Step,
-    float32: bool,
+    float: Float,
     stats: &Stats,
     values: impl Iterator<Item = f64> + Clone,
 ) -> Result<Option<f64>> {
-    let (lo, hi) = step_range(float32);
-    let kind = if float32 { "float32" } else { "float64" };
+    let (lo, hi) = float.step_range();
+    let kind = float.name();
     if let Step::Quanta(q) = step {
-        check_quanta(q, float32)?;
+        check_quanta(q, float)?;
     }
     let range = stats.max - stats.min;
     if range == 0.0 {
@@ -170,10 +188,9 @@ fn quanta_for(
             stats.min, stats.max
         )));
     }
-    let (levels, exponent) = if float32 {
-        (DEFAULT_LEVELS_F32, 24)
-    } else {
-        (DEFAULT_LEVELS_F64, 30)
+    let (levels, exponent) = match float {
+        Float::F32 => (DEFAULT_LEVELS_F32, 24),
+        Float::F64 => (DEFAULT_LEVELS_F64, 30),
     };
     match step {
         // Values so close together (near the smallest floats) that 2^30
@@ -211,7 +228,7 @@ fn quanta_for(
 /// their midpoint.
 pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale> {
     let st = stats(values.iter().copied())?;
-    let Some(q) = quanta_for(step, false, &st, values.iter().copied())? else {
+    let Some(q) = quanta_for(step, Float::F64, &st, values.iter().copied())? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -233,7 +250,7 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
     let span = ((st.max - offset) * gain)
         .abs()
         .max(((st.min - offset) * gain).abs());
-    if !span.is_finite() || span >= 9.2e18 || validate_scale(scale, false).is_err() {
+    if !span.is_finite() || span >= 9.2e18 || validate_scale(scale, Float::F64).is_err() {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for values from {:e} to {:e}: they would need more \
              than 64 bits",
@@ -252,7 +269,7 @@ pub fn quantize_f64(values: &[f64], step: Step, out: &mut [i64]) -> Result<Scale
 pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale> {
     let wide = values.iter().map(|&v| f64::from(v));
     let st = stats(wide.clone())?;
-    let Some(q) = quanta_for(step, true, &st, wide)? else {
+    let Some(q) = quanta_for(step, Float::F32, &st, wide)? else {
         out.fill(0);
         return Ok(Scale {
             offset: st.min,
@@ -267,7 +284,8 @@ pub fn quantize_f32(values: &[f32], step: Step, out: &mut [i32]) -> Result<Scale
     let extreme = ((st.max - offset) * gain)
         .abs()
         .max(((st.min - offset) * gain).abs());
-    if validate_scale(scale, true).is_err() || !extreme.is_finite() || extreme.round() > limit {
+    if validate_scale(scale, Float::F32).is_err() || !extreme.is_finite() || extreme.round() > limit
+    {
         return Err(Error::invalid(format!(
             "quanta {q:e} is too small for float32 values from {:e} to {:e}: they would need \
              more than 32 bits",
@@ -305,10 +323,10 @@ pub fn dequantizer_f32(scale: Scale) -> impl Fn(i64) -> f32 + Copy {
 /// be finite and the gain and step (1 / gain) positive, normal numbers, in
 /// float32 for float32 data (which is restored in float32 arithmetic).
 /// Anything else would decode to infinities, NaN or wrong values.
-pub fn validate_scale(scale: Scale, float32: bool) -> Result<()> {
+pub fn validate_scale(scale: Scale, float: Float) -> Result<()> {
     let Scale { offset, gain } = scale;
     let step = 1.0 / gain;
-    let ok = if float32 {
+    let ok = if float == Float::F32 {
         let (offset, gain, step) = (offset as f32, gain as f32, step as f32);
         offset.is_finite() && gain > 0.0 && gain.is_normal() && step.is_normal()
     } else {

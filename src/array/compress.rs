@@ -77,12 +77,13 @@ impl StepSpec {
     /// streams). For settings given once, such as a codec configuration.
     pub fn check_values(&self, dtype: crate::DType) -> Result<()> {
         self.check_dtype(dtype)?;
-        let float32 = dtype == crate::DType::Float32;
+        // integers take no steps (refused just above)
+        let float = dtype.float().unwrap_or(crate::quantize::Float::F64);
         match self {
             StepSpec::Range => Ok(()),
             StepSpec::Quanta(values) => values
                 .iter()
-                .try_for_each(|&q| crate::quantize::check_quanta(q, float32)),
+                .try_for_each(|&q| crate::quantize::check_quanta(q, float)),
             StepSpec::Precision(values) => values
                 .iter()
                 .try_for_each(|&p| crate::quantize::check_precision(p)),

@@ -7,7 +7,8 @@ use std::fmt;
 use crate::codec::{decode_into, encode_i32, encode_i64, Channels, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::quantize::{
-    dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Scale, Step,
+    dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Float, Scale,
+    Step,
 };
 
 /// Runs an expression once per element type: `with_element_type!(dtype, T
@@ -89,6 +90,16 @@ impl DType {
     /// True for the types that are quantized (and so carry offsets and gains).
     pub fn is_float(self) -> bool {
         matches!(self, DType::Float32 | DType::Float64)
+    }
+
+    /// The float type whose rules a float's steps and scales follow
+    /// (`None` for integers).
+    pub fn float(self) -> Option<Float> {
+        match self {
+            DType::Float32 => Some(Float::F32),
+            DType::Float64 => Some(Float::F64),
+            DType::Int32 | DType::Int64 => None,
+        }
     }
 
     /// Bytes per element.
@@ -181,9 +192,9 @@ fn with_scratch<T: Copy + Default, R>(
     })
 }
 
-fn needs_scale(scale: Option<Scale>, float32: bool) -> Result<Scale> {
+fn needs_scale(scale: Option<Scale>, float: Float) -> Result<Scale> {
     let scale = scale.ok_or_else(|| Error::corrupt("float stream has no offset/gain"))?;
-    validate_scale(scale, float32)?;
+    validate_scale(scale, float)?;
     Ok(scale)
 }
 
@@ -258,7 +269,7 @@ impl Element for f32 {
             first,
             out,
             Channels::One,
-            dequantizer_f32(needs_scale(scale, true)?),
+            dequantizer_f32(needs_scale(scale, Float::F32)?),
         )
     }
 }
@@ -291,7 +302,7 @@ impl Element for f64 {
             first,
             out,
             Channels::OneOrTwo,
-            dequantizer_f64(needs_scale(scale, false)?),
+            dequantizer_f64(needs_scale(scale, Float::F64)?),
         )
     }
 }

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use crate::codec::{encode_i64, max_samples_in, stream_info, EncodeOptions};
 use crate::error::{Error, Result};
-use crate::quantize::{validate_scale, Scale};
+use crate::quantize::{validate_scale, Float, Scale};
 
 /// A compressed N-dimensional array.
 ///
@@ -243,7 +243,9 @@ impl<'a> FlacArrayRef<'a> {
                 )));
             }
             if let Some(scale) = self.scale(i) {
-                validate_scale(scale, self.dtype == DType::Float32).map_err(|e| e.in_stream(i))?;
+                // a stream has a scale only in a float array
+                let float = self.dtype.float().unwrap_or(Float::F64);
+                validate_scale(scale, float).map_err(|e| e.in_stream(i))?;
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::compress::StepSpec;
 use crate::error::{Error, Result};
 use crate::quantize::{
-    dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Scale,
+    dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Float, Scale,
 };
 
 /// The integers of every stream of a float array and each stream's offset
@@ -77,7 +77,7 @@ pub fn quantize_streams_f64(
 fn restore_all<I: Copy + Send + Sync, F: Copy + Default + Send>(
     q: &Quantized<I>,
     stream_size: usize,
-    float32: bool,
+    float: Float,
     restore: impl Fn(Scale, &[I], &mut [F]) + Sync,
 ) -> Result<Vec<F>> {
     let streams = check_layout(q.ints.len(), stream_size)?;
@@ -97,7 +97,7 @@ fn restore_all<I: Copy + Send + Sync, F: Copy + Default + Send>(
                 offset: q.offsets[i],
                 gain: q.gains[i],
             };
-            validate_scale(scale, float32).map_err(|e| e.in_stream(i))?;
+            validate_scale(scale, float).map_err(|e| e.in_stream(i))?;
             restore(scale, ints, out);
             Ok::<(), Error>(())
         })?;
@@ -107,7 +107,7 @@ fn restore_all<I: Copy + Send + Sync, F: Copy + Default + Send>(
 /// Restores float32 values from their integers, offsets and gains (in
 /// float32 arithmetic, as decoding does).
 pub fn restore_streams_f32(q: &Quantized<i32>, stream_size: usize) -> Result<Vec<f32>> {
-    restore_all(q, stream_size, true, |scale, ints, out| {
+    restore_all(q, stream_size, Float::F32, |scale, ints, out| {
         let restore = dequantizer_f32(scale);
         for (o, &v) in out.iter_mut().zip(ints) {
             *o = restore(i64::from(v));
@@ -117,7 +117,7 @@ pub fn restore_streams_f32(q: &Quantized<i32>, stream_size: usize) -> Result<Vec
 
 /// Restores float64 values from their integers, offsets and gains.
 pub fn restore_streams_f64(q: &Quantized<i64>, stream_size: usize) -> Result<Vec<f64>> {
-    restore_all(q, stream_size, false, |scale, ints, out| {
+    restore_all(q, stream_size, Float::F64, |scale, ints, out| {
         let restore = dequantizer_f64(scale);
         for (o, &v) in out.iter_mut().zip(ints) {
             *o = restore(v);
