@@ -21,7 +21,8 @@ cd "$ROOT"
 
 # Builds the Rust core into the virtualenv as the `flacarray` package, with
 # libFLAC beside our codec (the tests compare the two; a user's
-# `pip install .` has no libFLAC and needs no cmake).
+# `pip install .` has no libFLAC and needs no cmake) and the functions only
+# the tests call (`test-hooks`).
 build_python_package() {
     maturin develop --release --quiet --features libflac,test-hooks
 }
