@@ -41,9 +41,7 @@
 //! # Ok::<(), flacarray::Error>(())
 //! ```
 
-use std::ops::Range;
-
-use crate::array::{DType, Element};
+use crate::array::{DType, Element, SampleWindow};
 use crate::codec::Md5;
 use crate::error::{Error, Result};
 use crate::{CompressOptions, FlacArray, FlacArrayRef};
@@ -265,20 +263,21 @@ impl<'a> Chunk<'a> {
     }
 }
 
-/// Decodes samples `samples` of every stream of a chunk of `shape` into
+/// Decodes the samples `window` selects ([`SampleWindow`]'s rule, clamped
+/// to the chunk's last axis) of every stream of a chunk of `shape` into
 /// `out` (stream after stream: `out.len()` is the number of streams times
-/// `samples.len()`). Only the FLAC frames holding the window are decoded.
-/// A chunk of another element type than `T` is an error.
+/// the window's length). Only the FLAC frames holding the window are
+/// decoded. A chunk of another element type than `T` is an error.
 pub fn decode_chunk_into<T: Element>(
     bytes: &[u8],
     shape: &[usize],
-    samples: Range<usize>,
+    window: impl Into<SampleWindow>,
     out: &mut [T],
 ) -> Result<()> {
     let chunk = Chunk::parse(bytes)?;
     let view = checked_view::<T>(&chunk, shape)?;
     let all: Vec<usize> = (0..chunk.nstreams()).collect();
-    view.decompress_into(&all, samples, out)
+    view.decompress_into(&all, window, out)
 }
 
 /// Like [`decode_chunk_into`], allocating the output: only once the chunk's
@@ -288,14 +287,14 @@ pub fn decode_chunk_into<T: Element>(
 pub fn decode_chunk<T: Element>(
     bytes: &[u8],
     shape: &[usize],
-    samples: Range<usize>,
+    window: impl Into<SampleWindow>,
 ) -> Result<Vec<T>> {
     let chunk = Chunk::parse(bytes)?;
     let view = checked_view::<T>(&chunk, shape)?;
-    let window = samples.end.saturating_sub(samples.start);
+    let samples = window.into().resolve_usize(view.stream_size());
     let count = chunk
         .nstreams()
-        .checked_mul(window)
+        .checked_mul(samples.len())
         .ok_or_else(|| Error::corrupt(format!("chunk shape {shape:?} is impossible")))?;
     let mut out = try_zeroed::<T>(count).ok_or_else(|| {
         Error::new(

@@ -31,7 +31,7 @@ pub mod quantize;
 pub use array::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64,
     with_thread_count, CompressOptions, DType, Element, FlacArray, FlacArrayParts, FlacArrayRef,
-    Quantized, StepSpec,
+    Quantized, SampleWindow, StepSpec, WindowBound,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use fsio::IfExists;

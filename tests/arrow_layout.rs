@@ -41,8 +41,7 @@ fn values_of<T: arrow_array::ArrowPrimitiveType>(
 }
 
 fn windowed<T: Clone>(v: &[T], w: SampleWindow) -> Vec<T> {
-    let (a, b) = w.resolve(v.len() as u64);
-    v[a as usize..b as usize].to_vec()
+    v[w.resolve_usize(v.len())].to_vec()
 }
 
 #[test]
@@ -554,17 +553,30 @@ fn decompress_lists_as_returns_the_list_type_asked_for() {
 }
 
 #[test]
-fn exact_windows_are_errors_where_clamped_windows_are_short() {
-    let rows = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![
-        Some((0..100).map(Some).collect::<Vec<_>>()),
-        Some((0..30).map(Some).collect::<Vec<_>>()),
-    ]);
+fn a_window_means_the_same_samples_for_an_array_and_a_column() {
+    // one rule (SampleWindow, Python's slices): the same window on a
+    // FlacArray and on an Arrow column of the same rows
+    let data: Vec<i32> = (0..3 * 100).map(|i| (i * 7) % 31 - 15).collect();
+    let fa = flacarray::FlacArray::compress(&data, &[3, 100], &CompressOptions::default()).unwrap();
+    let rows = LargeListArray::from_iter_primitive::<Int32Type, _, _>(
+        data.chunks(100)
+            .map(|r| Some(r.iter().copied().map(Some).collect::<Vec<_>>())),
+    );
     let column = compress_lists(&rows, &CompressOptions::default()).unwrap();
-    let clamped = decompress_lists(&column, SampleWindow::from(20..40)).unwrap();
-    assert_eq!(clamped.as_list::<i64>().value_offsets(), &[0, 20, 30]);
-    let err = decompress_lists(&column, SampleWindow::exact(20..40)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert!(err.message().starts_with("row 1:"), "{err}");
-    let exact = decompress_lists(&column, SampleWindow::exact(20..30)).unwrap();
-    assert_eq!(exact.as_list::<i64>().value_offsets(), &[0, 10, 20]);
+    for window in [
+        SampleWindow::from(20..40),
+        SampleWindow::from(90..140),
+        SampleWindow::from(1100..1200),
+        SampleWindow::from(-10..),
+        SampleWindow::from(..-95),
+        SampleWindow::new(Some(50), Some(10)),
+    ] {
+        let from_array = fa.decompress::<i32>(&[0, 1, 2], window).unwrap();
+        let from_column = decompress_lists(&column, window).unwrap();
+        let values = from_column
+            .as_list::<i64>()
+            .values()
+            .as_primitive::<Int32Type>();
+        assert_eq!(values.values().to_vec(), from_array, "{window:?}");
+    }
 }

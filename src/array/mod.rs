@@ -6,6 +6,7 @@ mod element;
 mod quantized;
 mod select;
 mod threads;
+mod window;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub use quantized::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64, Quantized,
 };
 pub use threads::with_thread_count;
+pub use window::{SampleWindow, WindowBound};
 
 use std::borrow::Cow;
 

@@ -1,18 +1,16 @@
 //! Decompressing all or part of an array: any list of streams, any
-//! contiguous sample range, decoding only the frames that range touches.
-
-use std::ops::Range;
+//! window of samples, decoding only the frames that window touches.
 
 use rayon::prelude::*;
 
-use super::{Element, FlacArray, FlacArrayRef};
+use super::{Element, FlacArray, FlacArrayRef, SampleWindow};
 use crate::error::{Error, Result};
 
 /// Below this many samples a range is not split across threads.
 const MIN_SPLIT_SAMPLES: usize = 1 << 16;
 
 impl FlacArrayRef<'_> {
-    fn check_selection<T: Element>(&self, streams: &[usize], samples: &Range<usize>) -> Result<()> {
+    fn check_selection<T: Element>(&self, streams: &[usize]) -> Result<()> {
         if T::DTYPE != self.dtype {
             return Err(Error::invalid(format!(
                 "array holds {} values, not {}",
@@ -26,29 +24,24 @@ impl FlacArrayRef<'_> {
                 "stream index {bad} is out of range for {n} streams"
             )));
         }
-        let size = self.stream_size();
-        if samples.start > samples.end || samples.end > size {
-            return Err(Error::invalid(format!(
-                "sample range {}..{} is out of bounds for streams of {size} samples",
-                samples.start, samples.end
-            )));
-        }
         Ok(())
     }
 
-    /// Decodes samples `samples` of each stream in `streams` (flat indices,
-    /// any order, repeats allowed; see [`stream_number`](Self::stream_number)
-    /// for N-D indices) into `out`, row after row: `out.len()` must be
-    /// `streams.len() * samples.len()`. The range is strict: one reaching
-    /// past the streams is an error (`SampleWindow::exact` is the same rule
-    /// for Arrow columns; `SampleWindow::from(a..b)` clamps like Python).
+    /// Decodes the samples `window` selects (see [`SampleWindow`]: Python's
+    /// slice rule, so a window past the end is clamped) of each stream in
+    /// `streams` (flat indices, any order, repeats allowed; see
+    /// [`stream_number`](Self::stream_number) for N-D indices; an index out
+    /// of range is an error) into `out`, row after row: `out.len()` must be
+    /// `streams.len()` times the window's length
+    /// ([`SampleWindow::resolve_usize`] of [`stream_size`](Self::stream_size)).
     pub fn decompress_into<T: Element>(
         &self,
         streams: &[usize],
-        samples: Range<usize>,
+        window: impl Into<SampleWindow>,
         out: &mut [T],
     ) -> Result<()> {
-        self.check_selection::<T>(streams, &samples)?;
+        self.check_selection::<T>(streams)?;
+        let samples = window.into().resolve_usize(self.stream_size());
         let len = samples.len();
         if out.len() != streams.len() * len {
             return Err(Error::invalid(format!(
@@ -128,9 +121,10 @@ impl FlacArrayRef<'_> {
     pub fn decompress<T: Element>(
         &self,
         streams: &[usize],
-        samples: Range<usize>,
+        window: impl Into<SampleWindow>,
     ) -> Result<Vec<T>> {
-        self.check_selection::<T>(streams, &samples)?;
+        self.check_selection::<T>(streams)?;
+        let samples = window.into().resolve_usize(self.stream_size());
         let mut out = vec![T::default(); streams.len() * samples.len()];
         self.decompress_into(streams, samples, &mut out)?;
         Ok(out)
@@ -139,7 +133,7 @@ impl FlacArrayRef<'_> {
     /// Decompresses the whole array (C order, the original shape).
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         let all: Vec<usize> = (0..self.nstreams()).collect();
-        self.decompress(&all, 0..self.stream_size())
+        self.decompress(&all, ..)
     }
 
     /// Flat indices of the streams whose entry in a C-ordered boolean mask
@@ -166,19 +160,19 @@ impl FlacArray {
     pub fn decompress_into<T: Element>(
         &self,
         streams: &[usize],
-        samples: Range<usize>,
+        window: impl Into<SampleWindow>,
         out: &mut [T],
     ) -> Result<()> {
-        self.view().decompress_into(streams, samples, out)
+        self.view().decompress_into(streams, window, out)
     }
 
     /// See [`FlacArrayRef::decompress`].
     pub fn decompress<T: Element>(
         &self,
         streams: &[usize],
-        samples: Range<usize>,
+        window: impl Into<SampleWindow>,
     ) -> Result<Vec<T>> {
-        self.view().decompress(streams, samples)
+        self.view().decompress(streams, window)
     }
 
     /// See [`FlacArrayRef::to_vec`].

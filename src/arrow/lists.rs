@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::column::{ArrayFacts, FlacColumn};
 use super::extension::{storage_fields, FlacMetadata};
-use crate::array::{CompressOptions, DType, Element, StepSpec};
+use crate::array::{CompressOptions, DType, Element, SampleWindow, StepSpec};
 use crate::codec::{max_samples_in, stream_info, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::quantize::{Scale, Step};
@@ -37,102 +37,6 @@ impl ArrowElement for f32 {
 }
 impl ArrowElement for f64 {
     type Arrow = Float64Type;
-}
-
-/// A window of samples per row. The default rule is Python's slice rule,
-/// as the Python and Polars faces use it: negative bounds count from the end
-/// of each row, out-of-range bounds are clamped (so a row shorter than the
-/// window gives what it has, maybe nothing). [`SampleWindow::exact`] is the
-/// strict variant for callers who want an error instead, the rule
-/// [`crate::FlacArray::decompress`] follows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SampleWindow {
-    /// First sample (default 0).
-    pub start: Option<i64>,
-    /// One past the last sample (default: the row's end).
-    pub stop: Option<i64>,
-    /// Out-of-range bounds are errors rather than clamped.
-    strict: bool,
-}
-
-impl SampleWindow {
-    /// A window `start..stop` (Python slice rules).
-    pub fn new(start: Option<i64>, stop: Option<i64>) -> Self {
-        SampleWindow {
-            start,
-            stop,
-            strict: false,
-        }
-    }
-
-    /// Every sample.
-    pub fn all() -> Self {
-        SampleWindow::default()
-    }
-
-    /// Exactly samples `range` of every present row: a row that does not
-    /// hold them all is an error naming the row.
-    ///
-    /// ```
-    /// use flacarray::arrow::SampleWindow;
-    ///
-    /// assert_eq!(SampleWindow::exact(10..20).resolve_checked(30).unwrap(), (10, 20));
-    /// assert!(SampleWindow::exact(10..20).resolve_checked(15).is_err());
-    /// assert_eq!(SampleWindow::from(10..20).resolve_checked(15).unwrap(), (10, 15));
-    /// ```
-    pub fn exact(range: std::ops::Range<u64>) -> Self {
-        let bound = |v: u64| Some(i64::try_from(v).unwrap_or(i64::MAX));
-        SampleWindow {
-            start: bound(range.start),
-            stop: bound(range.end),
-            strict: true,
-        }
-    }
-
-    /// The concrete `[first, last)` range for a row of `len` samples, with
-    /// Python's slice rules (whatever the window's own rule).
-    pub fn resolve(&self, len: u64) -> (u64, u64) {
-        let len_i = len as i128;
-        let clamp = |v: i64| {
-            let v = v as i128;
-            let v = if v < 0 { v + len_i } else { v };
-            v.clamp(0, len_i) as u64
-        };
-        let first = self.start.map_or(0, clamp);
-        let last = self.stop.map_or(len, clamp);
-        (first, last.max(first))
-    }
-
-    /// [`SampleWindow::resolve`] under the window's own rule: for an
-    /// [`exact`](SampleWindow::exact) window, an error when the row of
-    /// `len` samples does not hold it.
-    pub fn resolve_checked(&self, len: u64) -> Result<(u64, u64)> {
-        if self.strict {
-            let (a, b) = (self.start.unwrap_or(0), self.stop.unwrap_or(len as i64));
-            if a < 0 || b < a || b as u64 > len {
-                return Err(Error::invalid(format!(
-                    "samples {a}..{b} are out of bounds for a row of {len} samples"
-                )));
-            }
-            return Ok((a as u64, b as u64));
-        }
-        Ok(self.resolve(len))
-    }
-}
-
-/// `a..b` as a window (Python slice rules: negative bounds count from the
-/// end of each row, out-of-range bounds are clamped).
-///
-/// ```
-/// use flacarray::arrow::SampleWindow;
-///
-/// assert_eq!(SampleWindow::from(10..20).resolve(15), (10, 15));
-/// assert_eq!(SampleWindow::from(-5..-1).resolve(100), (95, 99));
-/// ```
-impl From<std::ops::Range<i64>> for SampleWindow {
-    fn from(range: std::ops::Range<i64>) -> Self {
-        SampleWindow::new(Some(range.start), Some(range.end))
-    }
 }
 
 /// One compressed row: its FLAC bytes and float scale, or None when null.
@@ -355,9 +259,10 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     offsets.push(0i64);
     for (row, bytes) in streams.iter().enumerate() {
         let (a, b) = match bytes {
-            Some(bytes) => window
-                .resolve_checked(row_length(bytes, stream_size, channels, row)?)
-                .map_err(|e| e.in_row(row))?,
+            Some(bytes) => {
+                let range = window.resolve(row_length(bytes, stream_size, channels, row)?);
+                (range.start, range.end)
+            }
             None => (0, 0),
         };
         ranges.push((a, b));
@@ -431,7 +336,7 @@ pub enum ListKind {
 /// ```
 pub fn decompress_lists_as(
     column: &FlacColumn,
-    window: SampleWindow,
+    window: impl Into<SampleWindow>,
     kind: ListKind,
 ) -> Result<ArrayRef> {
     let large = decompress_lists(column, window)?;
@@ -481,8 +386,9 @@ pub fn decompress_lists_as(
 
 /// Decompresses a `flacarray.flac` column into a `LargeList` of the original
 /// element type, keeping only `window` of each row (decoding only the frames
-/// it needs). Null rows stay null. See [`decompress_lists_as`] for another
-/// list type.
-pub fn decompress_lists(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
+/// it needs; the window rule is [`SampleWindow`]'s, clamped to each row).
+/// Null rows stay null. See [`decompress_lists_as`] for another list type.
+pub fn decompress_lists(column: &FlacColumn, window: impl Into<SampleWindow>) -> Result<ArrayRef> {
+    let window = window.into();
     crate::with_element_type!(column.dtype(), T => decompress_rows::<T>(column, window))
 }
