@@ -133,6 +133,14 @@ impl Error {
         }
     }
 
+    /// Prefixes the message with the name of the column it concerns.
+    pub fn in_column(self, name: &str) -> Self {
+        Error {
+            message: format!("column '{name}': {}", self.message),
+            ..self
+        }
+    }
+
     /// Prefixes the message with the index of the stream it concerns.
     pub fn in_stream(self, stream: usize) -> Self {
         Error {

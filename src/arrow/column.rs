@@ -7,13 +7,14 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StructArray};
 use arrow_schema::extension::ExtensionType;
-use arrow_schema::{Field, Schema};
+use arrow_schema::{DataType, Field, FieldRef, Schema};
 
 use super::arrow_err;
 use super::extension::{
     check_storage, FlacExtension, FlacMetadata, DIGEST_KEY, LEADING_SHAPE_KEY, LEVEL_KEY,
-    STREAM_SIZE_KEY,
+    LIST_TYPE_KEY, STREAM_SIZE_KEY,
 };
+use super::lists::ListKind;
 use crate::array::DType;
 use crate::error::{Error, Result};
 use crate::quantize::Scale;
@@ -30,6 +31,75 @@ pub struct ArrayFacts {
     pub stream_size: Option<u64>,
     /// The whole array's digest ([`DIGEST_KEY`]), when recorded.
     pub digest: Option<String>,
+    /// The list type the rows were compressed from ([`LIST_TYPE_KEY`]).
+    pub source_list: Option<SourceList>,
+}
+
+/// The list type a column's rows were compressed from, so that decoding
+/// with [`ListKind::SameAsInput`] gives the input's `DataType` back: the
+/// list kind and the item field's name, nullability and metadata (its data
+/// type is the column's element type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceList {
+    /// `List`, `LargeList` or `FixedSizeList`.
+    pub kind: ListKind,
+    /// The item field.
+    pub item: FieldRef,
+}
+
+impl SourceList {
+    /// The source list of a column of `data_type` (None if it is no list).
+    pub fn of(data_type: &DataType) -> Option<Self> {
+        let (kind, item) = match data_type {
+            DataType::List(item) => (ListKind::List, item),
+            DataType::LargeList(item) => (ListKind::LargeList, item),
+            DataType::FixedSizeList(item, _) => (ListKind::FixedSizeList, item),
+            _ => return None,
+        };
+        Some(SourceList {
+            kind,
+            item: item.clone(),
+        })
+    }
+
+    fn to_json(&self) -> String {
+        let kind = match self.kind {
+            ListKind::List => "List",
+            ListKind::FixedSizeList => "FixedSizeList",
+            _ => "LargeList",
+        };
+        serde_json::json!({
+            "kind": kind,
+            "item": self.item.name(),
+            "nullable": self.item.is_nullable(),
+            "metadata": HashMap::<String, String>::from(self.item.metadata()),
+        })
+        .to_string()
+    }
+
+    fn from_json(text: &str, dtype: DType) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            kind: String,
+            item: String,
+            nullable: bool,
+            #[serde(default)]
+            metadata: HashMap<String, String>,
+        }
+        let raw: Raw = serde_json::from_str(text).ok()?;
+        let kind = match raw.kind.as_str() {
+            "List" => ListKind::List,
+            "LargeList" => ListKind::LargeList,
+            "FixedSizeList" => ListKind::FixedSizeList,
+            _ => return None,
+        };
+        let item = Field::new(raw.item, super::lists::arrow_type(dtype), raw.nullable)
+            .with_metadata(raw.metadata);
+        Some(SourceList {
+            kind,
+            item: Arc::new(item),
+        })
+    }
 }
 
 impl ArrayFacts {
@@ -48,6 +118,7 @@ impl ArrayFacts {
             level: Some(level),
             stream_size: Some(stream_size as u64),
             digest: Some(array_digest(dtype, shape, level, offsets, gains)),
+            source_list: None,
         }
     }
 }
@@ -71,6 +142,9 @@ impl ArrayFacts {
         }
         if let Some(digest) = &self.digest {
             meta.insert(DIGEST_KEY.to_string(), digest.clone());
+        }
+        if let Some(source) = &self.source_list {
+            meta.insert(LIST_TYPE_KEY.to_string(), source.to_json());
         }
         meta
     }
@@ -132,7 +206,7 @@ impl FlacColumn {
             .ok_or_else(|| Error::invalid("flacarray.flac storage must be a struct array"))?
             .clone();
         let column = FlacColumn::new(ext.metadata().clone(), storage)?;
-        let facts = facts_from(field.name(), field.metadata())?;
+        let facts = facts_from(field.name(), field.metadata(), column.dtype())?;
         Ok(column.with_facts(facts))
     }
 
@@ -238,50 +312,98 @@ impl FlacColumn {
 
     /// Each row's FLAC bytes (None for null rows).
     pub(crate) fn streams(&self) -> Vec<Option<&[u8]>> {
+        (0..self.len()).map(|i| self.stream(i)).collect()
+    }
+
+    /// Row `i`'s FLAC bytes (None for a null row; `i` must be in range).
+    pub(crate) fn stream(&self, i: usize) -> Option<&[u8]> {
         let column = self.storage.column(0);
-        let rows = self.storage.len();
-        let valid = |i: usize| self.storage.is_valid(i) && column.is_valid(i);
-        if let Some(bin) = column.as_binary_opt::<i64>() {
-            (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
-        } else if let Some(bin) = column.as_binary_opt::<i32>() {
-            (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
-        } else {
-            let bin = column.as_binary_view();
-            (0..rows).map(|i| valid(i).then(|| bin.value(i))).collect()
+        if !(self.storage.is_valid(i) && column.is_valid(i)) {
+            return None;
         }
+        Some(if let Some(bin) = column.as_binary_opt::<i64>() {
+            bin.value(i)
+        } else if let Some(bin) = column.as_binary_opt::<i32>() {
+            bin.value(i)
+        } else {
+            column.as_binary_view().value(i)
+        })
     }
 
     /// Each row's float scale (None for integer data and null rows). A row
     /// whose offset/gain presence contradicts the dtype is corrupt: an
     /// integer column never has them, a float row always has both.
     pub(crate) fn scales(&self) -> Result<Vec<Option<Scale>>> {
+        (0..self.len()).map(|i| self.scale(i)).collect()
+    }
+
+    /// Row `i`'s float scale (see [`scales`](Self::scales)).
+    pub(crate) fn scale(&self, i: usize) -> Result<Option<Scale>> {
         let offsets: &Float64Array = self.storage.column(1).as_primitive();
         let gains: &Float64Array = self.storage.column(2).as_primitive();
         let float = self.dtype().is_float();
-        (0..self.storage.len())
-            .map(|i| {
-                let present = (offsets.is_valid(i), gains.is_valid(i));
-                let row_valid = self.storage.is_valid(i);
-                match (float, present) {
-                    (true, (true, true)) => Ok(Some(Scale {
-                        offset: offsets.value(i),
-                        gain: gains.value(i),
-                    })),
-                    (false, (false, false)) => Ok(None),
-                    _ if !row_valid => Ok(None),
-                    (true, _) => Ok(None), // an empty or damaged row: checked when decoded
-                    (false, _) => Err(Error::corrupt(format!(
-                        "row {i}: {} data has an offset or gain: the rows are not {}",
-                        self.dtype(),
-                        self.dtype()
-                    ))),
-                }
-            })
-            .collect()
+        let present = (offsets.is_valid(i), gains.is_valid(i));
+        let row_valid = self.storage.is_valid(i);
+        match (float, present) {
+            (true, (true, true)) => Ok(Some(Scale {
+                offset: offsets.value(i),
+                gain: gains.value(i),
+            })),
+            (false, (false, false)) => Ok(None),
+            _ if !row_valid => Ok(None),
+            (true, _) => Ok(None), // an empty or damaged row: checked when decoded
+            (false, _) => Err(Error::corrupt(format!(
+                "row {i}: {} data has an offset or gain: the rows are not {}",
+                self.dtype(),
+                self.dtype()
+            ))),
+        }
+    }
+
+    /// Row `i`'s quantization step (`1 / gain`): None for integer columns
+    /// and null rows. An error when `i` is out of range.
+    pub fn step(&self, i: usize) -> Result<Option<f64>> {
+        self.check_row(i)?;
+        Ok(self.scale(i)?.map(|s| 1.0 / s.gain))
+    }
+
+    /// Row `i`'s offset (the value its integers count from): None for
+    /// integer columns and null rows. An error when `i` is out of range.
+    pub fn offset(&self, i: usize) -> Result<Option<f64>> {
+        self.check_row(i)?;
+        Ok(self.scale(i)?.map(|s| s.offset))
+    }
+
+    pub(crate) fn check_row(&self, i: usize) -> Result<()> {
+        if i >= self.len() {
+            return Err(Error::invalid(format!(
+                "row {i} is out of range for a column of {} rows",
+                self.len()
+            )));
+        }
+        Ok(())
     }
 }
 
-fn facts_from(name: &str, meta: &arrow_schema::Metadata) -> Result<ArrayFacts> {
+/// The storage struct as an Arrow array (the extension type lives on the
+/// field: see [`FlacColumn::field`]).
+impl From<FlacColumn> for ArrayRef {
+    fn from(column: FlacColumn) -> Self {
+        Arc::new(column.storage)
+    }
+}
+
+/// A column from a storage struct, its dtype recovered from the streams
+/// (see [`FlacColumn::from_storage`]).
+impl TryFrom<&dyn Array> for FlacColumn {
+    type Error = Error;
+
+    fn try_from(array: &dyn Array) -> Result<Self> {
+        FlacColumn::from_storage(&arrow_array::make_array(array.to_data()), None)
+    }
+}
+
+fn facts_from(name: &str, meta: &arrow_schema::Metadata, dtype: DType) -> Result<ArrayFacts> {
     let leading_shape = match meta.get(LEADING_SHAPE_KEY) {
         None => None,
         Some(text) => Some(
@@ -312,11 +434,19 @@ fn facts_from(name: &str, meta: &arrow_schema::Metadata) -> Result<ArrayFacts> {
             Some(crate::digest::parse(text).ok_or_else(|| corrupt_field(name, DIGEST_KEY, text))?)
         }
     };
+    let source_list = match meta.get(LIST_TYPE_KEY) {
+        None => None,
+        Some(text) => Some(
+            SourceList::from_json(text, dtype)
+                .ok_or_else(|| corrupt_field(name, LIST_TYPE_KEY, text))?,
+        ),
+    };
     Ok(ArrayFacts {
         leading_shape,
         level,
         stream_size,
         digest,
+        source_list,
     })
 }
 

@@ -49,6 +49,10 @@ pub const STREAM_SIZE_KEY: &str = "flacarray.stream_size";
 /// offsets and gains ([`crate::digest::table_digest`], without stream
 /// tables: each row's bytes delimit its stream).
 pub const DIGEST_KEY: &str = "flacarray.digest";
+/// Field metadata key: the list type the rows were compressed from (kind,
+/// item name, item nullability and metadata), so decoding can give the
+/// input's exact `DataType` back.
+pub const LIST_TYPE_KEY: &str = "flacarray.list_type";
 
 /// Facts a layout-1 column carried in its type metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

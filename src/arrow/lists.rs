@@ -7,14 +7,15 @@ use arrow_array::builder::LargeBinaryBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, FixedSizeListArray, Float64Array, GenericListArray, LargeListArray, ListArray,
-    OffsetSizeTrait, PrimitiveArray, StructArray,
+    make_array, Array, ArrayRef, FixedSizeListArray, Float64Array, GenericListArray,
+    LargeListArray, ListArray, OffsetSizeTrait, PrimitiveArray, StructArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{DataType, Field};
+use arrow_data::transform::MutableArrayData;
+use arrow_schema::{DataType, Field, FieldRef};
 use rayon::prelude::*;
 
-use super::column::{ArrayFacts, FlacColumn};
+use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{CompressOptions, DType, Element, SampleWindow, StepSpec};
 use crate::codec::{max_samples_in, stream_info, EncodeOptions};
@@ -37,6 +38,11 @@ impl ArrowElement for f32 {
 }
 impl ArrowElement for f64 {
     type Arrow = Float64Type;
+}
+
+/// The Arrow type of `dtype`'s values.
+pub(crate) fn arrow_type(dtype: DType) -> DataType {
+    crate::with_element_type!(dtype, T => <T as ArrowElement>::Arrow::DATA_TYPE)
 }
 
 /// One compressed row: its FLAC bytes and float scale, or None when null.
@@ -195,6 +201,7 @@ fn compress_rows<T: ArrowElement>(
     .map_err(super::arrow_err)?;
     let facts = ArrayFacts {
         level: Some(options.level),
+        source_list: SourceList::of(array.data_type()),
         ..ArrayFacts::default()
     };
     Ok(FlacColumn::new(FlacMetadata::new(T::DTYPE), storage)?.with_facts(facts))
@@ -303,6 +310,63 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     Ok(Arc::new(list))
 }
 
+impl FlacColumn {
+    /// Row `i`'s sample count (None for a null row), from its stream,
+    /// checked as a read checks it. An error when `i` is out of range.
+    pub fn row_len(&self, i: usize) -> Result<Option<u64>> {
+        self.check_row(i)?;
+        let stream_size = self.metadata().legacy().and_then(|l| l.stream_size);
+        self.stream(i)
+            .map(|bytes| row_length(bytes, stream_size, self.required_channels(), i))
+            .transpose()
+    }
+
+    /// The samples `window` selects of row `i` ([`SampleWindow`]'s rule),
+    /// decoding only the frames holding them; None for a null row. `T`
+    /// must be the column's element type.
+    ///
+    /// ```
+    /// use arrow_array::{types::Float64Type, ListArray};
+    /// use flacarray::arrow::compress_lists;
+    /// use flacarray::CompressOptions;
+    ///
+    /// let rows = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
+    ///     Some((0..1000).map(|i| Some(i as f64 * 0.5)).collect::<Vec<_>>()),
+    ///     None,
+    /// ]);
+    /// let column = compress_lists(&rows, &CompressOptions::default().with_quanta(0.5))?;
+    /// assert_eq!(column.row::<f64>(0, 10..13)?, Some(vec![5.0, 5.5, 6.0]));
+    /// assert_eq!(column.row::<f64>(1, ..)?, None);
+    /// assert_eq!(column.row_len(0)?, Some(1000));
+    /// assert_eq!(column.step(0)?, Some(0.5));
+    /// assert!(column.row::<f64>(2, ..).is_err()); // no row 2
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn row<T: Element>(
+        &self,
+        i: usize,
+        window: impl Into<SampleWindow>,
+    ) -> Result<Option<Vec<T>>> {
+        if T::DTYPE != self.dtype() {
+            return Err(Error::invalid(format!(
+                "the column holds {} values, not {}",
+                self.dtype(),
+                T::DTYPE
+            )));
+        }
+        let (Some(len), Some(bytes)) = (self.row_len(i)?, self.stream(i)) else {
+            return Ok(None);
+        };
+        let range = window.into().resolve(len);
+        let mut out = vec![T::default(); (range.end - range.start) as usize];
+        if !out.is_empty() {
+            T::decode_stream(bytes, len, range.start, &mut out, self.scale(i)?)
+                .map_err(|e| e.in_row(i))?;
+        }
+        Ok(Some(out))
+    }
+}
+
 /// The list type [`decompress_lists_as`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -311,27 +375,34 @@ pub enum ListKind {
     LargeList,
     /// `List` (32-bit offsets): an error if the values exceed `i32::MAX`.
     List,
-    /// `FixedSizeList`: every row present and of the same length after the
-    /// window (an error otherwise).
+    /// `FixedSizeList`: every present row of the same length after the
+    /// window (an error otherwise); null rows stay null.
     FixedSizeList,
+    /// The list type the rows were compressed from, item field included
+    /// (recorded by [`compress_lists`] in the field metadata,
+    /// [`LIST_TYPE_KEY`](super::LIST_TYPE_KEY)); `LargeList` for columns
+    /// that did not record it (written by Python, Polars or older versions).
+    SameAsInput,
 }
 
 /// [`decompress_lists`], returning the list type of your choice (for
-/// example the one the column was compressed from).
+/// example the one the column was compressed from: [`ListKind::SameAsInput`]).
+/// When the column recorded its source list type, the item field keeps its
+/// name, nullability and metadata whatever `kind` is.
 ///
 /// ```
 /// use arrow_array::{types::Int32Type, Array, FixedSizeListArray};
-/// use arrow_schema::DataType;
 /// use flacarray::arrow::{compress_lists, decompress_lists_as, ListKind, SampleWindow};
 /// use flacarray::CompressOptions;
 ///
 /// let rows = FixedSizeListArray::from_iter_primitive::<Int32Type, _, _>(
-///     vec![Some(vec![Some(1), Some(2), Some(3)]), Some(vec![Some(4), Some(5), Some(6)])],
+///     vec![Some(vec![Some(1), Some(2), Some(3)]), None, Some(vec![Some(4), Some(5), Some(6)])],
 ///     3,
 /// );
 /// let column = compress_lists(&rows, &CompressOptions::default())?;
-/// let back = decompress_lists_as(&column, SampleWindow::all(), ListKind::FixedSizeList)?;
-/// assert!(matches!(back.data_type(), DataType::FixedSizeList(_, 3)));
+/// let back = decompress_lists_as(&column, .., ListKind::SameAsInput)?;
+/// assert_eq!(back.data_type(), rows.data_type());
+/// assert!(back.is_null(1));
 /// # Ok::<(), flacarray::Error>(())
 /// ```
 pub fn decompress_lists_as(
@@ -342,8 +413,13 @@ pub fn decompress_lists_as(
     let large = decompress_lists(column, window)?;
     let large = large.as_list::<i64>();
     let (field, offsets, values, nulls) = large.clone().into_parts();
+    let source = column.facts().source_list.as_ref();
+    let field = source.map_or(field, |s| s.item.clone());
+    let kind = match kind {
+        ListKind::SameAsInput => source.map_or(ListKind::LargeList, |s| s.kind),
+        other => other,
+    };
     match kind {
-        ListKind::LargeList => Ok(Arc::new(large.clone())),
         ListKind::List => {
             let narrow = offsets
                 .iter()
@@ -361,27 +437,54 @@ pub fn decompress_lists_as(
             .map_err(super::arrow_err)?;
             Ok(Arc::new(list))
         }
-        ListKind::FixedSizeList => {
-            if nulls.is_some() {
-                return Err(Error::invalid(
-                    "a FixedSizeList needs every row present; the column has null rows",
-                ));
-            }
-            let lengths: Vec<i64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
-            let size = lengths.first().copied().unwrap_or(0);
-            if let Some(row) = lengths.iter().position(|&n| n != size) {
-                return Err(Error::invalid(format!(
-                    "a FixedSizeList needs rows of one length: row 0 has {size} values, row {row} has {}",
-                    lengths[row]
-                )));
-            }
-            let size = i32::try_from(size)
-                .map_err(|_| Error::invalid("rows too long for a FixedSizeList"))?;
-            let list =
-                FixedSizeListArray::try_new(field, size, values, None).map_err(super::arrow_err)?;
-            Ok(Arc::new(list))
-        }
+        ListKind::FixedSizeList => fixed_size(field, &offsets, values, nulls),
+        _ => Ok(Arc::new(
+            LargeListArray::try_new(field, offsets, values, nulls).map_err(super::arrow_err)?,
+        )),
     }
+}
+
+/// Rows of one length as a `FixedSizeList`; null rows (which decode to no
+/// values) get that many placeholder values, as the layout requires.
+fn fixed_size(
+    field: FieldRef,
+    offsets: &OffsetBuffer<i64>,
+    values: ArrayRef,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
+    let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
+    let lengths: Vec<i64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+    let first = (0..lengths.len()).find(|&r| valid(r));
+    let size = first.map_or(0, |r| lengths[r]);
+    if let Some(row) = (0..lengths.len()).find(|&r| valid(r) && lengths[r] != size) {
+        return Err(Error::invalid(format!(
+            "a FixedSizeList needs rows of one length: row {} has {size} values, row {row} has {}",
+            first.unwrap_or(0),
+            lengths[row]
+        )));
+    }
+    let width =
+        i32::try_from(size).map_err(|_| Error::invalid("rows too long for a FixedSizeList"))?;
+    let values = match &nulls {
+        Some(nulls) if nulls.null_count() > 0 && size > 0 => {
+            let data = values.to_data();
+            let mut padded =
+                MutableArrayData::new(vec![&data], true, lengths.len() * size as usize);
+            for (row, window) in offsets.windows(2).enumerate() {
+                if nulls.is_valid(row) {
+                    padded.try_extend(0, window[0] as usize, window[1] as usize)
+                } else {
+                    padded.try_extend_nulls(size as usize)
+                }
+                .map_err(super::arrow_err)?;
+            }
+            make_array(padded.freeze())
+        }
+        _ => values,
+    };
+    let list =
+        FixedSizeListArray::try_new(field, width, values, nulls).map_err(super::arrow_err)?;
+    Ok(Arc::new(list))
 }
 
 /// Decompresses a `flacarray.flac` column into a `LargeList` of the original

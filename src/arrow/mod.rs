@@ -23,6 +23,7 @@
 //! # Ok::<(), flacarray::Error>(())
 //! ```
 
+mod batch;
 mod column;
 mod convert;
 mod extension;
@@ -30,11 +31,12 @@ mod lists;
 
 /// The window type of every read, re-exported here for Arrow code.
 pub use crate::array::SampleWindow;
-pub use column::{array_digest, ArrayFacts, FlacColumn};
+pub use batch::{compress_column, decompress_column};
+pub use column::{array_digest, ArrayFacts, FlacColumn, SourceList};
 pub use extension::{
     storage_fields, storage_type, FlacExtension, FlacMetadata, LegacyFacts, ARROW_FORMAT_VERSION,
-    DIGEST_KEY, GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, OFFSET_FIELD, READABLE_ARROW_FORMATS,
-    STREAM_FIELD, STREAM_SIZE_KEY,
+    DIGEST_KEY, GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, LIST_TYPE_KEY, OFFSET_FIELD,
+    READABLE_ARROW_FORMATS, STREAM_FIELD, STREAM_SIZE_KEY,
 };
 pub use lists::{compress_lists, decompress_lists, decompress_lists_as, ListKind};
 
