@@ -39,6 +39,19 @@ pub use fsio::IfExists;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 
+// The Arrow and Parquet crates of our public API, so that a user's code
+// names exactly the versions this crate was built with (an arrow major
+// version bump is a breaking release of this crate).
+/// The `parquet` crate (our own Parquet functions are in [`mod@parquet`]).
+#[cfg(feature = "parquet")]
+pub use ::parquet as parquet_crate;
+#[cfg(feature = "arrow")]
+pub use arrow_array;
+#[cfg(feature = "arrow")]
+pub use arrow_buffer;
+#[cfg(feature = "arrow")]
+pub use arrow_schema;
+
 #[cfg(feature = "parquet")]
 pub mod parquet;
 

@@ -42,19 +42,57 @@ fn pq_err(err: parquet::errors::ParquetError) -> Error {
         parquet::errors::ParquetError::External(e) if e.is::<std::io::Error>() => {
             (ErrorKind::Io, e.to_string())
         }
-        other => (ErrorKind::Corrupt, format!("parquet: {other}")),
+        other => (
+            ErrorKind::Corrupt,
+            format!("parquet: {}", plain_message(other)),
+        ),
     };
     Error::new(kind, message).with_source(err)
+}
+
+/// A parquet error's own words, without the crate's "Parquet error: " or
+/// Arrow's "Invalid argument error: " style prefixes.
+fn plain_message(err: &parquet::errors::ParquetError) -> String {
+    use parquet::errors::ParquetError as P;
+    match err {
+        P::General(m) | P::NYI(m) | P::EOF(m) | P::ArrowError(m) => strip_arrow_prefixes(m),
+        other => other.to_string(),
+    }
+}
+
+/// `message` without the category prefixes Arrow and Parquet put in front
+/// of their errors' text (our messages name the problem themselves).
+fn strip_arrow_prefixes(message: &str) -> String {
+    const PREFIXES: [&str; 12] = [
+        "Parquet error: ",
+        "Arrow: ",
+        "Invalid argument error: ",
+        "Schema error: ",
+        "Cast error: ",
+        "Compute error: ",
+        "Parser error: ",
+        "Not yet implemented: ",
+        "External error: ",
+        "Io error: ",
+        "Memory error: ",
+        "Parquet argument error: ",
+    ];
+    let mut rest = message;
+    while let Some(stripped) = PREFIXES.iter().find_map(|p| rest.strip_prefix(p)) {
+        rest = stripped;
+    }
+    rest.to_string()
 }
 
 /// Errors while writing: the data given or the destination, never damage.
 fn pq_write_err(err: parquet::errors::ParquetError) -> Error {
     let (kind, message) = match &err {
         parquet::errors::ParquetError::External(e) => (ErrorKind::Io, e.to_string()),
-        parquet::errors::ParquetError::ArrowError(e) => {
-            (ErrorKind::InvalidInput, format!("parquet: {e}"))
-        }
-        other => (ErrorKind::Io, format!("parquet: {other}")),
+        parquet::errors::ParquetError::ArrowError(e) => (
+            ErrorKind::InvalidInput,
+            format!("parquet: {}", strip_arrow_prefixes(e)),
+        ),
+        other => (ErrorKind::Io, format!("parquet: {}", plain_message(other))),
     };
     Error::new(kind, message).with_source(err)
 }
@@ -249,7 +287,8 @@ fn schema_dtype(schema: &Schema) -> crate::array::DType {
 }
 
 fn arrow_write_err(err: arrow_schema::ArrowError) -> Error {
-    Error::invalid(format!("parquet: {err}"))
+    let err = crate::arrow::arrow_err(err);
+    Error::new(err.kind(), format!("parquet: {}", err.message()))
 }
 
 /// [`write_parts`] to a file path, with the rules of [`write_array_file`]
@@ -512,7 +551,8 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
         || field.metadata().keys().any(|k| k.starts_with("flacarray."));
     let column_of = |array: &arrow_array::ArrayRef| {
         FlacColumn::from_field(&field, array).map_err(|e| {
-            if claims_ours {
+            // a newer layout stays Unsupported: the file is not damaged
+            if claims_ours && e.kind() != ErrorKind::Unsupported {
                 Error::corrupt(format!("parquet: column '{column}': {}", e.message()))
             } else {
                 e
@@ -592,7 +632,9 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
     let batches = builder.build().map_err(pq_err)?;
     let mut columns = Vec::new();
     for batch in batches {
-        let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
+        let batch = batch.map_err(|e| {
+            Error::corrupt(format!("parquet: {}", crate::arrow::arrow_err(e).message()))
+        })?;
         columns.push(column_of(batch.column(0))?);
     }
     if columns.is_empty() {
@@ -649,7 +691,9 @@ fn check_scales_digest<R: ChunkReader + 'static>(
     let batches = builder.with_projection(mask).build().map_err(pq_err)?;
     let (mut offsets, mut gains) = (Vec::new(), Vec::new());
     for batch in batches {
-        let batch = batch.map_err(|e| Error::corrupt(format!("parquet: {e}")))?;
+        let batch = batch.map_err(|e| {
+            Error::corrupt(format!("parquet: {}", crate::arrow::arrow_err(e).message()))
+        })?;
         let storage = batch
             .column(0)
             .as_any()

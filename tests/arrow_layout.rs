@@ -582,3 +582,38 @@ fn a_window_means_the_same_samples_for_an_array_and_a_column() {
         assert_eq!(values.values().to_vec(), from_array, "{window:?}");
     }
 }
+
+#[test]
+fn a_newer_layout_is_unsupported_on_every_path() {
+    let fa = FlacArray::compress(&[1i32, 2, 3, 4], &[2, 2], &CompressOptions::default()).unwrap();
+    let column = fa.to_arrow().unwrap();
+    let (field, storage) = column.to_field_and_array("flac");
+    let mut meta: std::collections::HashMap<String, String> = field.metadata().into();
+    meta.insert(
+        EXTENSION_TYPE_METADATA_KEY.to_string(),
+        r#"{"format":3,"dtype":"int32"}"#.to_string(),
+    );
+    let future = field.with_metadata(meta);
+    let err = FlacColumn::from_field(&future, &storage).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(
+        err.message()
+            .starts_with("column 'flac': flacarray.flac layout version 3 is not supported"),
+        "{err}"
+    );
+    let batch = RecordBatch::try_new(
+        Arc::new(arrow_schema::Schema::new(vec![future])),
+        vec![storage],
+    )
+    .unwrap();
+    let mut file = Vec::new();
+    flacarray::parquet::write_batches(&mut file, [&batch], None).unwrap();
+    let err = flacarray::parquet::read_array(bytes::Bytes::from(file), "flac", None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.message().contains("layout version 3"), "{err}");
+    // no Arrow category prefixes in our messages
+    for message in [err.message().to_string(), err.to_string()] {
+        assert!(!message.contains("Invalid argument error"), "{message}");
+        assert!(!message.contains("Not yet implemented:"), "{message}");
+    }
+}

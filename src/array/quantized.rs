@@ -23,7 +23,7 @@ pub struct Quantized<I> {
 }
 
 fn check_layout(len: usize, stream_size: usize) -> Result<usize> {
-    if stream_size == 0 || len % stream_size != 0 {
+    if stream_size == 0 || !len.is_multiple_of(stream_size) {
         return Err(Error::invalid(format!(
             "{len} values are not whole streams of {stream_size} samples"
         )));

@@ -16,7 +16,7 @@ use super::extension::{
 };
 use super::lists::ListKind;
 use crate::array::DType;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::quantize::Scale;
 
 /// What a column knows about the whole array it holds, beyond its type:
@@ -196,10 +196,17 @@ impl FlacColumn {
     /// `flacarray.flac` extension type) from `array`.
     pub fn from_field(field: &Field, array: &ArrayRef) -> Result<Self> {
         let ext = field.try_extension_type::<FlacExtension>().map_err(|e| {
-            Error::invalid(format!(
-                "column '{}' is not a flacarray.flac column: {e}",
-                field.name()
-            ))
+            let err = arrow_err(e);
+            let message = match err.kind() {
+                // a layout newer than this version reads
+                ErrorKind::Unsupported => format!("column '{}': {}", field.name(), err.message()),
+                _ => format!(
+                    "column '{}' is not a flacarray.flac column: {}",
+                    field.name(),
+                    err.message()
+                ),
+            };
+            Error::new(err.kind(), message)
         })?;
         let storage = array
             .as_struct_opt()

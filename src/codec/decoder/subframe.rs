@@ -177,7 +177,7 @@ pub(super) fn read_residual(
     let escape = (1 << param_bits) - 1;
     let partition_order = r.bits(4)?;
     let partitions = 1usize << partition_order;
-    if block % partitions != 0 || block / partitions < order {
+    if !block.is_multiple_of(partitions) || block / partitions < order {
         return Err(corrupt("FLAC residual partitions do not fit the block"));
     }
     let per_partition = block / partitions;

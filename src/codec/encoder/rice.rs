@@ -49,7 +49,7 @@ pub(super) fn plan(
     // first still longer than the warm-up
     let mut finest = 0;
     while finest < max_order
-        && block % (1 << (finest + 1)) == 0
+        && block.is_multiple_of(1 << (finest + 1))
         && (block >> (finest + 1)) > predictor_order
     {
         finest += 1;
