@@ -136,6 +136,39 @@ impl FlacArrayRef<'_> {
         self.decompress(&all, ..)
     }
 
+    /// [`to_vec`](Self::to_vec), checking more: every stream is decoded
+    /// whole and its samples' MD5 compared with the one its STREAMINFO
+    /// records (as [`crate::codec::verify_stream`] does; a stream that
+    /// records none is accepted). Frame CRCs are checked by every decode;
+    /// the MD5 also catches damage they cannot see (a forged or miscopied
+    /// stream). Costs about twice a plain decode.
+    ///
+    /// ```
+    /// use flacarray::{CompressOptions, ErrorKind, FlacArray};
+    ///
+    /// let data: Vec<i32> = (0..2 * 5000).map(|i| (i % 250) * 3).collect();
+    /// let fa = FlacArray::compress(&data, &[2, 5000], &CompressOptions::default())?;
+    /// assert_eq!(fa.to_vec_verified::<i32>()?, data);
+    /// let mut parts = fa.into_parts();
+    /// let md5_at = parts.starts[1] as usize + 26; // stream 1's STREAMINFO MD5
+    /// parts.compressed[md5_at] ^= 1;
+    /// let damaged = FlacArray::from_parts(parts)?;
+    /// assert_eq!(damaged.to_vec::<i32>()?, data); // the frames are intact
+    /// let err = damaged.to_vec_verified::<i32>().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Corrupt);
+    /// assert!(err.message().starts_with("stream 1: "));
+    /// # Ok::<(), flacarray::Error>(())
+    /// ```
+    pub fn to_vec_verified<T: Element>(&self) -> Result<Vec<T>> {
+        let samples = self.stream_size() as u64;
+        (0..self.nstreams()).into_par_iter().try_for_each(|s| {
+            crate::codec::verify_stream(self.stream_bytes(s)?, samples)
+                .map(|_| ())
+                .map_err(|e| e.in_stream(s))
+        })?;
+        self.to_vec()
+    }
+
     /// Flat indices of the streams whose entry in a C-ordered boolean mask
     /// over the leading shape is true.
     pub fn keep_indices(&self, keep: &[bool]) -> Result<Vec<usize>> {
@@ -178,6 +211,11 @@ impl FlacArray {
     /// See [`FlacArrayRef::to_vec`].
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         self.view().to_vec()
+    }
+
+    /// See [`FlacArrayRef::to_vec_verified`].
+    pub fn to_vec_verified<T: Element>(&self) -> Result<Vec<T>> {
+        self.view().to_vec_verified()
     }
 
     /// See [`FlacArrayRef::keep_indices`].
