@@ -50,6 +50,20 @@ fn pq_err(err: parquet::errors::ParquetError) -> Error {
     Error::new(kind, message).with_source(err)
 }
 
+/// Rows per record batch when reading a FLAC column: about
+/// [`BATCH_BYTES`] of streams each. The reader grows a batch's value buffer
+/// as it goes (reallocating and copying it, page faults included): kept
+/// small, that costs nothing beside the one copy into the array's buffer.
+fn rows_per_batch(meta: &parquet::file::metadata::ParquetMetaData) -> usize {
+    let rows: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
+    let bytes: i64 = meta.row_groups().iter().map(|g| g.total_byte_size()).sum();
+    let per_row = (bytes / rows.max(1)).max(1) as usize;
+    (BATCH_BYTES / per_row).clamp(1, 8192)
+}
+
+/// Target stream bytes per record batch read (see [`rows_per_batch`]).
+const BATCH_BYTES: usize = 1 << 20;
+
 /// A parquet error's own words, without the crate's "Parquet error: " or
 /// Arrow's "Invalid argument error: " style prefixes.
 fn plain_message(err: &parquet::errors::ParquetError) -> String {
@@ -569,7 +583,9 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
     let total: usize = group_rows.iter().sum();
 
     let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
-    let mut builder = builder.with_projection(mask).with_batch_size(8192);
+    let mut builder = builder
+        .with_projection(mask)
+        .with_batch_size(rows_per_batch(&meta));
     let mut kept_rows = total;
     if let Some((keep, keep_shape)) = keep {
         let leading: Vec<usize> = match probe.leading_shape() {

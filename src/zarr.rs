@@ -406,14 +406,21 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
         keep,
     )?;
     let bytes_array = &arrays[COMPRESSED];
-    let total: u64 = plan.runs.iter().map(|(a, b)| b - a).sum();
-    let mut compressed = Vec::with_capacity(total as usize);
-    for &(a, b) in &plan.runs {
-        compressed.extend(read_range::<u8>(
-            bytes_array,
-            std::slice::from_ref(&(a..b)),
-        )?);
-    }
+    let compressed = match plan.runs.as_slice() {
+        // one run (a whole array, say): zarrs' buffer is the array's
+        [(a, b)] => read_range::<u8>(bytes_array, std::slice::from_ref(&(*a..*b)))?,
+        runs => {
+            let total: u64 = runs.iter().map(|(a, b)| b - a).sum();
+            let mut compressed = Vec::with_capacity(total as usize);
+            for &(a, b) in runs {
+                compressed.extend(read_range::<u8>(
+                    bytes_array,
+                    std::slice::from_ref(&(a..b)),
+                )?);
+            }
+            compressed
+        }
+    };
     let array = FlacArray::from_parts(FlacArrayParts {
         dtype: layout.dtype,
         shape: plan.shape,

@@ -221,7 +221,13 @@ impl FlacArray {
         // another length is damage, not a ragged column
         let recorded = first.facts().stream_size;
         let mut stream_size: Option<u64> = claimed;
-        let mut compressed = Vec::new();
+        // every stream's bytes land in one buffer allocated once
+        let total: usize = columns
+            .iter()
+            .flat_map(|c| c.streams())
+            .map(|s| s.map_or(0, <[u8]>::len))
+            .sum();
+        let mut compressed = Vec::with_capacity(total);
         let mut starts = Vec::with_capacity(rows);
         let mut nbytes = Vec::with_capacity(rows);
         let mut offsets = Vec::with_capacity(rows);
