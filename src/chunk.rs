@@ -296,7 +296,7 @@ pub fn decode_chunk<T: Element>(
         .nstreams()
         .checked_mul(samples.len())
         .ok_or_else(|| Error::corrupt(format!("chunk shape {shape:?} is impossible")))?;
-    let mut out = try_zeroed::<T>(count).ok_or_else(|| {
+    let mut out = crate::array::zeroed_output::<T>(count).ok_or_else(|| {
         Error::new(
             crate::ErrorKind::Resource,
             format!("cannot allocate {count} samples for a chunk of shape {shape:?}"),
@@ -305,25 +305,6 @@ pub fn decode_chunk<T: Element>(
     let all: Vec<usize> = (0..chunk.nstreams()).collect();
     view.decompress_into(&all, samples, &mut out)?;
     Ok(out)
-}
-
-/// `count` zeros of `T`, or `None` when they cannot be allocated. The
-/// memory comes zeroed from the allocator (fresh pages need no writing
-/// pass of their own), which matters when a reader decodes many large
-/// chunks on several threads at once.
-fn try_zeroed<T: Element>(count: usize) -> Option<Vec<T>> {
-    let layout = std::alloc::Layout::array::<T>(count).ok()?;
-    if layout.size() == 0 {
-        return Some(Vec::new());
-    }
-    // SAFETY: the layout has a non-zero size; every `Element` is a plain
-    // integer or float for which all-zero bytes are the value zero; the
-    // pointer, when not null, owns `count` elements allocated with the
-    // global allocator and this layout, as `Vec::from_raw_parts` requires.
-    unsafe {
-        let ptr = std::alloc::alloc_zeroed(layout).cast::<T>();
-        (!ptr.is_null()).then(|| Vec::from_raw_parts(ptr, count, count))
-    }
 }
 
 /// The chunk as a view of `shape`, for elements of type `T`.

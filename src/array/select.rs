@@ -125,7 +125,13 @@ impl FlacArrayRef<'_> {
     ) -> Result<Vec<T>> {
         self.check_selection::<T>(streams)?;
         let samples = window.into().resolve_usize(self.stream_size());
-        let mut out = vec![T::default(); streams.len() * samples.len()];
+        let count = streams.len().saturating_mul(samples.len());
+        let mut out = super::zeroed_output::<T>(count).ok_or_else(|| {
+            Error::new(
+                crate::ErrorKind::Resource,
+                format!("cannot allocate {count} samples"),
+            )
+        })?;
         self.decompress_into(streams, samples, &mut out)?;
         Ok(out)
     }

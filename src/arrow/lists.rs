@@ -276,7 +276,12 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
         offsets.push(offsets[row] + (b - a) as i64);
     }
     let total = *offsets.last().unwrap_or(&0) as usize;
-    let mut values = vec![T::default(); total];
+    let mut values = crate::array::zeroed_output::<T>(total).ok_or_else(|| {
+        Error::new(
+            crate::ErrorKind::Resource,
+            format!("cannot allocate {total} samples for the decoded rows"),
+        )
+    })?;
     let mut parts = Vec::with_capacity(streams.len());
     let mut rest = values.as_mut_slice();
     for &(a, b) in &ranges {
