@@ -14,8 +14,8 @@ into one numpy array (or Polars/Arrow column), files in the page cache:
 - Zarr v3 codec: zarr-python reading an array stored with `flacarray.flac`
   (chunks of 10 whole streams), and the same array with pcodec beside it.
 
-Prints MiB/s (of decoded data; median of --repeats) and each path's share
-of the raw decoder's throughput.
+Prints MiB/s (of decoded data; median of --repeats, the paths taking
+turns) and each path's share of the raw decoder's throughput.
 """
 
 from __future__ import annotations
@@ -40,13 +40,10 @@ import flacarray  # noqa: E402, F401  (registers the Polars namespace)
 from flacarray import FlacArray, _core  # noqa: E402
 
 
-def median_seconds(call, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def paths(data: np.ndarray, kwargs: dict, folder: Path) -> dict:
@@ -104,7 +101,12 @@ def main() -> None:
             calls = paths(data, kwargs, Path(tmp))
             for call in calls.values():  # warm the page cache and the pools
                 call()
-            speeds = {path: mib / median_seconds(call, args.repeats) for path, call in calls.items()}
+            # the paths take turns, so a slow spell falls on all of them
+            times: dict[str, list[float]] = {path: [] for path in calls}
+            for _ in range(args.repeats):
+                for path, call in calls.items():
+                    times[path].append(seconds(call))
+            speeds = {path: mib / statistics.median(t) for path, t in times.items()}
         raw = speeds["raw decoder"]
         print(f"{name}: {data.dtype} {data.shape} ({mib:.0f} MiB)", flush=True)
         for path, speed in speeds.items():

@@ -2,7 +2,8 @@
 zarr-python's default (bytes + zstd), Blosc (zstd, byte shuffle) and pcodec
 (numcodecs' PCodec), on the datasets of benches/compare_reference.py
 (D1-D5) and a seismogram-like signal. For each: stored bytes, write time
-and read time (median of --repeats runs), all in this one process.
+and read time (median of --repeats runs, the codecs taking turns), all in
+this one process.
 
     python benches/zarr_codec.py [--repeats 3] [--chunk-streams 10]
 
@@ -69,26 +70,42 @@ def stored_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path / "c").rglob("*") if p.is_file())
 
 
+def measure_once(data: np.ndarray, chunks: tuple[int, ...], options: dict) -> dict:
+    folder = Path(tempfile.mkdtemp())
+    try:
+        store = folder / "a.zarr"
+        start = time.perf_counter()
+        z = zarr.create_array(
+            str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options
+        )
+        z[...] = data
+        write = time.perf_counter() - start
+        size = stored_bytes(store)
+        start = time.perf_counter()
+        back = zarr.open_array(str(store))[...]
+        read = time.perf_counter() - start
+        assert back.shape == data.shape
+    finally:
+        shutil.rmtree(folder)
+    return {"bytes": size, "write": write, "read": read}
+
+
 def measure(data: np.ndarray, chunks: tuple[int, ...], options: dict, repeats: int) -> dict:
-    writes, reads, size = [], [], 0
+    """Median write and read times of `repeats` runs of each codec, the
+    codecs taking turns (one run of each, then again), so that a slow spell
+    of the machine falls on all of them alike."""
+    runs: dict[str, list[dict]] = {name: [] for name in options}
     for _ in range(repeats):
-        folder = Path(tempfile.mkdtemp())
-        try:
-            store = folder / "a.zarr"
-            start = time.perf_counter()
-            z = zarr.create_array(
-                str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options
-            )
-            z[...] = data
-            writes.append(time.perf_counter() - start)
-            size = stored_bytes(store)
-            start = time.perf_counter()
-            back = zarr.open_array(str(store))[...]
-            reads.append(time.perf_counter() - start)
-            assert back.shape == data.shape
-        finally:
-            shutil.rmtree(folder)
-    return {"bytes": size, "write": statistics.median(writes), "read": statistics.median(reads)}
+        for name, codec_options in options.items():
+            runs[name].append(measure_once(data, chunks, codec_options))
+    return {
+        name: {
+            "bytes": results[-1]["bytes"],
+            "write": statistics.median(r["write"] for r in results),
+            "read": statistics.median(r["read"] for r in results),
+        }
+        for name, results in runs.items()
+    }
 
 
 def main() -> None:
@@ -104,8 +121,7 @@ def main() -> None:
         chunks = (min(args.chunk_streams, data.shape[0]), data.shape[1])
         mib = data.nbytes / 2**20
         print(f"{name}: {data.dtype} {data.shape} ({mib:.0f} MiB), chunks {chunks}", flush=True)
-        for codec, options in codecs(kwargs).items():
-            result = measure(data, chunks, options, args.repeats)
+        for codec, result in measure(data, chunks, codecs(kwargs), args.repeats).items():
             ratio = data.nbytes / result["bytes"]
             print(
                 f"  {codec:20s} {result['bytes']:>12,d} B  ratio {ratio:5.2f}  "
