@@ -228,18 +228,25 @@ pub fn write_parts_file<I>(
 where
     I: IntoIterator<Item = Result<FlacColumn>>,
 {
-    crate::fsio::write_atomically(
-        path.as_ref(),
-        if_exists,
-        "Parquet file",
-        replaceable,
-        |temp| {
-            let file = File::create(temp)?;
-            write_parts(&file, name, whole, parts)?;
-            file.sync_all()?;
-            Ok(())
-        },
-    )
+    write_file(path.as_ref(), if_exists, |file| {
+        write_parts(file, name, whole, parts)
+    })
+}
+
+/// Writes a Parquet file at `path` with `write`: beside it first, synced,
+/// then renamed into place, under the overwrite rules of
+/// [`write_array_file`].
+fn write_file(
+    path: &Path,
+    if_exists: IfExists,
+    write: impl FnOnce(&File) -> Result<()>,
+) -> Result<()> {
+    crate::fsio::write_atomically(path, if_exists, "Parquet file", replaceable, |temp| {
+        let file = File::create(temp)?;
+        write(&file)?;
+        file.sync_all()?;
+        Ok(())
+    })
 }
 
 /// Says why the file at `path` is not a Parquet file holding one
@@ -297,16 +304,7 @@ pub fn write_column_file(
     name: &str,
     if_exists: IfExists,
 ) -> Result<()> {
-    crate::fsio::write_atomically(
-        path.as_ref(),
-        if_exists,
-        "Parquet file",
-        replaceable,
-        |temp| {
-            let file = File::create(temp)?;
-            write_column(&file, column, name)?;
-            file.sync_all()?;
-            Ok(())
-        },
-    )
+    write_file(path.as_ref(), if_exists, |file| {
+        write_column(file, column, name)
+    })
 }
