@@ -1,0 +1,308 @@
+"""What the `flacarray` command reads: container names parsed into
+targets, directories searched for flacarray groups and Zarr arrays, and
+each target's element type and shape read from its metadata."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .array import FlacArray
+
+SUFFIXES = {".h5": "hdf5", ".hdf5": "hdf5", ".zarr": "zarr", ".parquet": "parquet", ".npy": "npy"}
+#: Containers holding compressed streams (the others hold raw values).
+COMPRESSED = ("hdf5", "zarr", "parquet")
+
+
+class UsageError(Exception):
+    """Bad arguments: exit code 2."""
+
+
+class SourceError(Exception):
+    """The source could not be read: exit code 1, the message names it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A container named on the command line: `kind` is hdf5, zarr (a
+    flacarray group), zarr-array (a Zarr array, values decoded by zarr),
+    parquet or npy."""
+
+    kind: str
+    path: str
+    group: str = "/"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}:{self.group}" if self.kind == "hdf5" and self.group != "/" else self.path
+        )
+
+
+def _zarr_node_type(path: str) -> str | None:
+    """ "group" or "array" for a zarr v3 directory, else None."""
+    try:
+        with open(os.path.join(path, "zarr.json"), encoding="utf-8") as f:
+            node = json.load(f).get("node_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return node if node in ("group", "array") else None
+
+
+def parse_target(spec: str) -> Target:
+    """`file.h5[:/group]`, `dir.zarr`, `file.parquet` or `file.npy`."""
+    path, group = spec, "/"
+    for suffix in (".h5:", ".hdf5:"):
+        at = spec.find(suffix)
+        if at >= 0:
+            path, group = spec[: at + len(suffix) - 1], spec[at + len(suffix) :] or "/"
+    _, suffix = os.path.splitext(path.rstrip("/"))
+    kind = SUFFIXES.get(suffix.lower())
+    node = _zarr_node_type(path)
+    if kind is None and node is not None:
+        kind = "zarr"
+    if kind is None:
+        raise UsageError(
+            f"{spec}: unknown container; name a .h5/.hdf5[:/group], .zarr, .parquet or .npy"
+        )
+    if kind == "zarr" and node == "array":
+        kind = "zarr-array"
+    return Target(kind, path, group if group.startswith("/") else "/" + group)
+
+
+def hdf5_groups(path: str) -> list[str]:
+    """The flacarray groups in an HDF5 file (the root first, if it is one)."""
+    import h5py
+
+    marks = (_core.VERSION_ATTRIBUTE, _core.COMMIT_ATTRIBUTE)
+    found: list[str] = []
+    with h5py.File(path, "r") as hf:
+        if any(m in hf.attrs for m in marks):
+            found.append("/")
+
+        def visit(name: str, obj: Any) -> None:
+            if isinstance(obj, h5py.Group) and any(m in obj.attrs for m in marks):
+                found.append("/" + name)
+
+        hf.visititems(visit)
+    return found
+
+
+def zarr_nodes(path: str) -> list[Target]:
+    """The flacarray groups and Zarr arrays in a zarr directory: itself when
+    it is one, else those nested in it."""
+    node = _zarr_node_type(path)
+    if node == "array":
+        return [Target("zarr-array", path)]
+    if node == "group":
+        attrs = _zarr_attributes(path)
+        if _core.VERSION_ATTRIBUTE in attrs or _core.COMMIT_ATTRIBUTE in attrs:
+            return [Target("zarr", path)]
+    found: list[Target] = []
+    for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
+        child = os.path.join(path, name)
+        if os.path.isdir(child) and _zarr_node_type(child) is not None:
+            found.extend(zarr_nodes(child))
+    return found
+
+
+def _zarr_attributes(path: str) -> dict[str, Any]:
+    try:
+        with open(os.path.join(path, "zarr.json"), encoding="utf-8") as f:
+            return dict(json.load(f).get("attributes") or {})
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def expand_inputs(specs: Sequence[str]) -> list[Target]:
+    """Targets for paths, globs and directories (the containers inside; an
+    HDF5 file or zarr directory named without a group gives every flacarray
+    group in it)."""
+    targets: list[Target] = []
+    for spec in specs:
+        matches = glob.glob(spec) if any(c in spec for c in "*?[") else [spec]
+        if not matches:
+            raise UsageError(f"{spec}: no such file")
+        for match in sorted(matches):
+            if os.path.isdir(match) and _zarr_node_type(match) is None:
+                found = [
+                    os.path.join(match, name)
+                    for name in sorted(os.listdir(match))
+                    if os.path.splitext(name)[1].lower() in (".h5", ".hdf5", ".zarr", ".parquet")
+                ]
+                for path in found:
+                    targets.extend(_containers_in(parse_target(path), explicit=False))
+                continue
+            target = parse_target(match)
+            if not os.path.exists(target.path):
+                raise UsageError(f"{target.path}: no such file or directory")
+            explicit = ".h5:" in match or ".hdf5:" in match
+            targets.extend(_containers_in(target, explicit=explicit))
+    return targets
+
+
+def _containers_in(target: Target, explicit: bool) -> list[Target]:
+    """`target` itself, or for an HDF5 file or zarr directory named without
+    a group, every flacarray group (or codec array) in it (the target
+    itself when there are none, so that reading it says why)."""
+    try:
+        if target.kind == "hdf5" and not explicit:
+            groups = hdf5_groups(target.path)
+            return [Target("hdf5", target.path, g) for g in groups] or [target]
+        if target.kind in ("zarr", "zarr-array"):
+            return zarr_nodes(target.path) or [target]
+    except OSError:
+        pass  # unreadable: reading it says why
+    return [target]
+
+
+def read_compressed(target: Target, keep: np.ndarray | None = None) -> FlacArray:
+    """The FlacArray a container holds (only the kept streams' bytes)."""
+    with open_reader(target) as read:
+        return read(keep)
+
+
+@contextlib.contextmanager
+def open_reader(target: Target) -> Iterator[Callable[[np.ndarray | None], FlacArray]]:
+    """A function reading the container's array (or the streams a keep mask
+    selects), the file kept open between calls."""
+    if target.kind == "hdf5":
+        import h5py
+
+        with h5py.File(target.path, "r") as hf:
+            if target.group not in hf:
+                raise KeyError(f"{target}: no group {target.group}")
+            group = hf[target.group]
+            yield lambda keep: FlacArray.read_hdf5(group, keep=keep)
+    elif target.kind == "zarr":
+        yield lambda keep: FlacArray.read_zarr(target.path, keep=keep)
+    elif target.kind == "parquet":
+        yield lambda keep: FlacArray.read_parquet(target.path, keep=keep)
+    else:
+        raise UsageError(f"{target}: holds raw values, not compressed streams")
+
+
+def group_attributes(target: Target) -> dict[str, Any]:
+    """The container's own description of its writer and format."""
+    if target.kind == "hdf5":
+        import h5py
+
+        with h5py.File(target.path, "r") as hf:
+            attrs = hf[target.group].attrs
+            return {k: _plain(attrs[k]) for k in attrs if str(k).startswith("flacarray")}
+    if target.kind == "zarr":
+        attrs = _zarr_attributes(target.path)
+        return {k: _plain(v) for k, v in attrs.items() if str(k).startswith("flacarray")}
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        return {}
+    pf = pq.ParquetFile(target.path)
+    found: dict[str, Any] = {
+        "parquet_created_by": pf.metadata.created_by,
+        "row_groups": pf.metadata.num_row_groups,
+    }
+    field = pf.schema_arrow.field("flac") if "flac" in pf.schema_arrow.names else None
+    extension = None
+    if field is not None:
+        if getattr(field.type, "extension_name", None) == "flacarray.flac":
+            extension = field.type.__arrow_ext_serialize__()  # the type is registered
+        else:
+            extension = (field.metadata or {}).get(b"ARROW:extension:metadata")
+    if extension:
+        layout = json.loads(extension)
+        found["flacarray_arrow_layout"] = layout.get("format", 1)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def open_zarr_array(target: Target) -> Any:
+    import zarr
+
+    try:
+        return zarr.open_array(target.path, mode="r")
+    except Exception as err:  # zarr raises many kinds
+        raise SourceError(f"cannot open the zarr array {target}: {err}") from err
+
+
+def zarr_blocks(array: Any) -> Iterator[tuple[int, int]]:
+    """Runs [a, b) of the first axis, one row of chunks at a time."""
+    if array.ndim == 0:
+        raise SourceError("a 0-dimensional zarr array holds no streams")
+    step = int(array.chunks[0]) if array.ndim > 1 else array.shape[0]
+    for a in range(0, array.shape[0], max(1, step)):
+        yield a, min(array.shape[0], a + max(1, step))
+
+
+def codec_configuration(array: Any) -> dict[str, Any]:
+    serializer = getattr(array, "serializer", None)
+    if serializer is not None and getattr(serializer, "to_dict", None):
+        named = serializer.to_dict()
+        if named.get("name") == "flacarray.flac":
+            return dict(named.get("configuration") or {})
+    return {}
+
+
+# ---- info --------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceShape:
+    """What a conversion needs to know of its source before reading it."""
+
+    dtype: np.dtype
+    leading: tuple[int, ...]
+    stream_size: int
+    ndim: int
+
+
+def shape_of(target: Target) -> SourceShape:
+    """A source's type and shape from its metadata (for Parquet, whose
+    metadata does not say how long its streams are, the first stream is
+    read too)."""
+    if target.kind == "npy":
+        data = np.load(target.path, mmap_mode="r")
+        return SourceShape(data.dtype, tuple(data.shape[:-1]), int(data.shape[-1]), data.ndim)
+    if target.kind == "zarr-array":
+        array = open_zarr_array(target)
+        shape = tuple(int(d) for d in array.shape)
+        return SourceShape(np.dtype(array.dtype), shape[:-1], shape[-1], len(shape))
+    if target.kind == "parquet":
+        _, leading = _core.parquet_leading_shape(target.path, "flac")
+        lead = tuple(int(d) for d in leading)
+        first = np.zeros(math.prod(lead), dtype=bool)
+        first[:1] = True
+        probe = read_compressed(target, keep=first.reshape(lead) if lead else first)
+        return SourceShape(probe.dtype, lead, probe.stream_size, len(lead) + 1)
+    from . import _hdf5_group, _zarr_group, io_common
+
+    if target.kind == "hdf5":
+        import h5py
+
+        with h5py.File(target.path, "r") as hf:
+            if target.group not in hf:
+                raise KeyError(f"{target}: no group {target.group}")
+            description, _ = io_common.describe(_hdf5_group.BACKEND, hf[target.group])
+    else:
+        import zarr
+
+        group = zarr.open_group(target.path, mode="r")
+        description, _ = io_common.describe(_zarr_group.BACKEND, group)
+    layout = _core.describe_group(description)
+    full = tuple(int(d) for d in layout["shape"])
+    return SourceShape(np.dtype(layout["dtype"]), full[:-1], full[-1], len(full))
