@@ -147,7 +147,8 @@ impl FlacArrayRef<'_> {
     /// records (as [`crate::codec::verify_stream`] does; a stream that
     /// records none is accepted). Frame CRCs are checked by every decode;
     /// the MD5 also catches damage they cannot see (a forged or miscopied
-    /// stream). Costs about twice a plain decode.
+    /// stream). Every stream is decoded twice: once to check, once into the
+    /// output.
     ///
     /// ```
     /// use flacarray::{CompressOptions, ErrorKind, FlacArray};
