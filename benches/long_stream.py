@@ -8,28 +8,23 @@ the script checks that both give the same bytes.
 
 import json
 import os
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from flacarray import FlacArray
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from short_rows import best  # noqa: E402
 
-
-def best(call, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = call()
-        times.append(time.perf_counter() - start)
-    return min(times), out
+from flacarray import FlacArray  # noqa: E402
 
 
 def main():
     rng = np.random.default_rng(26)
     walk = np.cumsum(rng.integers(-20, 21, 10_000_000))
     data = (walk + rng.normal(0, 30, walk.size)).astype(np.int32)
-    one, sequential = best(lambda: FlacArray.from_array(data, use_threads=False))
-    every, parallel = best(lambda: FlacArray.from_array(data))
+    one, sequential = best(lambda: FlacArray.from_array(data, use_threads=False), repeats=5)
+    every, parallel = best(lambda: FlacArray.from_array(data), repeats=5)
     same = bytes(sequential.compressed) == bytes(parallel.compressed)
     print(
         json.dumps(

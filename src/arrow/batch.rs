@@ -11,23 +11,19 @@ use arrow_schema::extension::{EXTENSION_TYPE_METADATA_KEY, EXTENSION_TYPE_NAME_K
 use arrow_schema::{Field, FieldRef, Schema};
 
 use super::column::FlacColumn;
-use super::extension::{DIGEST_KEY, LEADING_SHAPE_KEY, LEVEL_KEY, LIST_TYPE_KEY, STREAM_SIZE_KEY};
+use super::extension::FIELD_KEYS;
 use super::lists::{compress_lists, decompress_lists_as, ListKind};
 use super::{arrow_err, SampleWindow};
 use crate::array::CompressOptions;
 use crate::error::{Error, Result};
 
-/// The field metadata keys a `flacarray.flac` column carries on top of the
-/// user's own (removed again when the column is decompressed).
-const OUR_KEYS: [&str; 7] = [
-    EXTENSION_TYPE_NAME_KEY,
-    EXTENSION_TYPE_METADATA_KEY,
-    LEADING_SHAPE_KEY,
-    LEVEL_KEY,
-    STREAM_SIZE_KEY,
-    DIGEST_KEY,
-    LIST_TYPE_KEY,
-];
+/// Whether a field metadata key is one this crate adds to a
+/// `flacarray.flac` column (removed again when the column is decompressed).
+fn is_ours(key: &str) -> bool {
+    key == EXTENSION_TYPE_NAME_KEY
+        || key == EXTENSION_TYPE_METADATA_KEY
+        || FIELD_KEYS.contains(&key)
+}
 
 /// `batch` with list column `name` compressed ([`compress_lists`]: one FLAC
 /// stream per row). The other columns are shared, not copied; the field
@@ -88,7 +84,7 @@ pub fn decompress_column(
     let metadata: HashMap<String, String> = field
         .metadata()
         .iter()
-        .filter(|(key, _)| !OUR_KEYS.contains(&key.as_str()))
+        .filter(|(key, _)| !is_ours(key))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let field =

@@ -319,51 +319,71 @@ impl FlacColumn {
 
     /// Each row's FLAC bytes (None for null rows).
     pub(crate) fn streams(&self) -> Vec<Option<&[u8]>> {
-        (0..self.len()).map(|i| self.stream(i)).collect()
+        let stream = self.stream_reader();
+        (0..self.len()).map(stream).collect()
     }
 
     /// Row `i`'s FLAC bytes (None for a null row; `i` must be in range).
     pub(crate) fn stream(&self, i: usize) -> Option<&[u8]> {
+        self.stream_reader()(i)
+    }
+
+    /// Reads any row's FLAC bytes (None for a null row), the binary
+    /// column's type found once.
+    fn stream_reader<'a>(&'a self) -> impl Fn(usize) -> Option<&'a [u8]> + 'a {
         let column = self.storage.column(0);
-        if !(self.storage.is_valid(i) && column.is_valid(i)) {
-            return None;
+        let large = column.as_binary_opt::<i64>();
+        let small = column.as_binary_opt::<i32>();
+        let view = column.as_binary_view_opt();
+        move |i| {
+            if !(self.storage.is_valid(i) && column.is_valid(i)) {
+                return None;
+            }
+            match (large, small, view) {
+                (Some(bin), _, _) => Some(bin.value(i)),
+                (_, Some(bin), _) => Some(bin.value(i)),
+                // the three binary types are all `new` accepts
+                (_, _, view) => Some(view.expect("storage type checked by new").value(i)),
+            }
         }
-        Some(if let Some(bin) = column.as_binary_opt::<i64>() {
-            bin.value(i)
-        } else if let Some(bin) = column.as_binary_opt::<i32>() {
-            bin.value(i)
-        } else {
-            column.as_binary_view().value(i)
-        })
     }
 
     /// Each row's float scale (None for integer data and null rows). A row
     /// whose offset/gain presence contradicts the dtype is corrupt: an
     /// integer column never has them, a float row always has both.
     pub(crate) fn scales(&self) -> Result<Vec<Option<Scale>>> {
-        (0..self.len()).map(|i| self.scale(i)).collect()
+        let scale = self.scale_reader();
+        (0..self.len()).map(scale).collect()
     }
 
     /// Row `i`'s float scale (see [`scales`](Self::scales)).
     pub(crate) fn scale(&self, i: usize) -> Result<Option<Scale>> {
+        self.scale_reader()(i)
+    }
+
+    /// Reads any row's float scale (see [`scales`](Self::scales)), the
+    /// offset and gain columns found once.
+    fn scale_reader(&self) -> impl Fn(usize) -> Result<Option<Scale>> + '_ {
         let offsets: &Float64Array = self.storage.column(1).as_primitive();
         let gains: &Float64Array = self.storage.column(2).as_primitive();
         let float = self.dtype().is_float();
-        let present = (offsets.is_valid(i), gains.is_valid(i));
-        let row_valid = self.storage.is_valid(i);
-        match (float, present) {
-            (true, (true, true)) => Ok(Some(Scale {
-                offset: offsets.value(i),
-                gain: gains.value(i),
-            })),
-            (false, (false, false)) => Ok(None),
-            _ if !row_valid => Ok(None),
-            (true, _) => Ok(None), // an empty or damaged row: checked when decoded
-            (false, _) => Err(Error::corrupt(format!(
-                "row {i}: {} data has an offset or gain: the rows are not {}",
-                self.dtype(),
-                self.dtype()
-            ))),
+        move |i| {
+            let present = (offsets.is_valid(i), gains.is_valid(i));
+            let row_valid = self.storage.is_valid(i);
+            match (float, present) {
+                (true, (true, true)) => Ok(Some(Scale {
+                    offset: offsets.value(i),
+                    gain: gains.value(i),
+                })),
+                (false, (false, false)) => Ok(None),
+                _ if !row_valid => Ok(None),
+                (true, _) => Ok(None), // an empty or damaged row: checked when decoded
+                (false, _) => Err(Error::corrupt(format!(
+                    "row {i}: {} data has an offset or gain: the rows are not {}",
+                    self.dtype(),
+                    self.dtype()
+                ))),
+            }
         }
     }
 

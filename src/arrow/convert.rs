@@ -221,10 +221,11 @@ impl FlacArray {
         // another length is damage, not a ragged column
         let recorded = first.facts().stream_size;
         let mut stream_size: Option<u64> = claimed;
+        let streams: Vec<Vec<Option<&[u8]>>> = columns.iter().map(FlacColumn::streams).collect();
         // every stream's bytes land in one buffer allocated once
-        let total: usize = columns
+        let total: usize = streams
             .iter()
-            .flat_map(|c| c.streams())
+            .flatten()
             .map(|s| s.map_or(0, <[u8]>::len))
             .sum();
         let mut compressed = Vec::with_capacity(total);
@@ -233,8 +234,8 @@ impl FlacArray {
         let mut offsets = Vec::with_capacity(rows);
         let mut gains = Vec::with_capacity(rows);
         let mut row = 0;
-        for column in columns {
-            for (bytes, scale) in column.streams().into_iter().zip(column.scales()?) {
+        for (column, column_streams) in columns.iter().zip(streams) {
+            for (bytes, scale) in column_streams.into_iter().zip(column.scales()?) {
                 let bytes = bytes.ok_or_else(|| {
                     Error::invalid(format!("row {row} is null: a FlacArray has every stream"))
                 })?;

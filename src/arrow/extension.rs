@@ -53,6 +53,15 @@ pub const DIGEST_KEY: &str = "flacarray.digest";
 /// item name, item nullability and metadata), so decoding can give the
 /// input's exact `DataType` back.
 pub const LIST_TYPE_KEY: &str = "flacarray.list_type";
+/// Every field metadata key this crate writes (besides Arrow's extension
+/// keys).
+pub(crate) const FIELD_KEYS: [&str; 5] = [
+    LEADING_SHAPE_KEY,
+    LEVEL_KEY,
+    STREAM_SIZE_KEY,
+    DIGEST_KEY,
+    LIST_TYPE_KEY,
+];
 
 /// Facts a layout-1 column carried in its type metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

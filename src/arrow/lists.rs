@@ -319,10 +319,17 @@ impl FlacColumn {
     /// Row `i`'s sample count (None for a null row), from its stream,
     /// checked as a read checks it. An error when `i` is out of range.
     pub fn row_len(&self, i: usize) -> Result<Option<u64>> {
+        Ok(self.row_stream(i)?.map(|(_, len)| len))
+    }
+
+    /// Row `i`'s stream and its checked sample count (None for a null row).
+    fn row_stream(&self, i: usize) -> Result<Option<(&[u8], u64)>> {
         self.check_row(i)?;
         let stream_size = self.metadata().legacy().and_then(|l| l.stream_size);
         self.stream(i)
-            .map(|bytes| row_length(bytes, stream_size, self.required_channels(), i))
+            .map(|bytes| {
+                row_length(bytes, stream_size, self.required_channels(), i).map(|n| (bytes, n))
+            })
             .transpose()
     }
 
@@ -359,7 +366,7 @@ impl FlacColumn {
                 T::DTYPE
             )));
         }
-        let (Some(len), Some(bytes)) = (self.row_len(i)?, self.stream(i)) else {
+        let Some((bytes, len)) = self.row_stream(i)? else {
             return Ok(None);
         };
         let range = window.into().resolve(len);
