@@ -40,8 +40,16 @@ impl ArrowElement for f64 {
     type Arrow = Float64Type;
 }
 
-/// The Arrow type of `dtype`'s values.
-pub(crate) fn arrow_type(dtype: DType) -> DataType {
+/// The Arrow type of `dtype`'s values (what a decompressed list holds).
+///
+/// ```
+/// use flacarray::arrow::arrow_type;
+/// use flacarray::arrow_schema::DataType;
+/// use flacarray::DType;
+///
+/// assert_eq!(arrow_type(DType::Float32), DataType::Float32);
+/// ```
+pub fn arrow_type(dtype: DType) -> DataType {
     crate::with_element_type!(dtype, T => <T as ArrowElement>::Arrow::DATA_TYPE)
 }
 

@@ -38,7 +38,7 @@ pub use extension::{
     DIGEST_KEY, GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, LIST_TYPE_KEY, OFFSET_FIELD,
     READABLE_ARROW_FORMATS, STREAM_FIELD, STREAM_SIZE_KEY,
 };
-pub use lists::{compress_lists, decompress_lists, decompress_lists_as, ListKind};
+pub use lists::{arrow_type, compress_lists, decompress_lists, decompress_lists_as, ListKind};
 
 use crate::error::Error;
 

@@ -6,13 +6,19 @@
 //! are sized by bytes, and reading with a keep mask selects only the row
 //! groups and pages holding the kept rows.
 
+#[cfg(feature = "object_store")]
+mod object_store;
 mod read;
 mod write;
 
+#[cfg(feature = "object_store")]
+pub use object_store::{
+    read_array_async, read_object, write_array_object, write_object, ObjectReader,
+};
 pub use read::{leading_shape_file, read_array, read_array_file};
 pub use write::{
     write_array, write_array_file, write_batch, write_batches, write_column, write_column_file,
-    write_parts, write_parts_file, writer_properties,
+    write_parts, write_parts_file, writer_properties, STREAM_PAGE_BYTES,
 };
 
 use crate::error::{Error, ErrorKind};

@@ -22,11 +22,17 @@ use crate::FlacArray;
 
 use super::{pq_write_err, GROUP_BYTES};
 
+/// Largest data page of a FLAC column's `stream` leaf, in bytes.
+pub const STREAM_PAGE_BYTES: usize = 32 << 10;
+
 /// Parquet writer properties for batches with `flacarray.flac` columns:
 /// `base` (or the parquet crate's defaults) with, for the `stream` leaf of
 /// each FLAC column only, no compression, no dictionary and no statistics
 /// (FLAC bytes do not compress further, and min/max of binary blobs cost
-/// time and space for nothing). Every other column keeps what `base` says.
+/// time and space for nothing), and pages of at most [`STREAM_PAGE_BYTES`]
+/// (a stream longer than that gets a page of its own), so a read of a few
+/// rows fetches those rows' pages and little else. Every other column keeps
+/// what `base` says.
 pub fn writer_properties(schema: &Schema, base: Option<WriterProperties>) -> WriterProperties {
     let mut builder = base.unwrap_or_default().into_builder();
     for field in schema.fields() {
@@ -35,6 +41,7 @@ pub fn writer_properties(schema: &Schema, base: Option<WriterProperties>) -> Wri
             builder = builder
                 .set_column_compression(stream.clone(), Compression::UNCOMPRESSED)
                 .set_column_dictionary_enabled(stream.clone(), false)
+                .set_column_data_page_size_limit(stream.clone(), STREAM_PAGE_BYTES)
                 .set_column_statistics_enabled(stream, EnabledStatistics::None);
         }
     }
