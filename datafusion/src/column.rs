@@ -1,0 +1,182 @@
+//! What the functions take: a flacarray column as DataFusion hands it over,
+//! and their constant arguments.
+//!
+//! A column keeps its `flacarray.flac` type when its field carries it (a
+//! batch made in Rust, a table registered with the type, Parquet read with
+//! `skip_metadata = false`). DataFusion's Parquet reader drops field
+//! metadata by default (`datafusion.execution.parquet.skip_metadata`), so a
+//! column read from files usually arrives as its bare storage struct: then
+//! the element type is read from the streams, row by row, as the core does
+//! for any reader without the extension type.
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
+use datafusion::logical_expr::ColumnarValue;
+use flacarray::array::DType;
+use flacarray::arrow::{storage_type, FlacColumn, FlacExtension};
+use flacarray::arrow_schema::extension::{ExtensionType, EXTENSION_TYPE_NAME_KEY};
+
+use crate::bridge;
+
+/// A core error as a DataFusion error: the core's [`flacarray::Error`]
+/// stays inside (`DataFusionError::External`), so a caller can still read
+/// its kind (`Corrupt`, `InvalidInput`, `Unsupported`).
+pub(crate) fn core_error(function: &str, err: flacarray::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(err)).context(function.to_string())
+}
+
+/// The element type a column's field declares: `Some` for a
+/// `flacarray.flac` field, `None` for a bare storage struct, an error for
+/// anything else.
+pub(crate) fn declared_dtype(function: &str, field: &Field) -> Result<Option<DType>> {
+    let DataType::Struct(_) = field.data_type() else {
+        return plan_err!(
+            "{function}: the first argument must be a flacarray column (a struct of stream, offset and gain), not {}",
+            field.data_type()
+        );
+    };
+    let core = bridge::field_to_core(field)?;
+    if core.metadata().get(EXTENSION_TYPE_NAME_KEY).is_none() {
+        let expected = bridge::type_from_core(&storage_type())?;
+        if !same_storage(field.data_type(), &expected) {
+            return plan_err!(
+                "{function}: the first argument must be a flacarray column (stream, offset, gain), not {}",
+                field.data_type()
+            );
+        }
+        return Ok(None);
+    }
+    match core.try_extension_type::<FlacExtension>() {
+        Ok(ext) => Ok(Some(ext.metadata().dtype())),
+        Err(err) => plan_err!("{function}: column '{}': {err}", field.name()),
+    }
+}
+
+/// Whether `found` is the storage struct, allowing any of the binary
+/// types the core reads for the streams.
+fn same_storage(found: &DataType, expected: &DataType) -> bool {
+    let (DataType::Struct(found), DataType::Struct(expected)) = (found, expected) else {
+        return false;
+    };
+    found.len() == expected.len()
+        && found.iter().zip(expected.iter()).all(|(f, e)| {
+            f.name() == e.name()
+                && match e.data_type() {
+                    DataType::LargeBinary => matches!(
+                        f.data_type(),
+                        DataType::LargeBinary | DataType::Binary | DataType::BinaryView
+                    ),
+                    other => f.data_type() == other,
+                }
+        })
+}
+
+/// The column argument as a core column: typed by its field when it
+/// carries the extension type, by its streams otherwise.
+pub(crate) fn core_column(
+    function: &str,
+    field: &Field,
+    value: &ColumnarValue,
+    rows: usize,
+) -> Result<FlacColumn> {
+    let array = value.to_array(rows)?;
+    let core = bridge::array_to_core(array.as_ref())?;
+    let column = match declared_dtype(function, field)? {
+        Some(_) => FlacColumn::from_field(&bridge::field_to_core(field)?, &core),
+        None => FlacColumn::from_storage(&core, None).or_else(|err| {
+            if has_streams(&array) {
+                Err(err)
+            } else {
+                // nothing to read the type from and nothing to decode:
+                // any type gives the same nulls and empty rows
+                FlacColumn::from_storage(&core, Some(DType::Float64))
+            }
+        }),
+    };
+    column.map_err(|e| core_error(function, e))
+}
+
+fn has_streams(storage: &ArrayRef) -> bool {
+    use datafusion::arrow::array::{Array, AsArray};
+    let streams = storage.as_struct().column(0);
+    let len = |i: usize| match streams.data_type() {
+        DataType::LargeBinary => streams.as_binary::<i64>().value_length(i) as usize,
+        DataType::Binary => streams.as_binary::<i32>().value_length(i) as usize,
+        _ => streams.as_binary_view().value(i).len(),
+    };
+    (0..storage.len()).any(|i| storage.is_valid(i) && streams.is_valid(i) && len(i) > 0)
+}
+
+/// A constant integer argument (None when absent or NULL).
+pub(crate) fn constant_i64(
+    function: &str,
+    what: &str,
+    arg: Option<&ColumnarValue>,
+) -> Result<Option<i64>> {
+    match arg {
+        None => Ok(None),
+        Some(ColumnarValue::Scalar(value)) => scalar_i64(function, what, value),
+        Some(ColumnarValue::Array(_)) => {
+            exec_err!("{function}: {what} must be a constant, not a column")
+        }
+    }
+}
+
+fn scalar_i64(function: &str, what: &str, value: &ScalarValue) -> Result<Option<i64>> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    match value.cast_to(&DataType::Int64)? {
+        ScalarValue::Int64(v) => Ok(v),
+        other => exec_err!("{function}: {what} must be an integer, not {other}"),
+    }
+}
+
+/// A constant float argument (None when absent or NULL).
+pub(crate) fn constant_f64(
+    function: &str,
+    what: &str,
+    arg: Option<&ColumnarValue>,
+) -> Result<Option<f64>> {
+    match arg {
+        None => Ok(None),
+        Some(ColumnarValue::Scalar(value)) if value.is_null() => Ok(None),
+        Some(ColumnarValue::Scalar(value)) => match value.cast_to(&DataType::Float64)? {
+            ScalarValue::Float64(v) => Ok(v),
+            other => exec_err!("{function}: {what} must be a number, not {other}"),
+        },
+        Some(ColumnarValue::Array(_)) => {
+            exec_err!("{function}: {what} must be a constant, not a column")
+        }
+    }
+}
+
+/// The coercions every function asks for: its first argument as it is,
+/// the others to `numeric` (Int64 or Float64), NULL allowed.
+pub(crate) fn coerce_trailing(
+    function: &str,
+    arg_types: &[DataType],
+    max_args: usize,
+    numeric: &[DataType],
+) -> Result<Vec<DataType>> {
+    if arg_types.is_empty() || arg_types.len() > max_args {
+        return plan_err!(
+            "{function} takes 1 to {max_args} arguments, got {}",
+            arg_types.len()
+        );
+    }
+    let mut coerced = vec![arg_types[0].clone()];
+    for (found, wanted) in arg_types[1..].iter().zip(numeric) {
+        let ok = found.is_null()
+            || (wanted == &DataType::Int64 && found.is_integer())
+            || (wanted == &DataType::Float64 && found.is_numeric());
+        if !ok {
+            return plan_err!(
+                "{function}: expected {wanted} arguments after the first, got {found}"
+            );
+        }
+        coerced.push(wanted.clone());
+    }
+    Ok(coerced)
+}

@@ -1,0 +1,142 @@
+//! `flac_decompress(column [, start [, stop]])`: each row's samples, or a
+//! window of them.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{exec_err, internal_err, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
+use flacarray::array::DType;
+use flacarray::arrow::{decompress_lists, FlacColumn, SampleWindow};
+use flacarray::arrow_array::cast::AsArray;
+use flacarray::arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use flacarray::arrow_array::{ArrayRef as CoreArrayRef, Float64Array, LargeListArray};
+
+use crate::bridge;
+use crate::column::{coerce_trailing, constant_i64, core_column, core_error, declared_dtype};
+
+const NAME: &str = "flac_decompress";
+
+/// `flac_decompress(column [, start [, stop]])`: the samples of each row as
+/// a `LargeList`, or only `start..stop` of them (Python's slice rule:
+/// negative counts from the end, a window past the end is clamped, NULL is
+/// open), decoding only the FLAC frames that hold them.
+///
+/// The items are the column's element type when its field carries the
+/// `flacarray.flac` type, and Float64 when it does not (DataFusion's
+/// Parquet reader drops field metadata by default): int32 and float32
+/// values are exact in a float64; an int64 value that a float64 cannot
+/// hold exactly (beyond ±2^53) is an error, never a rounded value.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FlacDecompress {
+    signature: Signature,
+}
+
+impl Default for FlacDecompress {
+    fn default() -> Self {
+        FlacDecompress {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+/// The list type `flac_decompress` returns for items of `dtype`.
+fn list_of(dtype: Option<DType>) -> Result<DataType> {
+    let item = match dtype {
+        Some(dtype) => bridge::type_from_core(&flacarray::arrow::arrow_type(dtype))?,
+        None => DataType::Float64,
+    };
+    Ok(DataType::LargeList(Arc::new(Field::new(
+        "item", item, false,
+    ))))
+}
+
+impl ScalarUDFImpl for FlacDecompress {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_trailing(NAME, arg_types, 3, &[DataType::Int64, DataType::Int64])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        internal_err!("{NAME}: its type comes from return_field_from_args")
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let dtype = declared_dtype(NAME, &args.arg_fields[0])?;
+        Ok(Arc::new(Field::new(
+            NAME,
+            list_of(dtype)?,
+            args.arg_fields[0].is_nullable(),
+        )))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let start = constant_i64(NAME, "start", args.args.get(1))?;
+        let stop = constant_i64(NAME, "stop", args.args.get(2))?;
+        let window = SampleWindow::new(start, stop);
+        let field = &args.arg_fields[0];
+        let column = core_column(NAME, field, &args.args[0], args.number_rows)?;
+        let typed = declared_dtype(NAME, field)?.is_some();
+        let lists = decompress_lists(&column, window).map_err(|e| core_error(NAME, e))?;
+        let lists = if typed {
+            lists
+        } else {
+            as_float64_lists(&column, &lists)?
+        };
+        let out = bridge::array_from_core(&lists)?;
+        if out.data_type() != args.return_field.data_type() {
+            return internal_err!(
+                "{NAME}: made {} where the plan expects {}",
+                out.data_type(),
+                args.return_field.data_type()
+            );
+        }
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// Lists of any element type as lists of Float64, exactly or not at all.
+fn as_float64_lists(column: &FlacColumn, lists: &CoreArrayRef) -> Result<CoreArrayRef> {
+    let lists = lists.as_list::<i64>();
+    let values = lists.values();
+    let floats: Float64Array = match column.dtype() {
+        DType::Float64 => values.as_primitive::<Float64Type>().clone(),
+        DType::Float32 => values.as_primitive::<Float32Type>().unary(f64::from),
+        DType::Int32 => values.as_primitive::<Int32Type>().unary(f64::from),
+        DType::Int64 => {
+            let ints = values.as_primitive::<Int64Type>();
+            const EXACT: i64 = 1 << 53;
+            if let Some(bad) = ints
+                .values()
+                .iter()
+                .find(|v| !(-EXACT..=EXACT).contains(*v))
+            {
+                return exec_err!(
+                    "{NAME}: the column's field does not say its element type, so values come \
+                     back as Float64, and the int64 value {bad} has no exact Float64; keep the \
+                     flacarray.flac type on the field (DataFusion drops it from Parquet unless \
+                     datafusion.execution.parquet.skip_metadata is false)"
+                );
+            }
+            ints.unary(|v| v as f64)
+        }
+    };
+    let (_, offsets, _, nulls) = lists.clone().into_parts();
+    let item = Arc::new(flacarray::arrow_schema::Field::new(
+        "item",
+        flacarray::arrow_schema::DataType::Float64,
+        false,
+    ));
+    let floats = LargeListArray::try_new(item, offsets, Arc::new(floats), nulls)
+        .map_err(|e| core_error(NAME, flacarray::Error::invalid(e.to_string())))?;
+    Ok(Arc::new(floats) as CoreArrayRef)
+}
