@@ -180,6 +180,7 @@ where
     let builder =
         ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), metadata.clone());
     let target = Target::find(builder.schema(), column)?;
+    // every row's offset and gain, read in a pass of their own
     let scales = |reader: R| {
         let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata.clone());
         collect_scales(builder, target.index)

@@ -162,20 +162,24 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
     let builder =
         ParquetRecordBatchReaderBuilder::new_with_metadata(reader.clone(), metadata.clone());
     let target = Target::find(builder.schema(), column)?;
+    // every row's offset and gain, read in a pass of their own
+    let scales = |reader| -> Result<Scales> {
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata.clone());
+        let mut scales = Scales::default();
+        for batch in scales_reader(builder, target.index)?
+            .build()
+            .map_err(pq_err)?
+        {
+            scales.add(&batch.map_err(batch_err)?)?;
+        }
+        Ok(scales)
+    };
     let plan = match RowPlan::new(builder.metadata(), &target, keep)? {
         Ok(plan) => plan,
         Err(mask_error) => {
             // a mask that does not fit a damaged shape: the damage first
             if let Some((digest, recorded)) = target.recorded_digest()? {
-                let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata);
-                let mut scales = Scales::default();
-                for batch in scales_reader(builder, target.index)?
-                    .build()
-                    .map_err(pq_err)?
-                {
-                    scales.add(&batch.map_err(batch_err)?)?;
-                }
-                scales.check(&target.probe, recorded, digest)?;
+                scales(reader)?.check(&target.probe, recorded, digest)?;
             }
             return Err(mask_error);
         }
@@ -189,16 +193,8 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
         (None, _) => {}
         (Some(digest), None) => array.check_digest(Some(digest))?,
         (Some(digest), Some(_)) => {
-            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, metadata);
-            let mut scales = Scales::default();
-            for batch in scales_reader(builder, target.index)?
-                .build()
-                .map_err(pq_err)?
-            {
-                scales.add(&batch.map_err(batch_err)?)?;
-            }
             let read = (array.dtype(), array.level(), array.stream_size());
-            scales.check(&target.probe, read, digest)?;
+            scales(reader)?.check(&target.probe, read, digest)?;
         }
     }
     Ok(array)
