@@ -36,11 +36,14 @@
 //! with it; so a column read from Parquet usually arrives as its bare
 //! storage struct, and then the lists hold Float64 (exact for int32,
 //! float32, float64; an int64 beyond ±2^53 is an error, never rounded).
+//! [`register_archive`] registers a folder of files as a table that keeps
+//! the type.
 //!
 //! Errors from the data (damaged streams, impossible lengths) keep the
 //! core's [`flacarray::Error`] inside DataFusion's `External` error, so its
 //! [`kind`](flacarray::Error::kind) is still there to read.
 
+mod archive;
 mod bridge;
 mod column;
 mod compress;
@@ -50,6 +53,7 @@ mod length;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
+pub use archive::register_archive;
 pub use compress::FlacCompress;
 pub use decompress::FlacDecompress;
 pub use length::FlacLen;

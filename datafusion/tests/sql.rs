@@ -439,3 +439,74 @@ async fn wrong_arguments_are_plan_errors_that_say_what_is_wrong() {
         );
     }
 }
+
+/// Int32 rows `ids` of `n` samples each, compressed at `level`.
+fn write_int_file(path: &Path, ids: std::ops::Range<i64>, n: i32, level: u32) {
+    let batch = RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(ids.clone())) as ArrayRef,
+        ),
+        (
+            "signal",
+            Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(ids.map(
+                |id| {
+                    Some(
+                        (0..n)
+                            .map(move |i| Some(i * 3 - id as i32))
+                            .collect::<Vec<_>>(),
+                    )
+                },
+            ))) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let options = CompressOptions::default().with_level(level);
+    let packed = compress_column(&batch, "signal", &options).unwrap();
+    flacarray::parquet::write_batches(File::create(path).unwrap(), [&packed], None).unwrap();
+}
+
+#[tokio::test]
+async fn an_archive_table_keeps_the_element_type_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_int_file(&dir.path().join("a.parquet"), 0..5, 3000, 0);
+    write_int_file(&dir.path().join("b.parquet"), 5..9, 7000, 8);
+    let ctx = context();
+    let url = format!("{}/", dir.path().display());
+    flacarray_datafusion::register_archive(&ctx, "archive", &url)
+        .await
+        .unwrap();
+    let batches = query(
+        &ctx,
+        "SELECT id, flac_decompress(signal, 2990, 2993) FROM archive ORDER BY id",
+    )
+    .await
+    .unwrap();
+    let mut seen = 0;
+    for batch in &batches {
+        let ids = batch.column(0).as_primitive::<DfInt64>();
+        let lists = batch.column(1).as_list::<i64>();
+        assert_eq!(lists.value_type(), DfType::Int32);
+        for row in 0..batch.num_rows() {
+            let id = ids.value(row) as i32;
+            let expected: Vec<i32> = (2990..2993).map(|i| i * 3 - id).collect();
+            assert_eq!(
+                lists.value(row).as_primitive::<DfInt32>().values().to_vec(),
+                expected
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 9);
+
+    // a file of another element type in the folder: refused, by name
+    let floats = dir.path().join("c.parquet");
+    write_file(&floats, 100, 2, 500, 5);
+    let err = flacarray_datafusion::register_archive(&context(), "mixed", &url)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("disagree on its element type"),
+        "{err}"
+    );
+}
