@@ -499,6 +499,19 @@ async fn an_archive_table_keeps_the_element_type_across_files() {
     }
     assert_eq!(seen, 9);
 
+    // why the table exists: DataFusion keeping all field metadata refuses
+    // files written at different levels
+    let kept = ParquetReadOptions::default().skip_metadata(false);
+    let plain = context();
+    let refused = match plain.register_parquet("raw", &url, kept).await {
+        Err(err) => err.to_string(),
+        Ok(()) => query(&plain, "SELECT * FROM raw")
+            .await
+            .unwrap_err()
+            .to_string(),
+    };
+    assert!(refused.contains("metadata"), "{refused}");
+
     // a file of another element type in the folder: refused, by name
     let floats = dir.path().join("c.parquet");
     write_file(&floats, 100, 2, 500, 5);
