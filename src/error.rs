@@ -44,7 +44,13 @@ impl fmt::Display for ErrorKind {
 #[error("{kind}: {message}")]
 pub struct Error {
     kind: ErrorKind,
+    /// The whole description: the context prefixes ("row 3: ", "stream
+    /// 7: ", "column 'x': ") and then the problem.
     message: String,
+    /// Where in `message` the "row N: " prefix lies (empty without one).
+    row_span: std::ops::Range<usize>,
+    row: Option<usize>,
+    stream: Option<usize>,
     io_kind: Option<std::io::ErrorKind>,
     /// The library error behind this one (Arrow, Parquet, I/O), for
     /// `std::error::Error::source`.
@@ -68,6 +74,9 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            row_span: 0..0,
+            row: None,
+            stream: None,
             io_kind: None,
             source: None,
         }
@@ -110,42 +119,72 @@ impl Error {
         &self.message
     }
 
-    /// Prefixes the message with the index of the row (of an Arrow or
-    /// Polars column) it concerns.
+    /// The row (of an Arrow or Polars column) this error concerns, if it
+    /// concerns one row.
+    pub fn row(&self) -> Option<usize> {
+        self.row
+    }
+
+    /// The stream (of an array) this error concerns, if it concerns one.
+    pub fn stream(&self) -> Option<usize> {
+        self.stream
+    }
+
+    /// This error as concerning row `row` of a column: [`row`](Self::row)
+    /// gives it, and the message starts with "row N: ".
     pub fn in_row(self, row: usize) -> Self {
+        let prefix = format!("row {row}: ");
         Error {
-            message: format!("row {row}: {}", self.message),
+            row_span: 0..prefix.len(),
+            message: prefix + &self.message,
+            row: Some(row),
             ..self
         }
     }
 
-    /// Adds `offset` to a leading "row N: " of the message (for errors from
-    /// one chunk of a longer column).
+    /// The same error with its row counted `offset` rows further (for
+    /// errors from one chunk of a longer column).
     pub fn shift_rows(self, offset: usize) -> Self {
-        let shifted = self.message.strip_prefix("row ").and_then(|rest| {
-            let (number, tail) = rest.split_once(':')?;
-            let row: usize = number.parse().ok()?;
-            Some(format!("row {}:{tail}", row + offset))
-        });
-        match shifted {
-            Some(message) if offset > 0 => Error { message, ..self },
-            _ => self,
+        let Some(row) = self.row.filter(|_| offset > 0) else {
+            return self;
+        };
+        let prefix = format!("row {}: ", row + offset);
+        let span = self.row_span.clone();
+        let message = format!(
+            "{}{prefix}{}",
+            &self.message[..span.start],
+            &self.message[span.end..]
+        );
+        Error {
+            message,
+            row_span: span.start..span.start + prefix.len(),
+            row: Some(row + offset),
+            ..self
+        }
+    }
+
+    /// Puts `prefix` in front of the message, keeping track of the row's.
+    fn prefixed(self, prefix: String) -> Self {
+        let shift = if self.row.is_some() { prefix.len() } else { 0 };
+        Error {
+            row_span: self.row_span.start + shift..self.row_span.end + shift,
+            message: prefix + &self.message,
+            ..self
         }
     }
 
     /// Prefixes the message with the name of the column it concerns.
     pub fn in_column(self, name: &str) -> Self {
-        Error {
-            message: format!("column '{name}': {}", self.message),
-            ..self
-        }
+        self.prefixed(format!("column '{name}': "))
     }
 
-    /// Prefixes the message with the index of the stream it concerns.
+    /// This error as concerning stream `stream` of an array:
+    /// [`stream`](Self::stream) gives it, and the message starts with
+    /// "stream N: ".
     pub fn in_stream(self, stream: usize) -> Self {
         Error {
-            message: format!("stream {stream}: {}", self.message),
-            ..self
+            stream: Some(stream),
+            ..self.prefixed(format!("stream {stream}: "))
         }
     }
 }
@@ -155,11 +194,11 @@ impl Error {
     /// missing file stays a missing file).
     pub fn at_path(path: &std::path::Path, err: std::io::Error) -> Self {
         let kind = err.kind();
+        let message = format!("'{}': {err}", path.display());
         Error {
-            kind: ErrorKind::Io,
-            message: format!("'{}': {err}", path.display()),
             io_kind: Some(kind),
             source: Some(std::sync::Arc::new(err)),
+            ..Error::new(ErrorKind::Io, message)
         }
     }
 }
@@ -167,10 +206,8 @@ impl Error {
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         Error {
-            kind: ErrorKind::Io,
-            message: err.to_string(),
             io_kind: Some(err.kind()),
-            source: None,
+            ..Error::new(ErrorKind::Io, err.to_string())
         }
         .with_source(err)
     }
@@ -178,3 +215,33 @@ impl From<std::io::Error> for Error {
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_and_streams_are_fields_and_a_shift_keeps_every_prefix() {
+        let err = Error::corrupt("bad frame")
+            .in_stream(4)
+            .in_row(2)
+            .in_column("x");
+        assert_eq!(err.message(), "column 'x': row 2: stream 4: bad frame");
+        assert_eq!((err.row(), err.stream()), (Some(2), Some(4)));
+        let shifted = err.shift_rows(1000);
+        assert_eq!(
+            shifted.message(),
+            "column 'x': row 1002: stream 4: bad frame"
+        );
+        assert_eq!(shifted.row(), Some(1002));
+        assert_eq!(shifted.clone().shift_rows(1).row(), Some(1003));
+        assert_eq!(
+            shifted.shift_rows(1).message(),
+            "column 'x': row 1003: stream 4: bad frame"
+        );
+        // no row, nothing to shift, even if the text says "row"
+        let plain = Error::invalid("row 5 is out of range");
+        assert_eq!(plain.clone().shift_rows(10), plain);
+        assert_eq!(plain.row(), None);
+    }
+}

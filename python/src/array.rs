@@ -293,7 +293,7 @@ pub(crate) fn stream_lengths<'py>(
                 .and_then(|end| data.get(a as usize..end as usize))
                 .ok_or_else(|| Error::corrupt(format!("row {i} points past the data")))?;
             let info = flacarray::codec::stream_info(bytes)
-                .map_err(|e| Error::corrupt(format!("row {i}: {}", e.message())))?;
+                .map_err(|e| Error::corrupt(e.message()).in_row(i))?;
             Ok(info.total_samples as i64)
         })
         .collect::<flacarray::Result<Vec<i64>>>()

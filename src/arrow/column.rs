@@ -379,10 +379,11 @@ impl FlacColumn {
                 _ if !row_valid => Ok(None),
                 (true, _) => Ok(None), // an empty or damaged row: checked when decoded
                 (false, _) => Err(Error::corrupt(format!(
-                    "row {i}: {} data has an offset or gain: the rows are not {}",
+                    "{} data has an offset or gain: the rows are not {}",
                     self.dtype(),
                     self.dtype()
-                ))),
+                ))
+                .in_row(i)),
             }
         }
     }
@@ -492,9 +493,9 @@ fn infer_dtype(storage: &StructArray) -> Result<DType> {
         ));
     };
     let channels = crate::codec::stream_info(bytes)
-        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?
+        .map_err(|e| Error::corrupt(e.message()).in_row(row))?
         .channels;
     let float = storage.column(2).is_valid(row);
     DType::from_channels(channels, float)
-        .ok_or_else(|| Error::corrupt(format!("row {row}: a stream with {channels} channels")))
+        .ok_or_else(|| Error::corrupt(format!("a stream with {channels} channels")).in_row(row))
 }

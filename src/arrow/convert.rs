@@ -306,19 +306,18 @@ fn row_samples(bytes: &[u8], channels: Option<u32>, row: usize) -> Result<u64> {
             "row {row} is empty: a FlacArray's streams hold at least one sample"
         )));
     }
-    let info = crate::codec::stream_info(bytes)
-        .map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?;
+    let info =
+        crate::codec::stream_info(bytes).map_err(|e| Error::corrupt(e.message()).in_row(row))?;
     if let Some(required) = channels.filter(|&c| c != info.channels) {
         return Err(Error::corrupt(format!(
-            "row {row}: the stream has {} FLAC channels, {} data has {required}",
+            "the stream has {} FLAC channels, {} data has {required}",
             info.channels,
             if required == 2 { "64-bit" } else { "32-bit" }
-        )));
+        ))
+        .in_row(row));
     }
     if info.total_samples == 0 {
-        return Err(Error::corrupt(format!(
-            "row {row}: the stream does not record its length"
-        )));
+        return Err(Error::corrupt("the stream does not record its length").in_row(row));
     }
     Ok(info.total_samples)
 }

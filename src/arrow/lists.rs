@@ -237,29 +237,31 @@ fn row_length(
     if bytes.is_empty() {
         return Ok(0);
     }
-    let info =
-        stream_info(bytes).map_err(|e| Error::corrupt(format!("row {row}: {}", e.message())))?;
+    let info = stream_info(bytes).map_err(|e| Error::corrupt(e.message()).in_row(row))?;
     if let Some(required) = channels.filter(|&c| c != info.channels) {
         return Err(Error::corrupt(format!(
-            "row {row}: the stream has {} FLAC channels, a column of this type has {required}",
+            "the stream has {} FLAC channels, a column of this type has {required}",
             info.channels
-        )));
+        ))
+        .in_row(row));
     }
     let recorded = info.total_samples;
     let n = match (stream_size, recorded) {
         (Some(claimed), 0) => claimed,
         (Some(claimed), n) if n != claimed => {
             return Err(Error::corrupt(format!(
-                "row {row}: the stream holds {n} samples but the column metadata says {claimed}"
-            )))
+                "the stream holds {n} samples but the column metadata says {claimed}"
+            ))
+            .in_row(row))
         }
         (_, n) => n,
     };
     if n == 0 || n > max_samples_in(bytes.len()) {
         return Err(Error::corrupt(format!(
-            "row {row}: implausible sample count {n} for {} bytes",
+            "implausible sample count {n} for {} bytes",
             bytes.len()
-        )));
+        ))
+        .in_row(row));
     }
     Ok(n)
 }
