@@ -11,20 +11,30 @@
 //! | `flac_compress(list [, step [, level]])` | a flacarray column from a list column |
 //!
 //! ```
+//! use std::sync::Arc;
+//! use datafusion::arrow::array::{AsArray, ListArray, RecordBatch};
+//! use datafusion::arrow::datatypes::{Int32Type, UInt64Type};
 //! use datafusion::prelude::SessionContext;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> datafusion::common::Result<()> {
+//! let rows = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![
+//!     Some(1), Some(2), Some(3), Some(4),
+//! ])]);
 //! let ctx = SessionContext::new();
 //! flacarray_datafusion::register(&ctx);
+//! ctx.register_batch("t", RecordBatch::try_from_iter([("v", Arc::new(rows) as _)])?)?;
 //! let batches = ctx
 //!     .sql(
 //!         "SELECT flac_len(c) AS n, flac_decompress(c, 1, 3) AS w \
-//!          FROM (SELECT flac_compress(make_array(1, 2, 3, 4)) AS c)",
+//!          FROM (SELECT flac_compress(v) AS c FROM t)",
 //!     )
 //!     .await?
 //!     .collect()
 //!     .await?;
+//! assert_eq!(batches[0].column(0).as_primitive::<UInt64Type>().value(0), 4);
+//! let window = batches[0].column(1).as_list::<i64>().value(0);
+//! assert_eq!(window.as_primitive::<Int32Type>().values(), &[2, 3]);
 //! # Ok(())
 //! # }
 //! ```
