@@ -10,11 +10,13 @@
 //! for any reader without the extension type.
 
 use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::ColumnarValue;
 use flacarray::array::DType;
-use flacarray::arrow::{storage_type, FlacColumn, FlacExtension};
+use flacarray::arrow::{storage_type, FlacColumn, FlacExtension, SampleWindow};
 use flacarray::arrow_schema::extension::{ExtensionType, EXTENSION_TYPE_NAME_KEY};
 
 use crate::bridge;
@@ -106,6 +108,42 @@ fn has_streams(storage: &ArrayRef) -> bool {
         _ => streams.as_binary_view().value(i).len(),
     };
     (0..storage.len()).any(|i| storage.is_valid(i) && streams.is_valid(i) && len(i) > 0)
+}
+
+/// The sample windows of a call: one for every row when `start` and `stop`
+/// are constants (or absent), one per row when either is a column (a NULL
+/// bound is open).
+pub(crate) enum Windows {
+    Same(SampleWindow),
+    PerRow(Vec<SampleWindow>),
+}
+
+/// The windows `start` and `stop` give over `rows` rows.
+pub(crate) fn windows(
+    start: Option<&ColumnarValue>,
+    stop: Option<&ColumnarValue>,
+    rows: usize,
+) -> Result<Windows> {
+    let bounds = |arg: Option<&ColumnarValue>| -> Result<Vec<Option<i64>>> {
+        let array = match arg {
+            None => return Ok(vec![None; rows]),
+            Some(value) => value.cast_to(&DataType::Int64, None)?.to_array(rows)?,
+        };
+        Ok(array.as_primitive::<Int64Type>().iter().collect())
+    };
+    let constant = |arg: Option<&ColumnarValue>| !matches!(arg, Some(ColumnarValue::Array(_)));
+    if constant(start) && constant(stop) {
+        let (a, b) = (bounds(start)?, bounds(stop)?);
+        let first = |v: &[Option<i64>]| v.first().copied().flatten();
+        return Ok(Windows::Same(SampleWindow::new(first(&a), first(&b))));
+    }
+    let (a, b) = (bounds(start)?, bounds(stop)?);
+    Ok(Windows::PerRow(
+        a.into_iter()
+            .zip(b)
+            .map(|(a, b)| SampleWindow::new(a, b))
+            .collect(),
+    ))
 }
 
 /// A constant integer argument (None when absent or NULL).

@@ -9,20 +9,22 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use flacarray::array::DType;
-use flacarray::arrow::{decompress_lists, FlacColumn, SampleWindow};
+use flacarray::arrow::{decompress_lists, decompress_lists_per_row, FlacColumn};
 use flacarray::arrow_array::cast::AsArray;
 use flacarray::arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
 use flacarray::arrow_array::{ArrayRef as CoreArrayRef, Float64Array, LargeListArray};
 
 use crate::bridge;
-use crate::column::{coerce_trailing, constant_i64, core_column, core_error, declared_dtype};
+use crate::column::{coerce_trailing, core_column, core_error, declared_dtype, windows, Windows};
 
 const NAME: &str = "flac_decompress";
 
 /// `flac_decompress(column [, start [, stop]])`: the samples of each row as
 /// a `LargeList`, or only `start..stop` of them (Python's slice rule:
 /// negative counts from the end, a window past the end is clamped, NULL is
-/// open), decoding only the FLAC frames that hold them.
+/// open), decoding only the FLAC frames that hold them. `start` and `stop`
+/// are constants or columns (a window per row: `trigger - 50, trigger +
+/// 50`).
 ///
 /// The items are the column's element type when its field carries the
 /// `flacarray.flac` type, and Float64 when it does not (DataFusion's
@@ -80,13 +82,15 @@ impl ScalarUDFImpl for FlacDecompress {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let start = constant_i64(NAME, "start", args.args.get(1))?;
-        let stop = constant_i64(NAME, "stop", args.args.get(2))?;
-        let window = SampleWindow::new(start, stop);
+        let windows = windows(args.args.get(1), args.args.get(2), args.number_rows)?;
         let field = &args.arg_fields[0];
         let column = core_column(NAME, field, &args.args[0], args.number_rows)?;
         let typed = declared_dtype(NAME, field)?.is_some();
-        let lists = decompress_lists(&column, window).map_err(|e| core_error(NAME, e))?;
+        let lists = match &windows {
+            Windows::Same(window) => decompress_lists(&column, *window),
+            Windows::PerRow(windows) => decompress_lists_per_row(&column, windows),
+        }
+        .map_err(|e| core_error(NAME, e))?;
         let lists = if typed {
             lists
         } else {

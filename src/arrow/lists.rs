@@ -266,7 +266,10 @@ fn row_length(
     Ok(n)
 }
 
-fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -> Result<ArrayRef> {
+fn decompress_rows<T: ArrowElement>(
+    column: &FlacColumn,
+    window_of: impl Fn(usize) -> SampleWindow,
+) -> Result<ArrayRef> {
     let streams = column.streams();
     let stream_size = column.metadata().legacy().and_then(|l| l.stream_size);
     let channels = column.required_channels();
@@ -277,7 +280,7 @@ fn decompress_rows<T: ArrowElement>(column: &FlacColumn, window: SampleWindow) -
     for (row, bytes) in streams.iter().enumerate() {
         let (a, b) = match bytes {
             Some(bytes) => {
-                let range = window.resolve(row_length(bytes, stream_size, channels, row)?);
+                let range = window_of(row).resolve(row_length(bytes, stream_size, channels, row)?);
                 (range.start, range.end)
             }
             None => (0, 0),
@@ -515,5 +518,37 @@ fn fixed_size(
 /// Null rows stay null. See [`decompress_lists_as`] for another list type.
 pub fn decompress_lists(column: &FlacColumn, window: impl Into<SampleWindow>) -> Result<ArrayRef> {
     let window = window.into();
-    crate::with_element_type!(column.dtype(), T => decompress_rows::<T>(column, window))
+    crate::with_element_type!(column.dtype(), T => decompress_rows::<T>(column, |_| window))
+}
+
+/// [`decompress_lists`] with a window of its own for each row (an event's
+/// samples around its trigger, say): `windows[i]` of row `i`, each by
+/// [`SampleWindow`]'s rule. An error unless there is one window per row.
+///
+/// ```
+/// use arrow_array::{cast::AsArray, types::Int32Type, ListArray};
+/// use flacarray::arrow::{compress_lists, decompress_lists_per_row, SampleWindow};
+/// use flacarray::CompressOptions;
+///
+/// let rows = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+///     Some((0..100).map(Some).collect::<Vec<_>>()),
+///     Some((0..100).map(|v| Some(-v)).collect::<Vec<_>>()),
+/// ]);
+/// let column = compress_lists(&rows, &CompressOptions::default())?;
+/// let windows = [SampleWindow::from(10..12), SampleWindow::from(-2..)];
+/// let back = decompress_lists_per_row(&column, &windows)?;
+/// let back = back.as_list::<i64>();
+/// assert_eq!(back.value(0).as_primitive::<Int32Type>().values(), &[10, 11]);
+/// assert_eq!(back.value(1).as_primitive::<Int32Type>().values(), &[-98, -99]);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn decompress_lists_per_row(column: &FlacColumn, windows: &[SampleWindow]) -> Result<ArrayRef> {
+    if windows.len() != column.len() {
+        return Err(Error::invalid(format!(
+            "{} windows for a column of {} rows: one per row",
+            windows.len(),
+            column.len()
+        )));
+    }
+    crate::with_element_type!(column.dtype(), T => decompress_rows::<T>(column, |row| windows[row]))
 }

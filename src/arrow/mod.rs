@@ -38,7 +38,10 @@ pub use extension::{
     DIGEST_KEY, GAIN_FIELD, LEADING_SHAPE_KEY, LEVEL_KEY, LIST_TYPE_KEY, OFFSET_FIELD,
     READABLE_ARROW_FORMATS, STREAM_FIELD, STREAM_SIZE_KEY,
 };
-pub use lists::{arrow_type, compress_lists, decompress_lists, decompress_lists_as, ListKind};
+pub use lists::{
+    arrow_type, compress_lists, decompress_lists, decompress_lists_as, decompress_lists_per_row,
+    ListKind,
+};
 
 use crate::error::Error;
 
