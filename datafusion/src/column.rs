@@ -18,6 +18,7 @@ use datafusion::logical_expr::ColumnarValue;
 use flacarray::array::DType;
 use flacarray::arrow::{storage_type, FlacColumn, FlacExtension, SampleWindow};
 use flacarray::arrow_schema::extension::{ExtensionType, EXTENSION_TYPE_NAME_KEY};
+use flacarray::arrow_schema::Field as CoreField;
 
 use crate::bridge;
 
@@ -32,6 +33,12 @@ pub(crate) fn core_error(function: &str, err: flacarray::Error) -> DataFusionErr
 /// `flacarray.flac` field, `None` for a bare storage struct, an error for
 /// anything else.
 pub(crate) fn declared_dtype(function: &str, field: &Field) -> Result<Option<DType>> {
+    Ok(declared(function, field)?.1)
+}
+
+/// The field in the core's Arrow, and the element type it declares (see
+/// [`declared_dtype`]).
+fn declared(function: &str, field: &Field) -> Result<(CoreField, Option<DType>)> {
     let DataType::Struct(_) = field.data_type() else {
         return plan_err!(
             "{function}: the first argument must be a flacarray column (a struct of stream, offset and gain), not {}",
@@ -47,10 +54,13 @@ pub(crate) fn declared_dtype(function: &str, field: &Field) -> Result<Option<DTy
                 field.data_type()
             );
         }
-        return Ok(None);
+        return Ok((core, None));
     }
     match core.try_extension_type::<FlacExtension>() {
-        Ok(ext) => Ok(Some(ext.metadata().dtype())),
+        Ok(ext) => {
+            let dtype = ext.metadata().dtype();
+            Ok((core, Some(dtype)))
+        }
         Err(err) => plan_err!("{function}: column '{}': {err}", field.name()),
     }
 }
@@ -75,17 +85,19 @@ fn same_storage(found: &DataType, expected: &DataType) -> bool {
 }
 
 /// The column argument as a core column: typed by its field when it
-/// carries the extension type, by its streams otherwise.
+/// carries the extension type, by its streams otherwise; and whether the
+/// field carried it.
 pub(crate) fn core_column(
     function: &str,
     field: &Field,
     value: &ColumnarValue,
     rows: usize,
-) -> Result<FlacColumn> {
+) -> Result<(FlacColumn, bool)> {
+    let (core_field, dtype) = declared(function, field)?;
     let array = value.to_array(rows)?;
     let core = bridge::array_to_core(array.as_ref())?;
-    let column = match declared_dtype(function, field)? {
-        Some(_) => FlacColumn::from_field(&bridge::field_to_core(field)?, &core),
+    let column = match dtype {
+        Some(_) => FlacColumn::from_field(&core_field, &core),
         None => FlacColumn::from_storage(&core, None).or_else(|err| {
             if has_streams(&array) {
                 Err(err)
@@ -96,7 +108,10 @@ pub(crate) fn core_column(
             }
         }),
     };
-    column.map_err(|e| core_error(function, e))
+    Ok((
+        column.map_err(|e| core_error(function, e))?,
+        dtype.is_some(),
+    ))
 }
 
 fn has_streams(storage: &ArrayRef) -> bool {
@@ -120,10 +135,18 @@ pub(crate) enum Windows {
 
 /// The windows `start` and `stop` give over `rows` rows.
 pub(crate) fn windows(
+    function: &str,
     start: Option<&ColumnarValue>,
     stop: Option<&ColumnarValue>,
     rows: usize,
 ) -> Result<Windows> {
+    let constant = |arg: Option<&ColumnarValue>| !matches!(arg, Some(ColumnarValue::Array(_)));
+    if constant(start) && constant(stop) {
+        return Ok(Windows::Same(SampleWindow::new(
+            constant_i64(function, "start", start)?,
+            constant_i64(function, "stop", stop)?,
+        )));
+    }
     let bounds = |arg: Option<&ColumnarValue>| -> Result<Vec<Option<i64>>> {
         let array = match arg {
             None => return Ok(vec![None; rows]),
@@ -131,12 +154,6 @@ pub(crate) fn windows(
         };
         Ok(array.as_primitive::<Int64Type>().iter().collect())
     };
-    let constant = |arg: Option<&ColumnarValue>| !matches!(arg, Some(ColumnarValue::Array(_)));
-    if constant(start) && constant(stop) {
-        let (a, b) = (bounds(start)?, bounds(stop)?);
-        let first = |v: &[Option<i64>]| v.first().copied().flatten();
-        return Ok(Windows::Same(SampleWindow::new(first(&a), first(&b))));
-    }
     let (a, b) = (bounds(start)?, bounds(stop)?);
     Ok(Windows::PerRow(
         a.into_iter()
@@ -146,25 +163,32 @@ pub(crate) fn windows(
     ))
 }
 
-/// A constant integer argument (None when absent or NULL).
-pub(crate) fn constant_i64(
+/// A constant argument: None when absent or NULL, an error when it is a
+/// column.
+fn constant<'a>(
     function: &str,
     what: &str,
-    arg: Option<&ColumnarValue>,
-) -> Result<Option<i64>> {
+    arg: Option<&'a ColumnarValue>,
+) -> Result<Option<&'a ScalarValue>> {
     match arg {
         None => Ok(None),
-        Some(ColumnarValue::Scalar(value)) => scalar_i64(function, what, value),
+        Some(ColumnarValue::Scalar(value)) if value.is_null() => Ok(None),
+        Some(ColumnarValue::Scalar(value)) => Ok(Some(value)),
         Some(ColumnarValue::Array(_)) => {
             exec_err!("{function}: {what} must be a constant, not a column")
         }
     }
 }
 
-fn scalar_i64(function: &str, what: &str, value: &ScalarValue) -> Result<Option<i64>> {
-    if value.is_null() {
+/// A constant integer argument (None when absent or NULL).
+pub(crate) fn constant_i64(
+    function: &str,
+    what: &str,
+    arg: Option<&ColumnarValue>,
+) -> Result<Option<i64>> {
+    let Some(value) = constant(function, what, arg)? else {
         return Ok(None);
-    }
+    };
     match value.cast_to(&DataType::Int64)? {
         ScalarValue::Int64(v) => Ok(v),
         other => exec_err!("{function}: {what} must be an integer, not {other}"),
@@ -177,16 +201,12 @@ pub(crate) fn constant_f64(
     what: &str,
     arg: Option<&ColumnarValue>,
 ) -> Result<Option<f64>> {
-    match arg {
-        None => Ok(None),
-        Some(ColumnarValue::Scalar(value)) if value.is_null() => Ok(None),
-        Some(ColumnarValue::Scalar(value)) => match value.cast_to(&DataType::Float64)? {
-            ScalarValue::Float64(v) => Ok(v),
-            other => exec_err!("{function}: {what} must be a number, not {other}"),
-        },
-        Some(ColumnarValue::Array(_)) => {
-            exec_err!("{function}: {what} must be a constant, not a column")
-        }
+    let Some(value) = constant(function, what, arg)? else {
+        return Ok(None);
+    };
+    match value.cast_to(&DataType::Float64)? {
+        ScalarValue::Float64(v) => Ok(v),
+        other => exec_err!("{function}: {what} must be a number, not {other}"),
     }
 }
 

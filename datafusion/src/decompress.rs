@@ -82,10 +82,9 @@ impl ScalarUDFImpl for FlacDecompress {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let windows = windows(args.args.get(1), args.args.get(2), args.number_rows)?;
-        let field = &args.arg_fields[0];
-        let column = core_column(NAME, field, &args.args[0], args.number_rows)?;
-        let typed = declared_dtype(NAME, field)?.is_some();
+        let windows = windows(NAME, args.args.get(1), args.args.get(2), args.number_rows)?;
+        let (column, typed) =
+            core_column(NAME, &args.arg_fields[0], &args.args[0], args.number_rows)?;
         let lists = match &windows {
             Windows::Same(window) => decompress_lists(&column, *window),
             Windows::PerRow(windows) => decompress_lists_per_row(&column, windows),

@@ -9,7 +9,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::column::{coerce_trailing, core_column, core_error, declared_dtype};
+use crate::column::{coerce_trailing, core_column, core_error};
 
 const NAME: &str = "flac_len";
 
@@ -47,9 +47,7 @@ impl ScalarUDFImpl for FlacLen {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let field = &args.arg_fields[0];
-        declared_dtype(NAME, field)?;
-        let column = core_column(NAME, field, &args.args[0], args.number_rows)?;
+        let (column, _) = core_column(NAME, &args.arg_fields[0], &args.args[0], args.number_rows)?;
         let lengths = (0..column.len())
             .map(|i| column.row_len(i))
             .collect::<flacarray::Result<UInt64Array>>()

@@ -102,6 +102,14 @@ async fn query(ctx: &SessionContext, sql: &str) -> datafusion::common::Result<Ve
     ctx.sql(sql).await?.collect().await
 }
 
+/// Column `index` of every batch, as rows of Float64 lists.
+fn float_column(batches: &[DfBatch], index: usize) -> Vec<Vec<f64>> {
+    batches
+        .iter()
+        .flat_map(|b| float_rows(b.column(index).as_ref()))
+        .collect()
+}
+
 fn float_rows(array: &dyn Array) -> Vec<Vec<f64>> {
     let lists = array.as_list::<i64>();
     (0..lists.len())
@@ -168,10 +176,7 @@ async fn a_glob_path_in_sql_with_a_filter_and_a_window() {
         dir.path().display()
     );
     let batches = query(&ctx, &sql).await.unwrap();
-    let rows: Vec<Vec<f64>> = batches
-        .iter()
-        .flat_map(|b| float_rows(b.column(1).as_ref()))
-        .collect();
+    let rows = float_column(&batches, 1);
     assert_eq!(rows, vec![expected[&205].1.clone()]);
     // and the whole rows, the window open at both ends
     let sql = format!(
@@ -179,10 +184,7 @@ async fn a_glob_path_in_sql_with_a_filter_and_a_window() {
         dir.path().display()
     );
     let batches = query(&ctx, &sql).await.unwrap();
-    let rows: Vec<Vec<f64>> = batches
-        .iter()
-        .flat_map(|b| float_rows(b.column(0).as_ref()))
-        .collect();
+    let rows = float_column(&batches, 0);
     assert_eq!(rows, vec![core_reads(dir.path(), 0..3000)[&3].1.clone()]);
 }
 

@@ -203,13 +203,8 @@ where
         columns.push(target.column_of(batch.map_err(pq_err)?.column(0))?);
     }
     let array = plan.assemble(columns, &target, keep)?;
-    match (target.probe.facts().digest.as_deref(), keep) {
-        (None, _) => {}
-        (Some(digest), None) => array.check_digest(Some(digest))?,
-        (Some(digest), Some(_)) => {
-            let read = (array.dtype(), array.level(), array.stream_size());
-            scales(reader).await?.check(&target.probe, read, digest)?;
-        }
+    if let Some((digest, read)) = target.check_digest(&array, keep)? {
+        scales(reader).await?.check(&target.probe, read, digest)?;
     }
     Ok(array)
 }

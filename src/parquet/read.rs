@@ -189,13 +189,8 @@ fn read_array_unguarded<R: ChunkReader + 'static>(
         columns.push(target.column_of(batch.map_err(batch_err)?.column(0))?);
     }
     let array = plan.assemble(columns, &target, keep)?;
-    match (target.probe.facts().digest.as_deref(), keep) {
-        (None, _) => {}
-        (Some(digest), None) => array.check_digest(Some(digest))?,
-        (Some(digest), Some(_)) => {
-            let read = (array.dtype(), array.level(), array.stream_size());
-            scales(reader)?.check(&target.probe, read, digest)?;
-        }
+    if let Some((digest, read)) = target.check_digest(&array, keep)? {
+        scales(reader)?.check(&target.probe, read, digest)?;
     }
     Ok(array)
 }
@@ -264,6 +259,25 @@ impl Target {
     /// A batch's array of this column as a FlacColumn.
     pub(super) fn column_of(&self, array: &arrow_array::ArrayRef) -> Result<FlacColumn> {
         read_column(&self.field, &self.name, self.claims_ours, array)
+    }
+
+    /// Checks the field's digest against a whole array just read; for an
+    /// array of kept rows only, returns the digest and the rows' type,
+    /// level and stream length, for a check over every row's scales
+    /// ([`Scales`]) that the caller reads.
+    pub(super) fn check_digest(
+        &self,
+        array: &FlacArray,
+        keep: Option<(&[bool], &[usize])>,
+    ) -> Result<Option<(&str, ArrayKind)>> {
+        match (self.probe.facts().digest.as_deref(), keep) {
+            (None, _) => Ok(None),
+            (Some(digest), None) => array.check_digest(Some(digest)).map(|()| None),
+            (Some(digest), Some(_)) => Ok(Some((
+                digest,
+                (array.dtype(), array.level(), array.stream_size()),
+            ))),
+        }
     }
 
     /// The digest the field records, with the type, level and stream length
