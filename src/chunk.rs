@@ -10,7 +10,7 @@
 //! |---|---|
 //! | 4 | magic `FLCK` |
 //! | 1 | layout version, 2 |
-//! | 1 | element type: 1 int32, 2 int64, 3 float32, 4 float64 |
+//! | 1 | element type code ([`DType::code`]: 1 int32, 2 int64, 3 float32, 4 float64, ...) |
 //! | 2 | zero |
 //! | 8 | number of streams `n` (u64) |
 //! | 8 | samples per stream (u64) |
@@ -57,27 +57,9 @@ const FIXED_HEADER: usize = 24;
 /// Bytes of the header and tables' MD5 (layout 2).
 const DIGEST: usize = 16;
 
-fn dtype_code(dtype: DType) -> u8 {
-    match dtype {
-        DType::Int32 => 1,
-        DType::Int64 => 2,
-        DType::Float32 => 3,
-        DType::Float64 => 4,
-    }
-}
-
 fn dtype_from_code(code: u8) -> Result<DType> {
-    Ok(match code {
-        1 => DType::Int32,
-        2 => DType::Int64,
-        3 => DType::Float32,
-        4 => DType::Float64,
-        other => {
-            return Err(Error::corrupt(format!(
-                "chunk: unknown element type code {other}"
-            )))
-        }
-    })
+    DType::from_code(code)
+        .ok_or_else(|| Error::corrupt(format!("chunk: unknown element type code {code}")))
 }
 
 /// Compresses one chunk, `data` in C order with the given `shape` (last
@@ -100,7 +82,7 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     let mut out = Vec::with_capacity(FIXED_HEADER + tables + DIGEST + array.nbytes());
     out.extend_from_slice(MAGIC);
     out.push(LAYOUT_VERSION);
-    out.push(dtype_code(array.dtype()));
+    out.push(array.dtype().code());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(array.stream_size() as u64).to_le_bytes());

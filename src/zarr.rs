@@ -78,10 +78,11 @@ where
 }
 
 fn write_group(path: &Path, array: &FlacArrayRef<'_>, level: u32) -> Result<()> {
+    let attributes = container::group_attributes(array, level)?;
     std::fs::create_dir(path)?;
     let store = store_at(path)?;
     let group = GroupBuilder::new()
-        .attributes(container::group_attributes(array, level))
+        .attributes(attributes)
         .build(store.clone(), "/")
         .map_err(io)?;
     group.store_metadata().map_err(io)?;
@@ -204,6 +205,7 @@ pub fn write_view(
     level: u32,
     if_exists: IfExists,
 ) -> Result<()> {
+    container::check_group_dtype(array.dtype())?;
     let converted = array.to_format1(level)?;
     let converted_view = converted.as_ref().map(FlacArray::view);
     let array = converted_view.as_ref().unwrap_or(array);

@@ -40,9 +40,7 @@ use zarrs::array::codec::api::{
     CodecMetadataOptions, CodecOptions, CodecPluginV3, CodecTraits, CodecTraitsV3,
     PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
 };
-use zarrs::array::{
-    convert_from_bytes_slice, data_type, transmute_to_bytes_vec, DataType, FillValue,
-};
+use zarrs::array::{convert_from_bytes_slice, transmute_to_bytes_vec, DataType, FillValue};
 use zarrs::array::{ArraySubset, Indexer};
 use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::{Configuration, ConfigurationSerialize};
@@ -53,6 +51,7 @@ use crate::array::{DType, Element};
 use crate::chunk::{decode_chunk, encode_chunk};
 use crate::codec::Level;
 use crate::error::{Error, Result};
+use crate::with_element_type;
 use crate::{CompressOptions, StepSpec};
 
 /// The codec's name in Zarr v3 array metadata.
@@ -127,12 +126,13 @@ impl FlacCodec {
         self.configuration
     }
 
-    /// Checks that arrays of `data_type` can use this codec: the four
-    /// supported element types, and steps only for floats.
+    /// Checks that arrays of `data_type` can use this codec: an element
+    /// type of [`DType::ALL`], and steps only for floats.
     pub fn check_data_type(&self, data_type: &DataType) -> Result<DType> {
         let dtype = dtype_of(data_type).ok_or_else(|| {
             Error::invalid(format!(
-                "the flacarray.flac codec stores int32, int64, float32 and float64, not {data_type}"
+                "the flacarray.flac codec stores {}, not {data_type}",
+                DType::names("and")
             ))
         })?;
         self.check_dtype(dtype)?;
@@ -151,17 +151,17 @@ impl FlacCodec {
     }
 }
 
-/// Our element type for a zarrs data type (None: not supported).
+/// Our element type for a zarrs data type (None: not supported). Zarr v3
+/// names its core data types as numpy does.
 fn dtype_of(data_type: &DataType) -> Option<DType> {
-    [
-        (data_type::int32(), DType::Int32),
-        (data_type::int64(), DType::Int64),
-        (data_type::float32(), DType::Float32),
-        (data_type::float64(), DType::Float64),
-    ]
-    .into_iter()
-    .find(|(t, _)| t == data_type)
-    .map(|(_, d)| d)
+    let name = data_type.name(ZarrVersion::V3)?;
+    let dtype = DType::from_name(&name).ok()?;
+    (zarrs_type(dtype).as_ref() == Some(data_type)).then_some(dtype)
+}
+
+/// The zarrs data type of `dtype` (None if zarrs has none of that name).
+fn zarrs_type(dtype: DType) -> Option<DataType> {
+    DataType::from_metadata(&MetadataV3::new(dtype.name())).ok()
 }
 
 fn codec_err(err: Error) -> CodecError {
@@ -262,12 +262,7 @@ impl ArrayToBytesCodecTraits for FlacCodec {
         let dtype = self.check_data_type(data_type).map_err(codec_err)?;
         let shape = chunk_shape(shape)?;
         let bytes = bytes.into_fixed()?;
-        let encoded = match dtype {
-            DType::Int32 => encode_as::<i32>(&bytes, &shape, &self.options),
-            DType::Int64 => encode_as::<i64>(&bytes, &shape, &self.options),
-            DType::Float32 => encode_as::<f32>(&bytes, &shape, &self.options),
-            DType::Float64 => encode_as::<f64>(&bytes, &shape, &self.options),
-        };
+        let encoded = with_element_type!(dtype, T => encode_as::<T>(&bytes, &shape, &self.options));
         Ok(Cow::Owned(encoded.map_err(codec_err)?))
     }
 
@@ -281,12 +276,7 @@ impl ArrayToBytesCodecTraits for FlacCodec {
     ) -> std::result::Result<ArrayBytes<'a>, CodecError> {
         let dtype = self.check_data_type(data_type).map_err(codec_err)?;
         let shape = chunk_shape(shape)?;
-        let decoded = match dtype {
-            DType::Int32 => decode_as::<i32>(&bytes, &shape),
-            DType::Int64 => decode_as::<i64>(&bytes, &shape),
-            DType::Float32 => decode_as::<f32>(&bytes, &shape),
-            DType::Float64 => decode_as::<f64>(&bytes, &shape),
-        };
+        let decoded = with_element_type!(dtype, T => decode_as::<T>(&bytes, &shape));
         Ok(ArrayBytes::from(decoded.map_err(codec_err)?))
     }
 
@@ -380,13 +370,9 @@ impl ArrayPartialDecoderTraits for FlacPartialDecoder {
             )));
         }
         let shape = chunk_shape(&self.shape)?;
-        let decoded = match self.dtype {
-            DType::Int32 => window_as::<i32>(&encoded, &shape, window.clone()),
-            DType::Int64 => window_as::<i64>(&encoded, &shape, window.clone()),
-            DType::Float32 => window_as::<f32>(&encoded, &shape, window.clone()),
-            DType::Float64 => window_as::<f64>(&encoded, &shape, window.clone()),
-        }
-        .map_err(codec_err)?;
+        let decoded =
+            with_element_type!(self.dtype, T => window_as::<T>(&encoded, &shape, window.clone()))
+                .map_err(codec_err)?;
         let mut window_shape = chunk.clone();
         window_shape[last] = window.end - window.start;
         let decoded = ArrayBytes::from(decoded);
@@ -439,16 +425,8 @@ where
             data.len()
         )));
     }
-    let data_type = [
-        (DType::Int32, data_type::int32()),
-        (DType::Int64, data_type::int64()),
-        (DType::Float32, data_type::float32()),
-        (DType::Float64, data_type::float64()),
-    ]
-    .into_iter()
-    .find(|(d, _)| *d == T::DTYPE)
-    .map(|(_, t)| t)
-    .ok_or_else(|| Error::invalid("unsupported element type"))?;
+    let data_type = zarrs_type(T::DTYPE)
+        .ok_or_else(|| Error::invalid(format!("zarrs has no data type {}", T::DTYPE)))?;
     codec.check_dtype(T::DTYPE)?;
     let store = Arc::new(zarrs::filesystem::FilesystemStore::new(path).map_err(|e| io(&e))?);
     let array =
@@ -478,27 +456,10 @@ pub fn read_array_file(path: impl AsRef<std::path::Path>) -> Result<(DType, Vec<
         .ok_or_else(|| Error::invalid(format!("unsupported data type {}", array.data_type())))?;
     let shape = array.shape().to_vec();
     let region: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
-    let bytes = match dtype {
-        DType::Int32 => transmute_to_bytes_vec(
-            array
-                .retrieve_array_subset::<Vec<i32>>(&region)
-                .map_err(|e| corrupt(&e))?,
-        ),
-        DType::Int64 => transmute_to_bytes_vec(
-            array
-                .retrieve_array_subset::<Vec<i64>>(&region)
-                .map_err(|e| corrupt(&e))?,
-        ),
-        DType::Float32 => transmute_to_bytes_vec(
-            array
-                .retrieve_array_subset::<Vec<f32>>(&region)
-                .map_err(|e| corrupt(&e))?,
-        ),
-        DType::Float64 => transmute_to_bytes_vec(
-            array
-                .retrieve_array_subset::<Vec<f64>>(&region)
-                .map_err(|e| corrupt(&e))?,
-        ),
-    };
+    let bytes = with_element_type!(dtype, T => transmute_to_bytes_vec(
+        array
+            .retrieve_array_subset::<Vec<T>>(&region)
+            .map_err(|e| corrupt(&e))?,
+    ));
     Ok((dtype, shape, bytes))
 }

@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{exec_err, internal_err, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use flacarray::array::DType;
-use flacarray::arrow::{decompress_lists, decompress_lists_per_row, FlacColumn};
+use flacarray::arrow::{decompress_lists, decompress_lists_per_row};
 use flacarray::arrow_array::cast::AsArray;
-use flacarray::arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
-use flacarray::arrow_array::{ArrayRef as CoreArrayRef, Float64Array, LargeListArray};
+use flacarray::arrow_array::types::Int64Type;
+use flacarray::arrow_array::ArrayRef as CoreArrayRef;
 
 use crate::bridge;
 use crate::column::{coerce_trailing, core_column, core_error, declared_dtype, windows, Windows};
@@ -90,12 +91,14 @@ impl ScalarUDFImpl for FlacDecompress {
             Windows::PerRow(windows) => decompress_lists_per_row(&column, windows),
         }
         .map_err(|e| core_error(NAME, e))?;
-        let lists = if typed {
-            lists
-        } else {
-            as_float64_lists(&column, &lists)?
-        };
-        let out = bridge::array_from_core(&lists)?;
+        if !typed && column.dtype() == DType::Int64 {
+            check_exact_in_float64(&lists)?;
+        }
+        let mut out = bridge::array_from_core(&lists)?;
+        if !typed {
+            // every other element type is exact in a float64
+            out = cast(&out, args.return_field.data_type())?;
+        }
         if out.data_type() != args.return_field.data_type() {
             return internal_err!(
                 "{NAME}: made {} where the plan expects {}",
@@ -107,39 +110,22 @@ impl ScalarUDFImpl for FlacDecompress {
     }
 }
 
-/// Lists of any element type as lists of Float64, exactly or not at all.
-fn as_float64_lists(column: &FlacColumn, lists: &CoreArrayRef) -> Result<CoreArrayRef> {
-    let lists = lists.as_list::<i64>();
-    let values = lists.values();
-    let floats: Float64Array = match column.dtype() {
-        DType::Float64 => values.as_primitive::<Float64Type>().clone(),
-        DType::Float32 => values.as_primitive::<Float32Type>().unary(f64::from),
-        DType::Int32 => values.as_primitive::<Int32Type>().unary(f64::from),
-        DType::Int64 => {
-            let ints = values.as_primitive::<Int64Type>();
-            const EXACT: i64 = 1 << 53;
-            if let Some(bad) = ints
-                .values()
-                .iter()
-                .find(|v| !(-EXACT..=EXACT).contains(*v))
-            {
-                return exec_err!(
-                    "{NAME}: the column's field does not say its element type, so values come \
-                     back as Float64, and the int64 value {bad} has no exact Float64; keep the \
-                     flacarray.flac type on the field (DataFusion drops it from Parquet unless \
-                     datafusion.execution.parquet.skip_metadata is false)"
-                );
-            }
-            ints.unary(|v| v as f64)
-        }
-    };
-    let (_, offsets, _, nulls) = lists.clone().into_parts();
-    let item = Arc::new(flacarray::arrow_schema::Field::new(
-        "item",
-        flacarray::arrow_schema::DataType::Float64,
-        false,
-    ));
-    let floats = LargeListArray::try_new(item, offsets, Arc::new(floats), nulls)
-        .map_err(|e| core_error(NAME, flacarray::Error::invalid(e.to_string())))?;
-    Ok(Arc::new(floats) as CoreArrayRef)
+/// Refuses int64 lists holding a value a float64 cannot hold exactly
+/// (beyond ±2^53): they would come back rounded.
+fn check_exact_in_float64(lists: &CoreArrayRef) -> Result<()> {
+    const EXACT: i64 = 1 << 53;
+    let ints = lists.as_list::<i64>().values().as_primitive::<Int64Type>();
+    if let Some(bad) = ints
+        .values()
+        .iter()
+        .find(|v| !(-EXACT..=EXACT).contains(*v))
+    {
+        return exec_err!(
+            "{NAME}: the column's field does not say its element type, so values come \
+             back as Float64, and the int64 value {bad} has no exact Float64; keep the \
+             flacarray.flac type on the field (DataFusion drops it from Parquet unless \
+             datafusion.execution.parquet.skip_metadata is false)"
+        );
+    }
+    Ok(())
 }

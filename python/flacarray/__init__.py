@@ -1,8 +1,9 @@
 """FLAC compression of N-dimensional numeric arrays, with a Rust core.
 
 The last axis of an array holds *streams*; each stream is compressed into one
-independent FLAC bytestream. int32/int64 are lossless; float32/float64 are
-quantized per stream (offset and gain) first.
+independent FLAC bytestream. Integers are lossless; float32/float64 are
+quantized per stream (offset and gain) first. `SUPPORTED_DTYPES` lists the
+element types.
 
 >>> import numpy as np
 >>> from flacarray import FlacArray
@@ -16,7 +17,7 @@ import importlib
 from . import _deferred, demo
 from ._core import CorruptDataError
 from ._core import __version__ as __version__
-from .array import FlacArray
+from .array import SUPPORTED_DTYPES, FlacArray
 
 
 def _register_arrow_type() -> None:
@@ -35,4 +36,4 @@ def _register_polars_namespace() -> None:
 _deferred.when_imported("pyarrow", _register_arrow_type)
 _deferred.when_imported("polars", _register_polars_namespace)
 
-__all__ = ["CorruptDataError", "FlacArray", "demo"]
+__all__ = ["SUPPORTED_DTYPES", "CorruptDataError", "FlacArray", "demo"]

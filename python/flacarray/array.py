@@ -12,16 +12,16 @@ from . import _core
 from ._types import DTypeLike, H5Group, KeepMask, KeptIndices, PathLike, Samples, Steps, ZarrTarget
 from .selection import index_tuples, keep_flat_indices, leading_selection, sample_range
 
-SUPPORTED_DTYPES = ("int32", "int64", "float32", "float64")
+SUPPORTED_DTYPES: tuple[str, ...] = tuple(_core.DTYPES)
+"""The element types a FlacArray holds (the core's table of types)."""
 
 
 def check_dtype(dtype: DTypeLike) -> np.dtype:
     """Returns `dtype` as a numpy dtype, or raises TypeError if unsupported."""
     dt = np.dtype(dtype)
     if dt.name not in SUPPORTED_DTYPES:
-        raise TypeError(
-            f"unsupported dtype '{dt}': flacarray handles int32, int64, float32 and float64"
-        )
+        *rest, last = SUPPORTED_DTYPES
+        raise TypeError(f"unsupported dtype '{dt}': flacarray handles {', '.join(rest)} and {last}")
     return dt
 
 
@@ -244,7 +244,8 @@ class FlacArray:
         """Compresses a numpy array whose last axis holds the streams.
 
         Args:
-            arr: int32, int64, float32 or float64 array of any dimension >= 1.
+            arr: array of any dimension >= 1 of a type in `SUPPORTED_DTYPES`
+                (int32, int64, float32, float64, ...).
             level: FLAC compression level, 0 (fastest) to 8 (smallest).
             quanta: float data only: the value of one integer step, a scalar
                 or one per stream (an array of the leading shape).

@@ -294,10 +294,10 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
     fails or is killed before the record leaves the old array as it was; one
     killed after it leaves the new array, which every reader (and the next
     write) completes."""
+    fa = fa._format1()
+    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())  # checks the dtype
     check_target(backend, grp, overwrite)
     finish_pending(backend, grp)
-    fa = fa._format1()
-    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())
     arrays = [
         (COMPRESSED, fa.compressed, True),
         (STARTS, fa._starts.reshape(lead), False),

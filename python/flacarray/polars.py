@@ -45,8 +45,8 @@ class FlacNamespace:
         quanta: float | str | pl.Expr | None = None,
         precision: float | str | pl.Expr | None = None,
     ) -> pl.Expr:
-        """Compresses each row (a List or Array of Int32, Int64, Float32 or
-        Float64) into one FLAC stream. The result's dtype is the Extension
+        """Compresses each row (a List or Array of a type in
+        `flacarray.SUPPORTED_DTYPES`) into one FLAC stream. The result's dtype is the Extension
         dtype `flacarray.flac` over Struct{stream, offset, gain}.
 
         `quanta`/`precision` (floats only) may be a number, or a column name

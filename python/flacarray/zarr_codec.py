@@ -63,7 +63,7 @@ class FlacCodec(ArrayBytesCodecPartialDecodeMixin, ArrayBytesCodec):
         precision: for float arrays, the significant digits kept (not with
             `quanta`).
 
-    Arrays must be int32, int64, float32 or float64; the configuration and
+    Arrays must be of a type in `flacarray.SUPPORTED_DTYPES`; the configuration and
     the element type are checked when the array is created. Float chunks
     holding NaN or infinities are refused when written (a ValueError).
     """

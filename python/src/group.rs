@@ -127,7 +127,7 @@ pub(crate) fn group_layout<'py>(
         }
     };
     let attrs = match &tables {
-        None => container::group_attributes(&view, borrowed.level),
+        None => container::group_attributes(&view, borrowed.level).map_err(to_py)?,
         Some((starts, nbytes, offsets, gains)) => {
             let tables = container::GroupTables {
                 starts: starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
@@ -136,6 +136,7 @@ pub(crate) fn group_layout<'py>(
                 gains: float_slice(gains, "stream_gains")?,
             };
             container::group_attributes_for(view.dtype(), &shape, borrowed.level, &tables)
+                .map_err(to_py)?
         }
     };
     let attrs = serde_json::Value::Object(attrs).to_string();

@@ -21,7 +21,7 @@ use flacarray::arrow::{
     SampleWindow,
 };
 use flacarray::codec::Level;
-use flacarray::with_thread_count;
+use flacarray::{with_element_type, with_thread_count};
 
 const EXTENSION_NAME: &str = FlacExtension::NAME;
 
@@ -94,13 +94,14 @@ fn input_kind(name: &str, dtype: &DataType) -> PolarsResult<(DType, Option<u64>)
         DataType::Array(inner, width) => (inner.as_ref(), Some(*width as u64)),
         _ => (&DataType::Null, None),
     };
-    let element = match inner {
-        DataType::Int32 => DType::Int32,
-        DataType::Int64 => DType::Int64,
-        DataType::Float32 => DType::Float32,
-        DataType::Float64 => DType::Float64,
-        _ => polars_bail!(InvalidOperation:
-            "flac.compress expects a List or Array of Int32, Int64, Float32 or Float64; column '{name}' is {dtype}"),
+    let Some(element) = DType::ALL
+        .iter()
+        .copied()
+        .find(|&d| element_dtype(d) == *inner)
+    else {
+        polars_bail!(InvalidOperation:
+            "flac.compress expects a List or Array of {}; column '{name}' is {dtype}",
+            DType::names_by(|d| format!("{:?}", element_dtype(d)), "or"))
     };
     Ok((element, width))
 }
@@ -268,19 +269,15 @@ fn flac_metadata(dtype: &DataType, given: Option<&str>) -> PolarsResult<FlacMeta
         }
         (DataType::Struct(_), None) => polars_bail!(InvalidOperation:
             "flac.decompress of a plain Struct{{stream, offset, gain}} column needs dtype= \
-             ('int32', 'int64', 'float32' or 'float64')"),
+             (one of {})", DType::names("or")),
         (other, _) => polars_bail!(InvalidOperation:
             "flac.decompress expects a flacarray.flac column (made by flac.compress), got {other}"),
     }
 }
 
+/// The Polars type of `dtype`'s values.
 fn element_dtype(dtype: DType) -> DataType {
-    match dtype {
-        DType::Int32 => DataType::Int32,
-        DType::Int64 => DataType::Int64,
-        DType::Float32 => DataType::Float32,
-        DType::Float64 => DataType::Float64,
-    }
+    with_element_type!(dtype, T => <T as NumericNative>::PolarsType::get_static_dtype())
 }
 
 fn decompress_type(fields: &[Field], kwargs: DecompressKwargs) -> PolarsResult<Field> {

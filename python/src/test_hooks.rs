@@ -102,12 +102,8 @@ pub(crate) fn zarrs_write_array(
 ) -> PyResult<()> {
     let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
     let codec = chunk_codec(level, quanta, precision, Some(&dtype))?;
-    match DType::from_name(&dtype).map_err(to_py)? {
-        DType::Int32 => zarrs_write_typed::<i32>(py, &path, arr, &chunks, codec),
-        DType::Int64 => zarrs_write_typed::<i64>(py, &path, arr, &chunks, codec),
-        DType::Float32 => zarrs_write_typed::<f32>(py, &path, arr, &chunks, codec),
-        DType::Float64 => zarrs_write_typed::<f64>(py, &path, arr, &chunks, codec),
-    }
+    let dtype = DType::from_name(&dtype).map_err(to_py)?;
+    flacarray::with_element_type!(dtype, T => zarrs_write_typed::<T>(py, &path, arr, &chunks, codec))
 }
 
 /// A Zarr array as zarrs read it: element type name, shape, and the values

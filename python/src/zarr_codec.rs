@@ -23,7 +23,8 @@ pub(crate) fn chunk_codec(
     if let Some(dtype) = dtype {
         let dtype = DType::from_name(dtype).map_err(|_| {
             PyTypeError::new_err(format!(
-                "the flacarray.flac codec stores int32, int64, float32 and float64, not {dtype}"
+                "the flacarray.flac codec stores {}, not {dtype}",
+                DType::names("and")
             ))
         })?;
         codec.check_dtype(dtype).map_err(to_py)?;

@@ -11,10 +11,58 @@ use crate::quantize::{
     Step,
 };
 
+/// The element-type table: one row per type this crate stores, and the one
+/// place a new type is added. Each row is `(Variant, rust type, "numpy
+/// name", chunk code, Arrow primitive type, stored by the group format,
+/// "doc")`:
+///
+/// - the chunk code is the type's byte in the Zarr codec chunk header
+///   ([`crate::chunk`]); codes are never reused;
+/// - the Arrow type is the `arrow_array::types` type of decoded list values;
+/// - the group flag says whether the HDF5/zarr group format (the reference
+///   package's) can hold the type;
+/// - channels and the scale rule follow from the Rust type: 64-bit types are
+///   2-channel streams, floats carry offsets and gains ([`Element`]).
+///
+/// `element_types!(callback; args)` calls `callback! { [args] rows }`, so
+/// every per-type `match` and impl is generated from these rows.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! element_types {
+    ($($callback:ident)::+ ; $($args:tt)*) => {
+        $($callback)::+ ! {
+            [$($args)*]
+            (Int32, i32, "int32", 1, Int32Type, true,
+                "32-bit signed integers, stored losslessly as 1-channel FLAC.")
+            (Int64, i64, "int64", 2, Int64Type, true,
+                "64-bit signed integers, stored losslessly as 2-channel FLAC.")
+            (Float32, f32, "float32", 3, Float32Type, true,
+                "32-bit floats, quantized to 32-bit integers.")
+            (Float64, f64, "float64", 4, Float64Type, true,
+                "64-bit floats, quantized to 64-bit integers.")
+        }
+    };
+}
+
+/// The `match` behind [`with_element_type!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __match_element_type {
+    ([$dtype:expr, $T:ident, $body:expr]
+     $(($variant:ident, $rust:ty, $name:literal, $code:literal, $arrow:ident, $groups:literal, $doc:literal))*) => {
+        match $dtype {
+            $($crate::DType::$variant => {
+                type $T = $rust;
+                $body
+            })*
+        }
+    };
+}
+
 /// Runs an expression once per element type: `with_element_type!(dtype, T
 /// => body)` evaluates `body` with `T` standing for the Rust type of
 /// `dtype` (`i32`, `i64`, `f32` or `f64`), so code generic over
-/// [`Element`] needs no four-arm `match` of its own.
+/// [`Element`] needs no `match` of its own.
 ///
 /// ```
 /// use flacarray::{with_element_type, CompressOptions, DType, FlacArray};
@@ -29,89 +77,114 @@ use crate::quantize::{
 #[macro_export]
 macro_rules! with_element_type {
     ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            $crate::DType::Int32 => {
-                type $T = i32;
-                $body
+        $crate::element_types!($crate::__match_element_type; $dtype, $T, $body)
+    };
+}
+
+macro_rules! define_dtype {
+    ([] $(($variant:ident, $rust:ty, $name:literal, $code:literal, $arrow:ident, $groups:literal, $doc:literal))*) => {
+        /// Element type of the uncompressed array.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum DType {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl DType {
+            /// Every element type, in the table's order.
+            pub const ALL: &'static [DType] = &[$(DType::$variant),*];
+
+            /// The numpy name of the type ("int32", "float64", ...).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DType::$variant => $name,)*
+                }
             }
-            $crate::DType::Int64 => {
-                type $T = i64;
-                $body
+
+            /// The type's byte in the Zarr codec chunk header.
+            pub fn code(self) -> u8 {
+                match self {
+                    $(DType::$variant => $code,)*
+                }
             }
-            $crate::DType::Float32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::DType::Float64 => {
-                type $T = f64;
-                $body
+
+            /// Whether the HDF5/zarr group format (the reference package's)
+            /// holds this type.
+            pub fn in_group_format(self) -> bool {
+                match self {
+                    $(DType::$variant => $groups,)*
+                }
             }
         }
     };
 }
 
-/// Element type of the uncompressed array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DType {
-    /// 32-bit signed integers, stored losslessly as 1-channel FLAC.
-    Int32,
-    /// 64-bit signed integers, stored losslessly as 2-channel FLAC.
-    Int64,
-    /// 32-bit floats, quantized to 32-bit integers.
-    Float32,
-    /// 64-bit floats, quantized to 64-bit integers.
-    Float64,
-}
+element_types!(define_dtype;);
 
 impl DType {
-    /// The numpy name of the type ("int32", "float64", ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::Int32 => "int32",
-            DType::Int64 => "int64",
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-        }
-    }
-
     /// Parses a numpy type name.
     pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "int32" => Ok(DType::Int32),
-            "int64" => Ok(DType::Int64),
-            "float32" => Ok(DType::Float32),
-            "float64" => Ok(DType::Float64),
-            other => Err(Error::unsupported(format!(
-                "unsupported dtype '{other}': expected int32, int64, float32 or float64"
-            ))),
-        }
+        DType::ALL
+            .iter()
+            .copied()
+            .find(|d| d.name() == name)
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "unsupported dtype '{name}': expected {}",
+                    DType::names("or")
+                ))
+            })
+    }
+
+    /// The type whose chunk-header byte is `code`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        DType::ALL.iter().copied().find(|d| d.code() == code)
+    }
+
+    /// Every type's name, as an error message lists them: `names("or")`
+    /// is "int32, int64, float32 or float64".
+    pub fn names(conjunction: &str) -> String {
+        DType::names_by(|d| d.name().to_string(), conjunction)
+    }
+
+    /// Every type as `name` calls it (an Arrow or Polars type, say), joined
+    /// as an error message lists them: "a, b or c".
+    ///
+    /// ```
+    /// use flacarray::DType;
+    ///
+    /// let names = DType::names_by(|d| d.name().to_uppercase(), "or");
+    /// assert!(names.starts_with("INT32, ") && names.ends_with(" or FLOAT64"));
+    /// ```
+    pub fn names_by(name: impl Fn(DType) -> String, conjunction: &str) -> String {
+        join(DType::ALL.iter().map(|&d| name(d)), conjunction)
+    }
+
+    /// The names of the types the group format holds, joined by
+    /// `conjunction` as in [`DType::names`].
+    pub fn group_format_names(conjunction: &str) -> String {
+        let types = DType::ALL.iter().filter(|d| d.in_group_format());
+        join(types.map(|d| d.name().to_string()), conjunction)
     }
 
     /// True for the types that are quantized (and so carry offsets and gains).
     pub fn is_float(self) -> bool {
-        matches!(self, DType::Float32 | DType::Float64)
+        self.float().is_some()
     }
 
     /// The float type whose rules a float's steps and scales follow
     /// (`None` for integers).
     pub fn float(self) -> Option<Float> {
-        match self {
-            DType::Float32 => Some(Float::F32),
-            DType::Float64 => Some(Float::F64),
-            DType::Int32 | DType::Int64 => None,
-        }
+        with_element_type!(self, T => T::FLOAT)
     }
 
     /// Bytes per element.
     pub fn size(self) -> usize {
-        match self {
-            DType::Int32 | DType::Float32 => 4,
-            DType::Int64 | DType::Float64 => 8,
-        }
+        with_element_type!(self, T => std::mem::size_of::<T>())
     }
 
     /// FLAC channels per stream as format 1 (and the Arrow layout) store
-    /// the type: 1 for 32-bit types, 2 (low and high word) for 64-bit ones.
+    /// the type: 1 for types up to 32 bits, 2 (low and high word) for 64-bit
+    /// ones.
     pub fn channels(self) -> u32 {
         if self.size() == 8 {
             2
@@ -120,17 +193,27 @@ impl DType {
         }
     }
 
-    /// The type whose streams have `channels` channels (as format 1 stores
-    /// them) and, for floats, offsets and gains: the one rule that tells a
-    /// stored type from its streams.
+    /// The group-format type whose streams have `channels` channels (as
+    /// format 1 stores them) and, for floats, offsets and gains: the one
+    /// rule that tells a stored type from its streams where nothing else
+    /// names it.
     pub fn from_channels(channels: u32, float: bool) -> Option<DType> {
-        match (channels, float) {
-            (1, false) => Some(DType::Int32),
-            (2, false) => Some(DType::Int64),
-            (1, true) => Some(DType::Float32),
-            (2, true) => Some(DType::Float64),
-            _ => None,
+        DType::ALL
+            .iter()
+            .copied()
+            .find(|d| d.in_group_format() && d.channels() == channels && d.is_float() == float)
+    }
+}
+
+/// `names` joined as a reader would say them: "a, b or c".
+fn join(names: impl IntoIterator<Item = String>, conjunction: &str) -> String {
+    let names: Vec<String> = names.into_iter().collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("{} {conjunction} {last}", rest.join(", "))
         }
+        Some((last, _)) => last.clone(),
+        None => String::new(),
     }
 }
 
@@ -152,6 +235,9 @@ mod sealed {
 pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     /// The matching [`DType`].
     const DTYPE: DType;
+    /// For floats, the float rules their steps and scales follow.
+    #[doc(hidden)]
+    const FLOAT: Option<Float> = None;
 
     /// Compresses one stream; floats also return their scale.
     #[doc(hidden)]
@@ -244,6 +330,7 @@ impl Element for i64 {
 
 impl Element for f32 {
     const DTYPE: DType = DType::Float32;
+    const FLOAT: Option<Float> = Some(Float::F32);
 
     fn encode_stream(
         values: &[Self],
@@ -276,6 +363,7 @@ impl Element for f32 {
 
 impl Element for f64 {
     const DTYPE: DType = DType::Float64;
+    const FLOAT: Option<Float> = Some(Float::F64);
 
     fn encode_stream(
         values: &[Self],

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::LargeBinaryBuilder;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::types::ArrowPrimitiveType;
 use arrow_array::{
     make_array, Array, ArrayRef, FixedSizeListArray, Float64Array, GenericListArray,
     LargeListArray, ListArray, OffsetSizeTrait, PrimitiveArray, StructArray,
@@ -27,17 +27,18 @@ trait ArrowElement: Element + arrow_buffer::ArrowNativeType {
     type Arrow: ArrowPrimitiveType<Native = Self>;
 }
 
-impl ArrowElement for i32 {
-    type Arrow = Int32Type;
+macro_rules! arrow_elements {
+    ([] $(($variant:ident, $rust:ty, $name:literal, $code:literal, $arrow:ident, $groups:literal, $doc:literal))*) => {
+        $(impl ArrowElement for $rust {
+            type Arrow = arrow_array::types::$arrow;
+        })*
+    };
 }
-impl ArrowElement for i64 {
-    type Arrow = Int64Type;
-}
-impl ArrowElement for f32 {
-    type Arrow = Float32Type;
-}
-impl ArrowElement for f64 {
-    type Arrow = Float64Type;
+crate::element_types!(arrow_elements;);
+
+/// The Arrow types of every element type, as error messages list them.
+fn arrow_type_names() -> String {
+    DType::names_by(|d| arrow_type(d).to_string(), "or")
 }
 
 /// The Arrow type of `dtype`'s values (what a decompressed list holds).
@@ -91,8 +92,9 @@ fn rows_of<'a, T: ArrowElement>(array: &'a dyn Array) -> Result<Vec<Row<'a, T>>>
     };
     let prim: &PrimitiveArray<T::Arrow> = values.as_primitive_opt().ok_or_else(|| {
         Error::invalid(format!(
-            "list values are {}, expected Int32, Int64, Float32 or Float64",
-            values.data_type()
+            "list values are {}, expected {}",
+            values.data_type(),
+            arrow_type_names()
         ))
     })?;
     let all: &[T] = prim.values();
@@ -122,15 +124,16 @@ fn list_dtype(array: &dyn Array) -> Result<DType> {
             )))
         }
     };
-    match inner {
-        DataType::Int32 => Ok(DType::Int32),
-        DataType::Int64 => Ok(DType::Int64),
-        DataType::Float32 => Ok(DType::Float32),
-        DataType::Float64 => Ok(DType::Float64),
-        other => Err(Error::invalid(format!(
-            "list values are {other}, expected Int32, Int64, Float32 or Float64"
-        ))),
-    }
+    DType::ALL
+        .iter()
+        .copied()
+        .find(|&d| arrow_type(d) == *inner)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "list values are {inner}, expected {}",
+                arrow_type_names()
+            ))
+        })
 }
 
 fn step_for(spec: &StepSpec, row: usize, rows: usize) -> Result<Step> {

@@ -259,11 +259,12 @@ fn parse_dtype(
         return Ok(stored);
     };
     let dtype = match raw.as_str().map(DType::from_name) {
-        Some(Ok(dtype)) => dtype,
+        Some(Ok(dtype)) if dtype.in_group_format() => dtype,
         _ => {
             return Err(corrupt(format!(
-                "attribute '{ATTR_DTYPE}' holds {}, expected int32, int64, float32 or float64",
-                describe_value(raw)
+                "attribute '{ATTR_DTYPE}' holds {}, expected {}",
+                describe_value(raw),
+                DType::group_format_names("or")
             )))
         }
     };

@@ -37,8 +37,8 @@ pub use describe::{
 };
 pub use plan::{check_stream_channels, kept_streams, plan_read, ReadPlan};
 pub use write::{
-    group_attributes, group_attributes_for, starts_attributes, starts_attributes_for,
-    stored_leading_shape, stored_leading_shape_for, GroupTables,
+    check_group_dtype, group_attributes, group_attributes_for, starts_attributes,
+    starts_attributes_for, stored_leading_shape, stored_leading_shape_for, GroupTables,
 };
 
 use serde_json::Value;

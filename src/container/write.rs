@@ -9,12 +9,29 @@ use super::{
 };
 use crate::array::{DType, FlacArrayRef};
 use crate::digest;
+use crate::error::{Error, Result};
+
+/// Checks that the group format can hold arrays of `dtype`: the reference's
+/// format stores four element types; the others are refused with an error
+/// naming the containers that take them.
+pub fn check_group_dtype(dtype: DType) -> Result<()> {
+    if dtype.in_group_format() {
+        return Ok(());
+    }
+    Err(Error::unsupported(format!(
+        "an HDF5 or zarr group holds {} (the reference package's format), not {dtype}; \
+         write {dtype} arrays to Parquet, an Arrow or Polars column, or a Zarr v3 array \
+         with the flacarray.flac codec",
+        DType::group_format_names("and")
+    )))
+}
 
 /// The group attributes to write for `array` (compressed at `level`),
 /// whose per-stream tables are written as they are. Its streams must
 /// already be in format 1's channel layout (see
-/// [`crate::FlacArray::to_format1`]).
-pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Map<String, Value> {
+/// [`crate::FlacArray::to_format1`]). Fails if the group format cannot
+/// hold the array's type ([`check_group_dtype`]).
+pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Result<Map<String, Value>> {
     let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
     let tables = GroupTables {
         starts: &as_i64(array.stream_starts()),
@@ -41,13 +58,15 @@ pub struct GroupTables<'a> {
 
 /// The group attributes for an array of `dtype` and `shape` whose tables
 /// are `tables` (for example a whole array whose streams are spread over
-/// MPI ranks).
+/// MPI ranks). Fails if the group format cannot hold `dtype`
+/// ([`check_group_dtype`]).
 pub fn group_attributes_for(
     dtype: DType,
     shape: &[usize],
     level: u32,
     tables: &GroupTables<'_>,
-) -> Map<String, Value> {
+) -> Result<Map<String, Value>> {
+    check_group_dtype(dtype)?;
     let mut attrs = Map::new();
     attrs.insert(ATTR_VERSION.into(), json!(FORMAT_VERSION));
     attrs.insert(
@@ -68,7 +87,7 @@ pub fn group_attributes_for(
         tables.gains,
     );
     attrs.insert(ATTR_DIGEST.into(), json!(digest));
-    attrs
+    Ok(attrs)
 }
 
 /// The attributes of `stream_starts` for `array`.
