@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, FixedSizeListArray, Int16Array, LargeListArray, ListArray, RecordBatch,
+    Array, ArrayRef, FixedSizeListArray, Int8Array, LargeListArray, ListArray, RecordBatch,
     StructArray,
 };
 use arrow_schema::extension::{
@@ -156,14 +156,14 @@ fn bad_list_inputs() {
             .contains("expected a List, LargeList or FixedSizeList column"),
         "{err}"
     );
-    let int16 = ListArray::new(
-        Arc::new(Field::new("item", DataType::Int16, true)),
+    let int8 = ListArray::new(
+        Arc::new(Field::new("item", DataType::Int8, true)),
         arrow_buffer::OffsetBuffer::new(vec![0, 2].into()),
-        Arc::new(Int16Array::from(vec![1, 2])),
+        Arc::new(Int8Array::from(vec![1, 2])),
         None,
     );
-    let err = compress_lists(&int16, &CompressOptions::default()).unwrap_err();
-    assert!(err.message().contains("list values are Int16"), "{err}");
+    let err = compress_lists(&int8, &CompressOptions::default()).unwrap_err();
+    assert!(err.message().contains("list values are Int8"), "{err}");
     let with_null =
         LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), None])]);
     let err = compress_lists(&with_null, &CompressOptions::default()).unwrap_err();

@@ -83,6 +83,7 @@ fn golden_files_decode_identically() {
         for fa in [&from_parquet, &from_zarr] {
             assert_eq!(fa.shape(), &shape[..], "{name}");
             let wanted = match fa.dtype() {
+                flacarray::DType::Int16 => "<i2",
                 flacarray::DType::Int32 => "<i4",
                 flacarray::DType::Int64 => "<i8",
                 flacarray::DType::Float32 => "<f4",

@@ -38,6 +38,14 @@ proptest! {
     }
 
     #[test]
+    fn int16_is_lossless(shape in shapes(), kind in 0u8..4, seed: u64) {
+        let data: Vec<i16> = ints_for(&shape, kind, seed).into_iter().map(|v| v as i16).collect();
+        let fa = FlacArray::compress(&data, &shape, &CompressOptions::default()).unwrap();
+        prop_assert_eq!(fa.to_vec::<i16>().unwrap(), data);
+        prop_assert!(fa.stream_offsets().is_none());
+    }
+
+    #[test]
     fn int64_is_lossless(shape in shapes(), kind in 0u8..4, seed: u64) {
         let data = ints_for(&shape, kind, seed);
         let fa = FlacArray::compress(&data, &shape, &CompressOptions::default()).unwrap();

@@ -1,5 +1,6 @@
-//! The four element types a [`super::FlacArray`] can hold, and how one
-//! stream of each is encoded and decoded.
+//! The element types a [`super::FlacArray`] can hold (one table,
+//! [`element_types!`](crate::element_types)), and how one stream of each
+//! is encoded and decoded.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -32,6 +33,8 @@ macro_rules! element_types {
     ($($callback:ident)::+ ; $($args:tt)*) => {
         $($callback)::+ ! {
             [$($args)*]
+            (Int16, i16, "int16", 5, Int16Type, false,
+                "16-bit signed integers, stored losslessly as 1-channel FLAC of at most 16 bits.")
             (Int32, i32, "int32", 1, Int32Type, true,
                 "32-bit signed integers, stored losslessly as 1-channel FLAC.")
             (Int64, i64, "int64", 2, Int64Type, true,
@@ -61,7 +64,7 @@ macro_rules! __match_element_type {
 
 /// Runs an expression once per element type: `with_element_type!(dtype, T
 /// => body)` evaluates `body` with `T` standing for the Rust type of
-/// `dtype` (`i32`, `i64`, `f32` or `f64`), so code generic over
+/// `dtype` (`i16`, `i32`, `i64`, `f32` or `f64`), so code generic over
 /// [`Element`] needs no `match` of its own.
 ///
 /// ```
@@ -141,7 +144,7 @@ impl DType {
     }
 
     /// Every type's name, as an error message lists them: `names("or")`
-    /// is "int32, int64, float32 or float64".
+    /// is "int16, int32, …, float32 or float64".
     pub fn names(conjunction: &str) -> String {
         DType::names_by(|d| d.name().to_string(), conjunction)
     }
@@ -153,7 +156,7 @@ impl DType {
     /// use flacarray::DType;
     ///
     /// let names = DType::names_by(|d| d.name().to_uppercase(), "or");
-    /// assert!(names.starts_with("INT32, ") && names.ends_with(" or FLOAT64"));
+    /// assert!(names.contains("INT32, ") && names.ends_with(" or FLOAT64"));
     /// ```
     pub fn names_by(name: impl Fn(DType) -> String, conjunction: &str) -> String {
         join(DType::ALL.iter().map(|&d| name(d)), conjunction)
@@ -225,13 +228,15 @@ impl fmt::Display for DType {
 
 mod sealed {
     pub trait Sealed {}
+    impl Sealed for i16 {}
     impl Sealed for i32 {}
     impl Sealed for i64 {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }
 
-/// A Rust type that can be an array element: `i32`, `i64`, `f32` or `f64`.
+/// A Rust type that can be an array element: `i16`, `i32`, `i64`, `f32` or
+/// `f64`.
 pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     /// The matching [`DType`].
     const DTYPE: DType;
@@ -282,6 +287,46 @@ fn needs_scale(scale: Option<Scale>, float: Float) -> Result<Scale> {
     let scale = scale.ok_or_else(|| Error::corrupt("float stream has no offset/gain"))?;
     validate_scale(scale, float)?;
     Ok(scale)
+}
+
+impl Element for i16 {
+    const DTYPE: DType = DType::Int16;
+
+    fn encode_stream(
+        values: &[Self],
+        _: Step,
+        options: &EncodeOptions,
+    ) -> Result<(Vec<u8>, Option<Scale>)> {
+        with_scratch(&SCRATCH_I32, values.len(), |ints| {
+            for (int, &v) in ints.iter_mut().zip(values) {
+                *int = i32::from(v);
+            }
+            Ok((encode_i32(ints, options)?, None))
+        })
+    }
+
+    fn decode_stream(
+        bytes: &[u8],
+        len: u64,
+        first: u64,
+        out: &mut [Self],
+        _: Option<Scale>,
+    ) -> Result<()> {
+        // A stream we wrote holds at most 16 bits; a wider sample is damage.
+        let outside = std::cell::Cell::new(None);
+        decode_into(bytes, len, first, out, Channels::One, |v| {
+            i16::try_from(v).unwrap_or_else(|_| {
+                outside.set(Some(v));
+                0
+            })
+        })?;
+        match outside.get() {
+            None => Ok(()),
+            Some(v) => Err(Error::corrupt(format!(
+                "stream holds the sample {v}, outside the int16 range"
+            ))),
+        }
+    }
 }
 
 impl Element for i32 {

@@ -71,10 +71,10 @@ def hostile_length():
 MATRIX = [
     # (name, call, exception, message substring)
     (
-        "dtype int16",
-        lambda: FlacArray.from_array(INTS.astype(np.int16)),
+        "dtype int8",
+        lambda: FlacArray.from_array(INTS.astype(np.int8)),
         TypeError,
-        "unsupported dtype 'int16'",
+        "unsupported dtype 'int8'",
     ),
     (
         "dtype complex",
