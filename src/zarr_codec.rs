@@ -154,9 +154,7 @@ impl FlacCodec {
 /// Our element type for a zarrs data type (None: not supported). Zarr v3
 /// names its core data types as numpy does.
 fn dtype_of(data_type: &DataType) -> Option<DType> {
-    let name = data_type.name(ZarrVersion::V3)?;
-    let dtype = DType::from_name(&name).ok()?;
-    (zarrs_type(dtype).as_ref() == Some(data_type)).then_some(dtype)
+    DType::from_name(&data_type.name(ZarrVersion::V3)?).ok()
 }
 
 /// The zarrs data type of `dtype` (None if zarrs has none of that name).
