@@ -17,7 +17,8 @@ import importlib
 from . import _deferred, demo
 from ._core import CorruptDataError
 from ._core import __version__ as __version__
-from .array import SUPPORTED_DTYPES, FlacArray
+from ._inputs import SUPPORTED_DTYPES
+from .array import FlacArray
 
 
 def _register_arrow_type() -> None:

@@ -3,6 +3,8 @@ byte-moving half of `flacarray.hdf5`; it never builds a FlacArray)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,6 +106,15 @@ def write(hgrp: Any, fa: FlacArray, overwrite: bool = False) -> None:
         return
     check_group(hgrp)
     io_common.write_group(BACKEND, hgrp, fa, overwrite=overwrite)
+
+
+@contextmanager
+def opened(path: str) -> Iterator[Any]:
+    """The root group of the HDF5 file at `path`, open for reading."""
+    import h5py
+
+    with h5py.File(path, "r") as hf:
+        yield hf
 
 
 def is_parallel(hgrp: Any, comm: Any) -> bool:

@@ -6,6 +6,8 @@ FlacArray."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -210,6 +212,14 @@ def read(
         return _core.read_zarr(os.fspath(zgrp), mask), mask
     check_group(zgrp)
     return io_common.read_group(BACKEND, zgrp, keep=keep)
+
+
+@contextmanager
+def opened(path: str) -> Iterator[Any]:
+    """The zarr group at `path`, open for reading with zarr-python."""
+    import zarr
+
+    yield zarr.open_group(path, mode="r")
 
 
 def is_parallel(zgrp: Any, comm: Any) -> bool:

@@ -22,13 +22,14 @@ import numpy.typing as npt
 from . import _hdf5_group, io_common
 from ._types import H5Group, KeepMask, KeptIndices, Samples, Steps
 from .array import FlacArray
+from .containers import HDF5
 
 
 def write_compressed(hgrp: H5Group, fa: FlacArray, overwrite: bool = False) -> None:
     """Writes a FlacArray into an h5py group (format 1). A group that
     already holds members is refused (FileExistsError) unless `overwrite`;
     then only a flacarray group's own datasets and attributes are replaced."""
-    _hdf5_group.write(hgrp, fa, overwrite=overwrite)
+    HDF5.write(fa, hgrp, overwrite=overwrite)
 
 
 def read_compressed(hgrp: H5Group, keep: KeepMask | None = None) -> FlacArray:
@@ -110,5 +111,6 @@ def read_array(
     1-D unless `no_flatten` (the reference's rule); with `no_flatten` a
     single-stream array comes back (1, samples).
     """
-    fa, mask = FlacArray._read_group(_hdf5_group, hgrp, keep, mpi_comm, mpi_dist, no_flatten)
-    return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)
+    read = HDF5.read(hgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
+    fa = FlacArray._from_read(read, no_flatten)
+    return io_common.decoded(fa, read.mask, stream_slice, keep_indices, use_threads)

@@ -18,10 +18,10 @@ from typing import Any, Literal, overload
 
 import numpy.typing as npt
 
-from . import _parquet_file
-from ._parquet_file import DEFAULT_COLUMN as DEFAULT_COLUMN
 from ._types import KeepMask, KeptIndices, PathLike, Samples, Steps
 from .array import FlacArray
+from .containers import DEFAULT_COLUMN as DEFAULT_COLUMN
+from .containers import PARQUET
 from .io_common import decoded
 
 
@@ -32,7 +32,7 @@ def write_compressed(
     then renamed into place). An existing file is refused (FileExistsError)
     unless `overwrite`, and then only a file with a flacarray column is
     replaced."""
-    _parquet_file.write(path, fa, column=column, overwrite=overwrite)
+    PARQUET.with_column(column).write(fa, path, overwrite=overwrite)
 
 
 def read_compressed(
@@ -116,5 +116,6 @@ def read_array(
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
-    fa, mask = FlacArray._read_parquet(path, keep, column, mpi_comm, mpi_dist, no_flatten)
+    read = PARQUET.with_column(column).read(path, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
+    fa, mask = FlacArray._from_read(read, no_flatten), read.mask
     return decoded(fa, mask, stream_slice, keep_indices, use_threads)

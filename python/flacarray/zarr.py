@@ -25,6 +25,7 @@ from . import _zarr_group, io_common
 from ._types import KeepMask, KeptIndices, Samples, Steps, ZarrTarget
 from ._zarr_group import BYTES_CHUNK as BYTES_CHUNK
 from .array import FlacArray
+from .containers import ZARR
 
 #: Whether zarr-python is installed (checked without importing it).
 have_zarr = importlib.util.find_spec("zarr") is not None
@@ -65,7 +66,7 @@ def write_compressed(zgrp: ZarrTarget, fa: FlacArray, overwrite: bool = False) -
     `overwrite`; then only a flacarray group is replaced: at a path, one
     holding nothing but its own arrays; in a zarr-python group, only its
     flacarray arrays and attributes."""
-    _zarr_group.write(zgrp, fa, overwrite=overwrite)
+    ZARR.write(fa, zgrp, overwrite=overwrite)
 
 
 def read_compressed(zgrp: ZarrTarget, keep: KeepMask | None = None) -> FlacArray:
@@ -141,5 +142,6 @@ def read_array(
 ) -> Samples | tuple[Samples, KeptIndices]:
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
-    fa, mask = FlacArray._read_group(_zarr_group, zgrp, keep, mpi_comm, mpi_dist, no_flatten)
+    read = ZARR.read(zgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
+    fa, mask = FlacArray._from_read(read, no_flatten), read.mask
     return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from . import CorruptDataError
-from ._cli_npy import npy_writer, same_file
-from ._cli_targets import (
+from .. import CorruptDataError, FlacArray
+from .npy import npy_writer, same_file
+from .targets import (
     SourceError,
     SourceShape,
     Target,
@@ -50,7 +50,6 @@ from ._cli_targets import (
     shape_of,
     zarr_blocks,
 )
-from .array import FlacArray
 
 EXAMPLES = """examples:
   flacarray info data.h5:/signal               what one group holds
@@ -654,7 +653,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         report(f"{type(err).__name__}: {err}")
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

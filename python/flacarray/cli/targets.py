@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from .array import FlacArray
+from .. import FlacArray
+from ..containers import CONTAINERS, HDF5, PARQUET, ZARR, is_flacarray_group
 
-SUFFIXES = {".h5": "hdf5", ".hdf5": "hdf5", ".zarr": "zarr", ".parquet": "parquet", ".npy": "npy"}
 #: Containers holding compressed streams (the others hold raw values).
-COMPRESSED = ("hdf5", "zarr", "parquet")
+COMPRESSED = tuple(CONTAINERS)
+SUFFIXES = {s: c.kind for c in CONTAINERS.values() for s in c.suffixes} | {".npy": "npy"}
 
 
 class UsageError(Exception):
@@ -82,14 +81,13 @@ def hdf5_groups(path: str) -> list[str]:
     """The flacarray groups in an HDF5 file (the root first, if it is one)."""
     import h5py
 
-    marks = (_core.VERSION_ATTRIBUTE, _core.COMMIT_ATTRIBUTE)
     found: list[str] = []
     with h5py.File(path, "r") as hf:
-        if any(m in hf.attrs for m in marks):
+        if is_flacarray_group(hf.attrs):
             found.append("/")
 
         def visit(name: str, obj: Any) -> None:
-            if isinstance(obj, h5py.Group) and any(m in obj.attrs for m in marks):
+            if isinstance(obj, h5py.Group) and is_flacarray_group(obj.attrs):
                 found.append("/" + name)
 
         hf.visititems(visit)
@@ -104,7 +102,7 @@ def zarr_nodes(path: str) -> list[Target]:
         return [Target("zarr-array", path)]
     if node == "group":
         attrs = _zarr_attributes(path)
-        if _core.VERSION_ATTRIBUTE in attrs or _core.COMMIT_ATTRIBUTE in attrs:
+        if is_flacarray_group(attrs):
             return [Target("zarr", path)]
     found: list[Target] = []
     for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
@@ -136,7 +134,7 @@ def expand_inputs(specs: Sequence[str]) -> list[Target]:
                 found = [
                     os.path.join(match, name)
                     for name in sorted(os.listdir(match))
-                    if os.path.splitext(name)[1].lower() in (".h5", ".hdf5", ".zarr", ".parquet")
+                    if SUFFIXES.get(os.path.splitext(name)[1].lower()) in COMPRESSED
                 ]
                 for path in found:
                     targets.extend(_containers_in(parse_target(path), explicit=False))
@@ -283,26 +281,15 @@ def shape_of(target: Target) -> SourceShape:
         shape = tuple(int(d) for d in array.shape)
         return SourceShape(np.dtype(array.dtype), shape[:-1], shape[-1], len(shape))
     if target.kind == "parquet":
-        _, leading = _core.parquet_leading_shape(target.path, "flac")
-        lead = tuple(int(d) for d in leading)
-        first = np.zeros(math.prod(lead), dtype=bool)
-        first[:1] = True
-        probe = read_compressed(target, keep=first.reshape(lead) if lead else first)
-        return SourceShape(probe.dtype, lead, probe.stream_size, len(lead) + 1)
-    from . import _hdf5_group, _zarr_group, io_common
-
-    if target.kind == "hdf5":
+        described = PARQUET.describe(target.path)
+    elif target.kind == "hdf5":
         import h5py
 
         with h5py.File(target.path, "r") as hf:
             if target.group not in hf:
                 raise KeyError(f"{target}: no group {target.group}")
-            description, _ = io_common.describe(_hdf5_group.BACKEND, hf[target.group])
+            described = HDF5.describe(hf[target.group])
     else:
-        import zarr
-
-        group = zarr.open_group(target.path, mode="r")
-        description, _ = io_common.describe(_zarr_group.BACKEND, group)
-    layout = _core.describe_group(description)
-    full = tuple(int(d) for d in layout["shape"])
-    return SourceShape(np.dtype(layout["dtype"]), full[:-1], full[-1], len(full))
+        described = ZARR.describe(target.path)
+    full = described.shape
+    return SourceShape(described.dtype, full[:-1], full[-1], len(full))
