@@ -24,9 +24,20 @@ class ArrayIO:
         return cast("FlacArray", self)
 
     @classmethod
-    def _from_read(cls, read: Read, no_flatten: bool = False) -> FlacArray:
-        """The array a container read found (for a distributed read, this
-        rank's part of it)."""
+    def from_read(cls, read: Read, no_flatten: bool = False) -> FlacArray:
+        """The array a container read found (`flacarray.containers`; for a
+        distributed read, this rank's part of it). `no_flatten` as in
+        `read_hdf5`.
+
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from flacarray import FlacArray, containers
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.zarr")
+        >>> FlacArray.from_array(np.arange(30, dtype=np.int32).reshape(3, 10)).write_zarr(path)
+        >>> read = containers.ZARR.read(path, keep=np.array([False, False, True]))
+        >>> FlacArray.from_read(read).to_array()[0, :3].tolist()
+        [20, 21, 22]
+        """
         fa = cast("type[FlacArray]", cls)._from_core(read.parts)
         if read.mpi_comm is not None and read.mpi_dist is not None:
             assert read.global_shape is not None
@@ -114,7 +125,7 @@ class ArrayIO:
         [[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]]
         """
         read = HDF5.read(hgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-        return cls._from_read(read, no_flatten)
+        return cls.from_read(read, no_flatten)
 
     def write_zarr(self, zgrp: ZarrTarget, overwrite: bool = False) -> None:
         """Writes this array into a zarr group (flacarray format 1): a
@@ -155,7 +166,7 @@ class ArrayIO:
         [[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]]
         """
         read = ZARR.read(zgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-        return cls._from_read(read, no_flatten)
+        return cls.from_read(read, no_flatten)
 
     def write_parquet(
         self, path: PathLike | None, column: str = "flac", overwrite: bool = False
@@ -205,7 +216,7 @@ class ArrayIO:
         read = PARQUET.with_column(column).read(
             path, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist
         )
-        return cls._from_read(read, no_flatten)
+        return cls.from_read(read, no_flatten)
 
     def to_arrow(self) -> Any:
         """A pyarrow `flacarray.flac` extension array sharing this array's

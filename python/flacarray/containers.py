@@ -49,7 +49,7 @@ DEFAULT_COLUMN = "flac"
 
 @dataclass(frozen=True)
 class Read:
-    """What a read found: the array's parts (`FlacArray._from_read` makes
+    """What a read found: the array's parts (`FlacArray.from_read` makes
     the array), the keep mask as checked (None without one) and, for a
     distributed read, the communicator, each rank's range of the leading
     axis and the whole array's shape."""

@@ -112,5 +112,5 @@ def read_array(
     single-stream array comes back (1, samples).
     """
     read = HDF5.read(hgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-    fa = FlacArray._from_read(read, no_flatten)
+    fa = FlacArray.from_read(read, no_flatten)
     return io_common.decoded(fa, read.mask, stream_slice, keep_indices, use_threads)

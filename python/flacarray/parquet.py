@@ -117,5 +117,5 @@ def read_array(
     """Reads and decompresses an array from a Parquet file (arguments as in
     `flacarray.hdf5.read_array`)."""
     read = PARQUET.with_column(column).read(path, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-    fa, mask = FlacArray._from_read(read, no_flatten), read.mask
+    fa, mask = FlacArray.from_read(read, no_flatten), read.mask
     return decoded(fa, mask, stream_slice, keep_indices, use_threads)

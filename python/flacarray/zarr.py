@@ -143,5 +143,5 @@ def read_array(
     """Reads and decompresses an array from a zarr group or path (see
     `flacarray.hdf5.read_array` for the arguments)."""
     read = ZARR.read(zgrp, keep=keep, mpi_comm=mpi_comm, mpi_dist=mpi_dist)
-    fa, mask = FlacArray._from_read(read, no_flatten), read.mask
+    fa, mask = FlacArray.from_read(read, no_flatten), read.mask
     return io_common.decoded(fa, mask, stream_slice, keep_indices, use_threads)

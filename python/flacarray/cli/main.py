@@ -41,10 +41,12 @@ from .targets import (
     Target,
     UsageError,
     codec_configuration,
+    container_of,
     expand_inputs,
     group_attributes,
     open_reader,
     open_zarr_array,
+    opened,
     parse_target,
     read_compressed,
     shape_of,
@@ -512,16 +514,8 @@ def check_destination(dest: Target, overwrite: bool) -> None:
 
 
 def write_compressed(dest: Target, fa: FlacArray, overwrite: bool) -> None:
-    if dest.kind == "hdf5":
-        import h5py
-
-        with h5py.File(dest.path, "a") as hf:
-            group = hf.require_group(dest.group) if dest.group != "/" else hf
-            fa.write_hdf5(group, overwrite=overwrite)
-    elif dest.kind == "zarr":
-        fa.write_zarr(dest.path, overwrite=overwrite)
-    else:
-        fa.write_parquet(dest.path, overwrite=overwrite)
+    with opened(dest, "a") as where:
+        container_of(dest).write(fa, where, overwrite=overwrite)
 
 
 # ---- entry point -------------------------------------------------------------

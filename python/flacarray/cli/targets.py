@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import FlacArray
-from ..containers import CONTAINERS, HDF5, PARQUET, ZARR, is_flacarray_group
+from ..containers import CONTAINERS, Container, is_flacarray_group
 
 #: Containers holding compressed streams (the others hold raw values).
 COMPRESSED = tuple(CONTAINERS)
@@ -168,24 +168,41 @@ def read_compressed(target: Target, keep: np.ndarray | None = None) -> FlacArray
         return read(keep)
 
 
+def container_of(target: Target) -> Container:
+    """The container kind holding a target's compressed streams."""
+    if target.kind not in CONTAINERS:
+        raise UsageError(f"{target}: holds raw values, not compressed streams")
+    return CONTAINERS[target.kind]
+
+
+@contextlib.contextmanager
+def opened(target: Target, mode: str = "r") -> Iterator[Any]:
+    """What the container's operations take for `target`: an h5py group
+    (its file open meanwhile; with mode "a" created if missing) or the
+    path itself."""
+    if target.kind != "hdf5":
+        yield target.path
+        return
+    import h5py
+
+    with h5py.File(target.path, mode) as hf:
+        if target.group == "/":
+            yield hf
+        elif mode != "r":
+            yield hf.require_group(target.group)
+        elif target.group not in hf:
+            raise KeyError(f"{target}: no group {target.group}")
+        else:
+            yield hf[target.group]
+
+
 @contextlib.contextmanager
 def open_reader(target: Target) -> Iterator[Callable[[np.ndarray | None], FlacArray]]:
     """A function reading the container's array (or the streams a keep mask
     selects), the file kept open between calls."""
-    if target.kind == "hdf5":
-        import h5py
-
-        with h5py.File(target.path, "r") as hf:
-            if target.group not in hf:
-                raise KeyError(f"{target}: no group {target.group}")
-            group = hf[target.group]
-            yield lambda keep: FlacArray.read_hdf5(group, keep=keep)
-    elif target.kind == "zarr":
-        yield lambda keep: FlacArray.read_zarr(target.path, keep=keep)
-    elif target.kind == "parquet":
-        yield lambda keep: FlacArray.read_parquet(target.path, keep=keep)
-    else:
-        raise UsageError(f"{target}: holds raw values, not compressed streams")
+    container = container_of(target)
+    with opened(target) as where:
+        yield lambda keep: FlacArray.from_read(container.read(where, keep=keep))
 
 
 def group_attributes(target: Target) -> dict[str, Any]:
@@ -280,16 +297,7 @@ def shape_of(target: Target) -> SourceShape:
         array = open_zarr_array(target)
         shape = tuple(int(d) for d in array.shape)
         return SourceShape(np.dtype(array.dtype), shape[:-1], shape[-1], len(shape))
-    if target.kind == "parquet":
-        described = PARQUET.describe(target.path)
-    elif target.kind == "hdf5":
-        import h5py
-
-        with h5py.File(target.path, "r") as hf:
-            if target.group not in hf:
-                raise KeyError(f"{target}: no group {target.group}")
-            described = HDF5.describe(hf[target.group])
-    else:
-        described = ZARR.describe(target.path)
+    with opened(target) as where:
+        described = container_of(target).describe(where)
     full = described.shape
     return SourceShape(described.dtype, full[:-1], full[-1], len(full))
