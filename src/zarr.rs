@@ -427,10 +427,10 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
         dtype: layout.dtype,
         shape: plan.shape,
         compressed,
-        starts: plan.starts,
-        nbytes: plan.nbytes,
-        offsets: plan.offsets,
-        gains: plan.gains,
+        stream_starts: plan.starts,
+        stream_nbytes: plan.nbytes,
+        stream_offsets: plan.offsets,
+        stream_gains: plan.gains,
         level: layout.level,
     })?;
     container::check_stream_channels(&array.view(), plan.channels)?;

@@ -170,27 +170,27 @@ fn inconsistent_parts_are_rejected() {
         assert!(err.message().contains(needle), "{err} lacks {needle}");
     };
     let mut p = good.clone();
-    p.starts[1] = p.compressed.len() as u64;
+    p.stream_starts[1] = p.compressed.len() as u64;
     check(p, "stream 1 claims bytes");
     let mut p = good.clone();
-    p.nbytes[0] = u64::MAX;
+    p.stream_nbytes[0] = u64::MAX;
     check(p, "stream 0 claims bytes");
     let mut p = good.clone();
-    p.starts.pop();
+    p.stream_starts.pop();
     check(p, "stream_starts has 1 entries");
     let mut p = good.clone();
     p.shape = vec![2, 1 << 40];
     check(p, "claims 1099511627776 samples");
     let mut p = good.clone();
-    p.offsets = Some(vec![0.0, 0.0]);
+    p.stream_offsets = Some(vec![0.0, 0.0]);
     check(p, "must not have stream offsets");
     let mut p = good.clone();
     p.dtype = DType::Float64;
     check(p, "needs both stream offsets and gains");
     let mut p = good.clone();
     p.dtype = DType::Float64;
-    p.offsets = Some(vec![0.0]);
-    p.gains = Some(vec![1.0, 1.0]);
+    p.stream_offsets = Some(vec![0.0]);
+    p.stream_gains = Some(vec![1.0, 1.0]);
     check(p, "stream_offsets has 1 entries");
 }
 
@@ -198,7 +198,7 @@ fn inconsistent_parts_are_rejected() {
 fn bad_gain_is_corrupt() {
     let fa = FlacArray::compress(&[1.0f64, 2.0], &[2], &CompressOptions::default()).unwrap();
     let mut parts = fa.into_parts();
-    parts.gains = Some(vec![0.0]);
+    parts.stream_gains = Some(vec![0.0]);
     let err = FlacArray::from_parts(parts).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
     assert!(err.message().contains("unusable offset/gain"), "{err}");

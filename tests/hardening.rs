@@ -41,7 +41,7 @@ fn stream_length_claims_are_checked_against_streaminfo() {
 fn unusable_scales_are_corrupt() {
     for gain in [-2.0, 0.0, 1e-320, f64::NAN, f64::INFINITY] {
         let mut parts = floats().into_parts();
-        parts.gains.as_mut().unwrap()[4] = gain;
+        parts.stream_gains.as_mut().unwrap()[4] = gain;
         let err = FlacArray::from_parts(parts).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{gain}: {err}");
         assert!(err.message().contains("stream 4"), "{err}");
@@ -50,7 +50,7 @@ fn unusable_scales_are_corrupt() {
     let fa = FlacArray::compress(&data, &[2, 1000], &CompressOptions::default()).unwrap();
     let mut parts = fa.into_parts();
     // a normal float64 gain, but denormal once stored as float32
-    parts.gains.as_mut().unwrap()[1] = 1e-39;
+    parts.stream_gains.as_mut().unwrap()[1] = 1e-39;
     assert!(FlacArray::from_parts(parts).is_err());
 }
 
@@ -105,10 +105,10 @@ fn format0_float64() -> (Vec<i32>, FlacArray) {
         dtype: DType::Float64,
         shape: vec![2, 4000],
         compressed,
-        starts,
-        nbytes,
-        offsets: Some(vec![1.5, -2.0]),
-        gains: Some(vec![1000.0, 250.0]),
+        stream_starts: starts,
+        stream_nbytes: nbytes,
+        stream_offsets: Some(vec![1.5, -2.0]),
+        stream_gains: Some(vec![1000.0, 250.0]),
         level: 5,
     })
     .unwrap();

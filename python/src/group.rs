@@ -70,10 +70,10 @@ pub(crate) fn plan_group_read<'py>(
         dtype: layout.dtype,
         shape: plan.shape,
         compressed: PyArray1::<u8>::zeros(py, 0, false).unbind(),
-        starts: PyArray1::from_vec(py, as_i64(plan.starts)).unbind(),
-        nbytes: PyArray1::from_vec(py, as_i64(plan.nbytes)).unbind(),
-        offsets: plan.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
-        gains: plan.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
+        stream_starts: PyArray1::from_vec(py, as_i64(plan.starts)).unbind(),
+        stream_nbytes: PyArray1::from_vec(py, as_i64(plan.nbytes)).unbind(),
+        stream_offsets: plan.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
+        stream_gains: plan.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
         level: layout.level,
     };
     let parts = Bound::new(py, parts)?;

@@ -47,10 +47,10 @@ pub(crate) struct ArrayParts {
     pub(crate) dtype: DType,
     pub(crate) shape: Vec<usize>,
     pub(crate) compressed: Py<PyArray1<u8>>,
-    pub(crate) starts: Py<PyArray1<i64>>,
-    pub(crate) nbytes: Py<PyArray1<i64>>,
-    pub(crate) offsets: Option<Py<PyArray1<f64>>>,
-    pub(crate) gains: Option<Py<PyArray1<f64>>>,
+    pub(crate) stream_starts: Py<PyArray1<i64>>,
+    pub(crate) stream_nbytes: Py<PyArray1<i64>>,
+    pub(crate) stream_offsets: Option<Py<PyArray1<f64>>>,
+    pub(crate) stream_gains: Option<Py<PyArray1<f64>>>,
     pub(crate) level: u32,
 }
 
@@ -61,26 +61,26 @@ pub(crate) fn checked_level(level: i64) -> PyResult<u32> {
 #[pymethods]
 impl ArrayParts {
     #[new]
-    #[pyo3(signature = (dtype, shape, compressed, starts, nbytes, offsets=None, gains=None, level=5))]
+    #[pyo3(signature = (dtype, shape, compressed, stream_starts, stream_nbytes, stream_offsets=None, stream_gains=None, level=5))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         dtype: &str,
         shape: Vec<usize>,
         compressed: Bound<'_, PyArray1<u8>>,
-        starts: Bound<'_, PyArray1<i64>>,
-        nbytes: Bound<'_, PyArray1<i64>>,
-        offsets: Option<Bound<'_, PyArray1<f64>>>,
-        gains: Option<Bound<'_, PyArray1<f64>>>,
+        stream_starts: Bound<'_, PyArray1<i64>>,
+        stream_nbytes: Bound<'_, PyArray1<i64>>,
+        stream_offsets: Option<Bound<'_, PyArray1<f64>>>,
+        stream_gains: Option<Bound<'_, PyArray1<f64>>>,
         level: i64,
     ) -> PyResult<Self> {
         Ok(ArrayParts {
             dtype: DType::from_name(dtype).map_err(to_py)?,
             shape,
             compressed: compressed.unbind(),
-            starts: starts.unbind(),
-            nbytes: nbytes.unbind(),
-            offsets: offsets.map(Bound::unbind),
-            gains: gains.map(Bound::unbind),
+            stream_starts: stream_starts.unbind(),
+            stream_nbytes: stream_nbytes.unbind(),
+            stream_offsets: stream_offsets.map(Bound::unbind),
+            stream_gains: stream_gains.map(Bound::unbind),
             level: checked_level(level)?,
         })
     }
@@ -105,26 +105,26 @@ impl ArrayParts {
 
     /// Where each stream starts in `compressed`.
     #[getter]
-    fn starts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        self.starts.bind(py).clone()
+    fn stream_starts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.stream_starts.bind(py).clone()
     }
 
     /// Each stream's length in bytes.
     #[getter]
-    fn nbytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        self.nbytes.bind(py).clone()
+    fn stream_nbytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.stream_nbytes.bind(py).clone()
     }
 
     /// Per-stream offsets (None for integer data).
     #[getter]
-    fn offsets<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
-        self.offsets.as_ref().map(|a| a.bind(py).clone())
+    fn stream_offsets<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.stream_offsets.as_ref().map(|a| a.bind(py).clone())
     }
 
     /// Per-stream gains (None for integer data).
     #[getter]
-    fn gains<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
-        self.gains.as_ref().map(|a| a.bind(py).clone())
+    fn stream_gains<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.stream_gains.as_ref().map(|a| a.bind(py).clone())
     }
 
     /// The compression level.
@@ -140,10 +140,10 @@ impl ArrayParts {
             dtype: self.dtype,
             shape: self.shape.clone(),
             compressed: compressed.unbind(),
-            starts: self.starts.clone_ref(py),
-            nbytes: self.nbytes.clone_ref(py),
-            offsets: self.offsets.as_ref().map(|a| a.clone_ref(py)),
-            gains: self.gains.as_ref().map(|a| a.clone_ref(py)),
+            stream_starts: self.stream_starts.clone_ref(py),
+            stream_nbytes: self.stream_nbytes.clone_ref(py),
+            stream_offsets: self.stream_offsets.as_ref().map(|a| a.clone_ref(py)),
+            stream_gains: self.stream_gains.as_ref().map(|a| a.clone_ref(py)),
             level: self.level,
         }
     }
@@ -190,15 +190,15 @@ impl ArrayParts {
             dtype: self.dtype,
             shape: &self.shape,
             compressed: read_borrow(&self.compressed, py, "compressed")?,
-            starts: read_borrow(&self.starts, py, "stream_starts")?,
-            nbytes: read_borrow(&self.nbytes, py, "stream_nbytes")?,
+            starts: read_borrow(&self.stream_starts, py, "stream_starts")?,
+            nbytes: read_borrow(&self.stream_nbytes, py, "stream_nbytes")?,
             offsets: self
-                .offsets
+                .stream_offsets
                 .as_ref()
                 .map(|a| read_borrow(a, py, "stream_offsets"))
                 .transpose()?,
             gains: self
-                .gains
+                .stream_gains
                 .as_ref()
                 .map(|a| read_borrow(a, py, "stream_gains"))
                 .transpose()?,
@@ -287,10 +287,14 @@ pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> PyResult<ArrayPa
         dtype: parts.dtype,
         shape: parts.shape,
         compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
-        starts: PyArray1::from_vec(py, as_i64(parts.starts)).unbind(),
-        nbytes: PyArray1::from_vec(py, as_i64(parts.nbytes)).unbind(),
-        offsets: parts.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
-        gains: parts.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
+        stream_starts: PyArray1::from_vec(py, as_i64(parts.stream_starts)).unbind(),
+        stream_nbytes: PyArray1::from_vec(py, as_i64(parts.stream_nbytes)).unbind(),
+        stream_offsets: parts
+            .stream_offsets
+            .map(|v| PyArray1::from_vec(py, v).unbind()),
+        stream_gains: parts
+            .stream_gains
+            .map(|v| PyArray1::from_vec(py, v).unbind()),
         level: parts.level,
     })
 }

@@ -98,13 +98,14 @@ pub struct FlacArrayParts {
     /// All streams' FLAC bytes, concatenated.
     pub compressed: Vec<u8>,
     /// Byte offset of each stream in `compressed`.
-    pub starts: Vec<u64>,
-    /// Byte length of each stream.
-    pub nbytes: Vec<u64>,
+    pub stream_starts: Vec<u64>,
+    /// Byte length of each stream (stored as `stream_bytes` in a group, as
+    /// the reference names it).
+    pub stream_nbytes: Vec<u64>,
     /// Per-stream offsets (float types only).
-    pub offsets: Option<Vec<f64>>,
+    pub stream_offsets: Option<Vec<f64>>,
     /// Per-stream gains (float types only).
-    pub gains: Option<Vec<f64>>,
+    pub stream_gains: Option<Vec<f64>>,
     /// Compression level used (informational).
     pub level: u32,
 }
@@ -323,20 +324,20 @@ impl FlacArray {
             parts.dtype,
             &parts.shape,
             &parts.compressed,
-            &parts.starts,
-            &parts.nbytes,
-            parts.offsets.as_deref(),
-            parts.gains.as_deref(),
+            &parts.stream_starts,
+            &parts.stream_nbytes,
+            parts.stream_offsets.as_deref(),
+            parts.stream_gains.as_deref(),
         )?
         .validate_streams()?;
         Ok(FlacArray {
             dtype: parts.dtype,
             shape: parts.shape,
             compressed: parts.compressed,
-            starts: parts.starts,
-            nbytes: parts.nbytes,
-            offsets: parts.offsets,
-            gains: parts.gains,
+            starts: parts.stream_starts,
+            nbytes: parts.stream_nbytes,
+            offsets: parts.stream_offsets,
+            gains: parts.stream_gains,
             level: parts.level,
         })
     }
@@ -360,10 +361,10 @@ impl FlacArray {
             dtype: self.dtype,
             shape: self.shape,
             compressed: self.compressed,
-            starts: self.starts,
-            nbytes: self.nbytes,
-            offsets: self.offsets,
-            gains: self.gains,
+            stream_starts: self.starts,
+            stream_nbytes: self.nbytes,
+            stream_offsets: self.offsets,
+            stream_gains: self.gains,
             level: self.level,
         }
     }

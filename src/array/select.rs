@@ -157,7 +157,7 @@ impl FlacArrayRef<'_> {
     /// let fa = FlacArray::compress(&data, &[2, 5000], &CompressOptions::default())?;
     /// assert_eq!(fa.to_vec_verified::<i32>()?, data);
     /// let mut parts = fa.into_parts();
-    /// let md5_at = parts.starts[1] as usize + 26; // stream 1's STREAMINFO MD5
+    /// let md5_at = parts.stream_starts[1] as usize + 26; // stream 1's STREAMINFO MD5
     /// parts.compressed[md5_at] ^= 1;
     /// let damaged = FlacArray::from_parts(parts)?;
     /// assert_eq!(damaged.to_vec::<i32>()?, data); // the frames are intact

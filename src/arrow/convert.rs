@@ -144,10 +144,10 @@ impl FlacArray {
             parts.dtype,
             &parts.shape,
             bytes.as_slice(),
-            &parts.starts,
-            &parts.nbytes,
-            parts.offsets.as_deref(),
-            parts.gains.as_deref(),
+            &parts.stream_starts,
+            &parts.stream_nbytes,
+            parts.stream_offsets.as_deref(),
+            parts.stream_gains.as_deref(),
         )?;
         build_column(&view, level, bytes.clone())
     }
@@ -289,10 +289,10 @@ impl FlacArray {
             dtype,
             shape,
             compressed,
-            starts,
-            nbytes,
-            offsets: float.then_some(offsets),
-            gains: float.then_some(gains),
+            stream_starts: starts,
+            stream_nbytes: nbytes,
+            stream_offsets: float.then_some(offsets),
+            stream_gains: float.then_some(gains),
             level: first.level().unwrap_or(5),
         })
     }

@@ -433,10 +433,10 @@ impl RowPlan {
             let mut parts = array.into_parts();
             parts.shape = vec![0, parts.shape.last().copied().unwrap_or(0)];
             parts.compressed.clear();
-            parts.starts.clear();
-            parts.nbytes.clear();
-            parts.offsets = parts.offsets.map(|_| Vec::new());
-            parts.gains = parts.gains.map(|_| Vec::new());
+            parts.stream_starts.clear();
+            parts.stream_nbytes.clear();
+            parts.stream_offsets = parts.stream_offsets.map(|_| Vec::new());
+            parts.stream_gains = parts.stream_gains.map(|_| Vec::new());
             return FlacArray::from_parts(parts);
         }
         let leading = match (target.probe.leading_shape(), keep) {
