@@ -53,10 +53,14 @@ pub(crate) fn plan_group_read<'py>(
     let keep = keep_mask(keep)?;
     let plan = container::plan_read(
         &layout,
-        starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
-        nbytes.as_slice().map_err(|_| contiguous("stream_bytes"))?,
-        float_slice(&offsets, "stream_offsets")?,
-        float_slice(&gains, "stream_gains")?,
+        starts
+            .as_slice()
+            .map_err(|_| contiguous(container::STARTS))?,
+        nbytes
+            .as_slice()
+            .map_err(|_| contiguous(container::NBYTES))?,
+        float_slice(&offsets, container::OFFSETS)?,
+        float_slice(&gains, container::GAINS)?,
         keep_ref(&keep),
     )
     .map_err(to_py)?;
@@ -130,10 +134,14 @@ pub(crate) fn group_layout<'py>(
         None => container::group_attributes(&view, borrowed.level).map_err(to_py)?,
         Some((starts, nbytes, offsets, gains)) => {
             let tables = container::GroupTables {
-                starts: starts.as_slice().map_err(|_| contiguous("stream_starts"))?,
-                nbytes: nbytes.as_slice().map_err(|_| contiguous("stream_bytes"))?,
-                offsets: float_slice(offsets, "stream_offsets")?,
-                gains: float_slice(gains, "stream_gains")?,
+                starts: starts
+                    .as_slice()
+                    .map_err(|_| contiguous(container::STARTS))?,
+                nbytes: nbytes
+                    .as_slice()
+                    .map_err(|_| contiguous(container::NBYTES))?,
+                offsets: float_slice(offsets, container::OFFSETS)?,
+                gains: float_slice(gains, container::GAINS)?,
             };
             container::group_attributes_for(view.dtype(), &shape, borrowed.level, &tables)
                 .map_err(to_py)?
