@@ -206,7 +206,7 @@ pub fn write_view(
     if_exists: IfExists,
 ) -> Result<()> {
     container::check_group_dtype(array.dtype())?;
-    let converted = array.to_format1(level)?;
+    let converted = array.to_current_layout(level)?;
     let converted_view = converted.as_ref().map(FlacArray::view);
     let array = converted_view.as_ref().unwrap_or(array);
     crate::fsio::write_atomically(

@@ -119,7 +119,7 @@ fn format0_float64() -> (Vec<i32>, FlacArray) {
 fn format0_float64_is_rewritten_with_two_channels() {
     let (_, fa) = format0_float64();
     assert_eq!(fa.view().stream_channels(0).unwrap(), 1);
-    let fixed = fa.to_format1().unwrap().into_owned();
+    let fixed = fa.to_current_layout().unwrap().into_owned();
     for i in 0..2 {
         assert_eq!(fixed.view().stream_channels(i).unwrap(), 2);
     }
@@ -135,7 +135,7 @@ fn format0_float64_is_rewritten_with_two_channels() {
     );
     // already format 1: borrowed, nothing re-encoded
     assert!(matches!(
-        fixed.to_format1().unwrap(),
+        fixed.to_current_layout().unwrap(),
         std::borrow::Cow::Borrowed(_)
     ));
     // the zarrs writer re-encodes too

@@ -179,10 +179,10 @@ class FlacArray(ArrayIO):
         """The parts the core takes (sharing this array's buffers)."""
         return self._parts
 
-    def _format1(self) -> FlacArray:
+    def _current_layout(self) -> FlacArray:
         """This array with 64-bit data in 2-channel streams (as format 1
         requires; arrays read from format 0 files have 1-channel streams)."""
-        parts = _core.to_format1(self._parts)
+        parts = _core.to_current_layout(self._parts)
         return self if parts is None else FlacArray._from_core(parts)
 
     @classmethod

@@ -154,7 +154,7 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     >>> to_arrow(FlacArray.from_array(np.zeros((3, 8), np.float32))).type.flac_metadata
     {'format': 2, 'dtype': 'float32'}
     """
-    fa = fa._format1()
+    fa = fa._current_layout()
     starts, nbytes = fa._starts, fa._nbytes
     ends = starts + nbytes
     contiguous = fa.nstreams > 0 and starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])

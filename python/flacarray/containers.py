@@ -152,7 +152,7 @@ class _Group:
             with module.opened(os.fspath(target)) as group:
                 return self.describe(group)
         module.check_group(target)
-        description, _ = io_common.describe(module.BACKEND, target)
+        description, _ = io_common.gather_claims(module.BACKEND, target)
         layout = _core.describe_group(description)
         return Description(np.dtype(layout["dtype"]), tuple(int(d) for d in layout["shape"]))
 

@@ -153,8 +153,10 @@ def resolve(backend: Backend, grp: Any) -> tuple[dict[str, Any], dict[str, str],
     return json.loads(attrs), dict(names), bool(pending)
 
 
-def describe(backend: Backend, grp: Any) -> tuple[str, dict[str, Any]]:
-    """The core's description of a group (JSON) and its arrays by name."""
+def gather_claims(backend: Backend, grp: Any) -> tuple[str, dict[str, Any]]:
+    """What a group claims, as the core's `GroupDescription` JSON (its
+    attributes and each array's shape and dtype), and its arrays by name;
+    the core's `container::describe` then checks the claims."""
     try:
         attrs, names, _ = resolve(backend, grp)
         arrays = {name: backend.get(grp, stored) for name, stored in names.items()}
@@ -231,7 +233,7 @@ def read_group(
     leading shape) only the kept streams' bytes are read, and the parts are
     those of a (kept, samples) array. Also returns the keep mask as checked
     (None without `keep`)."""
-    description, arrays = describe(backend, grp)
+    description, arrays = gather_claims(backend, grp)
     _core.describe_group(description)  # checks the metadata before any read
     mask = None if keep is None else keep_mask(keep)
     return plan_read(backend, description, arrays, mask), mask
@@ -294,7 +296,7 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
     fails or is killed before the record leaves the old array as it was; one
     killed after it leaves the new array, which every reader (and the next
     write) completes."""
-    fa = fa._format1()
+    fa = fa._current_layout()
     attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())  # checks the dtype
     check_target(backend, grp, overwrite)
     finish_pending(backend, grp)

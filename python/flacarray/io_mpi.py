@@ -130,7 +130,7 @@ def write_gathered(
     single-process writer (staged, then committed)."""
     comm, dist, global_shape = fa.mpi_comm, fa.mpi_dist, fa.global_shape
     root = comm.rank == 0
-    fa = fa._format1()  # (a new, local-only array when streams were re-encoded)
+    fa = fa._current_layout()  # (a new, local-only array when streams were re-encoded)
     error: BaseException | None = None
     if root:
         try:
@@ -195,7 +195,7 @@ def write_parallel(
     parallel HDF5: the same datasets and attributes are created on every
     rank (HDF5 requires it), then each rank writes its slab collectively."""
     comm, dist, global_shape = fa.mpi_comm, fa.mpi_dist, fa.global_shape
-    fa = fa._format1()
+    fa = fa._current_layout()
     error: BaseException | None = None
     if comm.rank == 0:
         try:
@@ -262,7 +262,7 @@ def _layout_and_dist(
                 grp = grp()
             if grp is None:
                 raise ValueError(f"rank 0 must pass the {backend.name} group to read from")
-            description, arrays = io_common.describe(backend, grp)
+            description, arrays = io_common.gather_claims(backend, grp)
             layout = _core.describe_group(description)
         except (OSError, ValueError, TypeError, AttributeError) as err:
             error = err

@@ -240,10 +240,10 @@ pub(crate) fn verify_stream(
 }
 
 /// The parts with every stream as this version writes them, or None when
-/// they already are (see `FlacArrayRef::to_format1`); the bytes are only
+/// they already are (see `FlacArrayRef::to_current_layout`); the bytes are only
 /// read, never copied, when nothing changes.
 #[pyfunction]
-pub(crate) fn to_format1(
+pub(crate) fn to_current_layout(
     py: Python<'_>,
     parts: &Bound<'_, ArrayParts>,
 ) -> PyResult<Option<ArrayParts>> {
@@ -251,7 +251,7 @@ pub(crate) fn to_format1(
     let borrowed = arrays.borrow()?;
     let view = borrowed.view()?;
     let changed = py
-        .detach(|| view.to_format1(borrowed.level))
+        .detach(|| view.to_current_layout(borrowed.level))
         .map_err(to_py)?;
     changed.map(|a| parts_object(py, a)).transpose()
 }

@@ -26,7 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(array::compress, m)?)?;
     m.add_function(wrap_pyfunction!(array::decompress_into, m)?)?;
     m.add_function(wrap_pyfunction!(array::validate, m)?)?;
-    m.add_function(wrap_pyfunction!(array::to_format1, m)?)?;
+    m.add_function(wrap_pyfunction!(array::to_current_layout, m)?)?;
     m.add_function(wrap_pyfunction!(group::describe_group, m)?)?;
     m.add_function(wrap_pyfunction!(group::plan_group_read, m)?)?;
     m.add_function(wrap_pyfunction!(group::group_layout, m)?)?;

@@ -283,8 +283,8 @@ impl<'a> FlacArrayRef<'a> {
                     info.total_samples
                 )));
             }
-            let wide = self.dtype.size() == 8;
-            if !(info.channels == 1 || (wide && info.channels == 2)) {
+            let two_channels = self.dtype.channels() == 2;
+            if !(info.channels == 1 || (two_channels && info.channels == 2)) {
                 return Err(Error::corrupt(format!(
                     "stream {i} has {} FLAC channels, impossible for {} data",
                     info.channels, self.dtype
@@ -435,10 +435,10 @@ impl FlacArray {
     }
 
     /// This array with every stream as this version writes them (see
-    /// [`FlacArrayRef::to_format1`]); borrows `self` when nothing needs
+    /// [`FlacArrayRef::to_current_layout`]); borrows `self` when nothing needs
     /// changing.
-    pub fn to_format1(&self) -> Result<Cow<'_, FlacArray>> {
-        Ok(match self.view().to_format1(self.level)? {
+    pub fn to_current_layout(&self) -> Result<Cow<'_, FlacArray>> {
+        Ok(match self.view().to_current_layout(self.level)? {
             Some(changed) => Cow::Owned(changed),
             None => Cow::Borrowed(self),
         })
@@ -455,12 +455,12 @@ impl FlacArrayRef<'_> {
     /// values), missing lengths are filled in (STREAMINFO only), the rest is
     /// copied as is. `None` when nothing needs changing: then nothing is
     /// copied either (only each stream's STREAMINFO is read).
-    pub fn to_format1(&self, level: u32) -> Result<Option<FlacArray>> {
-        let wide = self.dtype.size() == 8;
+    pub fn to_current_layout(&self, level: u32) -> Result<Option<FlacArray>> {
+        let two_channels = self.dtype.channels() == 2;
         let mut fixes = Vec::new();
         for i in 0..self.nstreams() {
             let info = stream_info(self.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
-            if wide && info.channels == 1 {
+            if two_channels && info.channels == 1 {
                 fixes.push((i, StreamFix::Reencode));
             } else if info.total_samples == 0 {
                 fixes.push((i, StreamFix::RecordLength));
@@ -516,7 +516,7 @@ impl FlacArrayRef<'_> {
     }
 }
 
-/// What [`FlacArray::to_format1`] does to one stream.
+/// What [`FlacArray::to_current_layout`] does to one stream.
 enum StreamFix {
     /// Decode and encode again as 2 channels.
     Reencode,

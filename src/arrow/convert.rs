@@ -86,7 +86,7 @@ impl FlacArrayRef<'_> {
     /// [`FlacArrayRef::to_arrow_shared`] to share a buffer instead).
     /// Streams not in format 1's layout are brought to it first.
     pub fn to_arrow(&self, level: u32) -> Result<FlacColumn> {
-        match self.to_format1(level)? {
+        match self.to_current_layout(level)? {
             Some(array) => array.into_arrow(),
             None => build_column(self, level, Buffer::from(self.compressed())),
         }
@@ -119,7 +119,7 @@ impl FlacArrayRef<'_> {
                 "to_arrow_shared: the buffer must hold this view's compressed bytes",
             ));
         }
-        match self.to_format1(level)? {
+        match self.to_current_layout(level)? {
             Some(array) => array.into_arrow(),
             None => build_column(self, level, bytes.clone()),
         }
@@ -133,7 +133,7 @@ impl FlacArray {
     pub fn into_arrow(self) -> Result<FlacColumn> {
         // 64-bit data read from the reference's format 0 has 1-channel
         // streams; the column always holds the 2-channel layout.
-        let this = match self.to_format1()? {
+        let this = match self.to_current_layout()? {
             std::borrow::Cow::Owned(array) => array,
             std::borrow::Cow::Borrowed(_) => self,
         };

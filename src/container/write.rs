@@ -29,7 +29,7 @@ pub fn check_group_dtype(dtype: DType) -> Result<()> {
 /// The group attributes to write for `array` (compressed at `level`),
 /// whose per-stream tables are written as they are. Its streams must
 /// already be in format 1's channel layout (see
-/// [`crate::FlacArray::to_format1`]). Fails if the group format cannot
+/// [`crate::FlacArray::to_current_layout`]). Fails if the group format cannot
 /// hold the array's type ([`check_group_dtype`]).
 pub fn group_attributes(array: &FlacArrayRef<'_>, level: u32) -> Result<Map<String, Value>> {
     let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();

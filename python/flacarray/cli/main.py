@@ -108,9 +108,9 @@ def show_progress(args: argparse.Namespace) -> bool:
 # ---- Zarr arrays (values decoded by zarr, e.g. written with the codec) -------
 
 
-def describe(target: Target) -> dict[str, Any]:
+def info_of(target: Target) -> dict[str, Any]:
     if target.kind == "zarr-array":
-        return describe_zarr_array(target)
+        return info_of_zarr_array(target)
     try:
         fa = read_compressed(target)
     except (UsageError, KeyboardInterrupt):
@@ -139,7 +139,7 @@ def describe(target: Target) -> dict[str, Any]:
     return info
 
 
-def describe_zarr_array(target: Target) -> dict[str, Any]:
+def info_of_zarr_array(target: Target) -> dict[str, Any]:
     array = open_zarr_array(target)
     shape = tuple(int(d) for d in array.shape)
     raw = math.prod(shape) * array.dtype.itemsize
@@ -169,7 +169,7 @@ def run_info(args: argparse.Namespace) -> int:
     status = 0
     for target in targets:
         try:
-            info = describe(target)
+            info = info_of(target)
         except (UsageError, KeyboardInterrupt):
             raise
         except Exception as err:  # one bad file does not stop the others
