@@ -1,7 +1,6 @@
 """FlacArray's methods that move it into and out of containers (HDF5,
-zarr, Parquet: through `containers`), Arrow/Polars objects and pickles.
-`FlacArray` inherits them; `array.py` keeps what the array is and does in
-memory."""
+zarr, Parquet: through `containers`) and Arrow/Polars objects. `FlacArray`
+inherits them; `array.py` keeps what the array is and does in memory."""
 
 from __future__ import annotations
 
@@ -39,8 +38,9 @@ class ArrayIO:
         [20, 21, 22]
         """
         fa = cast("type[FlacArray]", cls)._from_core(read.parts)
-        if read.mpi_comm is not None and read.mpi_dist is not None:
-            assert read.global_shape is not None
+        if read.mpi_comm is not None:
+            if read.mpi_dist is None or read.global_shape is None:
+                raise ValueError("a distributed read needs its ranks' ranges and global shape")
             fa._distribute(read.mpi_comm, read.mpi_dist, read.global_shape)
         return fa._single_stream_shape(no_flatten)
 
