@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 __version__: Final[str]
 DTYPES: Final[list[str]]
-GROUP_DTYPES: Final[list[str]]
 GROUP_ARRAYS: Final[list[str]]
 GROUP_ATTRIBUTES: Final[list[str]]
 BYTES_CHUNK: Final[int]

@@ -291,6 +291,23 @@ class FlacArray(ArrayIO):
             dtype.name, tuple(shape), np.zeros(0, np.uint8), none, none, scales, scales, level
         )
 
+    def _with_shape(self, shape: tuple[int, ...]) -> FlacArray:
+        """The same parts (buffers shared) under another shape holding as
+        many streams, keeping its place in a distributed array."""
+        fa = _unpickle(
+            self._dtype.name,
+            shape,
+            self._compressed,
+            self._starts,
+            self._nbytes,
+            self._offsets,
+            self._gains,
+            self._level,
+        )
+        fa._mpi_comm, fa._mpi_dist = self._mpi_comm, self._mpi_dist
+        fa._global_shape, fa._global_nbytes = self._global_shape, self._global_nbytes
+        return fa
+
     def _distribute(
         self, mpi_comm: Any, mpi_dist: list[tuple[int, int]], global_shape: tuple[int, ...]
     ) -> None:

@@ -56,21 +56,7 @@ class ArrayIO:
             shape = (1, fa.shape[0])
         else:
             return fa
-        reshaped = type(fa).__new__(type(fa))
-        reshaped._init(  # the same buffers, shared
-            fa.dtype.name,
-            shape,
-            fa._compressed,
-            fa._starts,
-            fa._nbytes,
-            fa._offsets,
-            fa._gains,
-            fa._level,
-            copy=False,
-        )
-        reshaped._mpi_comm, reshaped._mpi_dist = fa._mpi_comm, fa._mpi_dist
-        reshaped._global_shape, reshaped._global_nbytes = fa._global_shape, fa._global_nbytes
-        return reshaped
+        return fa._with_shape(shape)
 
     def write_hdf5(self, hgrp: H5Group, overwrite: bool = False) -> None:
         """Writes this array into an h5py group (flacarray format 1).
@@ -314,7 +300,8 @@ class ArrayIO:
     def _from_arrow_parts(cls, parts: dict) -> FlacArray:
         """From `arrow.from_arrow`'s dict, sharing its buffers; checks each
         stream's channel count and the field metadata's digest."""
-        fa = cast("type[FlacArray]", cls).__new__(cast("type[FlacArray]", cls))
+        array_type = cast("type[FlacArray]", cls)
+        fa = array_type.__new__(array_type)
         fa._init(
             parts["dtype"],
             parts["shape"],

@@ -64,14 +64,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<errors::CorruptDataError>(),
     )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    let names = |group_only: bool| -> Vec<&str> {
-        let types = DType::ALL
-            .iter()
-            .filter(|d| !group_only || d.in_group_format());
-        types.map(|d| d.name()).collect()
-    };
-    m.add("DTYPES", names(false))?;
-    m.add("GROUP_DTYPES", names(true))?;
+    let dtypes: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
+    m.add("DTYPES", dtypes)?;
     m.add("GROUP_ARRAYS", container::ARRAYS.to_vec())?;
     m.add("GROUP_ATTRIBUTES", container::GROUP_ATTRIBUTES.to_vec())?;
     m.add("BYTES_CHUNK", container::BYTES_CHUNK)?;
