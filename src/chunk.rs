@@ -44,7 +44,7 @@
 use crate::array::{DType, Element, SampleWindow};
 use crate::codec::Md5;
 use crate::error::{Error, Result};
-use crate::{CompressOptions, FlacArray, FlacArrayRef};
+use crate::{CompressOptions, FlacArray, FlacArrayPartsRef, FlacArrayRef};
 
 /// The first four bytes of every chunk.
 pub const MAGIC: &[u8; 4] = b"FLCK";
@@ -233,15 +233,17 @@ impl<'a> Chunk<'a> {
                 self.stream_size
             )));
         }
-        FlacArrayRef::new(
-            self.dtype,
+        // The chunk records no level; the view's is only informational.
+        FlacArrayRef::new(FlacArrayPartsRef {
+            dtype: self.dtype,
             shape,
-            self.streams,
-            &self.starts,
-            &self.nbytes,
-            self.offsets.as_deref(),
-            self.gains.as_deref(),
-        )
+            compressed: self.streams,
+            stream_starts: &self.starts,
+            stream_nbytes: &self.nbytes,
+            stream_offsets: self.offsets.as_deref(),
+            stream_gains: self.gains.as_deref(),
+            level: crate::codec::Level::default().get(),
+        })
     }
 }
 

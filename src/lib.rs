@@ -30,8 +30,9 @@ pub mod quantize;
 
 pub use array::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64,
-    with_thread_count, CompressOptions, DType, Element, FlacArray, FlacArrayParts, FlacArrayRef,
-    Quantized, SampleWindow, StepSpec, WindowBound,
+    with_thread_count, Borrowed, CompressOptions, DType, Element, FlacArray, FlacArrayParts,
+    FlacArrayPartsRef, FlacArrayRef, Item, Owned, Parts, Quantized, SampleWindow, StepSpec,
+    Storage, WindowBound,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use fsio::IfExists;

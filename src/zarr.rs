@@ -6,16 +6,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use zarrs::array::{data_type, Array, ArrayBuilder, ArrayMetadataOptions, DataType};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::{Group, GroupBuilder};
 use zarrs::storage::{ListableStorageTraits, ReadableStorageTraits, StoreKey, StorePrefix};
 
-use crate::array::{DType, FlacArray, FlacArrayParts, FlacArrayRef};
+use crate::array::{FlacArray, FlacArrayRef};
 use crate::container::{
-    self, ArrayInfo, GroupDescription, ARRAYS, ATTR_VERSION, BYTES_CHUNK, COMPRESSED, GAINS,
-    NBYTES, OFFSETS, STAGED_PREFIX, STARTS,
+    self, ArrayInfo, FieldValues, GroupDescription, PlannedArray, ARRAYS, ATTR_VERSION, COMPRESSED,
+    GAINS, NBYTES, OFFSETS, STAGED_PREFIX, STARTS,
 };
 use crate::error::{Error, ErrorKind, Result};
 pub use crate::fsio::IfExists;
@@ -37,28 +37,20 @@ fn store_at(path: &Path) -> Result<Arc<Store>> {
     Ok(Arc::new(FilesystemStore::new(path).map_err(io)?))
 }
 
-/// Writes one array of `values` (fill value 0) in one piece, or in chunks
-/// of `chunk` elements along a 1-D array.
-fn write_vec<T>(
+/// Writes the planned array `planned` of `values` (fill value 0).
+fn write_planned<T>(
     store: &Arc<Store>,
-    name: &str,
-    shape: Vec<u64>,
-    chunk: Option<u64>,
+    planned: &PlannedArray,
     dtype: DataType,
     values: &[T],
-    attributes: Map<String, Value>,
 ) -> Result<()>
 where
     T: zarrs::array::Element + Default + Into<zarrs::array::builder::ArrayBuilderFillValue>,
 {
-    // zarr has no empty chunks: an array without elements still has a
-    // chunk shape of at least one element per axis
-    let chunk_shape = match chunk {
-        Some(c) => vec![c],
-        None => shape.iter().map(|&d| d.max(1)).collect(),
-    };
-    let mut builder = ArrayBuilder::new(shape.clone(), chunk_shape, dtype, T::default());
-    builder.attributes(attributes);
+    let shape = planned.shape.clone();
+    let mut builder = ArrayBuilder::new(shape.clone(), planned.chunks.clone(), dtype, T::default());
+    builder.attributes(planned.attributes.clone());
+    let name = planned.name;
     let array = builder
         .build(store.clone(), &format!("/{name}"))
         .map_err(io)?;
@@ -77,68 +69,42 @@ where
     Ok(())
 }
 
-fn write_group(path: &Path, array: &FlacArrayRef<'_>, level: u32) -> Result<()> {
-    let attributes = container::group_attributes(array, level)?;
+fn write_group(path: &Path, array: &FlacArrayRef<'_>) -> Result<()> {
+    let parts = array.parts();
+    let plan = container::plan_write(&parts)?;
     std::fs::create_dir(path)?;
     let store = store_at(path)?;
     let group = GroupBuilder::new()
-        .attributes(attributes)
+        .attributes(plan.attributes)
         .build(store.clone(), "/")
         .map_err(io)?;
     group.store_metadata().map_err(io)?;
-
-    let n = array.compressed().len() as u64;
-    write_vec(
-        &store,
-        COMPRESSED,
-        vec![n],
-        Some(BYTES_CHUNK.min(n).max(1)),
-        data_type::uint8(),
-        array.compressed(),
-        Map::new(),
-    )?;
-    let lead = container::stored_leading_shape(array);
-    let as_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
-    let per_stream = |name: &str, values: &[i64], attrs: Map<String, Value>| {
-        write_vec(
-            &store,
-            name,
-            lead.clone(),
-            None,
-            data_type::int64(),
-            values,
-            attrs,
-        )
-    };
-    per_stream(
-        STARTS,
-        &as_i64(array.stream_starts()),
-        container::starts_attributes(array),
-    )?;
-    per_stream(NBYTES, &as_i64(array.stream_nbytes()), Map::new())?;
-    if let (Some(offsets), Some(gains)) = (array.stream_offsets(), array.stream_gains()) {
-        for (name, values) in [(OFFSETS, offsets), (GAINS, gains)] {
-            if array.dtype() == DType::Float32 {
-                let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
-                write_vec(
-                    &store,
-                    name,
-                    lead.clone(),
-                    None,
-                    data_type::float32(),
-                    &v,
-                    Map::new(),
-                )?;
-            } else {
-                write_vec(
-                    &store,
-                    name,
-                    lead.clone(),
-                    None,
-                    data_type::float64(),
-                    values,
-                    Map::new(),
-                )?;
+    for planned in plan.arrays {
+        let values = planned
+            .field
+            .values(&parts)
+            .ok_or_else(|| Error::invalid(format!("the array has no {}", planned.field.name())))?;
+        let planned = &planned;
+        match (values, planned.dtype) {
+            (FieldValues::Bytes(v), "uint8") => {
+                write_planned(&store, planned, data_type::uint8(), v)?
+            }
+            (FieldValues::Counts(v), "int64") => {
+                let v: Vec<i64> = v.iter().map(|&x| x as i64).collect();
+                write_planned(&store, planned, data_type::int64(), &v)?
+            }
+            (FieldValues::Floats(v), "float64") => {
+                write_planned(&store, planned, data_type::float64(), v)?
+            }
+            (FieldValues::Floats(v), "float32") => {
+                let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                write_planned(&store, planned, data_type::float32(), &v)?
+            }
+            (_, dtype) => {
+                return Err(Error::invalid(format!(
+                    "cannot store {} as {dtype}",
+                    planned.field.name()
+                )))
             }
         }
     }
@@ -193,28 +159,29 @@ fn replaceable(path: &Path) -> std::result::Result<(), String> {
 /// [`IfExists::Overwrite`], and even then it is replaced only when it is a
 /// flacarray group holding nothing but its own arrays.
 pub fn write_array(path: impl AsRef<Path>, array: &FlacArray, if_exists: IfExists) -> Result<()> {
-    write_view(path, &array.view(), array.level(), if_exists)
+    write_view(path, &array.view(), if_exists)
 }
 
-/// [`write_array`] from borrowed parts (`level` is recorded, and used if a
-/// stream must be re-encoded into format 1's layout): nothing is copied
-/// when the streams already are in that layout.
+/// [`write_array`] from borrowed parts (their level is recorded, and used
+/// if a stream must be re-encoded into format 1's layout): nothing is
+/// copied when the streams already are in that layout.
 pub fn write_view(
     path: impl AsRef<Path>,
     array: &FlacArrayRef<'_>,
-    level: u32,
     if_exists: IfExists,
 ) -> Result<()> {
     container::check_group_dtype(array.dtype())?;
-    let converted = array.to_current_layout(level)?;
-    let converted_view = converted.as_ref().map(FlacArray::view);
-    let array = converted_view.as_ref().unwrap_or(array);
+    let converted = array.to_current_layout()?;
+    let array = match &converted {
+        Some(converted) => converted.view(),
+        None => array.shorten(),
+    };
     crate::fsio::write_atomically(
         path.as_ref(),
         if_exists,
         "zarr group",
         replaceable,
-        |temp| write_group(temp, array, level),
+        |temp| write_group(temp, &array),
     )
 }
 
@@ -423,16 +390,5 @@ pub fn read_array(path: impl AsRef<Path>, keep: Option<(&[bool], &[usize])>) -> 
             compressed
         }
     };
-    let array = FlacArray::from_parts(FlacArrayParts {
-        dtype: layout.dtype,
-        shape: plan.shape,
-        compressed,
-        stream_starts: plan.starts,
-        stream_nbytes: plan.nbytes,
-        stream_offsets: plan.offsets,
-        stream_gains: plan.gains,
-        level: layout.level,
-    })?;
-    container::check_stream_channels(&array.view(), plan.channels)?;
-    Ok(array)
+    plan.into_array(compressed)
 }

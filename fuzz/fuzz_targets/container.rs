@@ -2,15 +2,14 @@
 //! selection. Errors are fine; crashes, hangs and huge allocations are not.
 #![no_main]
 
-use flacarray::{DType, FlacArrayRef};
+use flacarray::{with_element_type, DType, FlacArrayPartsRef, FlacArrayRef};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 16 {
         return;
     }
-    let dtype =
-        [DType::Int32, DType::Int64, DType::Float32, DType::Float64][usize::from(data[0] % 4)];
+    let dtype = DType::ALL[usize::from(data[0]) % DType::ALL.len()];
     let nstreams = usize::from(data[1] % 4) + 1;
     let stream_size = usize::from(u16::from_le_bytes([data[2], data[3]])) + 1;
     let table = &data[4..];
@@ -28,16 +27,19 @@ fuzz_target!(|data: &[u8]| {
     } else {
         (None, None)
     };
-    let Ok(view) = FlacArrayRef::new(dtype, &shape, compressed, &starts, &nbytes, offsets, gains)
-    else {
+    let Ok(view) = FlacArrayRef::new(FlacArrayPartsRef {
+        dtype,
+        shape: &shape,
+        compressed,
+        stream_starts: &starts,
+        stream_nbytes: &nbytes,
+        stream_offsets: offsets,
+        stream_gains: gains,
+        level: 5,
+    }) else {
         return;
     };
     let streams: Vec<usize> = (0..nstreams).collect();
     let range = 0..stream_size.min(5000);
-    let _ = match dtype {
-        DType::Int32 => view.decompress::<i32>(&streams, range).map(|_| ()),
-        DType::Int64 => view.decompress::<i64>(&streams, range).map(|_| ()),
-        DType::Float32 => view.decompress::<f32>(&streams, range).map(|_| ()),
-        DType::Float64 => view.decompress::<f64>(&streams, range).map(|_| ()),
-    };
+    let _ = with_element_type!(dtype, T => view.decompress::<T>(&streams, range).map(|_| ()));
 });

@@ -55,6 +55,35 @@ class ArrayParts:
     @property
     def level(self) -> int: ...
     def with_compressed(self, compressed: npt.NDArray[np.uint8]) -> ArrayParts: ...
+    def with_shape(self, shape: list[int] | tuple[int, ...]) -> ArrayParts: ...
+    def fields(
+        self,
+    ) -> tuple[
+        str,
+        tuple[int, ...],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64] | None,
+        npt.NDArray[np.float64] | None,
+        int,
+    ]: ...
+
+class PlannedArray:
+    """One array a group writer creates (the core's write plan)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def shape(self) -> list[int]: ...
+    @property
+    def chunks(self) -> list[int]: ...
+    @property
+    def attributes(self) -> str: ...
 
 def compress(
     arr: npt.NDArray[Any],
@@ -101,17 +130,8 @@ def check_column(
     digest: str | None = None,
     shape: list[int] | tuple[int, ...] | None = None,
 ) -> None: ...
-def group_layout(
-    parts: ArrayParts,
-    shape: list[int] | tuple[int, ...] | None = None,
-    tables: tuple[
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.float64] | None,
-        npt.NDArray[np.float64] | None,
-    ]
-    | None = None,
-) -> tuple[str, str, tuple[int, ...]]: ...
+def plan_group_arrays(dtype: str, shape: list[int], compressed_len: int) -> list[PlannedArray]: ...
+def group_attributes(parts: ArrayParts) -> str: ...
 def parse_flac_metadata(text: str) -> tuple[str, dict[str, Any] | None]: ...
 def flac_metadata_json(dtype: str) -> str: ...
 def stream_info(bytes: bytes) -> tuple[int, int, int]: ...
@@ -126,11 +146,7 @@ def write_parquet(
 def write_parquet_parts(
     path: str | PathLike[str],
     column: str,
-    dtype: str,
-    shape: list[int] | tuple[int, ...],
-    level: int,
-    offsets: npt.NDArray[np.float64] | None,
-    gains: npt.NDArray[np.float64] | None,
+    whole: ArrayParts,
     next_part: Callable[[], ArrayParts | None],
     overwrite: bool = False,
 ) -> None: ...

@@ -23,7 +23,8 @@ class _H5Backend(io_common.Backend):
     def check_group(self, grp: Any) -> None:
         check_group(grp)
 
-    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
+    def create(self, grp: Any, name: str, data: np.ndarray, *, chunks: tuple[int, ...]) -> Any:
+        # contiguous, as the reference writes its datasets
         return grp.create_dataset(name, data=np.asarray(data))
 
     def array_names(self, grp: Any) -> list[str]:
@@ -42,7 +43,9 @@ class _H5Backend(io_common.Backend):
     def flush(self, grp: Any) -> None:
         grp.file.flush()
 
-    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    def create_empty(
+        self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any, *, chunks: tuple[int, ...]
+    ) -> Any:
         return grp.create_dataset(name, shape=shape, dtype=dtype)
 
     def move(self, grp: Any, source: str, dest: str) -> None:

@@ -19,23 +19,9 @@ from .selection import keep_mask
 if TYPE_CHECKING:
     from .array import FlacArray
 
-#: Chunk length of the `compressed` byte array, so that reading a few
-#: streams touches only the chunks holding them.
-BYTES_CHUNK = _core.BYTES_CHUNK
-
-
 #: Every chunk is stored, even one holding only the fill value, so that a
 #: missing chunk always means damage.
 _ARRAY_CONFIG = {"write_empty_chunks": True}
-
-
-def _chunks(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """`compressed` in chunks of `BYTES_CHUNK` bytes (a few streams are
-    read without the rest), each per-stream array in one chunk (of at
-    least one element: zarr has no empty chunks)."""
-    if name.endswith(io_common.COMPRESSED):
-        return (max(1, min(BYTES_CHUNK, shape[0])),)
-    return tuple(max(1, d) for d in shape)
 
 
 class _ZarrBackend(io_common.Backend):
@@ -44,7 +30,7 @@ class _ZarrBackend(io_common.Backend):
     def check_group(self, grp: Any) -> None:
         check_group(grp)
 
-    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
+    def create(self, grp: Any, name: str, data: np.ndarray, *, chunks: tuple[int, ...]) -> Any:
         data = np.asarray(data)
         # FLAC bytes do not compress further, and the small per-stream arrays
         # gain nothing either: store everything raw (readable by any zarr v3
@@ -52,17 +38,19 @@ class _ZarrBackend(io_common.Backend):
         return grp.create_array(
             name,
             data=data,
-            chunks=_chunks(name, data.shape),
+            chunks=chunks,
             compressors=None,
             config=_ARRAY_CONFIG,
         )
 
-    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    def create_empty(
+        self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any, *, chunks: tuple[int, ...]
+    ) -> Any:
         return grp.create_array(
             name,
             shape=shape,
             dtype=dtype,
-            chunks=_chunks(name, shape),
+            chunks=chunks,
             compressors=None,
             config=_ARRAY_CONFIG,
         )

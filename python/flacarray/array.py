@@ -22,19 +22,11 @@ from .array_io import ArrayIO
 from .selection import index_tuples, keep_flat_indices, leading_selection, sample_range
 
 
-def _unpickle(
-    dtype: str,
-    shape: tuple[int, ...],
-    compressed: Any,
-    starts: Any,
-    nbytes: Any,
-    offsets: Any,
-    gains: Any,
-    level: int,
-) -> FlacArray:
-    """A FlacArray from its pickled parts (sharing their buffers)."""
+def _unpickle(*fields: Any) -> FlacArray:
+    """A FlacArray from its pickled parts (`_core.ArrayParts.fields()`,
+    sharing their buffers)."""
     fa = FlacArray.__new__(FlacArray)
-    fa._init(dtype, shape, compressed, starts, nbytes, offsets, gains, level, copy=False)
+    fa._init(*fields, copy=False)
     return fa
 
 
@@ -86,24 +78,19 @@ class FlacArray(ArrayIO):
         if other is not None:
             if not isinstance(other, FlacArray):
                 raise TypeError("FlacArray(other) copies another FlacArray")
-            dtype, shape, level = other._dtype, other._shape, other._level
-            compressed, stream_starts, stream_nbytes = (
-                other._compressed,
-                other._starts,
-                other._nbytes,
+            self._init(*other._parts.fields(), copy=True)
+        else:
+            self._init(
+                dtype,
+                shape,
+                compressed,
+                stream_starts,
+                stream_nbytes,
+                stream_offsets,
+                stream_gains,
+                level,
+                copy=True,
             )
-            stream_offsets, stream_gains = other._offsets, other._gains
-        self._init(
-            dtype,
-            shape,
-            compressed,
-            stream_starts,
-            stream_nbytes,
-            stream_offsets,
-            stream_gains,
-            level,
-            copy=True,
-        )
         if other is not None and other._mpi_comm is not None:
             self._mpi_comm = other._mpi_comm
             self._mpi_dist = list(other._mpi_dist or [])
@@ -120,38 +107,33 @@ class FlacArray(ArrayIO):
         offsets: Any,
         gains: Any,
         level: Any,
+        *,
         copy: bool,
     ) -> None:
         if dtype is None or shape is None or compressed is None:
             raise ValueError("FlacArray needs dtype, shape and compressed bytes")
-        self._dtype = check_dtype(dtype)
-        self._shape = tuple(int(s) for s in shape)
-        if len(self._shape) == 0:
+        shape = [int(s) for s in shape]
+        if len(shape) == 0:
             raise ValueError("a FlacArray has at least one dimension")
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise TypeError(f"level must be an integer, got {level!r}")
-        self._level = int(level)
-        # Read-only buffers: what was validated is what decodes.
-        self._compressed = _frozen(compressed, np.uint8, copy)
-        self._starts = _frozen(starts, np.int64, copy)
-        self._nbytes = _frozen(nbytes, np.int64, copy)
-        self._offsets = _frozen_f64(offsets, copy)
-        self._gains = _frozen_f64(gains, copy)
+        # The one record of the parts; its buffers are read-only: what was
+        # validated is what decodes.
         self._parts = _core.ArrayParts(
-            self._dtype.name,
-            list(self._shape),
-            self._compressed,
-            self._starts,
-            self._nbytes,
-            self._offsets,
-            self._gains,
-            self._level,
+            check_dtype(dtype).name,
+            shape,
+            _frozen(compressed, np.uint8, copy),
+            _frozen(starts, np.int64, copy),
+            _frozen(nbytes, np.int64, copy),
+            _frozen_f64(offsets, copy),
+            _frozen_f64(gains, copy),
+            int(level),
         )
         # Not distributed until `_distribute` says otherwise.
         self._mpi_comm = None
         self._mpi_dist = None
-        self._global_shape = self._shape
-        self._global_nbytes = int(self._compressed.nbytes)
+        self._global_shape = tuple(shape)
+        self._global_nbytes = self.nbytes
         # Check everything now (bounds, counts, each stream's header against
         # the shape, scales) rather than at the first decompression.
         _core.validate(self._parts)
@@ -162,17 +144,7 @@ class FlacArray(ArrayIO):
     def _from_core(cls, parts: _core.ArrayParts) -> FlacArray:
         """From parts the core made (fresh arrays: no copies)."""
         fa = cls.__new__(cls)
-        fa._init(
-            parts.dtype,
-            parts.shape,
-            parts.compressed,
-            parts.stream_starts,
-            parts.stream_nbytes,
-            parts.stream_offsets,
-            parts.stream_gains,
-            parts.level,
-            copy=False,
-        )
+        fa._init(*parts.fields(), copy=False)
         return fa
 
     def _core_parts(self) -> _core.ArrayParts:
@@ -294,16 +266,7 @@ class FlacArray(ArrayIO):
     def _with_shape(self, shape: tuple[int, ...]) -> FlacArray:
         """The same parts (buffers shared) under another shape holding as
         many streams, keeping its place in a distributed array."""
-        fa = _unpickle(
-            self._dtype.name,
-            shape,
-            self._compressed,
-            self._starts,
-            self._nbytes,
-            self._offsets,
-            self._gains,
-            self._level,
-        )
+        fa = FlacArray._from_core(self._parts.with_shape(list(shape)))
         fa._mpi_comm, fa._mpi_dist = self._mpi_comm, self._mpi_dist
         fa._global_shape, fa._global_nbytes = self._global_shape, self._global_nbytes
         return fa
@@ -317,7 +280,7 @@ class FlacArray(ArrayIO):
         self._mpi_comm = mpi_comm
         self._mpi_dist = [(int(a), int(b)) for a, b in mpi_dist]
         self._global_shape = tuple(int(d) for d in global_shape)
-        self._global_nbytes = mpi.global_bytes(self.nbytes, self._starts, mpi_comm)[0]
+        self._global_nbytes = mpi.global_bytes(self.nbytes, self._parts.stream_starts, mpi_comm)[0]
 
     # ---- properties ---------------------------------------------------------
 
@@ -330,7 +293,7 @@ class FlacArray(ArrayIO):
     def mpi_dist(self) -> list[tuple[int, int]]:
         """Each rank's (first, last) range of the global leading axis."""
         if self._mpi_dist is None:
-            return [(0, self._global_shape[0] if len(self._shape) > 1 else 1)]
+            return [(0, self._global_shape[0] if len(self.shape) > 1 else 1)]
         return list(self._mpi_dist)
 
     @property
@@ -356,48 +319,48 @@ class FlacArray(ArrayIO):
     @property
     def shape(self) -> tuple:
         """Shape of the uncompressed array."""
-        return self._shape
+        return self._parts.shape
 
     @property
     def dtype(self) -> np.dtype:
         """Element type of the uncompressed array."""
-        return self._dtype
+        return np.dtype(self._parts.dtype)
 
     @property
     def typestr(self) -> str:
         """The dtype's name ("float64", ...)."""
-        return self._dtype.name
+        return self._parts.dtype
 
     @property
     def leading_shape(self) -> tuple:
         """Shape of the array of streams (every axis but the last)."""
-        return self._shape[:-1]
+        return self.shape[:-1]
 
     @property
     def stream_size(self) -> int:
         """Samples per stream."""
-        return self._shape[-1]
+        return self.shape[-1]
 
     @property
     def nstreams(self) -> int:
         """Number of streams."""
-        return int(self._starts.size)
+        return int(self._parts.stream_starts.size)
 
     @property
     def nbytes(self) -> int:
         """Total compressed size in bytes."""
-        return int(self._compressed.nbytes)
+        return int(self._parts.compressed.nbytes)
 
     @property
     def level(self) -> int:
         """FLAC compression level the streams were written with (5 when the
         file that held them did not record it)."""
-        return self._level
+        return self._parts.level
 
     @property
     def compressed(self) -> np.ndarray:
         """All streams' FLAC bytes, concatenated (uint8, read-only)."""
-        return self._compressed
+        return self._parts.compressed
 
     def _leading_view(self, flat: np.ndarray | None, dtype: DTypeLike | None = None) -> Any:
         """A read-only view (or copy, for another dtype) of the leading shape."""
@@ -413,22 +376,22 @@ class FlacArray(ArrayIO):
     @property
     def stream_starts(self) -> np.ndarray:
         """Byte offset of each stream in `compressed` (leading shape)."""
-        return self._leading_view(self._starts)
+        return self._leading_view(self._parts.stream_starts)
 
     @property
     def stream_nbytes(self) -> np.ndarray:
         """Byte length of each stream (leading shape)."""
-        return self._leading_view(self._nbytes)
+        return self._leading_view(self._parts.stream_nbytes)
 
     @property
     def stream_offsets(self) -> np.ndarray | None:
         """Per-stream offsets of float data (in the data's dtype), else None."""
-        return self._leading_view(self._offsets, self._dtype)
+        return self._leading_view(self._parts.stream_offsets, self.dtype)
 
     @property
     def stream_gains(self) -> np.ndarray | None:
         """Per-stream gains of float data (in the data's dtype), else None."""
-        return self._leading_view(self._gains, self._dtype)
+        return self._leading_view(self._parts.stream_gains, self.dtype)
 
     # ---- decompression ------------------------------------------------------
 
@@ -437,7 +400,7 @@ class FlacArray(ArrayIO):
     ) -> np.ndarray:
         streams = np.ascontiguousarray(streams, dtype=np.int64)
         # numpy allocates (a failure is a MemoryError); the core fills it.
-        out = np.empty((streams.size, max(0, last - first)), dtype=self._dtype)
+        out = np.empty((streams.size, max(0, last - first)), dtype=self.dtype)
         _core.decompress_into(self._parts, streams, first, last, out, threads)
         return out
 
@@ -517,11 +480,11 @@ class FlacArray(ArrayIO):
         frames holding the selected sample range are decoded.
         """
         try:
-            selection = leading_selection(self._shape, key)
+            selection = leading_selection(self.shape, key)
         except (IndexError, ValueError, TypeError) as ours:
             # numpy's own error for a key numpy refuses (its checks run in
             # its order); ours for what only a FlacArray refuses
-            probe = np.broadcast_to(np.False_, self._shape)
+            probe = np.broadcast_to(np.False_, self.shape)
             try:
                 probe[key]
             except (IndexError, ValueError, TypeError) as theirs:
@@ -544,17 +507,17 @@ class FlacArray(ArrayIO):
         raise TypeError("FlacArray is read-only: compress a new array instead")
 
     def __len__(self) -> int:
-        return self._shape[0]
+        return self.shape[0]
 
     @property
     def ndim(self) -> int:
         """Number of dimensions of the uncompressed array."""
-        return len(self._shape)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
         """Number of elements of the uncompressed array."""
-        return math.prod(self._shape)
+        return math.prod(self.shape)
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """`np.asarray(fa)`: the whole array, decompressed at once (as
@@ -571,17 +534,7 @@ class FlacArray(ArrayIO):
         """Pickles the compressed parts (with protocol 5 the compressed
         bytes go out of band, never copied into the pickle). A distributed
         array arrives as the local array of the rank that pickled it."""
-        parts = (
-            self._dtype.name,
-            self._shape,
-            self._compressed,
-            self._starts,
-            self._nbytes,
-            self._offsets,
-            self._gains,
-            self._level,
-        )
-        return (_unpickle, parts)
+        return (_unpickle, self._parts.fields())
 
     def __copy__(self) -> FlacArray:
         # the buffers are read-only: a copy may share them
@@ -606,8 +559,10 @@ class FlacArray(ArrayIO):
         """
         if not 0 <= index < self.nstreams:
             raise IndexError(f"stream {index} is out of range for {self.nstreams} streams")
-        start, count = int(self._starts[index]), int(self._nbytes[index])
-        return bool(_core.verify_stream(self._compressed[start : start + count], self.stream_size))
+        start, count = int(self._parts.stream_starts[index]), int(self._parts.stream_nbytes[index])
+        return bool(
+            _core.verify_stream(self._parts.compressed[start : start + count], self.stream_size)
+        )
 
     @classmethod
     def concatenate(
@@ -640,7 +595,7 @@ class FlacArray(ArrayIO):
             raise ValueError(f"leading shape {leading} does not hold the {total} streams")
         shifts = np.cumsum([0] + [a.nbytes for a in arrays[:-1]])
         starts = np.concatenate(
-            [a._starts + int(s) for a, s in zip(arrays, shifts, strict=True)]
+            [a._parts.stream_starts + int(s) for a, s in zip(arrays, shifts, strict=True)]
         ).astype(np.int64)
 
         def joined(values: list[np.ndarray | None]) -> np.ndarray | None:
@@ -652,11 +607,11 @@ class FlacArray(ArrayIO):
         fa._init(
             first.dtype,
             (*leading, first.stream_size) if leading else (first.stream_size,),
-            np.concatenate([a._compressed for a in arrays]),
+            np.concatenate([a._parts.compressed for a in arrays]),
             starts,
-            np.concatenate([a._nbytes for a in arrays]),
-            joined([a._offsets for a in arrays]),
-            joined([a._gains for a in arrays]),
+            np.concatenate([a._parts.stream_nbytes for a in arrays]),
+            joined([a._parts.stream_offsets for a in arrays]),
+            joined([a._parts.stream_gains for a in arrays]),
             first.level,
             copy=False,
         )
@@ -669,15 +624,18 @@ class FlacArray(ArrayIO):
             return NotImplemented
         same_optional = all(
             (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
-            for a, b in ((self._offsets, other._offsets), (self._gains, other._gains))
+            for a, b in (
+                (self._parts.stream_offsets, other._parts.stream_offsets),
+                (self._parts.stream_gains, other._parts.stream_gains),
+            )
         )
         return (
-            self._dtype == other._dtype
-            and self._shape == other._shape
-            and np.array_equal(self._starts, other._starts)
-            and np.array_equal(self._nbytes, other._nbytes)
+            self.dtype == other.dtype
+            and self.shape == other.shape
+            and np.array_equal(self._parts.stream_starts, other._parts.stream_starts)
+            and np.array_equal(self._parts.stream_nbytes, other._parts.stream_nbytes)
             and same_optional
-            and np.array_equal(self._compressed, other._compressed)
+            and np.array_equal(self._parts.compressed, other._parts.compressed)
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking: like numpy arrays
@@ -688,4 +646,4 @@ class FlacArray(ArrayIO):
             rank = self._mpi_comm.rank
             first, last = self._mpi_dist[rank]
             where = f" | Rank {rank:04d} {first}-{last - 1} |"
-        return f"<FlacArray{where} {self.typestr} shape={self._shape} bytes={self.nbytes}>"
+        return f"<FlacArray{where} {self.typestr} shape={self.shape} bytes={self.nbytes}>"

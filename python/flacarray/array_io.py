@@ -12,6 +12,7 @@ from .containers import HDF5, PARQUET, ZARR, Read
 
 if TYPE_CHECKING:
     from .array import FlacArray
+    from .arrow import ColumnRead
 
 
 class ArrayIO:
@@ -297,27 +298,16 @@ class ArrayIO:
         return cls._from_arrow_parts(from_arrow(obj, shape=shape, dtype=dtype))
 
     @classmethod
-    def _from_arrow_parts(cls, parts: dict) -> FlacArray:
-        """From `arrow.from_arrow`'s dict, sharing its buffers; checks each
-        stream's channel count and the field metadata's digest."""
+    def _from_arrow_parts(cls, read: ColumnRead) -> FlacArray:
+        """From what `arrow.from_arrow` read, sharing its buffers; checks
+        each stream's channel count and the field metadata's digest."""
         array_type = cast("type[FlacArray]", cls)
-        fa = array_type.__new__(array_type)
-        fa._init(
-            parts["dtype"],
-            parts["shape"],
-            parts["compressed"],
-            parts["stream_starts"],
-            parts["stream_nbytes"],
-            parts["stream_offsets"],
-            parts["stream_gains"],
-            parts.get("level", 5),
-            copy=False,
-        )
-        recorded = parts.get("recorded_shape")
+        fa = array_type._from_core(read.parts)
+        recorded = read.recorded_shape
         _core.check_column(
             fa._parts,
-            parts.get("channels"),
-            parts.get("digest"),
+            read.channels,
+            read.digest,
             None if recorded is None else list(recorded),
         )
         return fa

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import operator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -155,7 +155,8 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     {'format': 2, 'dtype': 'float32'}
     """
     fa = fa._current_layout()
-    starts, nbytes = fa._starts, fa._nbytes
+    parts = fa._parts
+    starts, nbytes = parts.stream_starts, parts.stream_nbytes
     ends = starts + nbytes
     contiguous = fa.nstreams > 0 and starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])
     if fa.nstreams == 0:
@@ -170,7 +171,11 @@ def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
         pa.large_binary(), fa.nstreams, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
     storage = pa.StructArray.from_arrays(
-        [streams, _float_column(fa._offsets, fa.nstreams), _float_column(fa._gains, fa.nstreams)],
+        [
+            streams,
+            _float_column(parts.stream_offsets, fa.nstreams),
+            _float_column(parts.stream_gains, fa.nstreams),
+        ],
         fields=list(storage_type()),
     )
     return pa.ExtensionArray.from_storage(_shared_type(fa.dtype.name, storage.type, None), storage)
@@ -236,11 +241,25 @@ def _streams_as_binary(streams: pa.Array) -> pa.Array:
     return streams
 
 
+class ColumnRead(NamedTuple):
+    """What `from_arrow` found in a column: the array's parts and what to
+    check them against."""
+
+    #: The array's parts (sharing the column's bytes where it can).
+    parts: _core.ArrayParts
+    #: The FLAC channels every stream must have (None: a layout-1 column).
+    channels: int | None
+    #: The field metadata's digest, if recorded.
+    digest: str | None
+    #: The shape the field metadata records, if any.
+    recorded_shape: tuple[int, ...] | None
+
+
 def from_arrow(
     obj: pa.Array | pa.ChunkedArray | pa.Table,
     shape: tuple[int, ...] | None = None,
     dtype: npt.DTypeLike | None = None,
-) -> dict:
+) -> ColumnRead:
     """The parts of a FlacArray held by a `flacarray.flac` array, chunked
     array, or one-column table (or a bare storage struct, as DuckDB or a
     reader without the extension type returns it: its dtype is `dtype`, or
@@ -252,8 +271,8 @@ def from_arrow(
     >>> import numpy as np
     >>> from flacarray import FlacArray
     >>> from flacarray.arrow import from_arrow
-    >>> parts = from_arrow(FlacArray.from_array(np.zeros((2, 8), np.int64)).to_arrow())
-    >>> parts["dtype"], parts["shape"]
+    >>> parts = from_arrow(FlacArray.from_array(np.zeros((2, 8), np.int64)).to_arrow()).parts
+    >>> parts.dtype, parts.shape
     ('int64', (2, 8))
     """
     if shape is not None:
@@ -357,20 +376,23 @@ def from_arrow(
         scales = tuple(
             storage.field(i).to_numpy(zero_copy_only=False).astype(np.float64) for i in (1, 2)
         )
-    return {
-        "dtype": dtype,
-        "shape": shape,
-        "compressed": data,
-        "stream_starts": starts,
-        "stream_nbytes": nbytes,
-        "stream_offsets": scales[0],
-        "stream_gains": scales[1],
-        "level": 5 if level is None else level,
+    parts = _core.ArrayParts(
+        dtype,
+        list(shape),
+        np.ascontiguousarray(data),
+        np.ascontiguousarray(starts, dtype=np.int64),
+        np.ascontiguousarray(nbytes, dtype=np.int64),
+        scales[0],
+        scales[1],
+        5 if level is None else level,
+    )
+    return ColumnRead(
+        parts,
         # layout 2 holds every type in format 1's channel layout
-        "channels": None if legacy is not None else (2 if np.dtype(dtype).itemsize == 8 else 1),
-        "digest": facts["digest"],
-        "recorded_shape": recorded,
-    }
+        None if legacy is not None else (2 if np.dtype(dtype).itemsize == 8 else 1),
+        facts["digest"],
+        recorded,
+    )
 
 
 register()

@@ -58,10 +58,14 @@ class Backend:
         """Raises TypeError unless `grp` is a group of this container."""
         raise NotImplementedError
 
-    def create(self, grp: Any, name: str, data: np.ndarray, *, bulk: bool = False) -> Any:
+    def create(self, grp: Any, name: str, data: np.ndarray, *, chunks: tuple[int, ...]) -> Any:
+        """An array holding `data` (`chunks`: the chunk shape of the write
+        plan, for containers that chunk)."""
         raise NotImplementedError
 
-    def create_empty(self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    def create_empty(
+        self, grp: Any, name: str, shape: tuple[int, ...], dtype: Any, *, chunks: tuple[int, ...]
+    ) -> Any:
         """An array of `shape` to be filled piece by piece (MPI writes)."""
         raise NotImplementedError
 
@@ -297,28 +301,31 @@ def write_group(backend: Backend, grp: Any, fa: FlacArray, overwrite: bool = Fal
     killed after it leaves the new array, which every reader (and the next
     write) completes."""
     fa = fa._current_layout()
-    attrs_json, starts_json, lead = _core.group_layout(fa._core_parts())  # checks the dtype
+    parts = fa._core_parts()
+    # the core's plan: which arrays, types, shapes, chunks and attributes
+    # (raises ValueError for a type groups do not hold)
+    plan = _core.plan_group_arrays(parts.dtype, list(parts.shape), parts.compressed.size)
+    attrs_json = _core.group_attributes(parts)
     check_target(backend, grp, overwrite)
     finish_pending(backend, grp)
-    arrays = [
-        (COMPRESSED, fa.compressed, True),
-        (STARTS, fa._starts.reshape(lead), False),
-        (NBYTES, fa._nbytes.reshape(lead), False),
-    ]
-    if fa._offsets is not None and fa._gains is not None:
-        arrays.append((OFFSETS, fa._offsets.astype(fa.dtype).reshape(lead), False))
-        arrays.append((GAINS, fa._gains.astype(fa.dtype).reshape(lead), False))
     created: list[str] = []
     try:
-        for name, data, bulk in arrays:
-            ds = backend.create(grp, STAGED_PREFIX + name, data, bulk=bulk)
-            created.append(STAGED_PREFIX + name)
-            if name == STARTS:
-                ds.attrs.update(json.loads(starts_json))
+        for planned in plan:
+            data = getattr(parts, planned.field)
+            data = data.astype(planned.dtype, copy=False).reshape(tuple(planned.shape))
+            name = STAGED_PREFIX + planned.name
+            ds = backend.create(grp, name, data, chunks=tuple(planned.chunks))
+            created.append(name)
+            ds.attrs.update(json.loads(planned.attributes))
     except BaseException:
         discard(backend, grp, created)
         raise
-    commit(backend, grp, [name for name, _, _ in arrays], attrs_json)
+    commit(backend, grp, [planned.name for planned in plan], attrs_json)
+
+
+def stored_leading(plan: list[Any]) -> tuple[int, ...]:
+    """The leading shape a group's per-stream arrays have under `plan`."""
+    return next(tuple(p.shape) for p in plan if p.field == "stream_starts")
 
 
 def commit(backend: Backend, grp: Any, names: list[str], attrs_json: str) -> None:

@@ -70,55 +70,73 @@ def _check_target(backend: io_common.Backend, grp: Any, overwrite: bool) -> None
     io_common.check_target(backend, grp, overwrite)
 
 
+def _plan(fa: FlacArray, total: int, global_shape: tuple[int, ...]) -> list[Any]:
+    """The arrays of the group holding the whole distributed array (the
+    core's write plan; raises ValueError for a type groups do not hold)."""
+    return _core.plan_group_arrays(fa.dtype.name, list(global_shape), total)
+
+
 def _local_values(
-    fa: FlacArray, starts: np.ndarray, rows: tuple[int, ...]
-) -> list[tuple[str, Any]]:
-    """This rank's per-stream arrays, by dataset name, shaped as its `rows`
-    of the global leading shape."""
-    values: list[tuple[str, Any]] = [
-        (io_common.STARTS, np.asarray(starts).reshape(rows)),
-        (io_common.NBYTES, np.asarray(fa._nbytes).reshape(rows)),
-    ]
-    if fa._offsets is not None and fa._gains is not None:
-        values.append((io_common.OFFSETS, fa._offsets.astype(fa.dtype).reshape(rows)))
-        values.append((io_common.GAINS, fa._gains.astype(fa.dtype).reshape(rows)))
+    plan: list[Any], fa: FlacArray, starts: np.ndarray, rows: tuple[int, ...]
+) -> dict[str, np.ndarray]:
+    """This rank's per-stream arrays, by record field, as the plan stores
+    them, shaped as its `rows` of the global leading shape (`starts`: its
+    streams' starts in the whole group)."""
+    parts = fa._core_parts()
+    values = {}
+    for planned in plan:
+        if planned.field == "compressed":
+            continue
+        data = starts if planned.field == "stream_starts" else getattr(parts, planned.field)
+        values[planned.field] = np.asarray(data).astype(planned.dtype).reshape(rows)
     return values
 
 
-def _dataset_specs(
-    fa: FlacArray, total: int, lead: tuple[int, ...]
-) -> list[tuple[str, tuple[int, ...], Any]]:
-    """Every dataset of the group at its global size: name, shape, type."""
-    specs: list[tuple[str, tuple[int, ...], Any]] = [
-        (io_common.COMPRESSED, (total,), np.uint8),
-        (io_common.STARTS, lead, np.int64),
-        (io_common.NBYTES, lead, np.int64),
-    ]
-    if fa._offsets is not None:
-        specs += [(io_common.OFFSETS, lead, fa.dtype), (io_common.GAINS, lead, fa.dtype)]
-    return specs
+def _whole_parts(
+    fa: FlacArray, global_shape: tuple[int, ...], values: list[dict[str, np.ndarray]]
+) -> _core.ArrayParts:
+    """The whole group's record without its bytes (for its attributes):
+    every rank's tables (`_local_values`) in rank order."""
 
+    def joined(field: str, dtype: Any) -> np.ndarray | None:
+        found = [np.ravel(v[field]) for v in values if field in v]
+        if not found:
+            return None
+        return np.ascontiguousarray(np.concatenate(found), dtype=dtype)
 
-def _tables(values: list[list[tuple[str, Any]]]) -> tuple[Any, ...]:
-    """The whole group's per-stream tables (starts, byte counts, offsets,
-    gains; flat, in rank order) from each rank's `_local_values`."""
-    joined = {}
-    for name in (io_common.STARTS, io_common.NBYTES, io_common.OFFSETS, io_common.GAINS):
-        found = [dict(v)[name] for v in values if name in dict(v)]
-        dtype = np.int64 if name in (io_common.STARTS, io_common.NBYTES) else np.float64
-        joined[name] = (
-            np.ascontiguousarray(np.concatenate([np.ravel(f) for f in found]), dtype=dtype)
-            if found
-            else None
-        )
-    if joined[io_common.STARTS] is None:
-        joined[io_common.STARTS] = joined[io_common.NBYTES] = np.zeros(0, dtype=np.int64)
-    return (
-        joined[io_common.STARTS],
-        joined[io_common.NBYTES],
-        joined[io_common.OFFSETS],
-        joined[io_common.GAINS],
+    no_streams = np.zeros(0, dtype=np.int64)
+    starts = joined("stream_starts", np.int64)
+    nbytes = joined("stream_nbytes", np.int64)
+    return _core.ArrayParts(
+        fa.dtype.name,
+        list(global_shape),
+        np.zeros(0, dtype=np.uint8),
+        no_streams if starts is None else starts,
+        no_streams if nbytes is None else nbytes,
+        joined("stream_offsets", np.float64),
+        joined("stream_gains", np.float64),
+        fa.level,
     )
+
+
+def _create_staged(
+    backend: io_common.Backend, grp: Any, plan: list[Any], created: list[str]
+) -> dict[str, Any]:
+    """Creates the plan's arrays empty under their staged names, listing
+    each in `created` as it comes; returns them by record field."""
+    datasets = {}
+    for planned in plan:
+        ds = backend.create_empty(
+            grp,
+            io_common.STAGED_PREFIX + planned.name,
+            tuple(planned.shape),
+            planned.dtype,
+            chunks=tuple(planned.chunks),
+        )
+        created.append(io_common.STAGED_PREFIX + planned.name)
+        ds.attrs.update(json.loads(planned.attributes))
+        datasets[planned.field] = ds
+    return datasets
 
 
 def write_gathered(
@@ -138,25 +156,20 @@ def write_gathered(
         except (FileExistsError, ValueError, TypeError, AttributeError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
-    total, _, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
-    _, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
+    total, _, global_starts = mpi.global_bytes(fa.nbytes, fa._core_parts().stream_starts, comm)
+    plan = _plan(fa, total, global_shape)
     first, last = dist[comm.rank]
-    rows = (last - first,) + tuple(lead[1:])
-    local = (fa.compressed, _local_values(fa, global_starts, rows))
+    rows = (last - first,) + io_common.stored_leading(plan)[1:]
+    local = (fa.compressed, _local_values(plan, fa, global_starts, rows))
     if not root:
         send_piece(comm, local, 0)
         mpi.raise_everywhere(comm, None)
         return
-    staged = io_common.STAGED_PREFIX
     created: list[str] = []
     datasets: dict[str, Any] = {}
-    names = [name for name, _, _ in _dataset_specs(fa, total, tuple(lead))]
     try:
         io_common.finish_pending(backend, grp)
-        for name, shape, dtype in _dataset_specs(fa, total, tuple(lead)):
-            datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
-            created.append(staged + name)
-        datasets[io_common.STARTS].attrs.update(json.loads(starts_json))
+        datasets = _create_staged(backend, grp, plan, created)
     except BaseException as err:  # still take every rank's message below
         error = err
     offset = 0
@@ -167,18 +180,18 @@ def write_gathered(
             continue
         try:
             compressed, rank_values = piece
-            backend.write_bytes(datasets[io_common.COMPRESSED], offset, compressed)
+            backend.write_bytes(datasets["compressed"], offset, compressed)
             offset += len(compressed)
             first, last = dist[rank]
-            for name, data in rank_values:
-                datasets[name][first:last] = data
+            for field, data in rank_values.items():
+                datasets[field][first:last] = data
             values.append(rank_values)
         except BaseException as err:
             error = err
     if error is None:
         try:
-            attrs_json, _, _ = _core.group_layout(fa._core_parts(), global_shape, _tables(values))
-            io_common.commit(backend, grp, names, attrs_json)
+            attrs_json = _core.group_attributes(_whole_parts(fa, global_shape, values))
+            io_common.commit(backend, grp, [p.name for p in plan], attrs_json)
         except BaseException as err:
             error = err
             if io_common.COMMIT_ATTRIBUTE in grp.attrs:
@@ -203,41 +216,38 @@ def write_parallel(
         except (FileExistsError, ValueError, TypeError, AttributeError) as err:
             error = err
     mpi.raise_everywhere(comm, error)
-    total, per_rank, global_starts = mpi.global_bytes(fa.nbytes, fa._starts, comm)
-    _, starts_json, lead = _core.group_layout(fa._core_parts(), global_shape)
-    specs = _dataset_specs(fa, total, tuple(lead))
-    staged = io_common.STAGED_PREFIX
+    total, per_rank, global_starts = mpi.global_bytes(
+        fa.nbytes, fa._core_parts().stream_starts, comm
+    )
+    plan = _plan(fa, total, global_shape)
     created: list[str] = []
     datasets: dict[str, Any] = {}
     # Creating, renaming and deleting are collective in parallel HDF5: every
     # rank does the same, so they fail (or not) together.
     try:
         io_common.finish_pending(backend, grp)
-        for name, shape, dtype in specs:
-            datasets[name] = backend.create_empty(grp, staged + name, shape, dtype)
-            created.append(staged + name)
-        datasets[io_common.STARTS].attrs.update(json.loads(starts_json))
+        datasets = _create_staged(backend, grp, plan, created)
     except BaseException as err:
         error = err
     mpi.raise_everywhere(comm, error)
     first, last = dist[comm.rank]
-    rows = (last - first,) + tuple(lead[1:])
+    rows = (last - first,) + io_common.stored_leading(plan)[1:]
     offset = sum(per_rank[: comm.rank])
-    local = _local_values(fa, global_starts, rows)
+    local = _local_values(plan, fa, global_starts, rows)
     try:
-        for name, data in local:
-            backend.write_slab(datasets[name], slice(first, last), data)
-        backend.write_bytes(datasets[io_common.COMPRESSED], offset, fa.compressed)
+        for field, data in local.items():
+            backend.write_slab(datasets[field], slice(first, last), data)
+        backend.write_bytes(datasets["compressed"], offset, fa.compressed)
     except BaseException as err:
         error = err
     if comm.allreduce(error is not None):  # a collective clean-up, then the error
         io_common.discard(backend, grp, created)
     mpi.raise_everywhere(comm, error)
     # Every rank writes the same attributes: every rank needs the digest.
-    tables = _tables(comm.allgather(local))
+    whole = _whole_parts(fa, global_shape, comm.allgather(local))
     try:
-        attrs_json, _, _ = _core.group_layout(fa._core_parts(), global_shape, tables)
-        io_common.commit(backend, grp, [name for name, _, _ in specs], attrs_json)
+        attrs_json = _core.group_attributes(whole)
+        io_common.commit(backend, grp, [p.name for p in plan], attrs_json)
     except BaseException as err:
         error = err
     mpi.raise_everywhere(comm, error)
@@ -320,20 +330,7 @@ def _rank_parts(
     parts = io_common.plan_read(backend, description, arrays, read_mask, per_stream)
     if rows is None:
         return parts
-    return _core.ArrayParts(*_parts_tuple(parts, rows))
-
-
-def _parts_tuple(parts: _core.ArrayParts, shape: tuple[int, ...]) -> tuple[Any, ...]:
-    return (
-        parts.dtype,
-        shape,
-        parts.compressed,
-        parts.stream_starts,
-        parts.stream_nbytes,
-        parts.stream_offsets,
-        parts.stream_gains,
-        parts.level,
-    )
+    return parts.with_shape(list(rows))
 
 
 def read_gathered(
@@ -379,7 +376,7 @@ def read_gathered(
             try:
                 rows = None if keep is not None else (last - first,) + shape[1:]
                 parts = _rank_parts(backend, description, arrays, per_stream, reads[rank], rows)
-                piece = _parts_tuple(parts, tuple(parts.shape))
+                piece = parts.fields()
             except BaseException as err:
                 error = piece = err
         if rank == 0:
@@ -437,9 +434,10 @@ def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: boo
             error = err
     mpi.raise_everywhere(comm, error)
     # Every stream's offset and gain (small) for the file's digest, first.
-    scales = comm.gather((fa._offsets, fa._gains), root=0)
+    parts = fa._core_parts()
+    scales = comm.gather((parts.stream_offsets, parts.stream_gains), root=0)
     if comm.rank != 0:
-        send_piece(comm, _parts_tuple(fa._core_parts(), tuple(fa.shape)), 0)
+        send_piece(comm, fa._core_parts().fields(), 0)
         mpi.raise_everywhere(comm, None)
         return
     waiting = list(range(1, comm.size))
@@ -459,18 +457,26 @@ def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: boo
         return _core.ArrayParts(*piece)
 
     offsets = gains = None
-    if fa._offsets is not None:
+    if parts.stream_offsets is not None:
         offsets = np.concatenate([o for o, _ in scales if o is not None]).astype(np.float64)
         gains = np.concatenate([g for _, g in scales if g is not None]).astype(np.float64)
+    no_streams = np.zeros(0, dtype=np.int64)
+    # the whole array's record without its bytes and byte tables
+    whole = _core.ArrayParts(
+        fa.dtype.name,
+        list(global_shape),
+        np.zeros(0, dtype=np.uint8),
+        no_streams,
+        no_streams,
+        offsets,
+        gains,
+        fa.level,
+    )
     try:
         _core.write_parquet_parts(
             os.fspath(path),
             column,
-            fa.dtype.name,
-            list(global_shape),
-            fa.level,
-            offsets,
-            gains,
+            whole,
             next_part,
             overwrite,
         )
@@ -523,7 +529,7 @@ def read_parquet_gathered(
                 rows = tuple(parts.shape)
                 if keep is None:
                     rows = (last - first,) + tuple(leading[1:]) + (int(parts.shape[-1]),)
-                piece = _parts_tuple(parts, rows)
+                piece = parts.with_shape(list(rows)).fields()
             except BaseException as err:
                 error = piece = err
         if rank == 0:

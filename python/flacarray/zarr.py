@@ -22,8 +22,8 @@ from typing import Any, Literal, overload
 import numpy.typing as npt
 
 from . import _zarr_group, io_common
+from ._core import BYTES_CHUNK as BYTES_CHUNK
 from ._types import KeepMask, KeptIndices, Samples, Steps, ZarrTarget
-from ._zarr_group import BYTES_CHUNK as BYTES_CHUNK
 from .array import FlacArray
 from .containers import ZARR
 

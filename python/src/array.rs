@@ -15,7 +15,7 @@ use flacarray::{
 
 use crate::errors::to_py;
 use crate::parts::{
-    checked_level, contiguous, non_negative, parse_streams, parts_object, ArrayParts,
+    checked_level, contiguous, counts_slice, parse_streams, parts_object, ArrayParts,
 };
 
 pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
@@ -32,7 +32,7 @@ pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
         .map_err(to_py)?;
-    parts_object(py, fa)
+    Ok(parts_object(py, fa))
 }
 
 /// Compresses a C-contiguous int32/int64/float32/float64 array whose last
@@ -95,9 +95,8 @@ pub(crate) fn decompress_into(
     out: &Bound<'_, PyAny>,
     threads: Option<usize>,
 ) -> PyResult<()> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
     let streams = parse_streams(&streams)?;
     with_element_type!(view.dtype(), T => {
         decompress_typed::<T>(py, view, &streams, first, last, out, threads)
@@ -109,9 +108,8 @@ pub(crate) fn decompress_into(
 /// CorruptDataError naming the first problem.
 #[pyfunction]
 pub(crate) fn validate(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResult<()> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
     py.detach(|| view.validate_streams()).map_err(to_py)
 }
 
@@ -247,13 +245,10 @@ pub(crate) fn to_current_layout(
     py: Python<'_>,
     parts: &Bound<'_, ArrayParts>,
 ) -> PyResult<Option<ArrayParts>> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
-    let changed = py
-        .detach(|| view.to_current_layout(borrowed.level))
-        .map_err(to_py)?;
-    changed.map(|a| parts_object(py, a)).transpose()
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
+    let changed = py.detach(|| view.to_current_layout()).map_err(to_py)?;
+    Ok(changed.map(|a| parts_object(py, a)))
 }
 
 /// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.
@@ -275,17 +270,11 @@ pub(crate) fn stream_lengths<'py>(
     let data = compressed
         .as_slice()
         .map_err(|_| contiguous("compressed"))?;
-    let starts = non_negative(
-        starts.as_slice().map_err(|_| contiguous("starts"))?,
-        "starts",
-    )?;
-    let nbytes = non_negative(
-        nbytes.as_slice().map_err(|_| contiguous("nbytes"))?,
-        "nbytes",
-    )?;
+    let starts = counts_slice(&starts, "starts")?;
+    let nbytes = counts_slice(&nbytes, "nbytes")?;
     let lengths = starts
         .iter()
-        .zip(&nbytes)
+        .zip(nbytes)
         .enumerate()
         .map(|(i, (&a, &n))| {
             let bytes = a

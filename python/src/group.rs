@@ -7,9 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use flacarray::container::{self, GroupDescription};
+use flacarray::DType;
 
 use crate::errors::to_py;
-use crate::parts::{as_i64, contiguous, float_slice, keep_mask, keep_ref, ArrayParts};
+use crate::parts::{contiguous, float_slice, keep_mask, keep_ref, ArrayParts};
 
 pub(crate) fn parse_description(description: &str) -> PyResult<GroupDescription> {
     serde_json::from_str(description)
@@ -70,16 +71,7 @@ pub(crate) fn plan_group_read<'py>(
         .flat_map(|&(a, b)| [a as i64, b as i64])
         .collect();
     let runs = PyArray1::from_vec(py, flat).reshape([plan.runs.len(), 2])?;
-    let parts = ArrayParts {
-        dtype: layout.dtype,
-        shape: plan.shape,
-        compressed: PyArray1::<u8>::zeros(py, 0, false).unbind(),
-        stream_starts: PyArray1::from_vec(py, as_i64(plan.starts)).unbind(),
-        stream_nbytes: PyArray1::from_vec(py, as_i64(plan.nbytes)).unbind(),
-        stream_offsets: plan.offsets.map(|v| PyArray1::from_vec(py, v).unbind()),
-        stream_gains: plan.gains.map(|v| PyArray1::from_vec(py, v).unbind()),
-        level: layout.level,
-    };
+    let parts = ArrayParts::from_parts(py, plan.parts);
     let parts = Bound::new(py, parts)?;
     let channels = plan.channels.into_pyobject(py)?.into_any();
     PyTuple::new(py, [runs.into_any(), parts.into_any(), channels])
@@ -95,70 +87,57 @@ pub(crate) fn check_stream_channels(
     parts: &Bound<'_, ArrayParts>,
     channels: Option<u32>,
 ) -> PyResult<()> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    container::check_stream_channels(&borrowed.view()?, channels).map_err(to_py)
+    let borrow = parts.get().borrow(py)?;
+    container::check_stream_channels(&borrow.view()?, channels).map_err(to_py)
 }
 
-/// What to write for an array's parts (already in format 1's layout):
-/// `(group attributes JSON, stream_starts attributes JSON, stored leading
-/// shape)`. With `shape`, the parts are one MPI rank's piece of an array of
-/// that global shape (same dtype and stream length), and the layout is the
-/// whole array's; `tables` (global starts, byte counts, offsets, gains)
-/// then gives every rank's per-stream tables as the group stores them (for
-/// the digest; without it, the parts' own tables are the group's).
+/// One array a writer creates in a group (see
+/// `flacarray::container::PlannedArray`): its name, the part of the
+/// array's record it holds (`field`, an `ArrayParts` attribute), its numpy
+/// dtype, shape and zarr chunk shape, and its attributes as JSON.
+#[pyclass(frozen, get_all, module = "flacarray._core")]
+pub(crate) struct PlannedArray {
+    name: &'static str,
+    field: &'static str,
+    dtype: &'static str,
+    shape: Vec<u64>,
+    chunks: Vec<u64>,
+    attributes: String,
+}
+
+/// The arrays a group holds for an array of `dtype` and `shape` whose
+/// streams take `compressed_len` bytes (for an array spread over MPI
+/// ranks: the whole array's), in the order they are written. Raises
+/// ValueError for a type the group format does not hold.
 #[pyfunction]
-#[pyo3(signature = (parts, shape=None, tables=None))]
-pub(crate) fn group_layout<'py>(
-    py: Python<'py>,
-    parts: &Bound<'py, ArrayParts>,
-    shape: Option<Vec<usize>>,
-    tables: Option<GlobalTables<'py>>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
-    let shape = match shape {
-        None => view.shape().to_vec(),
-        Some(global) => {
-            if global.last() != view.shape().last() {
-                return Err(PyValueError::new_err(format!(
-                    "global shape {global:?} does not end with the streams' length {}",
-                    view.stream_size()
-                )));
-            }
-            global
-        }
-    };
-    let attrs = match &tables {
-        None => container::group_attributes(&view, borrowed.level).map_err(to_py)?,
-        Some((starts, nbytes, offsets, gains)) => {
-            let tables = container::GroupTables {
-                starts: starts
-                    .as_slice()
-                    .map_err(|_| contiguous(container::STARTS))?,
-                nbytes: nbytes
-                    .as_slice()
-                    .map_err(|_| contiguous(container::NBYTES))?,
-                offsets: float_slice(offsets, container::OFFSETS)?,
-                gains: float_slice(gains, container::GAINS)?,
-            };
-            container::group_attributes_for(view.dtype(), &shape, borrowed.level, &tables)
-                .map_err(to_py)?
-        }
-    };
-    let attrs = serde_json::Value::Object(attrs).to_string();
-    let starts =
-        serde_json::Value::Object(container::starts_attributes_for(view.stream_size())).to_string();
-    let lead = container::stored_leading_shape_for(&shape);
-    PyTuple::new(
-        py,
-        [
-            attrs.into_pyobject(py)?.into_any(),
-            starts.into_pyobject(py)?.into_any(),
-            PyTuple::new(py, lead)?.into_any(),
-        ],
-    )
+pub(crate) fn plan_group_arrays(
+    dtype: &str,
+    shape: Vec<usize>,
+    compressed_len: u64,
+) -> PyResult<Vec<PlannedArray>> {
+    let dtype = DType::from_name(dtype).map_err(to_py)?;
+    let planned = container::plan_arrays(dtype, &shape, compressed_len).map_err(to_py)?;
+    Ok(planned
+        .into_iter()
+        .map(|p| PlannedArray {
+            name: p.name,
+            field: p.field.name(),
+            dtype: p.dtype,
+            shape: p.shape,
+            chunks: p.chunks,
+            attributes: serde_json::Value::Object(p.attributes).to_string(),
+        })
+        .collect())
+}
+
+/// The group attributes (JSON) for the array whose parts are `parts` (for
+/// an array spread over MPI ranks: the whole array's type, shape and level
+/// with every rank's tables in order; `compressed` is not read).
+#[pyfunction]
+pub(crate) fn group_attributes(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResult<String> {
+    let borrow = parts.get().borrow(py)?;
+    let attrs = container::group_attributes(&borrow.parts()?).map_err(to_py)?;
+    Ok(serde_json::Value::Object(attrs).to_string())
 }
 
 /// Resolves a group from its attributes (JSON) and the names of the arrays
@@ -201,11 +180,3 @@ pub(crate) fn commit_record(arrays: Vec<String>, attributes: &str) -> PyResult<S
     let names: Vec<&str> = arrays.iter().map(String::as_str).collect();
     Ok(container::commit_record(&names, &attributes))
 }
-
-/// A whole group's per-stream tables: starts, byte counts, offsets, gains.
-pub(crate) type GlobalTables<'py> = (
-    PyReadonlyArray1<'py, i64>,
-    PyReadonlyArray1<'py, i64>,
-    Option<PyReadonlyArray1<'py, f64>>,
-    Option<PyReadonlyArray1<'py, f64>>,
-);

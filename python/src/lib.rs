@@ -29,7 +29,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(array::to_current_layout, m)?)?;
     m.add_function(wrap_pyfunction!(group::describe_group, m)?)?;
     m.add_function(wrap_pyfunction!(group::plan_group_read, m)?)?;
-    m.add_function(wrap_pyfunction!(group::group_layout, m)?)?;
+    m.add_class::<group::PlannedArray>()?;
+    m.add_function(wrap_pyfunction!(group::plan_group_arrays, m)?)?;
+    m.add_function(wrap_pyfunction!(group::group_attributes, m)?)?;
     m.add_function(wrap_pyfunction!(group::check_stream_channels, m)?)?;
     m.add_function(wrap_pyfunction!(group::resolve_group, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::column_metadata, m)?)?;

@@ -1,15 +1,15 @@
 //! Arrow columns and Parquet files, sharing numpy memory with Arrow.
 
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn};
+use numpy::{PyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use flacarray::container;
-use flacarray::{DType, FlacArrayRef, IfExists};
+use flacarray::{DType, FlacArrayPartsRef, FlacArrayRef, IfExists};
 
 use crate::errors::{to_py, CorruptDataError};
-use crate::parts::{float_slice, keep_mask, keep_ref, parts_object, ArrayParts};
+use crate::parts::{keep_mask, keep_ref, parts_object, ArrayParts};
 
 /// Writes an array (given as its parts) as a one-column Parquet file;
 /// an existing file is replaced only with `overwrite`.
@@ -34,20 +34,15 @@ pub(crate) fn arrow_column(
     py: Python<'_>,
     parts: &ArrayParts,
 ) -> PyResult<flacarray::arrow::FlacColumn> {
-    let arrays = parts.borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
+    let borrow = parts.borrow(py)?;
+    let borrowed = borrow.parts()?;
     let bytes = shared_buffer(py, &parts.compressed, borrowed.compressed);
-    let view = FlacArrayRef::new(
-        borrowed.dtype,
-        borrowed.shape,
-        bytes.as_slice(),
-        &borrowed.starts,
-        &borrowed.nbytes,
-        borrowed.offsets,
-        borrowed.gains,
-    )
+    let view = FlacArrayRef::new(FlacArrayPartsRef {
+        compressed: bytes.as_slice(),
+        ..borrowed
+    })
     .map_err(to_py)?;
-    view.to_arrow_shared(borrowed.level, &bytes).map_err(to_py)
+    view.to_arrow_shared(&bytes).map_err(to_py)
 }
 
 /// The Arrow field metadata of the whole array `parts` holds (leading
@@ -57,13 +52,12 @@ pub(crate) fn column_metadata(
     py: Python<'_>,
     parts: &Bound<'_, ArrayParts>,
 ) -> PyResult<std::collections::HashMap<String, String>> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
     let facts = flacarray::arrow::ArrayFacts::whole_array(
         view.dtype(),
         view.shape(),
-        borrowed.level,
+        view.level(),
         view.stream_offsets(),
         view.stream_gains(),
     );
@@ -83,9 +77,8 @@ pub(crate) fn check_column(
     digest: Option<&str>,
     shape: Option<Vec<usize>>,
 ) -> PyResult<()> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
     container::check_stream_channels(&view, channels).map_err(to_py)?;
     let Some(expected) = digest else {
         return Ok(());
@@ -94,7 +87,7 @@ pub(crate) fn check_column(
     let actual = flacarray::arrow::array_digest(
         view.dtype(),
         &shape,
-        borrowed.level,
+        view.level(),
         view.stream_offsets(),
         view.stream_gains(),
     );
@@ -109,37 +102,34 @@ pub(crate) fn check_column(
 
 /// Writes one array that arrives in parts as a one-column Parquet file:
 /// `next_part()` returns each part (an `ArrayParts`, consecutive streams in
-/// order) and then None; `dtype`, `shape` and `level` are the whole
-/// array's, `offsets` and `gains` every stream's (float data; for the
-/// digest). Only one part is held at a time. An exception raised by
+/// order) and then None; `whole` is the whole array's record for its
+/// digest: type, shape, level and every stream's offsets and gains (float
+/// data; its bytes and byte tables are not read). Only one part is held at a time. An exception raised by
 /// `next_part` aborts the write (no file is left) and is raised again here.
 #[pyfunction]
-#[pyo3(signature = (path, column, dtype, shape, level, offsets, gains, next_part, overwrite=false))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (path, column, whole, next_part, overwrite=false))]
 pub(crate) fn write_parquet_parts(
     py: Python<'_>,
     path: std::path::PathBuf,
     column: &str,
-    dtype: &str,
-    shape: Vec<usize>,
-    level: u32,
-    offsets: Option<PyReadonlyArray1<'_, f64>>,
-    gains: Option<PyReadonlyArray1<'_, f64>>,
+    whole: &Bound<'_, ArrayParts>,
     next_part: Py<PyAny>,
     overwrite: bool,
 ) -> PyResult<()> {
     let mode = IfExists::from_flag(overwrite);
-    let dtype = DType::from_name(dtype).map_err(to_py)?;
-    if shape.is_empty() {
+    let borrow = whole.get().borrow(py)?;
+    let record = borrow.parts()?;
+    if record.shape.is_empty() {
         return Err(PyValueError::new_err("the whole array's shape is empty"));
     }
     let whole = flacarray::arrow::ArrayFacts::whole_array(
-        dtype,
-        &shape,
-        level,
-        float_slice(&offsets, "offsets")?,
-        float_slice(&gains, "gains")?,
+        record.dtype,
+        record.shape,
+        record.level,
+        record.stream_offsets,
+        record.stream_gains,
     );
+    drop(borrow);
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let parts = std::iter::from_fn(|| {
@@ -225,7 +215,7 @@ pub(crate) fn read_parquet<'py>(
     let array = py
         .detach(|| flacarray::parquet::read_array_file(&path, column, keep_ref(&keep)))
         .map_err(to_py)?;
-    parts_object(py, array)
+    Ok(parts_object(py, array))
 }
 
 /// Parses `flacarray.flac` type metadata (layout 1 or 2; unknown fields

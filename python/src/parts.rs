@@ -9,20 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use flacarray::codec::Level;
-use flacarray::{DType, FlacArray, FlacArrayRef};
+use flacarray::{DType, FlacArray, FlacArrayParts, FlacArrayPartsRef, FlacArrayRef};
 
 use crate::errors::{to_py, CorruptDataError};
-
-pub(crate) fn non_negative(values: &[i64], what: &str) -> PyResult<Vec<u64>> {
-    values
-        .iter()
-        .map(|&v| {
-            u64::try_from(v).map_err(|_| {
-                CorruptDataError::new_err(format!("{what} holds a negative value ({v})"))
-            })
-        })
-        .collect()
-}
 
 pub(crate) fn parse_streams(streams: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
     streams
@@ -148,6 +137,37 @@ impl ArrayParts {
         }
     }
 
+    /// The same parts under another shape (the arrays are shared).
+    fn with_shape(&self, py: Python<'_>, shape: Vec<usize>) -> Self {
+        ArrayParts {
+            shape,
+            ..self.with_compressed(py, self.compressed.bind(py).clone())
+        }
+    }
+
+    /// The fields in the constructor's order: `ArrayParts(*parts.fields())`
+    /// is the same parts (the arrays are shared).
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let none = || py.None().into_bound(py);
+        let array = |a: &Option<Py<PyArray1<f64>>>| {
+            a.as_ref()
+                .map_or_else(none, |a| a.bind(py).clone().into_any())
+        };
+        PyTuple::new(
+            py,
+            [
+                self.dtype.name().into_pyobject(py)?.into_any(),
+                PyTuple::new(py, &self.shape)?.into_any(),
+                self.compressed.bind(py).clone().into_any(),
+                self.stream_starts.bind(py).clone().into_any(),
+                self.stream_nbytes.bind(py).clone().into_any(),
+                array(&self.stream_offsets),
+                array(&self.stream_gains),
+                self.level.into_pyobject(py)?.into_any(),
+            ],
+        )
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "ArrayParts(dtype={}, shape={:?}, compressed={} bytes, level={})",
@@ -159,17 +179,13 @@ impl ArrayParts {
     }
 }
 
-/// Read borrows of the numpy arrays of an [`ArrayParts`], held while the
-/// core reads them.
-pub(crate) struct PartsArg<'py> {
-    pub(crate) dtype: DType,
-    pub(crate) shape: &'py [usize],
-    pub(crate) compressed: PyReadonlyArray1<'py, u8>,
-    pub(crate) starts: PyReadonlyArray1<'py, i64>,
-    pub(crate) nbytes: PyReadonlyArray1<'py, i64>,
-    pub(crate) offsets: Option<PyReadonlyArray1<'py, f64>>,
-    pub(crate) gains: Option<PyReadonlyArray1<'py, f64>>,
-    pub(crate) level: u32,
+/// Read borrows of an [`ArrayParts`]' numpy arrays, held while the core
+/// reads them through [`PartsBorrow::parts`].
+pub(crate) struct PartsBorrow<'py> {
+    of: &'py ArrayParts,
+    compressed: PyReadonlyArray1<'py, u8>,
+    counts: [PyReadonlyArray1<'py, i64>; 2],
+    scales: [Option<PyReadonlyArray1<'py, f64>>; 2],
 }
 
 pub(crate) fn read_borrow<'py, T: numpy::Element>(
@@ -182,41 +198,6 @@ pub(crate) fn read_borrow<'py, T: numpy::Element>(
         .clone()
         .try_readonly()
         .map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))
-}
-
-impl ArrayParts {
-    pub(crate) fn borrow_arrays<'py>(&'py self, py: Python<'py>) -> PyResult<PartsArg<'py>> {
-        Ok(PartsArg {
-            dtype: self.dtype,
-            shape: &self.shape,
-            compressed: read_borrow(&self.compressed, py, "compressed")?,
-            starts: read_borrow(&self.stream_starts, py, "stream_starts")?,
-            nbytes: read_borrow(&self.stream_nbytes, py, "stream_nbytes")?,
-            offsets: self
-                .stream_offsets
-                .as_ref()
-                .map(|a| read_borrow(a, py, "stream_offsets"))
-                .transpose()?,
-            gains: self
-                .stream_gains
-                .as_ref()
-                .map(|a| read_borrow(a, py, "stream_gains"))
-                .transpose()?,
-            level: self.level,
-        })
-    }
-}
-
-/// The parts as slices borrowed from the numpy arrays.
-pub(crate) struct BorrowedParts<'a> {
-    pub(crate) dtype: DType,
-    pub(crate) shape: &'a [usize],
-    pub(crate) compressed: &'a [u8],
-    pub(crate) starts: Vec<u64>,
-    pub(crate) nbytes: Vec<u64>,
-    pub(crate) offsets: Option<&'a [f64]>,
-    pub(crate) gains: Option<&'a [f64]>,
-    pub(crate) level: u32,
 }
 
 pub(crate) fn contiguous(name: &str) -> PyErr {
@@ -233,70 +214,92 @@ pub(crate) fn float_slice<'a>(
         .transpose()
 }
 
-impl PartsArg<'_> {
-    pub(crate) fn borrow(&self) -> PyResult<BorrowedParts<'_>> {
-        Ok(BorrowedParts {
-            dtype: self.dtype,
-            shape: self.shape,
+/// An int64 table as the core's unsigned counts: the same memory, once no
+/// value is negative.
+pub(crate) fn counts_slice<'a>(
+    array: &'a PyReadonlyArray1<'_, i64>,
+    name: &str,
+) -> PyResult<&'a [u64]> {
+    let values = array.as_slice().map_err(|_| contiguous(name))?;
+    if let Some(v) = values.iter().find(|&&v| v < 0) {
+        return Err(CorruptDataError::new_err(format!(
+            "{name} holds a negative value ({v})"
+        )));
+    }
+    Ok(bytemuck::cast_slice(values))
+}
+
+impl ArrayParts {
+    /// Borrows the numpy arrays for reading.
+    pub(crate) fn borrow<'py>(&'py self, py: Python<'py>) -> PyResult<PartsBorrow<'py>> {
+        let scale = |a: &Option<Py<PyArray1<f64>>>, name| {
+            a.as_ref().map(|a| read_borrow(a, py, name)).transpose()
+        };
+        Ok(PartsBorrow {
+            of: self,
+            compressed: read_borrow(&self.compressed, py, "compressed")?,
+            counts: [
+                read_borrow(&self.stream_starts, py, "stream_starts")?,
+                read_borrow(&self.stream_nbytes, py, "stream_nbytes")?,
+            ],
+            scales: [
+                scale(&self.stream_offsets, "stream_offsets")?,
+                scale(&self.stream_gains, "stream_gains")?,
+            ],
+        })
+    }
+
+    /// Parts the core made, handed to Python without copying the bytes.
+    pub(crate) fn from_parts(py: Python<'_>, parts: FlacArrayParts) -> Self {
+        let counts = |v: Vec<u64>| {
+            // values from the core are counts of bytes held in memory
+            let v: Vec<i64> = v.into_iter().map(|x| x as i64).collect();
+            PyArray1::from_vec(py, v).unbind()
+        };
+        let floats = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).unbind());
+        ArrayParts {
+            dtype: parts.dtype,
+            shape: parts.shape,
+            compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
+            stream_starts: counts(parts.stream_starts),
+            stream_nbytes: counts(parts.stream_nbytes),
+            stream_offsets: floats(parts.stream_offsets),
+            stream_gains: floats(parts.stream_gains),
+            level: parts.level,
+        }
+    }
+}
+
+impl PartsBorrow<'_> {
+    /// The record the core reads, in the numpy arrays' memory (the byte
+    /// tables are checked not to be negative; nothing else is checked).
+    pub(crate) fn parts(&self) -> PyResult<FlacArrayPartsRef<'_>> {
+        let [starts, nbytes] = &self.counts;
+        let [offsets, gains] = &self.scales;
+        Ok(FlacArrayPartsRef {
+            dtype: self.of.dtype,
+            shape: &self.of.shape,
             compressed: self
                 .compressed
                 .as_slice()
                 .map_err(|_| contiguous("compressed"))?,
-            starts: non_negative(
-                self.starts
-                    .as_slice()
-                    .map_err(|_| contiguous("stream_starts"))?,
-                "stream_starts",
-            )?,
-            nbytes: non_negative(
-                self.nbytes
-                    .as_slice()
-                    .map_err(|_| contiguous("stream_nbytes"))?,
-                "stream_nbytes",
-            )?,
-            offsets: float_slice(&self.offsets, "stream_offsets")?,
-            gains: float_slice(&self.gains, "stream_gains")?,
-            level: self.level,
+            stream_starts: counts_slice(starts, "stream_starts")?,
+            stream_nbytes: counts_slice(nbytes, "stream_nbytes")?,
+            stream_offsets: float_slice(offsets, "stream_offsets")?,
+            stream_gains: float_slice(gains, "stream_gains")?,
+            level: self.of.level,
         })
     }
-}
 
-impl BorrowedParts<'_> {
+    /// The parts checked as a view.
     pub(crate) fn view(&self) -> PyResult<FlacArrayRef<'_>> {
-        FlacArrayRef::new(
-            self.dtype,
-            self.shape,
-            self.compressed,
-            &self.starts,
-            &self.nbytes,
-            self.offsets,
-            self.gains,
-        )
-        .map_err(to_py)
+        FlacArrayRef::new(self.parts()?).map_err(to_py)
     }
-}
-
-pub(crate) fn as_i64(values: Vec<u64>) -> Vec<i64> {
-    values.into_iter().map(|x| x as i64).collect()
 }
 
 /// Hands an array's parts to Python without copying the bytes.
-pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> PyResult<ArrayParts> {
-    let parts = array.into_parts();
-    Ok(ArrayParts {
-        dtype: parts.dtype,
-        shape: parts.shape,
-        compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
-        stream_starts: PyArray1::from_vec(py, as_i64(parts.stream_starts)).unbind(),
-        stream_nbytes: PyArray1::from_vec(py, as_i64(parts.stream_nbytes)).unbind(),
-        stream_offsets: parts
-            .stream_offsets
-            .map(|v| PyArray1::from_vec(py, v).unbind()),
-        stream_gains: parts
-            .stream_gains
-            .map(|v| PyArray1::from_vec(py, v).unbind()),
-        level: parts.level,
-    })
+pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> ArrayParts {
+    ArrayParts::from_parts(py, array.into_parts())
 }
 
 /// A keep mask as (flat C-order flags, shape).

@@ -18,11 +18,10 @@ pub(crate) fn write_zarr(
     parts: &Bound<'_, ArrayParts>,
     overwrite: bool,
 ) -> PyResult<()> {
-    let arrays = parts.get().borrow_arrays(py)?;
-    let borrowed = arrays.borrow()?;
-    let view = borrowed.view()?;
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
     let mode = IfExists::from_flag(overwrite);
-    py.detach(|| flacarray::zarr::write_view(&path, &view, borrowed.level, mode))
+    py.detach(|| flacarray::zarr::write_view(&path, &view, mode))
         .map_err(to_py)
 }
 
@@ -39,5 +38,5 @@ pub(crate) fn read_zarr<'py>(
     let array = py
         .detach(|| flacarray::zarr::read_array(&path, keep_ref(&keep)))
         .map_err(to_py)?;
-    parts_object(py, array)
+    Ok(parts_object(py, array))
 }

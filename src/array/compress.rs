@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::{stream_count, Element, FlacArray};
+use super::{stream_count, Element, FlacArray, FlacArrayParts};
 use crate::codec::EncodeOptions;
 use crate::error::{Error, Result};
 use crate::quantize::Step;
@@ -229,14 +229,15 @@ impl FlacArray {
         };
         encode.validate()?;
 
-        let mut out = FlacArray {
+        let float = T::DTYPE.is_float();
+        let mut out = FlacArrayParts {
             dtype: T::DTYPE,
             shape: shape.to_vec(),
             compressed: Vec::new(),
-            starts: Vec::with_capacity(nstreams),
-            nbytes: Vec::with_capacity(nstreams),
-            offsets: T::DTYPE.is_float().then(|| Vec::with_capacity(nstreams)),
-            gains: T::DTYPE.is_float().then(|| Vec::with_capacity(nstreams)),
+            stream_starts: Vec::with_capacity(nstreams),
+            stream_nbytes: Vec::with_capacity(nstreams),
+            stream_offsets: float.then(|| Vec::with_capacity(nstreams)),
+            stream_gains: float.then(|| Vec::with_capacity(nstreams)),
             level: options.level,
         };
         // Encode a batch of streams at a time and append it, so that at most
@@ -256,17 +257,19 @@ impl FlacArray {
                 .collect();
             for result in encoded {
                 let (bytes, scale) = result?;
-                out.starts.push(out.compressed.len() as u64);
-                out.nbytes.push(bytes.len() as u64);
+                out.stream_starts.push(out.compressed.len() as u64);
+                out.stream_nbytes.push(bytes.len() as u64);
                 out.compressed.extend_from_slice(&bytes);
                 if let (Some(scale), Some(offsets), Some(gains)) =
-                    (scale, &mut out.offsets, &mut out.gains)
+                    (scale, &mut out.stream_offsets, &mut out.stream_gains)
                 {
                     offsets.push(scale.offset);
                     gains.push(scale.gain);
                 }
             }
         }
-        Ok(out)
+        // built here from checked input: the checks of `from_parts` would
+        // only read every stream's header again
+        Ok(FlacArray { parts: out })
     }
 }

@@ -3,6 +3,7 @@
 
 mod compress;
 mod element;
+mod parts;
 mod quantized;
 mod select;
 mod threads;
@@ -12,6 +13,7 @@ use std::fmt;
 
 pub use compress::{CompressOptions, StepSpec};
 pub use element::{DType, Element};
+pub use parts::{Borrowed, FlacArrayParts, FlacArrayPartsRef, Item, Owned, Parts, Storage};
 pub use quantized::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64, Quantized,
 };
@@ -69,7 +71,8 @@ use crate::codec::{encode_i64, max_samples_in, stream_info, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::quantize::{validate_scale, Float, Scale};
 
-/// A compressed N-dimensional array.
+/// A compressed N-dimensional array: a [`FlacArrayParts`] record that
+/// passed the checks of [`FlacArray::from_parts`].
 ///
 /// The last axis of the original array holds the streams; the other axes
 /// (the *leading shape*) index them in C order. All streams are concatenated
@@ -78,36 +81,7 @@ use crate::quantize::{validate_scale, Float, Scale};
 /// one offset and gain per stream.
 #[derive(Clone)]
 pub struct FlacArray {
-    dtype: DType,
-    shape: Vec<usize>,
-    compressed: Vec<u8>,
-    starts: Vec<u64>,
-    nbytes: Vec<u64>,
-    offsets: Option<Vec<f64>>,
-    gains: Option<Vec<f64>>,
-    level: u32,
-}
-
-/// Everything a [`FlacArray`] is made of, for containers that store it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FlacArrayParts {
-    /// Element type of the uncompressed array.
-    pub dtype: DType,
-    /// Full shape; the last entry is the stream length.
-    pub shape: Vec<usize>,
-    /// All streams' FLAC bytes, concatenated.
-    pub compressed: Vec<u8>,
-    /// Byte offset of each stream in `compressed`.
-    pub stream_starts: Vec<u64>,
-    /// Byte length of each stream (stored as `stream_bytes` in a group, as
-    /// the reference names it).
-    pub stream_nbytes: Vec<u64>,
-    /// Per-stream offsets (float types only).
-    pub stream_offsets: Option<Vec<f64>>,
-    /// Per-stream gains (float types only).
-    pub stream_gains: Option<Vec<f64>>,
-    /// Compression level used (informational).
-    pub level: u32,
+    parts: FlacArrayParts,
 }
 
 fn stream_count(shape: &[usize]) -> Result<usize> {
@@ -120,34 +94,32 @@ fn stream_count(shape: &[usize]) -> Result<usize> {
         .ok_or_else(|| Error::invalid(format!("shape {shape:?} is too large")))
 }
 
-/// A borrowed, validated view of a compressed array: what selection and
-/// decompression work on. Containers that keep the parts in their own
-/// buffers (numpy, Arrow) decode through a view without copying them.
+/// A borrowed, validated view of a compressed array (a
+/// [`FlacArrayPartsRef`] that passed the checks of [`FlacArrayRef::new`]):
+/// what selection and decompression work on. Containers that keep the
+/// parts in their own buffers (numpy, Arrow) decode through a view without
+/// copying them.
 #[derive(Debug, Clone, Copy)]
 pub struct FlacArrayRef<'a> {
-    dtype: DType,
-    shape: &'a [usize],
-    compressed: &'a [u8],
-    starts: &'a [u64],
-    nbytes: &'a [u64],
-    offsets: Option<&'a [f64]>,
-    gains: Option<&'a [f64]>,
+    parts: FlacArrayPartsRef<'a>,
 }
 
 impl<'a> FlacArrayRef<'a> {
-    /// Checks that the parts are consistent (every stream inside the buffer,
-    /// one scale per stream for floats, a stream length its bytes can
-    /// actually hold) and builds the view.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        dtype: DType,
-        shape: &'a [usize],
-        compressed: &'a [u8],
-        starts: &'a [u64],
-        nbytes: &'a [u64],
-        offsets: Option<&'a [f64]>,
-        gains: Option<&'a [f64]>,
-    ) -> Result<Self> {
+    /// Checks that the parts are consistent (a valid level, every stream
+    /// inside the buffer, one scale per stream for floats, a stream length
+    /// its bytes can actually hold) and builds the view.
+    pub fn new(parts: FlacArrayPartsRef<'a>) -> Result<Self> {
+        let Parts {
+            dtype,
+            shape,
+            compressed,
+            stream_starts: starts,
+            stream_nbytes: nbytes,
+            stream_offsets: offsets,
+            stream_gains: gains,
+            level,
+        } = parts;
+        crate::codec::Level::new(i64::from(level))?;
         let nstreams = stream_count(shape)?;
         let stream_size = *shape.last().unwrap_or(&0);
         if stream_size == 0 && nstreams > 0 {
@@ -201,60 +173,73 @@ impl<'a> FlacArrayRef<'a> {
                 )))
             }
         }
-        Ok(FlacArrayRef {
-            dtype,
-            shape,
-            compressed,
-            starts,
-            nbytes,
-            offsets,
-            gains,
-        })
+        Ok(FlacArrayRef { parts })
+    }
+
+    /// The parts this view was built from.
+    pub fn parts(&self) -> FlacArrayPartsRef<'a> {
+        self.parts
+    }
+
+    /// The same view for a shorter lifetime (see
+    /// [`FlacArrayPartsRef::shorten`]).
+    pub fn shorten<'b>(self) -> FlacArrayRef<'b>
+    where
+        'a: 'b,
+    {
+        FlacArrayRef {
+            parts: self.parts.shorten(),
+        }
     }
 
     /// Element type of the uncompressed array.
     pub fn dtype(&self) -> DType {
-        self.dtype
+        self.parts.dtype
     }
 
     /// Full shape of the uncompressed array.
     pub fn shape(&self) -> &'a [usize] {
-        self.shape
+        self.parts.shape
+    }
+
+    /// Compression level the streams were written with.
+    pub fn level(&self) -> u32 {
+        self.parts.level
     }
 
     /// Samples per stream.
     pub fn stream_size(&self) -> usize {
-        self.shape[self.shape.len() - 1]
+        self.parts.shape[self.parts.shape.len() - 1]
     }
 
     /// Number of streams.
     pub fn nstreams(&self) -> usize {
-        self.starts.len()
+        self.parts.stream_starts.len()
     }
 
     /// All streams' FLAC bytes.
     pub fn compressed(&self) -> &'a [u8] {
-        self.compressed
+        self.parts.compressed
     }
 
     /// Where each stream starts in [`FlacArrayRef::compressed`].
     pub fn stream_starts(&self) -> &'a [u64] {
-        self.starts
+        self.parts.stream_starts
     }
 
     /// Each stream's length in bytes.
     pub fn stream_nbytes(&self) -> &'a [u64] {
-        self.nbytes
+        self.parts.stream_nbytes
     }
 
     /// Per-stream offsets (float data only).
     pub fn stream_offsets(&self) -> Option<&'a [f64]> {
-        self.offsets
+        self.parts.stream_offsets
     }
 
     /// Per-stream gains (float data only).
     pub fn stream_gains(&self) -> Option<&'a [f64]> {
-        self.gains
+        self.parts.stream_gains
     }
 
     /// The FLAC bytes of stream `i` (a complete FLAC file).
@@ -265,8 +250,8 @@ impl<'a> FlacArrayRef<'a> {
                 "stream index {i} is out of range for {n} streams"
             )));
         }
-        let start = self.starts[i] as usize;
-        Ok(&self.compressed[start..start + self.nbytes[i] as usize])
+        let start = self.parts.stream_starts[i] as usize;
+        Ok(&self.parts.compressed[start..start + self.parts.stream_nbytes[i] as usize])
     }
 
     /// Checks every stream against what the array claims, before anything
@@ -283,16 +268,16 @@ impl<'a> FlacArrayRef<'a> {
                     info.total_samples
                 )));
             }
-            let two_channels = self.dtype.channels() == 2;
+            let two_channels = self.parts.dtype.channels() == 2;
             if !(info.channels == 1 || (two_channels && info.channels == 2)) {
                 return Err(Error::corrupt(format!(
                     "stream {i} has {} FLAC channels, impossible for {} data",
-                    info.channels, self.dtype
+                    info.channels, self.parts.dtype
                 )));
             }
             if let Some(scale) = self.scale(i) {
                 // a stream has a scale only in a float array
-                let float = self.dtype.float().unwrap_or(Float::F64);
+                let float = self.parts.dtype.float().unwrap_or(Float::F64);
                 validate_scale(scale, float).map_err(|e| e.in_stream(i))?;
             }
         }
@@ -305,7 +290,7 @@ impl<'a> FlacArrayRef<'a> {
     }
 
     pub(crate) fn scale(&self, i: usize) -> Option<Scale> {
-        match (self.offsets, self.gains) {
+        match (self.parts.stream_offsets, self.parts.stream_gains) {
             (Some(o), Some(g)) => Some(Scale {
                 offset: o[i],
                 gain: g[i],
@@ -319,114 +304,85 @@ impl FlacArray {
     /// Assembles an array from stored parts after the checks of
     /// [`FlacArrayRef::new`] and [`FlacArrayRef::validate_streams`].
     pub fn from_parts(parts: FlacArrayParts) -> Result<Self> {
-        crate::codec::Level::new(i64::from(parts.level))?;
-        FlacArrayRef::new(
-            parts.dtype,
-            &parts.shape,
-            &parts.compressed,
-            &parts.stream_starts,
-            &parts.stream_nbytes,
-            parts.stream_offsets.as_deref(),
-            parts.stream_gains.as_deref(),
-        )?
-        .validate_streams()?;
-        Ok(FlacArray {
-            dtype: parts.dtype,
-            shape: parts.shape,
-            compressed: parts.compressed,
-            starts: parts.stream_starts,
-            nbytes: parts.stream_nbytes,
-            offsets: parts.stream_offsets,
-            gains: parts.stream_gains,
-            level: parts.level,
-        })
+        FlacArrayRef::new(parts.borrowed())?.validate_streams()?;
+        Ok(FlacArray { parts })
+    }
+
+    /// The parts, borrowed.
+    pub fn parts(&self) -> FlacArrayPartsRef<'_> {
+        self.parts.borrowed()
     }
 
     /// A borrowed view, for selection and decompression.
     pub fn view(&self) -> FlacArrayRef<'_> {
         FlacArrayRef {
-            dtype: self.dtype,
-            shape: &self.shape,
-            compressed: &self.compressed,
-            starts: &self.starts,
-            nbytes: &self.nbytes,
-            offsets: self.offsets.as_deref(),
-            gains: self.gains.as_deref(),
+            parts: self.parts.borrowed(),
         }
     }
 
     /// Gives the parts back (no copy).
     pub fn into_parts(self) -> FlacArrayParts {
-        FlacArrayParts {
-            dtype: self.dtype,
-            shape: self.shape,
-            compressed: self.compressed,
-            stream_starts: self.starts,
-            stream_nbytes: self.nbytes,
-            stream_offsets: self.offsets,
-            stream_gains: self.gains,
-            level: self.level,
-        }
+        self.parts
     }
 
     /// Element type of the uncompressed array.
     pub fn dtype(&self) -> DType {
-        self.dtype
+        self.parts.dtype
     }
 
     /// Full shape of the uncompressed array.
     pub fn shape(&self) -> &[usize] {
-        &self.shape
+        &self.parts.shape
     }
 
     /// Shape of the array of streams (all axes but the last).
     pub fn leading_shape(&self) -> &[usize] {
-        &self.shape[..self.shape.len() - 1]
+        &self.parts.shape[..self.parts.shape.len() - 1]
     }
 
     /// Samples per stream.
     pub fn stream_size(&self) -> usize {
-        self.shape[self.shape.len() - 1]
+        self.parts.shape[self.parts.shape.len() - 1]
     }
 
     /// Number of streams.
     pub fn nstreams(&self) -> usize {
-        self.starts.len()
+        self.parts.stream_starts.len()
     }
 
     /// All compressed bytes.
     pub fn compressed(&self) -> &[u8] {
-        &self.compressed
+        &self.parts.compressed
     }
 
     /// Total compressed size in bytes.
     pub fn nbytes(&self) -> usize {
-        self.compressed.len()
+        self.parts.compressed.len()
     }
 
     /// Byte offset of each stream.
     pub fn stream_starts(&self) -> &[u64] {
-        &self.starts
+        &self.parts.stream_starts
     }
 
     /// Byte length of each stream.
     pub fn stream_nbytes(&self) -> &[u64] {
-        &self.nbytes
+        &self.parts.stream_nbytes
     }
 
     /// Per-stream offsets (float arrays only).
     pub fn stream_offsets(&self) -> Option<&[f64]> {
-        self.offsets.as_deref()
+        self.parts.stream_offsets.as_deref()
     }
 
     /// Per-stream gains (float arrays only).
     pub fn stream_gains(&self) -> Option<&[f64]> {
-        self.gains.as_deref()
+        self.parts.stream_gains.as_deref()
     }
 
     /// Compression level the streams were written with.
     pub fn level(&self) -> u32 {
-        self.level
+        self.parts.level
     }
 
     /// The FLAC bytes of stream `i` (a complete FLAC file).
@@ -438,7 +394,7 @@ impl FlacArray {
     /// [`FlacArrayRef::to_current_layout`]); borrows `self` when nothing needs
     /// changing.
     pub fn to_current_layout(&self) -> Result<Cow<'_, FlacArray>> {
-        Ok(match self.view().to_current_layout(self.level)? {
+        Ok(match self.view().to_current_layout()? {
             Some(changed) => Cow::Owned(changed),
             None => Cow::Borrowed(self),
         })
@@ -451,12 +407,13 @@ impl FlacArrayRef<'_> {
     /// recording the stream's length. Arrays read from the reference's
     /// format 0 hold float64 data in 1-channel (32-bit) streams, which
     /// format-1 readers cannot decode, and record no lengths; such float64
-    /// streams are re-encoded at `level` (same integers, so the same
-    /// values), missing lengths are filled in (STREAMINFO only), the rest is
+    /// streams are re-encoded (same integers, so the same
+    /// values, at the view's level), missing lengths are filled in (STREAMINFO only), the rest is
     /// copied as is. `None` when nothing needs changing: then nothing is
     /// copied either (only each stream's STREAMINFO is read).
-    pub fn to_current_layout(&self, level: u32) -> Result<Option<FlacArray>> {
-        let two_channels = self.dtype.channels() == 2;
+    pub fn to_current_layout(&self) -> Result<Option<FlacArray>> {
+        let level = self.parts.level;
+        let two_channels = self.dtype().channels() == 2;
         let mut fixes = Vec::new();
         for i in 0..self.nstreams() {
             let info = stream_info(self.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
@@ -475,16 +432,12 @@ impl FlacArrayRef<'_> {
         };
         let size = self.stream_size();
         let mut values = Vec::new();
-        let mut out = FlacArray {
-            dtype: self.dtype,
-            shape: self.shape.to_vec(),
-            compressed: Vec::with_capacity(self.compressed.len()),
-            starts: self.starts.to_vec(),
-            nbytes: self.nbytes.to_vec(),
-            offsets: self.offsets.map(<[f64]>::to_vec),
-            gains: self.gains.map(<[f64]>::to_vec),
-            level,
-        };
+        let mut out = Parts {
+            compressed: &[][..],
+            ..self.parts
+        }
+        .to_owned_parts();
+        out.compressed.reserve(self.parts.compressed.len());
         let mut fixes = fixes.into_iter().peekable();
         for i in 0..self.nstreams() {
             let original = self.stream_bytes(i)?;
@@ -508,11 +461,11 @@ impl FlacArrayRef<'_> {
                 ),
                 None => Cow::Borrowed(original),
             };
-            out.starts[i] = out.compressed.len() as u64;
-            out.nbytes[i] = bytes.len() as u64;
+            out.stream_starts[i] = out.compressed.len() as u64;
+            out.stream_nbytes[i] = bytes.len() as u64;
             out.compressed.extend_from_slice(&bytes);
         }
-        Ok(Some(out))
+        Ok(Some(FlacArray { parts: out }))
     }
 }
 
@@ -540,8 +493,8 @@ impl fmt::Display for FlacArray {
         write!(
             f,
             "<FlacArray {} shape={} bytes={}>",
-            self.dtype,
-            shape_string(&self.shape),
+            self.dtype(),
+            shape_string(self.shape()),
             self.nbytes()
         )
     }
@@ -557,12 +510,13 @@ impl fmt::Debug for FlacArray {
 /// same shape, type and scales (the compression level is not compared).
 impl PartialEq for FlacArray {
     fn eq(&self, other: &Self) -> bool {
-        self.dtype == other.dtype
-            && self.shape == other.shape
-            && self.starts == other.starts
-            && self.nbytes == other.nbytes
-            && self.offsets == other.offsets
-            && self.gains == other.gains
-            && self.compressed == other.compressed
+        let (a, b) = (&self.parts, &other.parts);
+        Parts {
+            level: 0,
+            ..a.borrowed()
+        } == Parts {
+            level: 0,
+            ..b.borrowed()
+        }
     }
 }

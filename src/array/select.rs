@@ -11,10 +11,10 @@ const MIN_SPLIT_SAMPLES: usize = 1 << 16;
 
 impl FlacArrayRef<'_> {
     fn check_selection<T: Element>(&self, streams: &[usize]) -> Result<()> {
-        if T::DTYPE != self.dtype {
+        if T::DTYPE != self.dtype() {
             return Err(Error::invalid(format!(
                 "array holds {} values, not {}",
-                self.dtype,
+                self.dtype(),
                 T::DTYPE
             )));
         }
@@ -97,7 +97,8 @@ impl FlacArrayRef<'_> {
     /// # Ok::<(), flacarray::Error>(())
     /// ```
     pub fn stream_number(&self, index: &[usize]) -> Result<usize> {
-        let leading = &self.shape[..self.shape.len() - 1];
+        let shape = self.shape();
+        let leading = &shape[..shape.len() - 1];
         if index.len() != leading.len() {
             return Err(Error::invalid(format!(
                 "stream index {index:?} has {} axes; the leading shape {leading:?} has {}",

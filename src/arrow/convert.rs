@@ -7,7 +7,7 @@ use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 
 use super::column::{ArrayFacts, FlacColumn};
 use super::extension::{storage_fields, FlacMetadata};
-use crate::array::{FlacArray, FlacArrayParts, FlacArrayRef};
+use crate::array::{FlacArray, FlacArrayParts, FlacArrayRef, Parts};
 use crate::error::{Error, Result};
 
 /// Offsets of a binary array holding the streams back to back, when they
@@ -39,12 +39,12 @@ fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
 /// The column of an array in format 1's stream layout whose compressed
 /// bytes are `bytes`: shared as the binary values when the streams lie back
 /// to back (as they do after compression), else gathered.
-fn build_column(view: &FlacArrayRef<'_>, level: u32, bytes: Buffer) -> Result<FlacColumn> {
+fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
     let metadata = FlacMetadata::new(view.dtype());
     let facts = ArrayFacts::whole_array(
         view.dtype(),
         view.shape(),
-        level,
+        view.level(),
         view.stream_offsets(),
         view.stream_gains(),
     );
@@ -81,14 +81,14 @@ fn build_column(view: &FlacArrayRef<'_>, level: u32, bytes: Buffer) -> Result<Fl
 }
 
 impl FlacArrayRef<'_> {
-    /// The `flacarray.flac` column of this view, compressed with `level`:
-    /// the bytes are copied once into the Arrow buffer (see
+    /// The `flacarray.flac` column of this view (recording its level): the
+    /// bytes are copied once into the Arrow buffer (see
     /// [`FlacArrayRef::to_arrow_shared`] to share a buffer instead).
     /// Streams not in format 1's layout are brought to it first.
-    pub fn to_arrow(&self, level: u32) -> Result<FlacColumn> {
-        match self.to_current_layout(level)? {
+    pub fn to_arrow(&self) -> Result<FlacColumn> {
+        match self.to_current_layout()? {
             Some(array) => array.into_arrow(),
-            None => build_column(self, level, Buffer::from(self.compressed())),
+            None => build_column(self, Buffer::from(self.compressed())),
         }
     }
 
@@ -99,19 +99,19 @@ impl FlacArrayRef<'_> {
     ///
     /// ```
     /// use arrow_buffer::Buffer;
-    /// use flacarray::{CompressOptions, FlacArray, FlacArrayRef};
+    /// use flacarray::{CompressOptions, FlacArray, FlacArrayPartsRef, FlacArrayRef};
     ///
     /// let fa = FlacArray::compress(&[1i32, 5, 2, 8, 3, 9], &[2, 3], &CompressOptions::default())?;
     /// let bytes = Buffer::from(fa.compressed());
-    /// let view = FlacArrayRef::new(
-    ///     fa.dtype(), fa.shape(), bytes.as_slice(), fa.stream_starts(),
-    ///     fa.stream_nbytes(), None, None,
-    /// )?;
-    /// let column = view.to_arrow_shared(fa.level(), &bytes)?;
+    /// let view = FlacArrayRef::new(FlacArrayPartsRef {
+    ///     compressed: bytes.as_slice(),
+    ///     ..fa.parts()
+    /// })?;
+    /// let column = view.to_arrow_shared(&bytes)?;
     /// assert_eq!(FlacArray::from_arrow(&column)?.to_vec::<i32>()?, vec![1, 5, 2, 8, 3, 9]);
     /// # Ok::<(), flacarray::Error>(())
     /// ```
-    pub fn to_arrow_shared(&self, level: u32, bytes: &Buffer) -> Result<FlacColumn> {
+    pub fn to_arrow_shared(&self, bytes: &Buffer) -> Result<FlacColumn> {
         let same =
             bytes.as_ptr() == self.compressed().as_ptr() && bytes.len() == self.compressed().len();
         if !same {
@@ -119,9 +119,9 @@ impl FlacArrayRef<'_> {
                 "to_arrow_shared: the buffer must hold this view's compressed bytes",
             ));
         }
-        match self.to_current_layout(level)? {
+        match self.to_current_layout()? {
             Some(array) => array.into_arrow(),
-            None => build_column(self, level, bytes.clone()),
+            None => build_column(self, bytes.clone()),
         }
     }
 }
@@ -137,19 +137,13 @@ impl FlacArray {
             std::borrow::Cow::Owned(array) => array,
             std::borrow::Cow::Borrowed(_) => self,
         };
-        let level = this.level();
-        let parts = this.into_parts();
-        let bytes = Buffer::from_vec(parts.compressed);
-        let view = FlacArrayRef::new(
-            parts.dtype,
-            &parts.shape,
-            bytes.as_slice(),
-            &parts.stream_starts,
-            &parts.stream_nbytes,
-            parts.stream_offsets.as_deref(),
-            parts.stream_gains.as_deref(),
-        )?;
-        build_column(&view, level, bytes.clone())
+        let mut parts = this.into_parts();
+        let bytes = Buffer::from_vec(std::mem::take(&mut parts.compressed));
+        let view = FlacArrayRef::new(Parts {
+            compressed: bytes.as_slice(),
+            ..parts.borrowed()
+        })?;
+        build_column(&view, bytes.clone())
     }
 
     /// Converts a copy of this array to a `flacarray.flac` column.

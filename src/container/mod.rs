@@ -5,10 +5,12 @@
 //! attributes and, per stored array, its shape, element type and how much
 //! data is really stored), gets a validated [`GroupLayout`] back, reads the
 //! small per-stream arrays, and asks [`plan_read`] which byte ranges of
-//! `compressed` to read. A writer asks [`group_attributes`] and
-//! [`starts_attributes`] what to write. The zarrs reader in this crate and
-//! the h5py and zarr-python readers of the Python package all go through
-//! these functions, so they accept and reject exactly the same groups.
+//! `compressed` to read. A writer asks [`plan_write`] (or, for an array
+//! spread over MPI ranks, [`plan_arrays`] and [`group_attributes`]) what
+//! to write. The zarrs reader and writer in this crate and the h5py and
+//! zarr-python ones of the Python package all go through these functions,
+//! so they write the same groups and accept and reject exactly the same
+//! ones.
 //!
 //! A group holds:
 //! - `compressed`: uint8, every stream's FLAC bytes back to back;
@@ -37,8 +39,8 @@ pub use describe::{
 };
 pub use plan::{check_stream_channels, kept_streams, plan_read, ReadPlan};
 pub use write::{
-    check_group_dtype, group_attributes, group_attributes_for, starts_attributes,
-    starts_attributes_for, stored_leading_shape, stored_leading_shape_for, GroupTables,
+    check_group_dtype, group_attributes, plan_arrays, plan_write, stored_leading_shape, Field,
+    FieldValues, PlannedArray, WritePlan,
 };
 
 use serde_json::Value;
@@ -232,7 +234,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.runs, vec![(0, 100), (200, 300), (400, 600)]);
-        assert_eq!(plan.shape, vec![4, 10]);
+        assert_eq!(plan.parts.shape, vec![4, 10]);
         let bad = [0, 100, 200, 400, 500, i64::MAX];
         assert!(plan_read(&layout, &bad, &nbytes, None, None, None).is_err());
         assert!(plan_read(&layout, &starts, &[-1; 6], None, None, None).is_err());

@@ -4,31 +4,39 @@
 use super::{
     corrupt, GroupLayout, ATTR_DIGEST, COMPRESSED, GAINS, MIN_STREAM_BYTES, NBYTES, OFFSETS, STARTS,
 };
-use crate::array::FlacArrayRef;
+use crate::array::{FlacArray, FlacArrayParts, FlacArrayRef};
 use crate::digest;
 use crate::error::{Error, Result};
 
-/// What to read from `compressed`, and the per-stream parts of the result.
+/// What to read from `compressed`, and the parts of the result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
     /// Byte ranges of `compressed` to read, in order; their concatenation
     /// holds the selected streams back to back.
     pub runs: Vec<(u64, u64)>,
-    /// Shape of the result (the stored shape, or `(kept, samples)`).
-    pub shape: Vec<usize>,
     /// Flat indices of the selected streams.
     pub selected: Vec<usize>,
-    /// Each selected stream's start in the concatenated runs.
-    pub starts: Vec<u64>,
-    /// Each selected stream's byte count.
-    pub nbytes: Vec<u64>,
-    /// Selected offsets (float data).
-    pub offsets: Option<Vec<f64>>,
-    /// Selected gains (float data).
-    pub gains: Option<Vec<f64>>,
     /// FLAC channels every stream read must have ([`GroupLayout::channels`]);
     /// see [`check_stream_channels`].
     pub channels: Option<u32>,
+    /// The result's record with no `compressed` bytes yet: its shape (the
+    /// stored shape, or `(kept, samples)`), each selected stream's start in
+    /// the concatenated runs and byte count, the selected scales.
+    pub parts: FlacArrayParts,
+}
+
+impl ReadPlan {
+    /// The array read: the plan's parts with `compressed`, the
+    /// concatenation of [`ReadPlan::runs`], checked as every array is and
+    /// against the channel count the group's layout requires.
+    pub fn into_array(self, compressed: Vec<u8>) -> Result<FlacArray> {
+        let array = FlacArray::from_parts(FlacArrayParts {
+            compressed,
+            ..self.parts
+        })?;
+        check_stream_channels(&array.view(), self.channels)?;
+        Ok(array)
+    }
 }
 
 /// Checks a keep mask's shape against a leading shape (a single-stream
@@ -209,11 +217,16 @@ pub fn plan_read(
     };
     Ok(ReadPlan {
         runs,
-        shape,
-        starts: new_starts,
-        nbytes: counts,
-        offsets: pick(offsets),
-        gains: pick(gains),
+        parts: FlacArrayParts {
+            dtype: layout.dtype,
+            shape,
+            compressed: Vec::new(),
+            stream_starts: new_starts,
+            stream_nbytes: counts,
+            stream_offsets: pick(offsets),
+            stream_gains: pick(gains),
+            level: layout.level,
+        },
         selected,
         channels: layout.channels,
     })

@@ -565,13 +565,13 @@ def test_parquet_rank_0_never_holds_more_than_one_other_rank(tmp_path_factory, m
 
     real_write = _core.write_parquet_parts
 
-    def write(path, column, dtype, shape, level, offsets, gains, next_part, overwrite=False):
+    def write(path, column, whole, next_part, overwrite=False):
         def counted():
             part = next_part()
             taken.append(part)
             return part
 
-        return real_write(path, column, dtype, shape, level, offsets, gains, counted, overwrite)
+        return real_write(path, column, whole, counted, overwrite)
 
     monkeypatch.setattr(io_mpi, "receive_piece", receive)
     monkeypatch.setattr(_core, "write_parquet_parts", write)

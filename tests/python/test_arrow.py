@@ -130,11 +130,15 @@ def test_parquet_round_trip_and_readers(tmp_path, dtype):
         {"stream": pl.Binary, "offset": pl.Float64, "gain": pl.Float64}
     )
     streams = storage.struct.field("stream").to_list()
-    assert streams[5] == bytes(fa.compressed[fa._starts[5] : fa._starts[5] + fa._nbytes[5]])
+    assert streams[5] == bytes(
+        fa.compressed[
+            fa._parts.stream_starts[5] : fa._parts.stream_starts[5] + fa._parts.stream_nbytes[5]
+        ]
+    )
     rows = duckdb.sql(f"select flac.stream, flac.gain from read_parquet('{path}')").fetchall()
     assert len(rows) == 12 and bytes(rows[0][0])[:4] == b"fLaC"
     if dtype.startswith("float"):
-        np.testing.assert_allclose([r[1] for r in rows], fa._gains)
+        np.testing.assert_allclose([r[1] for r in rows], fa._parts.stream_gains)
     else:
         assert all(r[1] is None for r in rows)
 

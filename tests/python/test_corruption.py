@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent(
         expected = fa.to_array()
         for trial in range(400):
             comp = fa.compressed.copy()
-            starts, nbytes = fa._starts.copy(), fa._nbytes.copy()
+            starts, nbytes = fa._parts.stream_starts.copy(), fa._parts.stream_nbytes.copy()
             kind = trial % 4
             if kind == 0:  # flip bits
                 for pos in rng.integers(0, comp.size, size=rng.integers(1, 4)):
@@ -54,7 +54,7 @@ SCRIPT = textwrap.dedent(
             try:
                 bad = FlacArray(dtype=fa.dtype, shape=fa.shape, compressed=comp,
                                 stream_starts=starts, stream_nbytes=nbytes,
-                                stream_offsets=fa._offsets, stream_gains=fa._gains)
+                                stream_offsets=fa._parts.stream_offsets, stream_gains=fa._parts.stream_gains)
                 out = bad.to_array()
                 window = bad[..., 5000:5100]
             except CorruptDataError:

@@ -35,7 +35,7 @@ def test_golden_files(name):
         np.testing.assert_array_equal(out, expected)
     assert from_h5 == from_zarr == from_zarrs == from_parquet == from_layout2
     stream0 = (GOLDEN / f"{name}.stream0.flac").read_bytes()
-    start, n = int(from_h5._starts[0]), int(from_h5._nbytes[0])
+    start, n = int(from_h5._parts.stream_starts[0]), int(from_h5._parts.stream_nbytes[0])
     assert bytes(from_h5.compressed[start : start + n]) == stream0
 
 

@@ -87,7 +87,7 @@ def test_rust_core_reads_zarr_python_codecs(tmp_path, codec):
     fa = FlacArray.from_array(FLOATS)
 
     class Compressing(flacarray._zarr_group._ZarrBackend):
-        def create(self, grp, name, data, *, bulk=False):
+        def create(self, grp, name, data, *, chunks):
             return grp.create_array(name, data=np.asarray(data), compressors=[compressor])
 
     path = tmp_path / "g.zarr"
@@ -172,10 +172,10 @@ def test_failed_group_write_leaves_nothing(tmp_path, kind, monkeypatch):
     module = flacarray._hdf5_group if kind == "hdf5" else flacarray._zarr_group
     original = module.BACKEND.create
 
-    def failing(grp, name, data, *, bulk=False):
+    def failing(grp, name, data, *, chunks):
         if name.endswith("stream_gains"):
             raise OSError("disk full (simulated)")
-        return original(grp, name, data, bulk=bulk)
+        return original(grp, name, data, chunks=chunks)
 
     monkeypatch.setattr(module.BACKEND, "create", failing)
     fa = FlacArray.from_array(FLOATS)

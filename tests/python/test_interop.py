@@ -59,7 +59,7 @@ def test_reference_files(folder, name, case, container):
 
         n = fa.shape[-1]
         for s in range(fa.nstreams):
-            start, size = int(fa._starts[s]), int(fa._nbytes[s])
+            start, size = int(fa._parts.stream_starts[s]), int(fa._parts.stream_nbytes[s])
             stream = fa.compressed[start : start + size]
             wide = _core.stream_info(stream.tobytes())[0] == 2
             ours = _core.decode_stream(stream, n, wide, "native")

@@ -85,11 +85,11 @@ def test_a_write_failing_before_its_commit_leaves_the_old_array(tmp_path, kind, 
     original = type(backend).create
     made = []
 
-    def failing_create(self, grp, name, data, *, bulk=False):
+    def failing_create(self, grp, name, data, *, chunks):
         if len(made) == 2:
             raise OSError("no space left on device")
         made.append(name)
-        return original(self, grp, name, data, bulk=bulk)
+        return original(self, grp, name, data, chunks=chunks)
 
     monkeypatch.setattr(type(backend), "create", failing_create)
     with pytest.raises(OSError, match="no space"):
