@@ -356,27 +356,43 @@ def read_gathered(
     reads, result_dist, kept, masks = _rank_masks(stored, dist, keep)
     shape = tuple(int(d) for d in layout["shape"])
     result_shape = _result_shape(shape, keep, kept)
+    error: BaseException | None = None
+    per_stream = None
+    if comm.rank == 0:
+        try:
+            per_stream = {
+                name: io_common.read_values(backend, arrays, name, t)
+                for name, t in io_common.PER_STREAM
+            }
+        except BaseException as err:
+            error = err
+
+    def read_rank(rank: int, first: int, last: int) -> _core.ArrayParts:
+        rows = None if keep is not None else (last - first,) + shape[1:]
+        return _rank_parts(backend, description, arrays, per_stream, reads[rank], rows)
+
+    parts = _gathered_parts(comm, dist, error, read_rank)
+    return parts, result_dist, result_shape, masks[comm.rank]
+
+
+def _gathered_parts(
+    comm: Any, dist: Dist, error: BaseException | None, read_rank: Any
+) -> _core.ArrayParts:
+    """This rank's parts of an array that rank 0 reads: rank 0 reads each
+    rank's with `read_rank(rank, first, last)` in turn and sends them (once
+    one fails, or with rank 0's earlier `error`, the error), so it never
+    holds more than its own and one other rank's; every rank raises the
+    error."""
     if comm.rank != 0:
         mine = receive_piece(comm, 0)
         mpi.raise_everywhere(comm, None)  # raises here if rank 0 failed
-        return _core.ArrayParts(*mine), result_dist, result_shape, masks[comm.rank]
-    error: BaseException | None = None
+        return _core.ArrayParts(*mine)
     local: Any = None
-    per_stream = None
-    try:
-        per_stream = {
-            name: io_common.read_values(backend, arrays, name, t)
-            for name, t in io_common.PER_STREAM
-        }
-    except BaseException as err:
-        error = err
     for rank, (first, last) in enumerate(dist):
         piece: Any = error
         if error is None:
             try:
-                rows = None if keep is not None else (last - first,) + shape[1:]
-                parts = _rank_parts(backend, description, arrays, per_stream, reads[rank], rows)
-                piece = parts.fields()
+                piece = read_rank(rank, first, last).fields()
             except BaseException as err:
                 error = piece = err
         if rank == 0:
@@ -384,7 +400,7 @@ def read_gathered(
         else:
             send_piece(comm, piece, rank)
     mpi.raise_everywhere(comm, error)
-    return _core.ArrayParts(*local), result_dist, result_shape, masks[0]
+    return _core.ArrayParts(*local)
 
 
 def read_parallel(
@@ -514,29 +530,14 @@ def read_parquet_gathered(
         raise ValueError("a single 1-D stream cannot be split over MPI processes")
     dist = mpi.distribute_and_verify(comm, int(leading[0]), mpi_dist)
     reads, result_dist, kept, masks = _rank_masks(tuple(leading), dist, keep)
-    if comm.rank != 0:
-        mine = receive_piece(comm, 0)
-        mpi.raise_everywhere(comm, None)  # raises here if rank 0 failed
-        parts = _core.ArrayParts(*mine)
-        shape = tuple(leading) + (int(parts.shape[-1]),)
-        return parts, result_dist, _result_shape(shape, keep, kept), masks[comm.rank]
-    local: Any = None
-    for rank, (first, last) in enumerate(dist):
-        piece: Any = error
-        if error is None:
-            try:
-                parts = _core.read_parquet(os.fspath(path), column, reads[rank])
-                rows = tuple(parts.shape)
-                if keep is None:
-                    rows = (last - first,) + tuple(leading[1:]) + (int(parts.shape[-1]),)
-                piece = parts.with_shape(list(rows)).fields()
-            except BaseException as err:
-                error = piece = err
-        if rank == 0:
-            local = piece
-        else:
-            send_piece(comm, piece, rank)
-    mpi.raise_everywhere(comm, error)
-    parts = _core.ArrayParts(*local)
+
+    def read_rank(rank: int, first: int, last: int) -> _core.ArrayParts:
+        parts = _core.read_parquet(os.fspath(path), column, reads[rank])
+        if keep is not None:
+            return parts
+        rows = (last - first,) + tuple(leading[1:]) + (int(parts.shape[-1]),)
+        return parts.with_shape(list(rows))
+
+    parts = _gathered_parts(comm, dist, None, read_rank)
     shape = tuple(leading) + (int(parts.shape[-1]),)
-    return parts, result_dist, _result_shape(shape, keep, kept), masks[0]
+    return parts, result_dist, _result_shape(shape, keep, kept), masks[comm.rank]

@@ -329,113 +329,89 @@ impl Element for i16 {
     }
 }
 
-impl Element for i32 {
-    const DTYPE: DType = DType::Int32;
+/// The 32- and 64-bit integer types: stored as they are, 64-bit in the
+/// two-channel layout (or the reference's one-channel format 0 streams).
+macro_rules! int_element {
+    ($int:ty, $dtype:ident, $encode:ident, $channels:expr, $from_decoded:expr) => {
+        impl Element for $int {
+            const DTYPE: DType = DType::$dtype;
 
-    fn encode_stream(
-        values: &[Self],
-        _: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)> {
-        Ok((encode_i32(values, options)?, None))
-    }
+            fn encode_stream(
+                values: &[Self],
+                _: Step,
+                options: &EncodeOptions,
+            ) -> Result<(Vec<u8>, Option<Scale>)> {
+                Ok(($encode(values, options)?, None))
+            }
 
-    fn decode_stream(
-        bytes: &[u8],
-        len: u64,
-        first: u64,
-        out: &mut [Self],
-        _: Option<Scale>,
-    ) -> Result<()> {
-        decode_into(bytes, len, first, out, Channels::One, |v| v as i32)
-    }
+            fn decode_stream(
+                bytes: &[u8],
+                len: u64,
+                first: u64,
+                out: &mut [Self],
+                _: Option<Scale>,
+            ) -> Result<()> {
+                decode_into(bytes, len, first, out, $channels, $from_decoded)
+            }
+        }
+    };
 }
 
-impl Element for i64 {
-    const DTYPE: DType = DType::Int64;
+int_element!(i32, Int32, encode_i32, Channels::One, |v| v as i32);
+int_element!(i64, Int64, encode_i64, Channels::OneOrTwo, |v| v);
 
-    fn encode_stream(
-        values: &[Self],
-        _: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)> {
-        Ok((encode_i64(values, options)?, None))
-    }
+/// The float types: quantized to integers of their width (offset and gain
+/// per stream) in a per-thread buffer, restored on decode.
+macro_rules! float_element {
+    ($float:ty, $dtype:ident, $kind:ident, $scratch:ident, $quantize:ident, $encode:ident,
+     $channels:expr, $dequantizer:ident) => {
+        impl Element for $float {
+            const DTYPE: DType = DType::$dtype;
+            const FLOAT: Option<Float> = Some(Float::$kind);
 
-    fn decode_stream(
-        bytes: &[u8],
-        len: u64,
-        first: u64,
-        out: &mut [Self],
-        _: Option<Scale>,
-    ) -> Result<()> {
-        decode_into(bytes, len, first, out, Channels::OneOrTwo, |v| v)
-    }
+            fn encode_stream(
+                values: &[Self],
+                step: Step,
+                options: &EncodeOptions,
+            ) -> Result<(Vec<u8>, Option<Scale>)> {
+                with_scratch(&$scratch, values.len(), |ints| {
+                    let scale = $quantize(values, step, ints)?;
+                    Ok(($encode(ints, options)?, Some(scale)))
+                })
+            }
+
+            fn decode_stream(
+                bytes: &[u8],
+                len: u64,
+                first: u64,
+                out: &mut [Self],
+                scale: Option<Scale>,
+            ) -> Result<()> {
+                let restore = $dequantizer(needs_scale(scale, Float::$kind)?);
+                decode_into(bytes, len, first, out, $channels, restore)
+            }
+        }
+    };
 }
 
-impl Element for f32 {
-    const DTYPE: DType = DType::Float32;
-    const FLOAT: Option<Float> = Some(Float::F32);
-
-    fn encode_stream(
-        values: &[Self],
-        step: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)> {
-        with_scratch(&SCRATCH_I32, values.len(), |ints| {
-            let scale = quantize_f32(values, step, ints)?;
-            Ok((encode_i32(ints, options)?, Some(scale)))
-        })
-    }
-
-    fn decode_stream(
-        bytes: &[u8],
-        len: u64,
-        first: u64,
-        out: &mut [Self],
-        scale: Option<Scale>,
-    ) -> Result<()> {
-        decode_into(
-            bytes,
-            len,
-            first,
-            out,
-            Channels::One,
-            dequantizer_f32(needs_scale(scale, Float::F32)?),
-        )
-    }
-}
-
-impl Element for f64 {
-    const DTYPE: DType = DType::Float64;
-    const FLOAT: Option<Float> = Some(Float::F64);
-
-    fn encode_stream(
-        values: &[Self],
-        step: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)> {
-        with_scratch(&SCRATCH_I64, values.len(), |ints| {
-            let scale = quantize_f64(values, step, ints)?;
-            Ok((encode_i64(ints, options)?, Some(scale)))
-        })
-    }
-
-    fn decode_stream(
-        bytes: &[u8],
-        len: u64,
-        first: u64,
-        out: &mut [Self],
-        scale: Option<Scale>,
-    ) -> Result<()> {
-        // 1-channel float64 streams come from the reference's format 0.
-        decode_into(
-            bytes,
-            len,
-            first,
-            out,
-            Channels::OneOrTwo,
-            dequantizer_f64(needs_scale(scale, Float::F64)?),
-        )
-    }
-}
+float_element!(
+    f32,
+    Float32,
+    F32,
+    SCRATCH_I32,
+    quantize_f32,
+    encode_i32,
+    Channels::One,
+    dequantizer_f32
+);
+// 1-channel float64 streams come from the reference's format 0.
+float_element!(
+    f64,
+    Float64,
+    F64,
+    SCRATCH_I64,
+    quantize_f64,
+    encode_i64,
+    Channels::OneOrTwo,
+    dequantizer_f64
+);

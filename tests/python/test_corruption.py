@@ -54,7 +54,8 @@ SCRIPT = textwrap.dedent(
             try:
                 bad = FlacArray(dtype=fa.dtype, shape=fa.shape, compressed=comp,
                                 stream_starts=starts, stream_nbytes=nbytes,
-                                stream_offsets=fa._parts.stream_offsets, stream_gains=fa._parts.stream_gains)
+                                stream_offsets=fa._parts.stream_offsets,
+                                stream_gains=fa._parts.stream_gains)
                 out = bad.to_array()
                 window = bad[..., 5000:5100]
             except CorruptDataError:

@@ -525,44 +525,32 @@ def report(message: str) -> None:
     sys.stderr.write(f"flacarray: {message}\n")
 
 
-def _level(text: str) -> int:
-    try:
-        level = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level 0..8") from None
-    if not 0 <= level <= 8:
-        raise argparse.ArgumentTypeError(f"{level} is not a level 0..8")
-    return level
+def _argument(convert: Any, what: str, ok: Any, refusal: str) -> Any:
+    """An argparse type: `convert(text)` when `ok` accepts it; otherwise an
+    error saying the text is not `what`, or `refusal` (formatted with the
+    text and the value)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(refusal.format(text=text, value=value))
+        return value
+
+    return parse
 
 
-def _step(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text} is not a positive finite number")
-    return value
-
-
-def _digits(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: give at least one thread")
-    return jobs
+_level = _argument(int, "a level 0..8", lambda v: 0 <= v <= 8, "{value} is not a level 0..8")
+_step = _argument(
+    float,
+    "a number",
+    lambda v: math.isfinite(v) and v > 0,
+    "{text} is not a positive finite number",
+)
+_digits = _argument(float, "a number", math.isfinite, "{text} is not a finite number")
+_jobs = _argument(int, "a number of threads", lambda v: v >= 1, "{value}: give at least one thread")
 
 
 def parser() -> argparse.ArgumentParser:
