@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._inputs import (
+    SUPPORTED_DTYPES,
     _frozen,
     _frozen_f64,
     _native,
@@ -20,6 +21,9 @@ from ._inputs import (
 from ._types import DTypeLike, KeepMask, KeptIndices, Samples, Steps
 from .array_io import ArrayIO
 from .selection import index_tuples, keep_flat_indices, leading_selection, sample_range
+
+#: The numpy dtype of each element type (`dtype` is read often).
+_NUMPY_DTYPES = {name: np.dtype(name) for name in SUPPORTED_DTYPES}
 
 
 def _unpickle(*fields: Any) -> FlacArray:
@@ -324,7 +328,7 @@ class FlacArray(ArrayIO):
     @property
     def dtype(self) -> np.dtype:
         """Element type of the uncompressed array."""
-        return np.dtype(self._parts.dtype)
+        return _NUMPY_DTYPES[self._parts.dtype]
 
     @property
     def typestr(self) -> str:
@@ -366,7 +370,7 @@ class FlacArray(ArrayIO):
         """A read-only view (or copy, for another dtype) of the leading shape."""
         if flat is None:
             return None
-        shape = self.leading_shape if self.leading_shape else (1,)
+        shape = self.shape[:-1] or (1,)
         out = flat.reshape(shape)
         if dtype is not None and out.dtype != dtype:
             out = out.astype(dtype)

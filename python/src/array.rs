@@ -32,7 +32,7 @@ pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
         .map_err(to_py)?;
-    Ok(parts_object(py, fa))
+    parts_object(py, fa)
 }
 
 /// Compresses a C-contiguous int32/int64/float32/float64 array whose last
@@ -248,7 +248,7 @@ pub(crate) fn to_current_layout(
     let borrow = parts.get().borrow(py)?;
     let view = borrow.view()?;
     let changed = py.detach(|| view.to_current_layout()).map_err(to_py)?;
-    Ok(changed.map(|a| parts_object(py, a)))
+    changed.map(|a| parts_object(py, a)).transpose()
 }
 
 /// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.

@@ -71,7 +71,7 @@ pub(crate) fn plan_group_read<'py>(
         .flat_map(|&(a, b)| [a as i64, b as i64])
         .collect();
     let runs = PyArray1::from_vec(py, flat).reshape([plan.runs.len(), 2])?;
-    let parts = ArrayParts::from_parts(py, plan.parts);
+    let parts = ArrayParts::from_parts(py, plan.parts)?;
     let parts = Bound::new(py, parts)?;
     let channels = plan.channels.into_pyobject(py)?.into_any();
     PyTuple::new(py, [runs.into_any(), parts.into_any(), channels])

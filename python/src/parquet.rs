@@ -215,7 +215,7 @@ pub(crate) fn read_parquet<'py>(
     let array = py
         .detach(|| flacarray::parquet::read_array_file(&path, column, keep_ref(&keep)))
         .map_err(to_py)?;
-    Ok(parts_object(py, array))
+    parts_object(py, array)
 }
 
 /// Parses `flacarray.flac` type metadata (layout 1 or 2; unknown fields

@@ -35,6 +35,8 @@ pub(crate) fn parse_streams(streams: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec
 pub(crate) struct ArrayParts {
     pub(crate) dtype: DType,
     pub(crate) shape: Vec<usize>,
+    /// `shape` as Python reads it (often: built once).
+    shape_tuple: Py<PyTuple>,
     pub(crate) compressed: Py<PyArray1<u8>>,
     pub(crate) stream_starts: Py<PyArray1<i64>>,
     pub(crate) stream_nbytes: Py<PyArray1<i64>>,
@@ -53,6 +55,7 @@ impl ArrayParts {
     #[pyo3(signature = (dtype, shape, compressed, stream_starts, stream_nbytes, stream_offsets=None, stream_gains=None, level=5))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         dtype: &str,
         shape: Vec<usize>,
         compressed: Bound<'_, PyArray1<u8>>,
@@ -64,6 +67,7 @@ impl ArrayParts {
     ) -> PyResult<Self> {
         Ok(ArrayParts {
             dtype: DType::from_name(dtype).map_err(to_py)?,
+            shape_tuple: PyTuple::new(py, &shape)?.unbind(),
             shape,
             compressed: compressed.unbind(),
             stream_starts: stream_starts.unbind(),
@@ -82,8 +86,8 @@ impl ArrayParts {
 
     /// The uncompressed array's shape.
     #[getter]
-    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, &self.shape)
+    fn shape<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
+        self.shape_tuple.bind(py).clone()
     }
 
     /// Every stream's FLAC bytes, concatenated.
@@ -128,6 +132,7 @@ impl ArrayParts {
         ArrayParts {
             dtype: self.dtype,
             shape: self.shape.clone(),
+            shape_tuple: self.shape_tuple.clone_ref(py),
             compressed: compressed.unbind(),
             stream_starts: self.stream_starts.clone_ref(py),
             stream_nbytes: self.stream_nbytes.clone_ref(py),
@@ -138,11 +143,12 @@ impl ArrayParts {
     }
 
     /// The same parts under another shape (the arrays are shared).
-    fn with_shape(&self, py: Python<'_>, shape: Vec<usize>) -> Self {
-        ArrayParts {
+    fn with_shape(&self, py: Python<'_>, shape: Vec<usize>) -> PyResult<Self> {
+        Ok(ArrayParts {
+            shape_tuple: PyTuple::new(py, &shape)?.unbind(),
             shape,
             ..self.with_compressed(py, self.compressed.bind(py).clone())
-        }
+        })
     }
 
     /// The fields in the constructor's order: `ArrayParts(*parts.fields())`
@@ -157,7 +163,7 @@ impl ArrayParts {
             py,
             [
                 self.dtype.name().into_pyobject(py)?.into_any(),
-                PyTuple::new(py, &self.shape)?.into_any(),
+                self.shape_tuple.bind(py).clone().into_any(),
                 self.compressed.bind(py).clone().into_any(),
                 self.stream_starts.bind(py).clone().into_any(),
                 self.stream_nbytes.bind(py).clone().into_any(),
@@ -250,15 +256,16 @@ impl ArrayParts {
     }
 
     /// Parts the core made, handed to Python without copying the bytes.
-    pub(crate) fn from_parts(py: Python<'_>, parts: FlacArrayParts) -> Self {
+    pub(crate) fn from_parts(py: Python<'_>, parts: FlacArrayParts) -> PyResult<Self> {
         let counts = |v: Vec<u64>| {
             // values from the core are counts of bytes held in memory
             let v: Vec<i64> = v.into_iter().map(|x| x as i64).collect();
             PyArray1::from_vec(py, v).unbind()
         };
         let floats = |v: Option<Vec<f64>>| v.map(|v| PyArray1::from_vec(py, v).unbind());
-        ArrayParts {
+        Ok(ArrayParts {
             dtype: parts.dtype,
+            shape_tuple: PyTuple::new(py, &parts.shape)?.unbind(),
             shape: parts.shape,
             compressed: PyArray1::from_vec(py, parts.compressed).unbind(),
             stream_starts: counts(parts.stream_starts),
@@ -266,7 +273,7 @@ impl ArrayParts {
             stream_offsets: floats(parts.stream_offsets),
             stream_gains: floats(parts.stream_gains),
             level: parts.level,
-        }
+        })
     }
 }
 
@@ -298,7 +305,7 @@ impl PartsBorrow<'_> {
 }
 
 /// Hands an array's parts to Python without copying the bytes.
-pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> ArrayParts {
+pub(crate) fn parts_object(py: Python<'_>, array: FlacArray) -> PyResult<ArrayParts> {
     ArrayParts::from_parts(py, array.into_parts())
 }
 

@@ -38,5 +38,5 @@ pub(crate) fn read_zarr<'py>(
     let array = py
         .detach(|| flacarray::zarr::read_array(&path, keep_ref(&keep)))
         .map_err(to_py)?;
-    Ok(parts_object(py, array))
+    parts_object(py, array)
 }
