@@ -249,4 +249,71 @@ mod tests {
         )
         .is_err());
     }
+
+    #[test]
+    fn a_write_plan_names_every_array_as_the_reference_reads_it() {
+        let plan = plan_arrays(DType::Float32, &[2, 3, 10], 5_000_000).unwrap();
+        let names: Vec<&str> = plan.iter().map(|p| p.name).collect();
+        assert_eq!(names, ARRAYS.to_vec());
+        let fields: Vec<&str> = plan.iter().map(|p| p.field.name()).collect();
+        assert_eq!(
+            fields,
+            [
+                "compressed",
+                "stream_starts",
+                "stream_nbytes",
+                "stream_offsets",
+                "stream_gains"
+            ]
+        );
+        let dtypes: Vec<&str> = plan.iter().map(|p| p.dtype).collect();
+        assert_eq!(dtypes, ["uint8", "int64", "int64", "float32", "float32"]);
+        assert_eq!(plan[0].shape, vec![5_000_000]);
+        assert_eq!(plan[0].chunks, vec![BYTES_CHUNK]);
+        for table in &plan[1..] {
+            assert_eq!(
+                (table.shape.as_slice(), table.chunks.as_slice()),
+                (&[2, 3][..], &[2, 3][..])
+            );
+        }
+        assert_eq!(plan[1].attributes[ATTR_STREAM_SIZE], json!(10));
+        // a single stream: tables of shape (1,); no bytes still one chunk
+        let plan = plan_arrays(DType::Int64, &[7], 0).unwrap();
+        assert_eq!(plan.len(), 3);
+        assert_eq!(
+            (plan[0].shape.clone(), plan[0].chunks.clone()),
+            (vec![0], vec![1])
+        );
+        assert_eq!(plan[2].shape, vec![1]);
+        let empty = plan_arrays(DType::Int32, &[0, 5], 0).unwrap();
+        assert_eq!(
+            (empty[1].shape.clone(), empty[1].chunks.clone()),
+            (vec![0], vec![1])
+        );
+        let err = plan_arrays(DType::Int16, &[2, 5], 100).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn group_attributes_digest_what_a_reader_checks() {
+        let parts = crate::FlacArrayPartsRef {
+            dtype: DType::Int32,
+            shape: &[2, 3, 100],
+            compressed: &[],
+            stream_starts: &[0, 100, 200, 300, 400, 500],
+            stream_nbytes: &[100; 6],
+            stream_offsets: None,
+            stream_gains: None,
+            level: 5,
+        };
+        let mut desc = group(json!("1"), json!(100));
+        desc.attributes = group_attributes(&parts).unwrap();
+        desc.arrays.insert(COMPRESSED.into(), info(&[600], "uint8"));
+        let layout = describe(&desc).unwrap();
+        let starts = [0, 100, 200, 300, 400, 500];
+        assert!(plan_read(&layout, &starts, &[100; 6], None, None, None).is_ok());
+        let moved = [0, 100, 200, 300, 500, 400];
+        let err = plan_read(&layout, &moved, &[100; 6], None, None, None).unwrap_err();
+        assert!(err.to_string().contains("digest"), "{err}");
+    }
 }
