@@ -349,9 +349,7 @@ def from_arrow(
             )
         has_scales = storage.field(1).null_count < rows or storage.field(2).null_count < rows
     if dtype is None:
-        dtype = {(1, False): "int32", (2, False): "int64", (1, True): "float32"}.get(
-            (channels or 0, has_scales), "float64"
-        )
+        dtype = _core.dtype_from_channels(channels or 0, has_scales) or "float64"
     dtype = str(np.dtype(dtype))
     float_data = dtype.startswith("float")
     if not float_data and has_scales:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import _core
 from .array import FlacArray
 from .selection import index_tuples, keep_flat_indices
 
@@ -34,9 +35,7 @@ def _as_array(
     whether scales are given; its leading shape that of `stream_starts`)."""
     starts = np.asarray(stream_starts)
     floats = stream_offsets is not None and stream_gains is not None
-    dtype = {(False, False): "int32", (True, False): "int64", (False, True): "float32"}.get(
-        (bool(is_int64), floats), "float64"
-    )
+    dtype = _core.dtype_from_channels(2 if is_int64 else 1, floats)
     return FlacArray(
         dtype=dtype,
         shape=(*starts.shape, int(stream_size)),

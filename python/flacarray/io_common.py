@@ -224,7 +224,10 @@ def plan_read(
         read = [backend.read(dataset, p) for a, b in runs for p in pieces(int(a), int(b))]
     except (OSError, ValueError, TypeError, RuntimeError) as err:
         raise _corrupt(backend, f"array '{COMPRESSED}'", err) from err
-    compressed = np.concatenate(read) if read else np.zeros(0, dtype=np.uint8)
+    if len(read) == 1:  # one run in one piece (a whole array): no second copy
+        compressed = read[0]
+    else:
+        compressed = np.concatenate(read) if read else np.zeros(0, dtype=np.uint8)
     parts = parts.with_compressed(np.ascontiguousarray(compressed, dtype=np.uint8))
     _core.check_stream_channels(parts, channels)
     return parts

@@ -289,3 +289,12 @@ pub(crate) fn stream_lengths<'py>(
         .map_err(to_py)?;
     Ok(PyArray1::from_vec(py, lengths))
 }
+
+/// The element type whose streams have `channels` FLAC channels and, for
+/// float data, offsets and gains (`has_scales`): the rule that names a
+/// stored type where nothing else does (see `DType::from_channels`); None
+/// when no type fits.
+#[pyfunction]
+pub(crate) fn dtype_from_channels(channels: u32, has_scales: bool) -> Option<&'static str> {
+    DType::from_channels(channels, has_scales).map(DType::name)
+}

@@ -42,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parquet::parse_flac_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::flac_metadata_json, m)?)?;
     m.add_function(wrap_pyfunction!(array::stream_info, m)?)?;
+    m.add_function(wrap_pyfunction!(array::dtype_from_channels, m)?)?;
     m.add_function(wrap_pyfunction!(array::stream_lengths, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::write_parquet_parts, m)?)?;

@@ -569,24 +569,22 @@ def parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
 
-    info = commands.add_parser(
-        "info",
-        parents=[common],
-        help="what files hold",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    def command(name: str, run: Any, summary: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            epilog=EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(run=run)
+        return sub
+
+    info = command("info", run_info, "what files hold")
     info.add_argument("paths", nargs="+", help="files, file.h5:/group, directories, globs")
     info.add_argument("--json", action="store_true", help="one JSON document per input")
-    info.set_defaults(run=run_info)
 
-    convert = commands.add_parser(
-        "convert",
-        parents=[common],
-        help="between .npy, HDF5, zarr and Parquet",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    convert = command("convert", run_convert, "between .npy, HDF5, zarr and Parquet")
     convert.add_argument("source")
     convert.add_argument("dest")
     convert.add_argument("--keep", help="stream numbers and ranges, e.g. 0,3,5-9")
@@ -598,18 +596,10 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument(
         "--jobs", type=_jobs, default=os.cpu_count() or 1, help="threads checking streams"
     )
-    convert.set_defaults(run=run_convert)
 
-    verify = commands.add_parser(
-        "verify",
-        parents=[common],
-        help="decode every stream, name the damaged ones",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    verify = command("verify", run_verify, "decode every stream, name the damaged ones")
     verify.add_argument("paths", nargs="+")
     verify.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="threads")
-    verify.set_defaults(run=run_verify)
     return top
 
 
