@@ -25,8 +25,8 @@ pub(super) fn fold(r: i64) -> u64 {
 }
 
 /// Scratch for the search: per-partition sums and bitwise ORs (whose
-/// width is the largest value's) at the current order, and the
-/// parameters of the order being costed.
+/// width is the largest value's) of every order, the finest first, and
+/// the parameters of the order being costed.
 #[derive(Default)]
 pub(super) struct RiceScratch {
     sums: Vec<u64>,
@@ -65,37 +65,45 @@ pub(super) fn plan(
         scratch.ors.push(or);
         start += count;
     }
+    // the coarser orders' sums and ORs after the finest's: each
+    // partition merges two neighbours of the next finer order
+    let mut first_of = [0usize; 16];
+    for order in (0..finest).rev() {
+        let finer = first_of[order as usize + 1];
+        first_of[order as usize] = scratch.sums.len();
+        for p in 0..1usize << order {
+            let (a, b) = (finer + 2 * p, finer + 2 * p + 1);
+            scratch.sums.push(scratch.sums[a] + scratch.sums[b]);
+            scratch.ors.push(scratch.ors[a] | scratch.ors[b]);
+        }
+    }
+    // Coarse to fine, an order given up as soon as its bits so far exceed
+    // the best: the cheapest order wins, the finest of equally cheap ones
+    // (short blocks are usually cheapest coarse, so the many partitions of
+    // the fine orders are rarely all costed).
     out.bits = u64::MAX;
-    let mut order = finest;
-    loop {
-        let parts = 1usize << order;
+    'orders: for order in 0..=finest {
+        let first = first_of[order as usize];
         let size = (block >> order) as u64;
         let mut bits = 6u64;
         scratch.params.clear();
-        for p in 0..parts {
+        for p in 0..1usize << order {
             let count = if p == 0 {
                 size - predictor_order as u64
             } else {
                 size
             };
-            let (cost, param) = partition_cost(scratch.sums[p], scratch.ors[p], count);
+            let (cost, param) =
+                partition_cost(scratch.sums[first + p], scratch.ors[first + p], count);
             bits += cost;
+            if bits > out.bits {
+                continue 'orders;
+            }
             scratch.params.push(param);
         }
-        if bits < out.bits {
-            out.bits = bits;
-            out.order = order;
-            std::mem::swap(&mut out.params, &mut scratch.params);
-        }
-        if order == 0 {
-            break;
-        }
-        // merge neighbours into the next coarser order
-        for p in 0..parts / 2 {
-            scratch.sums[p] = scratch.sums[2 * p] + scratch.sums[2 * p + 1];
-            scratch.ors[p] = scratch.ors[2 * p] | scratch.ors[2 * p + 1];
-        }
-        order -= 1;
+        out.bits = bits;
+        out.order = order;
+        std::mem::swap(&mut out.params, &mut scratch.params);
     }
 }
 
