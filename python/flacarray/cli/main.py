@@ -50,6 +50,7 @@ from .targets import (
     parse_target,
     read_compressed,
     shape_of,
+    source_errors,
     zarr_blocks,
 )
 
@@ -111,12 +112,8 @@ def show_progress(args: argparse.Namespace) -> bool:
 def info_of(target: Target) -> dict[str, Any]:
     if target.kind == "zarr-array":
         return info_of_zarr_array(target)
-    try:
+    with source_errors():
         fa = read_compressed(target)
-    except (UsageError, KeyboardInterrupt):
-        raise
-    except Exception as err:
-        raise SourceError(f"{type(err).__name__}: {err}") from err
     raw = fa.nstreams * fa.stream_size * fa.dtype.itemsize
     info: dict[str, Any] = {
         "path": str(target),
@@ -354,12 +351,8 @@ def run_convert(args: argparse.Namespace) -> int:
     if not raw_source and (args.quanta is not None or args.precision is not None):
         raise UsageError("--quanta/--precision apply when compressing raw values")
     check_destination(dest, args.overwrite)
-    try:
+    with source_errors(f"cannot read {source}: "):
         shape = shape_of(source)
-    except (UsageError, KeyboardInterrupt):
-        raise
-    except Exception as err:
-        raise SourceError(f"cannot read {source}: {type(err).__name__}: {err}") from err
     count = math.prod(shape.leading) if shape.leading else 1
     if args.keep:
         rows = np.flatnonzero(keep_mask_for(parse_keep(args.keep), shape.leading).ravel())
@@ -429,12 +422,8 @@ def raw_pieces(
             return slabs[where, batch % per_first]
 
     for batch in batches(rows, row_bytes):
-        try:
+        with source_errors(f"cannot read {source}: "):
             block = read(batch)
-        except (UsageError, KeyboardInterrupt):
-            raise
-        except Exception as err:
-            raise SourceError(f"cannot read {source}: {type(err).__name__}: {err}") from err
         block = np.ascontiguousarray(block[:, window] if window else block)
         if compress:
             kwargs = steps if block.dtype.kind == "f" else {}
@@ -460,7 +449,7 @@ def compressed_pieces(
     with open_reader(source) as read:
         for batch in batches(rows, row_bytes):
             keep = None if len(rows) == count == len(batch) else mask_of(batch, lead)
-            try:
+            with source_errors(f"cannot read {source}: "):
                 part = read(keep)
                 if not compress:
                     values = part.to_array(stream_slice=window).reshape(len(batch), -1)
@@ -472,10 +461,6 @@ def compressed_pieces(
                     continue
                 gains = part.stream_gains
                 values = part.to_array(stream_slice=window).reshape(len(batch), -1)
-            except (UsageError, KeyboardInterrupt):
-                raise
-            except Exception as err:
-                raise SourceError(f"cannot read {source}: {type(err).__name__}: {err}") from err
             steps = None if gains is None else 1.0 / np.asarray(gains, np.float64).ravel()
             yield FlacArray.from_array(values, level=args.level, quanta=steps), len(batch)
 

@@ -30,6 +30,19 @@ class SourceError(Exception):
     """The source could not be read: exit code 1, the message names it."""
 
 
+@contextlib.contextmanager
+def source_errors(prefix: str = "") -> Iterator[None]:
+    """Turns a failure while reading a source into a `SourceError` whose
+    message is `prefix`, the error's type and its text; usage errors and
+    interrupts pass as they are."""
+    try:
+        yield
+    except (UsageError, KeyboardInterrupt):
+        raise
+    except Exception as err:
+        raise SourceError(f"{prefix}{type(err).__name__}: {err}") from err
+
+
 @dataclass(frozen=True)
 class Target:
     """A container named on the command line: `kind` is hdf5, zarr (a
