@@ -88,15 +88,17 @@ def _local_values(
         if planned.field == "compressed":
             continue
         data = starts if planned.field == "stream_starts" else getattr(parts, planned.field)
-        values[planned.field] = np.asarray(data).astype(planned.dtype).reshape(rows)
+        values[planned.field] = np.asarray(data).astype(planned.dtype, copy=False).reshape(rows)
     return values
 
 
 def _whole_parts(
     fa: FlacArray, global_shape: tuple[int, ...], values: list[dict[str, np.ndarray]]
 ) -> _core.ArrayParts:
-    """The whole group's record without its bytes (for its attributes):
-    every rank's tables (`_local_values`) in rank order."""
+    """The whole array's record without its bytes (for a group's
+    attributes or a Parquet file's digest): every rank's tables by record
+    field (`_local_values`, or only the scales) joined in rank order; a
+    table no rank gave is empty (byte tables) or None (scales)."""
 
     def joined(field: str, dtype: Any) -> np.ndarray | None:
         found = [np.ravel(v[field]) for v in values if field in v]
@@ -472,22 +474,9 @@ def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: boo
             raise piece
         return _core.ArrayParts(*piece)
 
-    offsets = gains = None
-    if parts.stream_offsets is not None:
-        offsets = np.concatenate([o for o, _ in scales if o is not None]).astype(np.float64)
-        gains = np.concatenate([g for _, g in scales if g is not None]).astype(np.float64)
-    no_streams = np.zeros(0, dtype=np.int64)
     # the whole array's record without its bytes and byte tables
-    whole = _core.ArrayParts(
-        fa.dtype.name,
-        list(global_shape),
-        np.zeros(0, dtype=np.uint8),
-        no_streams,
-        no_streams,
-        offsets,
-        gains,
-        fa.level,
-    )
+    rank_scales = [{"stream_offsets": o, "stream_gains": g} for o, g in scales if o is not None]
+    whole = _whole_parts(fa, global_shape, rank_scales)
     try:
         _core.write_parquet_parts(
             os.fspath(path),
