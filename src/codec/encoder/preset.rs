@@ -19,7 +19,8 @@
 //! 1 and 3–7 pick one by the fixed predictors' residuals. The
 //! output stays inside the FLAC subset's limits on predictors (LPC order
 //! at most 12, coefficient precision at most 15 bits, partition order at
-//! most 8).
+//! most 8). A partition holds at least 16 samples, so a short block (a
+//! short row, a stream's last block) may use fewer orders than the table's.
 
 /// An apodization (window) applied before the autocorrelation.
 #[derive(Debug, Clone, Copy, PartialEq)]
