@@ -52,7 +52,7 @@ fn integer_lists_round_trip_with_windows() {
     assert_eq!(column.dtype(), flacarray::DType::Int64);
     assert_eq!(
         column.metadata().to_json(),
-        r#"{"format":2,"dtype":"int64"}"#,
+        r#"{"format":3,"dtype":"int64"}"#,
         "the type says nothing of row lengths or level"
     );
     let err = FlacArray::from_arrow(&column).unwrap_err();
@@ -201,7 +201,7 @@ fn extension_metadata_is_validated() {
         Some("flacarray.flac")
     );
     let json = field.metadata().get(EXTENSION_TYPE_METADATA_KEY).unwrap();
-    assert_eq!(json, r#"{"format":2,"dtype":"int32"}"#);
+    assert_eq!(json, r#"{"format":3,"dtype":"int32"}"#);
     assert_eq!(
         field
             .metadata()
@@ -591,14 +591,14 @@ fn a_newer_layout_is_unsupported_on_every_path() {
     let mut meta: std::collections::HashMap<String, String> = field.metadata().into();
     meta.insert(
         EXTENSION_TYPE_METADATA_KEY.to_string(),
-        r#"{"format":3,"dtype":"int32"}"#.to_string(),
+        r#"{"format":4,"dtype":"int32"}"#.to_string(),
     );
     let future = field.with_metadata(meta);
     let err = FlacColumn::from_field(&future, &storage).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     assert!(
         err.message()
-            .starts_with("column 'flac': flacarray.flac layout version 3 is not supported"),
+            .starts_with("column 'flac': flacarray.flac layout version 4 is not supported"),
         "{err}"
     );
     let batch = RecordBatch::try_new(
@@ -610,7 +610,7 @@ fn a_newer_layout_is_unsupported_on_every_path() {
     flacarray::parquet::write_batches(&mut file, [&batch], None).unwrap();
     let err = flacarray::parquet::read_array(bytes::Bytes::from(file), "flac", None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
-    assert!(err.message().contains("layout version 3"), "{err}");
+    assert!(err.message().contains("layout version 4"), "{err}");
     // no Arrow category prefixes in our messages
     for message in [err.message().to_string(), err.to_string()] {
         assert!(!message.contains("Invalid argument error"), "{message}");

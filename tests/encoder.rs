@@ -113,7 +113,7 @@ proptest! {
     ) {
         let len = 1 + (len_seed % (3 * u64::from(block))) as usize;
         let samples: Vec<i32> = signal(kind, bits, len, seed).iter().map(|&v| v as i32).collect();
-        let options = EncodeOptions { level, block_size: block, threads: 1 };
+        let options = EncodeOptions { level, block_size: block, threads: 1, ..Default::default() };
         check_i32(&samples, &options);
     }
 
@@ -126,7 +126,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let samples = signal(kind, bits, len, seed);
-        let options = EncodeOptions { level, block_size: 1000, threads: 1 };
+        let options = EncodeOptions { level, block_size: 1000, threads: 1, ..Default::default() };
         check_i64(&samples, &options);
     }
 }
@@ -163,7 +163,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let len = 1 + (seed % (blocks * u64::from(block))) as usize;
-        let one = EncodeOptions { level, block_size: block, threads: 1 };
+        let one = EncodeOptions { level, block_size: block, threads: 1, ..Default::default() };
         let many = EncodeOptions { threads: pool as u32 + 1, ..one };
         let threads = rayon::ThreadPoolBuilder::new().num_threads(pool).build().unwrap();
         let samples = signal(kind, if two_channels { bits + 32 } else { bits }, len, seed);

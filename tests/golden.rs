@@ -188,3 +188,67 @@ fn golden_files_of_0_3_0_decode_identically() {
         assert_eq!(chunk[4], 2, "{name}: layout 2");
     }
 }
+
+/// 0.4.0's files: Parquet in Arrow layout 3, short rows as frame rows (an
+/// array of 100-sample rows per dtype, and a Polars list column whose rows
+/// of 1 to 4096 samples are frame rows and longer ones whole streams).
+#[test]
+fn golden_files_of_0_4_0_decode_identically() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int32Type;
+    use arrow_array::Array;
+    use flacarray::arrow::{decompress_lists, FlacColumn};
+
+    let dir = golden("0.4.0");
+    for name in ["int16", "int32", "int64", "float32", "float64"] {
+        let (_, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
+        let fa =
+            flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None)
+                .unwrap();
+        assert_eq!(fa.shape(), &shape[..], "{name}");
+        assert!(values_of(&fa) == expected, "{name}: values differ");
+        // the array holds the frame rows; each stands for a standard stream
+        for s in 0..fa.nstreams() {
+            let row = fa.stream_bytes(s).unwrap();
+            assert!(flacarray::codec::is_frame_row(row), "{name}");
+            let whole = flacarray::codec::whole_stream(row).unwrap();
+            assert!(flacarray::codec::verify_stream(&whole, 100).unwrap());
+        }
+        let whole = fa.to_current_layout().unwrap();
+        assert!(values_of(&whole) == expected && *whole == fa, "{name}");
+    }
+    let (_, _, expected) = read_npy(&dir.join("lists.expected.npy"));
+    let expected: Vec<i32> = expected
+        .chunks(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let file = std::fs::File::open(dir.join("lists.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    let column = FlacColumn::from_record_batch(&batches[0], "signal").unwrap();
+    let lists = decompress_lists(&column, ..).unwrap();
+    let lists = lists.as_list::<i64>();
+    let lengths = [
+        Some(0),
+        Some(1),
+        Some(64),
+        None,
+        Some(4096),
+        Some(4097),
+        Some(10_000),
+    ];
+    assert_eq!(lists.len(), lengths.len());
+    let mut at = 0;
+    for (row, length) in lengths.iter().enumerate() {
+        assert_eq!(lists.is_valid(row), length.is_some(), "row {row}");
+        let Some(n) = length else { continue };
+        let values = lists.value(row);
+        let values = values.as_primitive::<Int32Type>().values();
+        assert_eq!(values.len(), *n, "row {row}");
+        assert_eq!(&values[..], &expected[at..at + n], "row {row}");
+        at += n;
+    }
+}

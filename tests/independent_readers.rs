@@ -286,3 +286,56 @@ mod libflac_seeking {
         }
     }
 }
+
+/// Frame rows (the Arrow column's short rows) stand for standard streams:
+/// the stream rebuilt from one is the one the encoder writes whole, and
+/// flac-codec (and libFLAC, given the row) decodes it bit-exactly.
+#[test]
+fn frame_rows_rebuild_standard_streams() {
+    use flacarray::codec::{
+        encode_with, is_frame_row, whole_stream, Encoder, Samples, ShortStream,
+    };
+
+    let mut rng = common::Rng::new(11);
+    for n in [1usize, 2, 17, 64, 1000, 4096] {
+        for level in [0, 5, 8] {
+            let whole_options = EncodeOptions {
+                level,
+                ..Default::default()
+            };
+            let row_options = EncodeOptions {
+                short: ShortStream::FrameRow,
+                ..whole_options
+            };
+            let narrow: Vec<i32> = (0..n)
+                .map(|i| (3000.0 * (i as f64 * 0.02).sin()) as i32 + (rng.next_u64() % 64) as i32)
+                .collect();
+            let wide: Vec<i64> = narrow.iter().map(|&v| i64::from(v) << 20).collect();
+            for (samples, expected) in [
+                (Samples::One(&narrow), narrow.clone()),
+                (Samples::Two(&wide), words_of(&wide)),
+            ] {
+                let mut row = Vec::new();
+                encode_with(Encoder::Native, samples, &row_options, &mut row).unwrap();
+                let mut whole = Vec::new();
+                encode_with(Encoder::Native, samples, &whole_options, &mut whole).unwrap();
+                assert!(is_frame_row(&row) && row.len() < whole.len() - 36);
+                let rebuilt = whole_stream(&row).unwrap();
+                assert_eq!(rebuilt, whole, "n {n} level {level}");
+                let (decoded, _) = flac_codec_decode(&rebuilt);
+                assert_eq!(decoded, expected, "n {n} level {level}");
+                assert!(flacarray::codec::verify_stream(&rebuilt, n as u64).unwrap());
+                #[cfg(feature = "libflac")]
+                {
+                    use flacarray::codec::{decode_window_i64_with, Decoder};
+                    let mut out = vec![0i64; n];
+                    decode_window_i64_with(Decoder::Libflac, &row, n as u64, 0, &mut out).unwrap();
+                    let mut native = vec![0i64; n];
+                    decode_window_i64_with(Decoder::Native, &row, n as u64, 0, &mut native)
+                        .unwrap();
+                    assert_eq!(out, native, "libFLAC, n {n} level {level}");
+                }
+            }
+        }
+    }
+}

@@ -141,7 +141,10 @@ fn every_stored_golden_stream_decodes_as_libflac_does() {
         }
         for file in std::fs::read_dir(&dir).unwrap() {
             let path = file.unwrap().path();
-            if path.extension().is_some_and(|e| e == "parquet") {
+            // (every file holds a whole array in column `flac` but 0.4.0's
+            // lists.parquet, a ragged list column: tests/golden.rs reads it)
+            let whole_array = path.file_stem().is_some_and(|s| s != "lists");
+            if path.extension().is_some_and(|e| e == "parquet") && whole_array {
                 let fa = flacarray::parquet::read_array_file(&path, "flac", None).unwrap();
                 for s in 0..fa.nstreams() {
                     let bytes = fa.stream_bytes(s).unwrap();

@@ -2,13 +2,18 @@
 //! decoder and libFLAC's must both give the samples back exactly, and the
 //! stream's MD5 must verify.
 //!
+//! A short stream may be asked for as a frame row (the Arrow column's
+//! short rows): both decoders read it too, and the whole stream rebuilt
+//! from it is the one written whole, MD5 included.
+//!
 //! Input: a 4-byte header (level, block size, width of the 64-bit case,
-//! which layout), then the samples as little-endian words.
+//! which layout and whether short streams are frame rows), then the
+//! samples as little-endian words.
 #![no_main]
 
 use flacarray::codec::{
-    decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, verify_stream,
-    Decoder, EncodeOptions,
+    decode_window_i32_with, decode_window_i64_with, encode_with, verify_stream, whole_stream,
+    Decoder, EncodeOptions, Encoder, Samples, ShortStream,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -20,6 +25,23 @@ fuzz_target!(|data: &[u8]| {
         level: u32::from(data[0] % 9),
         block_size: 16 + u32::from(data[1]) * 17,
         threads: 1,
+        short: if data[3] & 2 == 0 {
+            ShortStream::Whole
+        } else {
+            ShortStream::FrameRow
+        },
+    };
+    let whole_options = EncodeOptions {
+        short: ShortStream::Whole,
+        ..options
+    };
+    let encode = |samples: Samples<'_>| {
+        let mut bytes = Vec::new();
+        encode_with(Encoder::Native, samples, &options, &mut bytes).expect("encodes any samples");
+        let mut whole = Vec::new();
+        encode_with(Encoder::Native, samples, &whole_options, &mut whole).expect("encodes");
+        assert_eq!(whole_stream(&bytes).expect("a row rebuilds"), whole);
+        bytes
     };
     let body = &data[4..];
     if data[3] & 1 == 0 {
@@ -27,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
             .chunks_exact(4)
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> (data[2] % 29))
             .collect();
-        let bytes = encode_i32(&samples, &options).expect("our encoder takes any i32 samples");
+        let bytes = encode(Samples::One(&samples));
         let n = samples.len() as u64;
         for decoder in [Decoder::Native, Decoder::Libflac] {
             let mut out = vec![0i32; samples.len()];
@@ -45,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                     >> (data[2] % 61)
             })
             .collect();
-        let bytes = encode_i64(&samples, &options).expect("our encoder takes any i64 samples");
+        let bytes = encode(Samples::Two(&samples));
         let n = samples.len() as u64;
         for decoder in [Decoder::Native, Decoder::Libflac] {
             let mut out = vec![0i64; samples.len()];

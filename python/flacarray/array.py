@@ -156,9 +156,16 @@ class FlacArray(ArrayIO):
         return self._parts
 
     def _current_layout(self) -> FlacArray:
-        """This array with 64-bit data in 2-channel streams (as format 1
-        requires; arrays read from format 0 files have 1-channel streams)."""
+        """This array with every stream whole (frame rows rebuilt) and 64-bit
+        data in 2-channel streams (as format 1 requires; arrays read from
+        format 0 files have 1-channel streams)."""
         parts = _core.to_current_layout(self._parts)
+        return self if parts is None else FlacArray._from_core(parts)
+
+    def _column_layout(self) -> FlacArray:
+        """Like `_current_layout`, but frame rows (read from an Arrow column)
+        stay frame rows: the streams as a column holds them."""
+        parts = _core.to_column_layout(self._parts)
         return self if parts is None else FlacArray._from_core(parts)
 
     @classmethod
@@ -633,14 +640,17 @@ class FlacArray(ArrayIO):
                 (self._parts.stream_gains, other._parts.stream_gains),
             )
         )
-        return (
-            self.dtype == other.dtype
-            and self.shape == other.shape
-            and np.array_equal(self._parts.stream_starts, other._parts.stream_starts)
+        if not (self.dtype == other.dtype and self.shape == other.shape and same_optional):
+            return False
+        if (
+            np.array_equal(self._parts.stream_starts, other._parts.stream_starts)
             and np.array_equal(self._parts.stream_nbytes, other._parts.stream_nbytes)
-            and same_optional
             and np.array_equal(self._parts.compressed, other._parts.compressed)
-        )
+        ):
+            return True
+        # stream by stream: a frame row (read from an Arrow column) and the
+        # whole stream it stands for are the same stream
+        return _core.same_streams(self._parts, other._parts)
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking: like numpy arrays
 

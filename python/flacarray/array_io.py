@@ -299,8 +299,9 @@ class ArrayIO:
 
     @classmethod
     def _from_arrow_parts(cls, read: ColumnRead) -> FlacArray:
-        """From what `arrow.from_arrow` read, sharing its buffers; checks
-        each stream's channel count and the field metadata's digest."""
+        """From what `arrow.from_arrow` read, sharing its buffers (frame
+        rows, the column's short rows, stay frame rows); checks each
+        stream's channel count and the field metadata's digest."""
         array_type = cast("type[FlacArray]", cls)
         fa = array_type._from_core(read.parts)
         recorded = read.recorded_shape

@@ -3,11 +3,13 @@ conversion between FlacArray and Arrow.
 
 Storage: struct<stream: large_binary, offset: double, gain: double>, one
 row per stream. The type metadata holds only what decoding needs,
-`{"format":2,"dtype":...}`, so every column of one dtype has one type and
+`{"format":3,"dtype":...}`, so every column of one dtype has one type and
 tables from many files concatenate; types compare equal exactly when their
 rows decode the same way. A whole array's leading shape and level travel as
 field metadata (`flacarray.leading_shape`, `flacarray.level`). The rules
-for the metadata (layout 1 and 2, unknown fields) live in the Rust core.
+for the metadata (layouts 1 to 3, unknown fields) and for the rows (a whole
+FLAC stream, or a frame row for a stream that fits one frame) live in the
+Rust core.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class FlacExtensionType(pa.ExtensionType):
 
     @property
     def flac_metadata(self) -> dict:
-        """The type metadata, as written: `{"format": 2, "dtype": ...}`."""
+        """The type metadata, as written: `{"format": 3, "dtype": ...}`."""
         return json.loads(self.metadata_json)
 
     def __arrow_ext_serialize__(self) -> bytes:
@@ -144,22 +146,27 @@ def _float_column(values: np.ndarray | None, rows: int) -> pa.Array:
 
 def to_arrow(fa: FlacArray) -> pa.ExtensionArray:
     """A `flacarray.flac` extension array over the FlacArray's bytes. When
-    the streams lie back to back (always, after compression or reading) the
-    bytes are shared with the FlacArray, not copied (64-bit data read from
-    a format 0 file is first re-encoded to 2-channel streams).
+    the streams lie back to back (always, after compression or reading) and
+    are longer than one frame the bytes are shared with the FlacArray, not
+    copied; streams that fit one frame are stored as frame rows (a copy)
+    and 64-bit data read from a format 0 file is first re-encoded to
+    2-channel streams.
 
     >>> import numpy as np
     >>> from flacarray import FlacArray
     >>> from flacarray.arrow import to_arrow
     >>> to_arrow(FlacArray.from_array(np.zeros((3, 8), np.float32))).type.flac_metadata
-    {'format': 2, 'dtype': 'float32'}
+    {'format': 3, 'dtype': 'float32'}
     """
-    fa = fa._current_layout()
+    fa = fa._column_layout()
     parts = fa._parts
     starts, nbytes = parts.stream_starts, parts.stream_nbytes
     ends = starts + nbytes
     contiguous = fa.nstreams > 0 and starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])
-    if fa.nstreams == 0:
+    frame_rows = _core.frame_row_values(parts)
+    if frame_rows is not None:
+        data, offsets = frame_rows
+    elif fa.nstreams == 0:
         data, offsets = fa.compressed, np.zeros(1, dtype=np.int64)
     elif contiguous and ends[-1] == fa.compressed.size:
         data = fa.compressed

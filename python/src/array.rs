@@ -251,6 +251,32 @@ pub(crate) fn to_current_layout(
     changed.map(|a| parts_object(py, a)).transpose()
 }
 
+/// Like `to_current_layout`, but frame rows stay frame rows (the streams as
+/// an Arrow column holds them).
+#[pyfunction]
+pub(crate) fn to_column_layout(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+) -> PyResult<Option<ArrayParts>> {
+    let borrow = parts.get().borrow(py)?;
+    let view = borrow.view()?;
+    let changed = py.detach(|| view.to_column_layout()).map_err(to_py)?;
+    changed.map(|a| parts_object(py, a)).transpose()
+}
+
+/// True when both hold the same streams (a frame row and the whole stream
+/// it stands for count as the same) with the same shape, type and scales.
+#[pyfunction]
+pub(crate) fn same_streams(
+    py: Python<'_>,
+    a: &Bound<'_, ArrayParts>,
+    b: &Bound<'_, ArrayParts>,
+) -> PyResult<bool> {
+    let (a, b) = (a.get().borrow(py)?, b.get().borrow(py)?);
+    let (a, b) = (a.view()?, b.view()?);
+    Ok(py.detach(|| a.same_streams(&b)))
+}
+
 /// A FLAC stream's STREAMINFO: `(channels, bits_per_sample, total_samples)`.
 #[pyfunction]
 pub(crate) fn stream_info(bytes: &[u8]) -> PyResult<(u32, u32, u64)> {

@@ -27,6 +27,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(array::decompress_into, m)?)?;
     m.add_function(wrap_pyfunction!(array::validate, m)?)?;
     m.add_function(wrap_pyfunction!(array::to_current_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(array::to_column_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(array::same_streams, m)?)?;
     m.add_function(wrap_pyfunction!(group::describe_group, m)?)?;
     m.add_function(wrap_pyfunction!(group::plan_group_read, m)?)?;
     m.add_class::<group::PlannedArray>()?;
@@ -35,6 +37,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(group::check_stream_channels, m)?)?;
     m.add_function(wrap_pyfunction!(group::resolve_group, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::column_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(parquet::frame_row_values, m)?)?;
     m.add_function(wrap_pyfunction!(array::quantize, m)?)?;
     m.add_function(wrap_pyfunction!(array::restore, m)?)?;
     m.add_function(wrap_pyfunction!(parquet::check_column, m)?)?;

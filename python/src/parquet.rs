@@ -45,6 +45,28 @@ pub(crate) fn arrow_column(
     view.to_arrow_shared(&bytes).map_err(to_py)
 }
 
+/// A binary column's values and offsets as numpy arrays.
+type BinaryValues<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>);
+
+/// The binary values of the array's Arrow column when some row is a frame
+/// row (a stream that fits one frame): `(bytes, offsets)`, or None when
+/// every row is its whole stream (then the compressed bytes are shared).
+#[pyfunction]
+pub(crate) fn frame_row_values<'py>(
+    py: Python<'py>,
+    parts: &ArrayParts,
+) -> PyResult<Option<BinaryValues<'py>>> {
+    let borrow = parts.borrow(py)?;
+    let view = borrow.view()?;
+    let values = py.detach(|| view.frame_row_values()).map_err(to_py)?;
+    Ok(values.map(|(bytes, offsets)| {
+        (
+            PyArray1::from_vec(py, bytes),
+            PyArray1::from_vec(py, offsets),
+        )
+    }))
+}
+
 /// The Arrow field metadata of the whole array `parts` holds (leading
 /// shape, level, stream length, digest), by key.
 #[pyfunction]

@@ -226,6 +226,7 @@ impl FlacArray {
             level: options.level,
             block_size: options.block_size,
             threads: inner_threads,
+            ..EncodeOptions::default()
         };
         encode.validate()?;
 

@@ -67,6 +67,8 @@ fn advise_huge_pages(ptr: *mut u8, len: usize) {
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
+
 use crate::codec::{encode_i64, max_samples_in, stream_info, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::quantize::{validate_scale, Float, Scale};
@@ -242,7 +244,9 @@ impl<'a> FlacArrayRef<'a> {
         self.parts.stream_gains
     }
 
-    /// The FLAC bytes of stream `i` (a complete FLAC file).
+    /// The FLAC bytes of stream `i`: a complete FLAC file, or a frame row
+    /// (read from an Arrow column; [`crate::codec::whole_stream`] gives the
+    /// file it stands for).
     pub fn stream_bytes(&self, i: usize) -> Result<&'a [u8]> {
         let n = self.nstreams();
         if i >= n {
@@ -385,7 +389,9 @@ impl FlacArray {
         self.parts.level
     }
 
-    /// The FLAC bytes of stream `i` (a complete FLAC file).
+    /// The FLAC bytes of stream `i`: a complete FLAC file, or a frame row
+    /// (read from an Arrow column; [`crate::codec::whole_stream`] gives the
+    /// file it stands for).
     pub fn stream_bytes(&self, i: usize) -> Result<&[u8]> {
         self.view().stream_bytes(i)
     }
@@ -402,7 +408,9 @@ impl FlacArray {
 }
 
 impl FlacArrayRef<'_> {
-    /// The array with every stream as this version writes them: 64-bit
+    /// The array with every stream as this version writes them: whole
+    /// FLAC streams (frame rows, as an Arrow column holds short rows,
+    /// rebuilt: see [`crate::codec::whole_stream`]), 64-bit
     /// types (int64, float64) in 2-channel streams, and every STREAMINFO
     /// recording the stream's length. Arrays read from the reference's
     /// format 0 hold float64 data in 1-channel (32-bit) streams, which
@@ -412,12 +420,26 @@ impl FlacArrayRef<'_> {
     /// copied as is. `None` when nothing needs changing: then nothing is
     /// copied either (only each stream's STREAMINFO is read).
     pub fn to_current_layout(&self) -> Result<Option<FlacArray>> {
-        let level = self.parts.level;
+        self.fixed_streams(FrameRows::Rebuild)
+    }
+
+    /// Like [`FlacArrayRef::to_current_layout`], but frame rows stay frame
+    /// rows: the streams as an Arrow column holds them.
+    pub fn to_column_layout(&self) -> Result<Option<FlacArray>> {
+        self.fixed_streams(FrameRows::Keep)
+    }
+
+    fn fixed_streams(&self, frame_rows: FrameRows) -> Result<Option<FlacArray>> {
         let two_channels = self.dtype().channels() == 2;
         let mut fixes = Vec::new();
         for i in 0..self.nstreams() {
-            let info = stream_info(self.stream_bytes(i)?).map_err(|e| e.in_stream(i))?;
-            if two_channels && info.channels == 1 {
+            let bytes = self.stream_bytes(i)?;
+            let info = stream_info(bytes).map_err(|e| e.in_stream(i))?;
+            if crate::codec::is_frame_row(bytes) {
+                if frame_rows == FrameRows::Rebuild {
+                    fixes.push((i, StreamFix::Rebuild));
+                }
+            } else if two_channels && info.channels == 1 {
                 fixes.push((i, StreamFix::Reencode));
             } else if info.total_samples == 0 {
                 fixes.push((i, StreamFix::RecordLength));
@@ -427,39 +449,48 @@ impl FlacArrayRef<'_> {
             return Ok(None);
         }
         let options = EncodeOptions {
-            level,
+            level: self.parts.level,
             ..Default::default()
         };
         let size = self.stream_size();
-        let mut values = Vec::new();
+        // each fixed stream on its own (decoding, encoding or MD5 work), in
+        // parallel; then every stream in order
+        let fixed: Vec<Vec<u8>> = fixes
+            .par_iter()
+            .map(|&(i, fix)| {
+                let original = self.stream_bytes(i)?;
+                match fix {
+                    StreamFix::Rebuild => crate::codec::whole_stream(original),
+                    StreamFix::Reencode => {
+                        let mut values = vec![0i64; size];
+                        crate::codec::decode_into(
+                            original,
+                            size as u64,
+                            0,
+                            &mut values,
+                            crate::codec::Channels::OneOrTwo,
+                            |v| v,
+                        )?;
+                        encode_i64(&values, &options)
+                    }
+                    StreamFix::RecordLength => {
+                        crate::codec::with_total_samples(original, size as u64)
+                    }
+                }
+                .map_err(|e| e.in_stream(i))
+            })
+            .collect::<Result<_>>()?;
         let mut out = Parts {
             compressed: &[][..],
             ..self.parts
         }
         .to_owned_parts();
         out.compressed.reserve(self.parts.compressed.len());
-        let mut fixes = fixes.into_iter().peekable();
+        let mut fixed = fixes.iter().map(|&(i, _)| i).zip(fixed).peekable();
         for i in 0..self.nstreams() {
-            let original = self.stream_bytes(i)?;
-            let bytes = match fixes.next_if(|(j, _)| *j == i).map(|(_, fix)| fix) {
-                Some(StreamFix::Reencode) => {
-                    values.resize(size, 0i64);
-                    crate::codec::decode_into(
-                        original,
-                        size as u64,
-                        0,
-                        &mut values,
-                        crate::codec::Channels::OneOrTwo,
-                        |v| v,
-                    )
-                    .map_err(|e| e.in_stream(i))?;
-                    Cow::Owned(encode_i64(&values, &options)?)
-                }
-                Some(StreamFix::RecordLength) => Cow::Owned(
-                    crate::codec::with_total_samples(original, size as u64)
-                        .map_err(|e| e.in_stream(i))?,
-                ),
-                None => Cow::Borrowed(original),
+            let bytes = match fixed.next_if(|(j, _)| *j == i) {
+                Some((_, bytes)) => Cow::Owned(bytes),
+                None => Cow::Borrowed(self.stream_bytes(i)?),
             };
             out.stream_starts[i] = out.compressed.len() as u64;
             out.stream_nbytes[i] = bytes.len() as u64;
@@ -469,8 +500,18 @@ impl FlacArrayRef<'_> {
     }
 }
 
+/// Whether [`FlacArrayRef::fixed_streams`] rebuilds frame rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameRows {
+    Rebuild,
+    Keep,
+}
+
 /// What [`FlacArray::to_current_layout`] does to one stream.
+#[derive(Debug, Clone, Copy)]
 enum StreamFix {
+    /// Rebuild the whole stream a frame row stands for.
+    Rebuild,
     /// Decode and encode again as 2 channels.
     Reencode,
     /// Write the sample count into STREAMINFO.
@@ -506,17 +547,39 @@ impl fmt::Debug for FlacArray {
     }
 }
 
-/// Two arrays are equal when they hold the same compressed streams with the
-/// same shape, type and scales (the compression level is not compared).
+impl FlacArrayRef<'_> {
+    /// True when both hold the same streams with the same shape, type and
+    /// scales: stream by stream the same bytes, or a frame row and the
+    /// whole stream it stands for (an array read from an Arrow column and
+    /// the one written to it). The compression level and where the streams
+    /// lie in the compressed bytes are not compared.
+    pub fn same_streams(&self, other: &FlacArrayRef<'_>) -> bool {
+        let (a, b) = (self.parts, other.parts);
+        if a.dtype != b.dtype
+            || a.shape != b.shape
+            || a.stream_offsets != b.stream_offsets
+            || a.stream_gains != b.stream_gains
+        {
+            return false;
+        }
+        if a.stream_starts == b.stream_starts
+            && a.stream_nbytes == b.stream_nbytes
+            && a.compressed == b.compressed
+        {
+            return true;
+        }
+        (0..self.nstreams()).all(|i| match (self.stream_bytes(i), other.stream_bytes(i)) {
+            (Ok(x), Ok(y)) => crate::codec::same_stream(x, y),
+            _ => false,
+        })
+    }
+}
+
+/// Two arrays are equal when they hold the same streams with the same
+/// shape, type and scales ([`FlacArrayRef::same_streams`]; the compression
+/// level is not compared).
 impl PartialEq for FlacArray {
     fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (&self.parts, &other.parts);
-        Parts {
-            level: 0,
-            ..a.borrowed()
-        } == Parts {
-            level: 0,
-            ..b.borrowed()
-        }
+        self.view().same_streams(&other.view())
     }
 }

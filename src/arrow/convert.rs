@@ -37,8 +37,10 @@ fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
 }
 
 /// The column of an array in format 1's stream layout whose compressed
-/// bytes are `bytes`: shared as the binary values when the streams lie back
-/// to back (as they do after compression), else gathered.
+/// bytes are `bytes`: one-frame streams as frame rows (layout 3), the
+/// others as they are; `bytes` shared as the binary values when there are
+/// no frame rows and the streams lie back to back (as they do after
+/// compression), else gathered.
 fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
     let metadata = FlacMetadata::new(view.dtype());
     let facts = ArrayFacts::whole_array(
@@ -50,17 +52,21 @@ fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
     );
     let rows = view.nstreams();
     let (starts, nbytes) = (view.stream_starts(), view.stream_nbytes());
-    let (offsets_buffer, values) = match contiguous_offsets(starts, nbytes, bytes.len()) {
-        Some(positions) => (positions, bytes),
-        None => {
-            let mut gathered = Vec::new();
-            let mut positions = vec![0i64];
-            for i in 0..rows {
-                gathered.extend_from_slice(view.stream_bytes(i)?);
-                positions.push(gathered.len() as i64);
+    let (offsets_buffer, values) = match view.frame_row_values()? {
+        Some((values, positions)) => (positions, Buffer::from_vec(values)),
+        None => match contiguous_offsets(starts, nbytes, bytes.len()) {
+            Some(positions) => (positions, bytes),
+            None => {
+                let mut gathered = Vec::with_capacity(bytes.len());
+                let mut positions = Vec::with_capacity(rows + 1);
+                positions.push(0i64);
+                for i in 0..rows {
+                    gathered.extend_from_slice(view.stream_bytes(i)?);
+                    positions.push(gathered.len() as i64);
+                }
+                (positions, Buffer::from_vec(gathered))
             }
-            (positions, Buffer::from_vec(gathered))
-        }
+        },
     };
     let streams = LargeBinaryArray::new(
         OffsetBuffer::new(ScalarBuffer::from(offsets_buffer)),
@@ -81,12 +87,50 @@ fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
 }
 
 impl FlacArrayRef<'_> {
+    /// The binary values of this view's column when some whole stream fits
+    /// one frame and becomes a frame row (layout 3): every row's bytes
+    /// back to back, and the `rows + 1` offsets. `None` when the streams
+    /// are the rows as they are (longer than one frame, or frame rows
+    /// already, as read from a column), so that the compressed bytes can be
+    /// used as they are (streams longer than the largest block are never
+    /// frame rows: nothing is read then).
+    pub fn frame_row_values(&self) -> Result<Option<(Vec<u8>, Vec<i64>)>> {
+        let rows = self.nstreams();
+        let mut short = false;
+        if self.stream_size() <= usize::from(u16::MAX) {
+            for i in 0..rows {
+                let bytes = self.stream_bytes(i)?;
+                let info = crate::codec::stream_info(bytes)?;
+                if !crate::codec::is_frame_row(bytes)
+                    && info.total_samples <= u64::from(info.max_block_size)
+                {
+                    short = true;
+                    break;
+                }
+            }
+        }
+        if !short {
+            return Ok(None);
+        }
+        let mut values = Vec::with_capacity(self.compressed().len());
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0i64);
+        for i in 0..rows {
+            let stream = self.stream_bytes(i)?;
+            if !crate::codec::push_frame_row_of(stream, &mut values) {
+                values.extend_from_slice(stream);
+            }
+            offsets.push(values.len() as i64);
+        }
+        Ok(Some((values, offsets)))
+    }
+
     /// The `flacarray.flac` column of this view (recording its level): the
     /// bytes are copied once into the Arrow buffer (see
     /// [`FlacArrayRef::to_arrow_shared`] to share a buffer instead).
     /// Streams not in format 1's layout are brought to it first.
     pub fn to_arrow(&self) -> Result<FlacColumn> {
-        match self.to_current_layout()? {
+        match self.to_column_layout()? {
             Some(array) => array.into_arrow(),
             None => build_column(self, Buffer::from(self.compressed())),
         }
@@ -119,7 +163,7 @@ impl FlacArrayRef<'_> {
                 "to_arrow_shared: the buffer must hold this view's compressed bytes",
             ));
         }
-        match self.to_current_layout()? {
+        match self.to_column_layout()? {
             Some(array) => array.into_arrow(),
             None => build_column(self, bytes.clone()),
         }
@@ -133,9 +177,9 @@ impl FlacArray {
     pub fn into_arrow(self) -> Result<FlacColumn> {
         // 64-bit data read from the reference's format 0 has 1-channel
         // streams; the column always holds the 2-channel layout.
-        let this = match self.to_current_layout()? {
-            std::borrow::Cow::Owned(array) => array,
-            std::borrow::Cow::Borrowed(_) => self,
+        let this = match self.view().to_column_layout()? {
+            Some(array) => array,
+            None => self,
         };
         let mut parts = this.into_parts();
         let bytes = Buffer::from_vec(std::mem::take(&mut parts.compressed));
@@ -279,6 +323,8 @@ impl FlacArray {
         let mut shape = leading;
         shape.push(usize::try_from(stream_size).map_err(|_| Error::corrupt("impossible length"))?);
         let float = dtype.is_float();
+        // frame rows stay frame rows: the array's streams are the rows'
+        // bytes (see `FlacArrayRef::same_streams`, `whole_stream`)
         FlacArray::from_parts(FlacArrayParts {
             dtype,
             shape,

@@ -2,19 +2,22 @@
 //!
 //! Storage: `Struct<stream: LargeBinary, offset: Float64, gain: Float64>`
 //! (`Binary` and `BinaryView` streams are read too), one row per stream.
-//! `stream` is a complete FLAC bytestream, which records its own length;
-//! `offset` and `gain` restore floats (null for integers).
+//! `stream` is a complete FLAC bytestream, or for a row that fits one
+//! frame a frame row (layout 3; see [`crate::codec::whole_stream`]); both
+//! record their length. `offset` and `gain` restore floats (null for
+//! integers).
 //!
 //! The type's metadata holds only what decoding needs,
-//! `{"format":2,"dtype":"float64"}`, so every column of one dtype has the
+//! `{"format":3,"dtype":"float64"}`, so every column of one dtype has the
 //! same type and columns from many files concatenate. Facts about a whole
 //! array (its leading shape, the compression level) travel as the Arrow
 //! field's key-value metadata ([`LEADING_SHAPE_KEY`], [`LEVEL_KEY`]), which
 //! never stops two columns from concatenating.
 //!
-//! Layout version 1 (this crate's 0.1 before the change) also put
-//! `stream_size`, `leading_shape`, `channels` and `level` in the type
-//! metadata; it is still read. Unknown metadata fields are ignored (a
+//! Layout version 2 is layout 3 without frame rows (every row a whole
+//! stream), read as it is. Layout version 1 (this crate's 0.1 before the
+//! change) also put `stream_size`, `leading_shape`, `channels` and `level`
+//! in the type metadata; it is still read. Unknown metadata fields are ignored (a
 //! future writer may add some); an unknown layout version is refused.
 
 use std::sync::Arc;
@@ -26,9 +29,9 @@ use serde::Deserialize;
 use crate::array::DType;
 
 /// Version of the Arrow layout and metadata written by this crate.
-pub const ARROW_FORMAT_VERSION: u32 = 2;
+pub const ARROW_FORMAT_VERSION: u32 = 3;
 /// Versions this crate reads.
-pub const READABLE_ARROW_FORMATS: [u32; 2] = [1, 2];
+pub const READABLE_ARROW_FORMATS: [u32; 3] = [1, 2, 3];
 
 /// Names of the storage struct's fields.
 pub const STREAM_FIELD: &str = "stream";
@@ -124,12 +127,13 @@ impl FlacMetadata {
         self.dtype
     }
 
-    /// What a layout-1 column said about the whole array (None for layout 2).
+    /// What a layout-1 column said about the whole array (None for later
+    /// layouts).
     pub fn legacy(&self) -> Option<&LegacyFacts> {
         self.legacy.as_ref()
     }
 
-    /// The JSON this crate writes: `{"format":2,"dtype":"..."}`.
+    /// The JSON this crate writes: `{"format":3,"dtype":"..."}`.
     pub fn to_json(&self) -> String {
         format!(
             r#"{{"format":{ARROW_FORMAT_VERSION},"dtype":"{}"}}"#,
@@ -137,20 +141,20 @@ impl FlacMetadata {
         )
     }
 
-    /// Parses metadata of layout 1 or 2. Unknown fields are ignored; an
+    /// Parses metadata of layout 1, 2 or 3. Unknown fields are ignored; an
     /// unknown layout version is refused, naming it.
     pub fn from_json(text: &str) -> Result<Self, ArrowError> {
         let raw: RawMetadata = serde_json::from_str(text)
             .map_err(|e| invalid(format!("invalid flacarray.flac metadata: {e}")))?;
         if !READABLE_ARROW_FORMATS.contains(&raw.format) {
             return Err(ArrowError::NotYetImplemented(format!(
-                "flacarray.flac layout version {} is not supported (this version reads 1 and 2)",
+                "flacarray.flac layout version {} is not supported (this version reads 1 to 3)",
                 raw.format
             )));
         }
         let dtype = DType::from_name(&raw.dtype)
             .map_err(|e| invalid(format!("flacarray.flac metadata: {}", e.message())))?;
-        if raw.format == 2 {
+        if raw.format >= 2 {
             return Ok(FlacMetadata::new(dtype));
         }
         let wide = dtype.size() == 8;
@@ -280,15 +284,16 @@ mod tests {
         assert_eq!(b.legacy().unwrap().leading_shape, Some(vec![2]));
         let c = FlacMetadata::from_json(r#"{"format":2,"dtype":"int64"}"#).unwrap();
         assert_ne!(a, c);
-        assert_eq!(a.to_json(), r#"{"format":2,"dtype":"float64"}"#);
+        assert_eq!(a.to_json(), r#"{"format":3,"dtype":"float64"}"#);
+        assert_eq!(FlacMetadata::from_json(&a.to_json()).unwrap(), a);
     }
 
     #[test]
     fn unknown_fields_are_ignored_and_unknown_versions_refused() {
         let m = FlacMetadata::from_json(r#"{"format":2,"dtype":"int32","future":[1,2]}"#);
         assert_eq!(m.unwrap().dtype(), DType::Int32);
-        let err = FlacMetadata::from_json(r#"{"format":3,"dtype":"int32"}"#).unwrap_err();
-        assert!(err.to_string().contains("layout version 3"), "{err}");
+        let err = FlacMetadata::from_json(r#"{"format":4,"dtype":"int32"}"#).unwrap_err();
+        assert!(err.to_string().contains("layout version 4"), "{err}");
         assert!(FlacMetadata::from_json(r#"{"format":2,"dtype":"int8"}"#).is_err());
         assert!(FlacMetadata::from_json(r#"{"format":1,"dtype":"int32","channels":2}"#).is_err());
     }

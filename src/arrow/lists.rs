@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{CompressOptions, DType, Element, SampleWindow, StepSpec};
-use crate::codec::{max_samples_in, stream_info, EncodeOptions};
+use crate::codec::{max_samples_in, stream_info, EncodeOptions, ShortStream};
 use crate::error::{Error, Result};
 use crate::quantize::{Scale, Step};
 
@@ -161,6 +161,8 @@ fn compress_rows<T: ArrowElement>(
         level: options.level,
         block_size: options.block_size,
         threads: 1,
+        // rows that fit one frame are frame rows (layout 3)
+        short: ShortStream::FrameRow,
     };
     encode.validate()?;
     let n = rows.len();

@@ -6,6 +6,13 @@ use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 4] = b"fLaC";
 const STREAMINFO_LEN: usize = 34;
+/// Bytes of `fLaC` plus a STREAMINFO block: where a stream this crate
+/// writes has its first frame.
+pub(crate) const HEADER_BYTES: usize = 4 + 4 + STREAMINFO_LEN;
+/// The sample rate every stream this crate writes declares (the samples
+/// are not audio; any valid rate would do, and this one has a 4-bit code
+/// in frame headers).
+const SAMPLE_RATE: u32 = 44_100;
 /// A fixed-blocksize frame header starts with these 15 sync bits plus a 0 bit.
 const SYNC_FIXED: [u8; 2] = [0xFF, 0xF8];
 
@@ -114,20 +121,76 @@ fn read_streaminfo(body: &[u8], end: usize) -> Result<StreamInfo> {
     })
 }
 
+/// The facts a stream this crate writes records in its STREAMINFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub channels: u32,
+    pub bits_per_sample: u32,
+    /// The block size (every frame's but the last).
+    pub block: u32,
+    /// Smallest and largest frame in bytes (0: none, or too large to
+    /// record).
+    pub min_frame: u32,
+    pub max_frame: u32,
+    pub total_samples: u64,
+    pub md5: [u8; 16],
+}
+
+impl Header {
+    /// `fLaC` and STREAMINFO as the only (last) metadata block: the
+    /// [`HEADER_BYTES`] every stream this crate writes starts with.
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_BYTES] {
+        let mut out = [0u8; HEADER_BYTES];
+        out[..4].copy_from_slice(MAGIC);
+        out[4..8].copy_from_slice(&[0x80, 0, 0, STREAMINFO_LEN as u8]);
+        let info = &mut out[8..];
+        let block = self.block as u16;
+        info[0..2].copy_from_slice(&block.to_be_bytes());
+        info[2..4].copy_from_slice(&block.to_be_bytes());
+        // frame sizes are 24-bit fields (0: unknown)
+        let frame_field = |v: u32| if v < 1 << 24 { v } else { 0 };
+        info[4..7].copy_from_slice(&frame_field(self.min_frame).to_be_bytes()[1..]);
+        info[7..10].copy_from_slice(&frame_field(self.max_frame).to_be_bytes()[1..]);
+        // total samples is a 36-bit field (0: unknown)
+        let total = self.total_samples;
+        let total = if total < 1 << 36 { total } else { 0 };
+        let packed: u64 = (u64::from(SAMPLE_RATE) << 44)
+            | (u64::from(self.channels - 1) << 41)
+            | (u64::from(self.bits_per_sample - 1) << 36)
+            | total;
+        info[10..18].copy_from_slice(&packed.to_be_bytes());
+        info[18..34].copy_from_slice(&self.md5);
+        out
+    }
+}
+
 /// CRC-8 with polynomial x^8 + x^2 + x + 1, as used by FLAC frame headers.
 pub(super) fn crc8(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |mut crc, &b| {
-        crc ^= b;
-        for _ in 0..8 {
+    bytes
+        .iter()
+        .fold(0u8, |crc, &b| CRC8_TABLE[usize::from(crc ^ b)])
+}
+
+/// [`crc8`] of every single byte (a byte at a time instead of a bit).
+const CRC8_TABLE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u8;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 0x80 != 0 {
                 (crc << 1) ^ 0x07
             } else {
                 crc << 1
             };
+            bit += 1;
         }
-        crc
-    })
-}
+        table[i] = crc;
+        i += 1;
+    }
+    table
+};
 
 /// Reads FLAC's UTF-8-like coded frame number at the start of `bytes`.
 /// Returns the value and its length in bytes.
@@ -155,8 +218,8 @@ fn read_coded_number(bytes: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// Checks whether a valid fixed-blocksize frame header for this stream starts
-/// at `bytes[0]`; returns its frame number.
-fn frame_header_at(bytes: &[u8], info: &StreamInfo) -> Option<u64> {
+/// at `bytes[0]`; returns its frame number and block size (in samples).
+pub(crate) fn frame_header_at(bytes: &[u8], info: &StreamInfo) -> Option<(u64, u32)> {
     if bytes.len() < 6 || bytes[..2] != SYNC_FIXED {
         return None;
     }
@@ -186,6 +249,13 @@ fn frame_header_at(bytes: &[u8], info: &StreamInfo) -> Option<u64> {
     }
     let (number, number_len) = read_coded_number(&bytes[4..])?;
     let mut len = 4 + number_len;
+    let block = match block_code {
+        1 => 192,
+        2..=5 => 576 << (block_code - 2),
+        6 => u32::from(*bytes.get(len)?) + 1,
+        7 => u32::from(u16::from_be_bytes([*bytes.get(len)?, *bytes.get(len + 1)?])) + 1,
+        _ => 256 << (block_code - 8),
+    };
     len += match block_code {
         6 => 1,
         7 => 2,
@@ -197,7 +267,7 @@ fn frame_header_at(bytes: &[u8], info: &StreamInfo) -> Option<u64> {
         _ => 0,
     };
     let crc = *bytes.get(len)?;
-    (crc8(&bytes[..len]) == crc).then_some(number)
+    (crc8(&bytes[..len]) == crc).then_some((number, block))
 }
 
 /// Finds the first frame header at or after `from` and before `until`.
@@ -213,7 +283,7 @@ fn next_frame_header(
         let window = &bytes[pos..until];
         let hit = window.iter().position(|&b| b == 0xFF)?;
         pos += hit;
-        if let Some(number) = frame_header_at(&bytes[pos..], info) {
+        if let Some((number, _)) = frame_header_at(&bytes[pos..], info) {
             return Some((pos, number));
         }
         pos += 1;

@@ -3,11 +3,14 @@
 //! int32 samples are stored as 1-channel FLAC at the smallest bit depth that
 //! holds them; int64 samples as 2 channels (low word, high word). Every
 //! stream is self-contained (`fLaC` marker, STREAMINFO, frames), so any FLAC
-//! decoder can read it.
+//! decoder can read it, except frame rows (`frame_row`): one-frame streams
+//! without `fLaC` and STREAMINFO, which the Arrow column stores and
+//! [`whole_stream`] turns back into standard streams. Every read accepts both.
 
 mod crc16;
 mod decoder;
 mod encoder;
+mod frame_row;
 mod frames;
 mod level;
 mod lpc;
@@ -15,15 +18,75 @@ mod md5;
 
 pub use encoder::{
     encode_i32, encode_i32_into, encode_i64, encode_i64_into, encode_with, EncodeOptions, Encoder,
-    Samples,
+    Samples, ShortStream,
 };
 pub use frames::StreamInfo;
 pub use level::Level;
 pub use md5::Md5;
 
-/// Reads a stream's STREAMINFO (channels, bit depth, sample count).
+/// Reads a stream's STREAMINFO (channels, bit depth, sample count), or
+/// what a frame row records in its place (no MD5).
 pub fn stream_info(bytes: &[u8]) -> crate::Result<StreamInfo> {
-    frames::parse_stream_info(bytes)
+    if frame_row::is_frame_row(bytes) {
+        frame_row::describe(bytes)
+    } else {
+        frames::parse_stream_info(bytes)
+    }
+}
+
+/// True when `bytes` is a frame row (see [`ShortStream::FrameRow`]), not a
+/// whole FLAC stream.
+pub fn is_frame_row(bytes: &[u8]) -> bool {
+    frame_row::is_frame_row(bytes)
+}
+
+/// The standard FLAC stream a frame row stands for (`fLaC`, STREAMINFO
+/// with the MD5 of its samples, the frame): byte for byte the stream
+/// [`encode_with`] writes for the same samples with [`ShortStream::Whole`].
+/// A whole stream is returned as it is.
+///
+/// ```
+/// use flacarray::codec::{encode_i32, encode_with, whole_stream, EncodeOptions, Encoder, Samples, ShortStream};
+///
+/// let samples = [3, 1, 4, 1, 5, 9, 2, 6];
+/// let options = EncodeOptions { short: ShortStream::FrameRow, ..EncodeOptions::default() };
+/// let mut row = Vec::new();
+/// encode_with(Encoder::Native, Samples::One(&samples), &options, &mut row)?;
+/// let whole = encode_i32(&samples, &EncodeOptions::default())?;
+/// assert_eq!(row.len() + 38, whole.len());
+/// assert_eq!(whole_stream(&row)?, whole);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn whole_stream(bytes: &[u8]) -> crate::Result<Vec<u8>> {
+    if !frame_row::is_frame_row(bytes) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::with_capacity(bytes.len() + frames::HEADER_BYTES);
+    frame_row::whole_stream_into(bytes, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the frame row standing for the whole stream `bytes` to `out`
+/// when it has one (a one-frame stream whose header is exactly what
+/// [`whole_stream`] rebuilds); otherwise appends nothing and returns false.
+#[cfg(feature = "arrow")]
+pub(crate) fn push_frame_row_of(bytes: &[u8], out: &mut Vec<u8>) -> bool {
+    frame_row::push_frame_row_of(bytes, out)
+}
+
+/// True when streams `a` and `b` are the same bytes, or one is the frame
+/// row standing for the other.
+pub(crate) fn same_stream(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let (row, whole) = match (is_frame_row(a), is_frame_row(b)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return false,
+    };
+    let mut stripped = Vec::with_capacity(row.len());
+    frame_row::push_frame_row_of(whole, &mut stripped) && stripped == row
 }
 
 /// Which FLAC decoder reads streams: ours (the default), or libFLAC's (with
@@ -110,7 +173,24 @@ fn decode_into_with<T, F>(
 where
     F: Fn(i64) -> T + Copy,
 {
-    let info = frames::parse_stream_info(bytes)?;
+    let info = stream_info(bytes)?;
+    #[cfg(feature = "libflac")]
+    if decoder == Decoder::Libflac && frame_row::is_frame_row(bytes) {
+        // libFLAC reads standard streams only (MD5 zero: nothing to check)
+        let mut whole = frames::Header {
+            channels: info.channels,
+            bits_per_sample: info.bits_per_sample,
+            block: info.max_block_size,
+            min_frame: 0,
+            max_frame: 0,
+            total_samples: info.total_samples,
+            md5: [0; 16],
+        }
+        .to_bytes()
+        .to_vec();
+        whole.extend_from_slice(&bytes[info.audio_start..]);
+        return decode_into_with(decoder, &whole, stream_len, first, out, channels, convert);
+    }
     match info.channels {
         1 => {}
         2 if channels == Channels::OneOrTwo => {}
@@ -248,19 +328,35 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
     } else {
         stream_len
     };
-    let mut values = vec![0i64; checked_len(n, bytes.len())?];
+    let info = StreamInfo {
+        total_samples: n,
+        ..info
+    };
+    let md5 = samples_md5(bytes, &info)?;
+    if info.md5 == [0; 16] {
+        return Ok(false);
+    }
+    if md5 != info.md5 {
+        return Err(crate::Error::corrupt(
+            "the decoded samples do not match the stream's MD5",
+        ));
+    }
+    Ok(true)
+}
+
+/// Decodes every sample of a stream (`info`: its facts, `total_samples`
+/// known) with our decoder and returns their MD5 as STREAMINFO records it.
+fn samples_md5(bytes: &[u8], info: &StreamInfo) -> crate::Result<[u8; 16]> {
+    let mut values = vec![0i64; checked_len(info.total_samples, bytes.len())?];
     decode_into_with(
         Decoder::Native,
         bytes,
-        n,
+        info.total_samples,
         0,
         &mut values,
         Channels::OneOrTwo,
         |v| v,
     )?;
-    if info.md5 == [0; 16] {
-        return Ok(false);
-    }
     let mut digest = md5::SampleDigest::new(info.bits_per_sample);
     let mut packed = Vec::new();
     if info.channels == 2 {
@@ -269,12 +365,7 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
         let words: Vec<i32> = values.iter().map(|&v| v as i32).collect();
         digest.add_one(&words, &mut packed);
     }
-    if digest.finish() != info.md5 {
-        return Err(crate::Error::corrupt(
-            "the decoded samples do not match the stream's MD5",
-        ));
-    }
-    Ok(true)
+    Ok(digest.finish())
 }
 
 /// Decodes a whole 1-channel stream into 32-bit samples.
@@ -320,6 +411,11 @@ pub fn decode_i64(bytes: &[u8]) -> crate::Result<Vec<i64>> {
 /// written by the reference's 0.2.x record none). Only that field changes.
 pub fn with_total_samples(bytes: &[u8], total: u64) -> crate::Result<Vec<u8>> {
     stream_info(bytes)?;
+    if frame_row::is_frame_row(bytes) {
+        return Err(crate::Error::invalid(
+            "a frame row records its length in its frame header",
+        ));
+    }
     if total >= 1 << 36 {
         return Err(crate::Error::invalid(format!(
             "{total} samples do not fit FLAC's 36-bit sample count"

@@ -181,8 +181,8 @@ def test_type_equality_follows_decoding_and_readers_are_forward_compatible(tmp_p
     assert FlacExtensionType("float64") == FlacExtensionType("float64")
     future = FlacExtensionType({"format": 2, "dtype": "int32", "added_later": [1, 2]})
     assert future == FlacExtensionType("int32")
-    with pytest.raises(ValueError, match="layout version 3 is not supported"):
-        FlacExtensionType({"format": 3, "dtype": "int32"})
+    with pytest.raises(ValueError, match="layout version 4 is not supported"):
+        FlacExtensionType({"format": 4, "dtype": "int32"})
     # a file whose type metadata carries a field from a future writer
     fa = FlacArray.from_array(np.arange(3000, dtype=np.int32).reshape(3, 1000))
     storage = fa.to_arrow().storage

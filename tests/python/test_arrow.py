@@ -21,7 +21,7 @@ DTYPES = ["int32", "int64", "float32", "float64"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(2000,), (3, 1500), (2, 3, 700)])
+@pytest.mark.parametrize("shape", [(5000,), (3, 4500), (2, 3, 4200)])
 def test_arrow_round_trip_shares_bytes(dtype, shape):
     fa = FlacArray.from_array(make_data(dtype, shape))
     arr = fa.to_arrow()
@@ -30,7 +30,7 @@ def test_arrow_round_trip_shares_bytes(dtype, shape):
     assert len(arr) == fa.nstreams
     assert arr.storage.field(0).buffers()[2].address == fa.compressed.ctypes.data
     # the type says only what decoding needs: one type per dtype
-    assert arr.type.flac_metadata == {"format": 2, "dtype": dtype}
+    assert arr.type.flac_metadata == {"format": 3, "dtype": dtype}
     assert arr.type == FlacExtensionType(dtype)
     back = FlacArray.from_arrow(arr, shape=shape)
     assert back == fa and back.shape == shape
@@ -42,6 +42,28 @@ def test_arrow_round_trip_shares_bytes(dtype, shape):
     assert FlacArray.from_arrow(table) == fa
     assert FlacArray.from_arrow(table["col"], shape=shape) == fa
     assert FlacArray.from_arrow(pa.chunked_array([arr[:1], arr[1:]]), shape=shape) == fa
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (3, 64), (2, 3, 4096)])
+def test_rows_of_one_frame_are_frame_rows(tmp_path, dtype, shape):
+    # streams that fit one FLAC frame lose fLaC and STREAMINFO in the column
+    # (a 3-5-byte prefix instead of 42 bytes) and come back as the same
+    # whole streams
+    fa = FlacArray.from_array(make_data(dtype, shape))
+    arr = fa.to_arrow()
+    rows = arr.storage.field(0).to_pylist()
+    assert all(row[:1] != b"f" and row[0] & 0xC0 == 0x80 for row in rows)
+    assert sum(map(len, rows)) <= fa.nbytes - 37 * fa.nstreams
+    assert FlacArray.from_arrow(arr, shape=shape) == fa
+    np.testing.assert_array_equal(FlacArray.from_arrow(arr, shape=shape).to_array(), fa.to_array())
+    # the Parquet file holds the same rows, as pyarrow reads them
+    path = tmp_path / "rows.parquet"
+    fa.write_parquet(path)
+    table = pq.read_table(path)
+    assert table.column("flac").combine_chunks().storage.field(0).to_pylist() == rows
+    assert FlacArray.from_arrow(table) == fa
+    assert FlacArray.read_parquet(path) == fa
 
 
 def test_ipc_keeps_the_type(tmp_path):
@@ -110,7 +132,7 @@ def test_from_arrow_rejects_other_arrays():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_parquet_round_trip_and_readers(tmp_path, dtype):
-    data = make_data(dtype, (3, 4, 3000))
+    data = make_data(dtype, (3, 4, 5000))  # longer than a frame: whole streams
     fa = FlacArray.from_array(data)
     path = tmp_path / "x.parquet"
     fa.write_parquet(path)
@@ -119,7 +141,7 @@ def test_parquet_round_trip_and_readers(tmp_path, dtype):
     table = pq.read_table(path)
     assert isinstance(table.schema.field("flac").type, FlacExtensionType)
     meta = json.loads(table.schema.field("flac").type.__arrow_ext_serialize__())
-    assert meta == {"format": 2, "dtype": dtype}
+    assert meta == {"format": 3, "dtype": dtype}
     assert json.loads(table.schema.field("flac").metadata[b"flacarray.leading_shape"]) == [3, 4]
     assert FlacArray.from_arrow(table) == fa
     # polars keeps the extension name over a plain struct; DuckDB sees the struct

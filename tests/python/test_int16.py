@@ -46,7 +46,7 @@ def test_int16_parquet_is_read_by_pyarrow_and_back(tmp_path):
     FlacArray.from_array(data).write_parquet(path)
     table = pq.read_table(path)
     assert table.num_rows == 4
-    assert table.schema.field(0).type.flac_metadata == {"format": 2, "dtype": "int16"}
+    assert table.schema.field(0).type.flac_metadata == {"format": 3, "dtype": "int16"}
     back = FlacArray.read_parquet(path)
     np.testing.assert_array_equal(back.to_array(), data)
     # through a pyarrow table and back into a FlacArray

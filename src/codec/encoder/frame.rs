@@ -8,17 +8,12 @@ use rayon::prelude::*;
 use super::bits::BitWriter;
 use super::preset::{Preset, Stereo};
 use super::subframe::{self, Choice};
-use super::{bits_needed, EncodeOptions, Samples};
+use super::{bits_needed, EncodeOptions, Samples, ShortStream};
 use crate::codec::crc16::crc16;
-use crate::codec::frames::crc8;
+use crate::codec::frame_row;
+use crate::codec::frames::{crc8, Header, HEADER_BYTES};
 use crate::codec::md5::SampleDigest;
 use crate::error::Result;
-
-/// The sample rate every stream declares (the samples are not audio; any
-/// valid rate would do, and this one has a 4-bit code in frame headers).
-const SAMPLE_RATE: u32 = 44_100;
-/// Bytes of `fLaC` plus the STREAMINFO block.
-const HEADER_BYTES: usize = 4 + 4 + 34;
 
 /// Everything one thread reuses from stream to stream and block to block.
 #[derive(Default)]
@@ -80,12 +75,17 @@ pub(super) fn encode_stream(
         level: options.level,
     };
     let preset = Preset::of_level(options.level);
+    if options.short == ShortStream::FrameRow && (1..=layout.block).contains(&frames) {
+        // the frame row: its prefix, then the one frame (no MD5: nothing
+        // records it)
+        frame_row::push_prefix(out, channels as u32, bps, options.block_size);
+        with_scratch(|s| write_frame(samples, &layout, &preset, 0, s, out));
+        return Ok(());
+    }
     let start = out.len();
     // room for the stream at half its samples' width, so that growing
     // the output rarely copies it
     out.reserve(HEADER_BYTES + frames * channels * bps as usize / 16);
-    out.extend_from_slice(b"fLaC");
-    out.extend_from_slice(&[0x80, 0, 0, 34]); // the last metadata block, 34 bytes
     out.resize(start + HEADER_BYTES, 0);
     let blocks = frames.div_ceil(layout.block);
     let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
@@ -137,35 +137,17 @@ pub(super) fn encode_stream(
     if blocks == 0 {
         min_frame = 0;
     }
-    let info = &mut out[start + 8..start + HEADER_BYTES];
-    write_streaminfo(info, &layout, min_frame, max_frame, &md5);
+    let header = Header {
+        channels: channels as u32,
+        bits_per_sample: bps,
+        block: options.block_size,
+        min_frame,
+        max_frame,
+        total_samples: frames as u64,
+        md5,
+    };
+    out[start..start + HEADER_BYTES].copy_from_slice(&header.to_bytes());
     Ok(())
-}
-
-/// STREAMINFO's 34 bytes.
-fn write_streaminfo(
-    info: &mut [u8],
-    layout: &Layout,
-    min_frame: u32,
-    max_frame: u32,
-    md5: &[u8; 16],
-) {
-    let block = layout.block as u16;
-    info[0..2].copy_from_slice(&block.to_be_bytes());
-    info[2..4].copy_from_slice(&block.to_be_bytes());
-    // frame sizes are 24-bit fields (0: unknown)
-    let frame_field = |v: u32| if v < 1 << 24 { v } else { 0 };
-    info[4..7].copy_from_slice(&frame_field(min_frame).to_be_bytes()[1..]);
-    info[7..10].copy_from_slice(&frame_field(max_frame).to_be_bytes()[1..]);
-    // total samples is a 36-bit field (0: unknown)
-    let total = layout.frames as u64;
-    let total = if total < 1 << 36 { total } else { 0 };
-    let packed: u64 = (u64::from(SAMPLE_RATE) << 44)
-        | ((layout.channels as u64 - 1) << 41)
-        | (u64::from(layout.bps - 1) << 36)
-        | total;
-    info[10..18].copy_from_slice(&packed.to_be_bytes());
-    info[18..34].copy_from_slice(md5);
 }
 
 fn add_to_digest(digest: &mut SampleDigest, samples: Samples<'_>, packed: &mut Vec<u8>) {

@@ -49,6 +49,23 @@ pub struct EncodeOptions {
     pub block_size: u32,
     /// Threads that may encode frames of this one stream at once (1 = none).
     pub threads: u32,
+    /// How a stream of at most `block_size` samples is written.
+    pub short: ShortStream,
+}
+
+/// How a stream short enough for one frame (1 to `block_size` samples) is
+/// written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShortStream {
+    /// As every stream: `fLaC`, STREAMINFO (with the samples' MD5), then
+    /// the frame.
+    #[default]
+    Whole,
+    /// As a frame row (the Arrow column's short rows): a 2–4-byte prefix
+    /// instead of `fLaC` and STREAMINFO, no MD5; see
+    /// [`crate::codec::whole_stream`] for the standard stream it stands for.
+    /// The libFLAC encoder writes whole streams only.
+    FrameRow,
 }
 
 impl Default for EncodeOptions {
@@ -57,6 +74,7 @@ impl Default for EncodeOptions {
             level: 5,
             block_size: 4096,
             threads: 1,
+            short: ShortStream::Whole,
         }
     }
 }
