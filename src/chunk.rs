@@ -9,7 +9,7 @@
 //! | bytes | what |
 //! |---|---|
 //! | 4 | magic `FLCK` |
-//! | 1 | layout version, 2 |
+//! | 1 | layout version, 3 |
 //! | 1 | element type code ([`DType::code`]: 1 int32, 2 int64, 3 float32, 4 float64, ...) |
 //! | 2 | zero |
 //! | 8 | number of streams `n` (u64) |
@@ -17,12 +17,13 @@
 //! | 8 n | each stream's length in bytes (u64) |
 //! | 16 n | floats only: each stream's offset, then each stream's gain (f64) |
 //! | 16 | MD5 of every byte above |
-//! | … | the FLAC streams, in stream order |
+//! | … | the FLAC streams, in stream order: a stream that fits one frame as a frame row (see [`crate::codec::whole_stream`]) |
 //!
 //! The MD5 makes damage to the header and tables an error (the streams
 //! check themselves: CRCs per frame, and they must fill the rest of the
-//! chunk exactly). Layout 1, written by version 0.2.0, is the same without
-//! the MD5; it is still read.
+//! chunk exactly). Layout 2, written by version 0.3.0, is the same with
+//! every stream whole; layout 1, written by version 0.2.0, is layout 2
+//! without the MD5. Both are still read.
 //!
 //! Integers are lossless; floats are quantized per stream as in
 //! [`FlacArray::compress`] (a value is `offset + (1 / gain) * integer`). The chunk
@@ -49,12 +50,12 @@ use crate::{CompressOptions, FlacArray, FlacArrayPartsRef, FlacArrayRef};
 /// The first four bytes of every chunk.
 pub const MAGIC: &[u8; 4] = b"FLCK";
 /// The layout version this crate writes.
-pub const LAYOUT_VERSION: u8 = 2;
+pub const LAYOUT_VERSION: u8 = 3;
 /// The layout versions this crate reads.
-pub const READABLE_LAYOUTS: [u8; 2] = [1, 2];
+pub const READABLE_LAYOUTS: [u8; 3] = [1, 2, 3];
 /// Bytes before the per-stream tables.
 const FIXED_HEADER: usize = 24;
-/// Bytes of the header and tables' MD5 (layout 2).
+/// Bytes of the header and tables' MD5 (layouts 2 and 3).
 const DIGEST: usize = 16;
 
 fn dtype_from_code(code: u8) -> Result<DType> {
@@ -74,19 +75,31 @@ pub fn encode_chunk<T: Element>(
     Ok(chunk_bytes(&array))
 }
 
-/// The chunk bytes of a compressed array.
+/// The chunk bytes of a compressed array: its streams in stream order,
+/// those that fit one frame as frame rows, after the header and tables.
 fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     let n = array.nstreams();
+    let mut streams = Vec::with_capacity(array.nbytes());
+    let mut lengths = Vec::with_capacity(n);
+    for s in 0..n {
+        let start = array.stream_starts()[s] as usize;
+        let stream = &array.compressed()[start..start + array.stream_nbytes()[s] as usize];
+        let before = streams.len();
+        if !crate::codec::push_frame_row_of(stream, &mut streams) {
+            streams.extend_from_slice(stream);
+        }
+        lengths.push((streams.len() - before) as u64);
+    }
     let scales = array.stream_offsets().zip(array.stream_gains());
     let tables = n * 8 + if scales.is_some() { n * 16 } else { 0 };
-    let mut out = Vec::with_capacity(FIXED_HEADER + tables + DIGEST + array.nbytes());
+    let mut out = Vec::with_capacity(FIXED_HEADER + tables + DIGEST + streams.len());
     out.extend_from_slice(MAGIC);
     out.push(LAYOUT_VERSION);
     out.push(array.dtype().code());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(array.stream_size() as u64).to_le_bytes());
-    for &len in array.stream_nbytes() {
+    for len in lengths {
         out.extend_from_slice(&len.to_le_bytes());
     }
     if let Some((offsets, gains)) = scales {
@@ -96,13 +109,7 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     }
     let digest = Md5::digest(&out);
     out.extend_from_slice(&digest);
-    // Streams lie back to back after compression; copy them in stream order
-    // in case they do not.
-    for s in 0..n {
-        let start = array.stream_starts()[s] as usize;
-        let len = array.stream_nbytes()[s] as usize;
-        out.extend_from_slice(&array.compressed()[start..start + len]);
-    }
+    out.extend_from_slice(&streams);
     out
 }
 
@@ -136,7 +143,7 @@ impl<'a> Chunk<'a> {
         let layout = bytes[4];
         if !READABLE_LAYOUTS.contains(&layout) {
             return Err(Error::corrupt(format!(
-                "chunk: layout version {layout} (this version reads 1 and 2)"
+                "chunk: layout version {layout} (this version reads 1 to 3)"
             )));
         }
         let digest = if layout >= 2 { DIGEST } else { 0 };
@@ -364,6 +371,27 @@ mod tests {
         assert!(err.to_string().contains("float64 data, the array is int32"));
         // and the good chunk still decodes
         decode_chunk_into(&bytes, &shape, 0..500, &mut out).unwrap();
+    }
+
+    #[test]
+    fn short_streams_are_frame_rows() {
+        let data: Vec<i32> = (0..4 * 64).map(|i| (i * 37) % 1001 - 500).collect();
+        let bytes = encode_chunk(&data, &[4, 64], &CompressOptions::default()).unwrap();
+        let chunk = Chunk::parse(&bytes).unwrap();
+        let array = FlacArray::compress(&data, &[4, 64], &CompressOptions::default()).unwrap();
+        for s in 0..4 {
+            let start = chunk.starts[s] as usize;
+            let row = &chunk.streams[start..start + chunk.nbytes[s] as usize];
+            assert!(crate::codec::is_frame_row(row));
+            assert_eq!(
+                crate::codec::whole_stream(row).unwrap(),
+                array.stream_bytes(s).unwrap()
+            );
+        }
+        assert!(bytes.len() + 4 * 37 <= FIXED_HEADER + 4 * 8 + DIGEST + array.nbytes());
+        let mut out = vec![0i32; 4 * 64];
+        decode_chunk_into(&bytes, &[4, 64], 0..64, &mut out).unwrap();
+        assert_eq!(out, data);
     }
 
     #[test]

@@ -252,3 +252,44 @@ fn golden_files_of_0_4_0_decode_identically() {
         at += n;
     }
 }
+
+/// 0.4.0's Zarr codec chunks (layout 3: the 100-sample streams are frame
+/// rows) decode to the values stored beside them, alone and, written by
+/// zarr-python, as a zarrs array.
+#[test]
+fn golden_codec_chunks_of_0_4_0_decode_identically() {
+    let dir = golden("0.4.0").join("chunks");
+    for name in ["int16", "int32", "int64", "float32", "float64"] {
+        let (_, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
+        let chunk = std::fs::read(dir.join(format!("{name}.chunk"))).unwrap();
+        assert_eq!(chunk[4], 3, "{name}: layout 3");
+        let size = *shape.last().unwrap();
+        let bytes: Vec<u8> = flacarray::with_element_type!(
+            flacarray::DType::from_name(name).unwrap(),
+            T => flacarray::chunk::decode_chunk::<T>(&chunk, &shape, 0..size)
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        );
+        assert!(
+            bytes == expected,
+            "{name}: the chunk decodes to other values"
+        );
+        let (_, zarr_expected_shape, zarr_expected) =
+            read_npy(&dir.join(format!("{name}.zarr.expected.npy")));
+        let (_, zarr_shape, values) =
+            flacarray::zarr_codec::read_array_file(dir.join(format!("{name}.zarr"))).unwrap();
+        assert_eq!(
+            zarr_shape,
+            zarr_expected_shape
+                .iter()
+                .map(|&d| d as u64)
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            values == zarr_expected,
+            "{name}: the zarr array reads other values"
+        );
+    }
+}

@@ -118,13 +118,13 @@ fn huge_chunk_claims_are_errors_not_aborts() {
 }
 
 /// Issue 22, item 7 (codec chunks): a changed stream length, offset or
-/// gain in a chunk's tables is Corrupt (layout 2 carries their MD5).
+/// gain in a chunk's tables is Corrupt (layouts 2 and 3 carry their MD5).
 #[test]
 fn damaged_chunk_tables_are_corrupt() {
     let data: Vec<f64> = (0..2 * 300).map(|i| (i as f64 * 0.05).sin()).collect();
     let options = flacarray::CompressOptions::default().with_quanta(1e-4);
     let chunk = flacarray::chunk::encode_chunk(&data, &[2, 300], &options).unwrap();
-    assert_eq!(chunk[4], 2, "layout 2");
+    assert_eq!(chunk[4], 3, "layout 3");
     let mut out = vec![0f64; 600];
     flacarray::chunk::decode_chunk_into(&chunk, &[2, 300], 0..300, &mut out).unwrap();
     // every byte of the header (but the layout byte) and the tables

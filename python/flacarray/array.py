@@ -370,7 +370,11 @@ class FlacArray(ArrayIO):
 
     @property
     def compressed(self) -> np.ndarray:
-        """All streams' FLAC bytes, concatenated (uint8, read-only)."""
+        """All streams' FLAC bytes, concatenated (uint8, read-only): each a
+        whole FLAC stream, or for an array read from an Arrow column or
+        Parquet, a frame row where the stream fits one frame (its frame
+        without `fLaC` and STREAMINFO; writing an HDF5 or zarr group
+        rebuilds the whole stream; docs/format.md)."""
         return self._parts.compressed
 
     def _leading_view(self, flat: np.ndarray | None, dtype: DTypeLike | None = None) -> Any:

@@ -69,7 +69,6 @@ pub fn whole_stream(bytes: &[u8]) -> crate::Result<Vec<u8>> {
 /// Appends the frame row standing for the whole stream `bytes` to `out`
 /// when it has one (a one-frame stream whose header is exactly what
 /// [`whole_stream`] rebuilds); otherwise appends nothing and returns false.
-#[cfg(feature = "arrow")]
 pub(crate) fn push_frame_row_of(bytes: &[u8], out: &mut Vec<u8>) -> bool {
     frame_row::push_frame_row_of(bytes, out)
 }

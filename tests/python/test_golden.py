@@ -148,3 +148,21 @@ def test_golden_list_column_of_0_4_0():
         np.testing.assert_array_equal(np.array(row, dtype=np.int32), expected[at : at + n])
         at += n
     assert at == expected.size
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int32", "int64", "float32", "float64"])
+def test_golden_codec_chunks_of_0_4_0(dtype):
+    """0.4.0's Zarr codec chunks (layout 3, frame rows) read back exactly,
+    alone and, written by zarr-python, through zarr-python."""
+    from flacarray import _core
+
+    folder = LAYOUT4 / "chunks"
+    chunk = np.frombuffer((folder / f"{dtype}.chunk").read_bytes(), dtype=np.uint8)
+    assert chunk[4] == 3
+    expected = np.load(folder / f"{dtype}.expected.npy")
+    out = _core.decode_chunk(chunk, dtype, list(expected.shape))
+    np.testing.assert_array_equal(out, expected)
+    z = zarr.open_array(str(folder / f"{dtype}.zarr"), mode="r")
+    values = np.load(folder / f"{dtype}.zarr.expected.npy")
+    np.testing.assert_array_equal(z[...], values)
+    np.testing.assert_array_equal(z[:, 40:60], values[:, 40:60])
