@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use flacarray::codec::{decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64};
-use flacarray::codec::{encode_i32_into, encode_i64_into, Decoder, EncodeOptions};
+use flacarray::codec::{encode_i32_into, encode_i64_into, Decoder, EncodeOptions, ShortStream};
 
 struct Counting;
 
@@ -54,10 +54,18 @@ fn steady_state_decoding_does_not_allocate() {
         .collect();
     let narrow_bytes = encode_i32(&data, &EncodeOptions::default()).unwrap();
     let wide_bytes = encode_i64(&wide, &EncodeOptions::default()).unwrap();
+    let mut row = Vec::new();
+    let row_options = EncodeOptions {
+        short: ShortStream::FrameRow,
+        ..EncodeOptions::default()
+    };
+    encode_i32_into(&data[..64], &row_options, &mut row).unwrap();
     let mut out32 = vec![0i32; n];
     let mut out64 = vec![0i64; n];
     let mut window = vec![0i32; 100];
+    let mut row_out = vec![0i32; 64];
     let mut run = || {
+        decode_window_i32_with(Decoder::Native, &row, 64, 0, &mut row_out).unwrap();
         decode_window_i32_with(Decoder::Native, &narrow_bytes, n as u64, 0, &mut out32).unwrap();
         decode_window_i64_with(Decoder::Native, &wide_bytes, n as u64, 0, &mut out64).unwrap();
         decode_window_i32_with(
@@ -74,6 +82,7 @@ fn steady_state_decoding_does_not_allocate() {
     assert_eq!(out32, data);
     assert_eq!(out64, wide);
     assert_eq!(window, data[25_000..25_100]);
+    assert_eq!(row_out, data[..64]);
 }
 
 #[test]
@@ -88,9 +97,15 @@ fn steady_state_encoding_does_not_allocate() {
     let long: Vec<i64> = (0..20_000i64)
         .map(|t| (t * t) % 1_000_003 - 500_000)
         .collect();
-    for level in [0, 5, 8] {
+    // whole streams, and the short rows as frame rows (as the Arrow
+    // column's compressors write them)
+    for (level, short) in [0, 5, 8]
+        .into_iter()
+        .flat_map(|l| [(l, ShortStream::Whole), (l, ShortStream::FrameRow)])
+    {
         let options = EncodeOptions {
             level,
+            short,
             ..EncodeOptions::default()
         };
         let mut out = Vec::with_capacity(1 << 22);
@@ -106,7 +121,11 @@ fn steady_state_encoding_does_not_allocate() {
         run(&mut out);
         run(&mut out);
         let first = out.clone();
-        assert_eq!(allocations_during(|| run(&mut out)), 0, "level {level}");
+        assert_eq!(
+            allocations_during(|| run(&mut out)),
+            0,
+            "level {level}, {short:?}"
+        );
         assert_eq!(out, first);
     }
 }
