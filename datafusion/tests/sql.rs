@@ -554,3 +554,51 @@ async fn a_window_per_row_from_columns() {
     }
     assert_eq!(seen, 6);
 }
+
+/// An archive written over versions: a file of 0.3.0 (Arrow layout 2,
+/// whole streams) and one of this version (layout 3, its 100-sample rows
+/// frame rows) read in one glob give what the core reads from each.
+#[tokio::test]
+async fn files_of_layout_2_and_layout_3_read_in_one_glob() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/0.3.0/float64.parquet");
+    std::fs::copy(&golden, dir.path().join("a_layout2.parquet")).unwrap();
+    let values: Vec<f64> = (0..4 * 100)
+        .map(|i| (f64::from(i) * 0.07).sin() * 50.0)
+        .collect();
+    let short = flacarray::FlacArray::compress(
+        &values,
+        &[4, 100],
+        &CompressOptions::default().with_quanta(1e-3),
+    )
+    .unwrap();
+    let new = dir.path().join("b_layout3.parquet");
+    flacarray::parquet::write_array_file(&new, &short, "flac", flacarray::IfExists::Fail).unwrap();
+    let mut expected: Vec<(u64, Vec<f64>)> = Vec::new();
+    for path in [dir.path().join("a_layout2.parquet"), new] {
+        let fa = flacarray::parquet::read_array_file(&path, "flac", None).unwrap();
+        let rows = fa.to_vec::<f64>().unwrap();
+        let n = fa.stream_size();
+        expected.extend(rows.chunks(n).map(|row| (n as u64, row[..3].to_vec())));
+    }
+    let ctx = context().enable_url_table();
+    let sql = format!(
+        "SELECT flac_len(flac), flac_decompress(flac, 0, 3) FROM '{}/*.parquet'",
+        dir.path().display()
+    );
+    let batches = query(&ctx, &sql).await.unwrap();
+    let lengths: Vec<u64> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<DfUInt64>().values().to_vec())
+        .collect();
+    let mut got: Vec<(u64, Vec<f64>)> =
+        lengths.into_iter().zip(float_column(&batches, 1)).collect();
+    let order = |a: &(u64, Vec<f64>), b: &(u64, Vec<f64>)| {
+        a.0.cmp(&b.0).then(a.1.partial_cmp(&b.1).unwrap())
+    };
+    got.sort_by(order);
+    expected.sort_by(order);
+    assert_eq!(got.len(), 4 + 4, "four rows of each file");
+    assert_eq!(got, expected);
+}
