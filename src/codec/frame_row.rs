@@ -160,11 +160,17 @@ pub(crate) fn push_frame_row_of(whole: &[u8], out: &mut Vec<u8>) -> bool {
 /// `Corrupt`.
 pub(crate) fn whole_stream_into(row: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let info = describe(row)?;
-    let frame = &row[info.audio_start..];
     let md5 = super::samples_md5(row, &info)?;
-    out.extend_from_slice(&header_of(&info, frame.len(), md5).to_bytes());
-    out.extend_from_slice(frame);
+    push_whole(row, &info, md5, out);
     Ok(())
+}
+
+/// Appends the standard stream the frame row `row` (whose facts are
+/// `info`) stands for, with `md5` in its STREAMINFO (zeros: none recorded).
+pub(crate) fn push_whole(row: &[u8], info: &StreamInfo, md5: [u8; 16], out: &mut Vec<u8>) {
+    let frame = &row[info.audio_start..];
+    out.extend_from_slice(&header_of(info, frame.len(), md5).to_bytes());
+    out.extend_from_slice(frame);
 }
 
 /// The STREAMINFO a one-frame stream of `info`'s facts records.

@@ -176,18 +176,8 @@ where
     #[cfg(feature = "libflac")]
     if decoder == Decoder::Libflac && frame_row::is_frame_row(bytes) {
         // libFLAC reads standard streams only (MD5 zero: nothing to check)
-        let mut whole = frames::Header {
-            channels: info.channels,
-            bits_per_sample: info.bits_per_sample,
-            block: info.max_block_size,
-            min_frame: 0,
-            max_frame: 0,
-            total_samples: info.total_samples,
-            md5: [0; 16],
-        }
-        .to_bytes()
-        .to_vec();
-        whole.extend_from_slice(&bytes[info.audio_start..]);
+        let mut whole = Vec::with_capacity(bytes.len() + frames::HEADER_BYTES);
+        frame_row::push_whole(bytes, &info, [0; 16], &mut whole);
         return decode_into_with(decoder, &whole, stream_len, first, out, channels, convert);
     }
     match info.channels {
