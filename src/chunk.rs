@@ -72,24 +72,14 @@ pub fn encode_chunk<T: Element>(
     options: &CompressOptions,
 ) -> Result<Vec<u8>> {
     let array = FlacArray::compress(data, shape, options)?;
-    Ok(chunk_bytes(&array))
+    chunk_bytes(&array)
 }
 
 /// The chunk bytes of a compressed array: its streams in stream order,
 /// those that fit one frame as frame rows, after the header and tables.
-fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
+fn chunk_bytes(array: &FlacArray) -> Result<Vec<u8>> {
     let n = array.nstreams();
-    let mut streams = Vec::with_capacity(array.nbytes());
-    let mut lengths = Vec::with_capacity(n);
-    for s in 0..n {
-        let start = array.stream_starts()[s] as usize;
-        let stream = &array.compressed()[start..start + array.stream_nbytes()[s] as usize];
-        let before = streams.len();
-        if !crate::codec::push_frame_row_of(stream, &mut streams) {
-            streams.extend_from_slice(stream);
-        }
-        lengths.push((streams.len() - before) as u64);
-    }
+    let (streams, ends) = array.view().stored_rows()?;
     let scales = array.stream_offsets().zip(array.stream_gains());
     let tables = n * 8 + if scales.is_some() { n * 16 } else { 0 };
     let mut out = Vec::with_capacity(FIXED_HEADER + tables + DIGEST + streams.len());
@@ -99,8 +89,8 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(array.stream_size() as u64).to_le_bytes());
-    for len in lengths {
-        out.extend_from_slice(&len.to_le_bytes());
+    for pair in ends.windows(2) {
+        out.extend_from_slice(&((pair[1] - pair[0]) as u64).to_le_bytes());
     }
     if let Some((offsets, gains)) = scales {
         for value in offsets.iter().chain(gains) {
@@ -110,7 +100,7 @@ fn chunk_bytes(array: &FlacArray) -> Vec<u8> {
     let digest = Md5::digest(&out);
     out.extend_from_slice(&digest);
     out.extend_from_slice(&streams);
-    out
+    Ok(out)
 }
 
 /// A parsed chunk: its header and tables, borrowing the streams.

@@ -500,6 +500,27 @@ impl FlacArrayRef<'_> {
     }
 }
 
+impl FlacArrayRef<'_> {
+    /// Every stream in order, as an Arrow column or a Zarr codec chunk
+    /// stores them: a whole stream that fits one frame as its frame row
+    /// (see [`crate::codec::whole_stream`]), the others as they are; the
+    /// bytes back to back and the `nstreams + 1` offsets where each starts
+    /// and the last ends.
+    pub(crate) fn stored_rows(&self) -> Result<(Vec<u8>, Vec<i64>)> {
+        let mut bytes = Vec::with_capacity(self.parts.compressed.len());
+        let mut offsets = Vec::with_capacity(self.nstreams() + 1);
+        offsets.push(0i64);
+        for i in 0..self.nstreams() {
+            let stream = self.stream_bytes(i)?;
+            if !crate::codec::push_frame_row_of(stream, &mut bytes) {
+                bytes.extend_from_slice(stream);
+            }
+            offsets.push(bytes.len() as i64);
+        }
+        Ok((bytes, offsets))
+    }
+}
+
 /// Whether [`FlacArrayRef::fixed_streams`] rebuilds frame rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FrameRows {

@@ -52,20 +52,12 @@ fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
     );
     let rows = view.nstreams();
     let (starts, nbytes) = (view.stream_starts(), view.stream_nbytes());
+    let gathered = |(values, positions): (Vec<u8>, Vec<i64>)| (positions, Buffer::from_vec(values));
     let (offsets_buffer, values) = match view.frame_row_values()? {
-        Some((values, positions)) => (positions, Buffer::from_vec(values)),
+        Some(rows) => gathered(rows),
         None => match contiguous_offsets(starts, nbytes, bytes.len()) {
             Some(positions) => (positions, bytes),
-            None => {
-                let mut gathered = Vec::with_capacity(bytes.len());
-                let mut positions = Vec::with_capacity(rows + 1);
-                positions.push(0i64);
-                for i in 0..rows {
-                    gathered.extend_from_slice(view.stream_bytes(i)?);
-                    positions.push(gathered.len() as i64);
-                }
-                (positions, Buffer::from_vec(gathered))
-            }
+            None => gathered(view.stored_rows()?),
         },
     };
     let streams = LargeBinaryArray::new(
@@ -95,34 +87,20 @@ impl FlacArrayRef<'_> {
     /// used as they are (streams longer than the largest block are never
     /// frame rows: nothing is read then).
     pub fn frame_row_values(&self) -> Result<Option<(Vec<u8>, Vec<i64>)>> {
-        let rows = self.nstreams();
-        let mut short = false;
-        if self.stream_size() <= usize::from(u16::MAX) {
-            for i in 0..rows {
-                let bytes = self.stream_bytes(i)?;
-                let info = crate::codec::stream_info(bytes)?;
-                if !crate::codec::is_frame_row(bytes)
-                    && info.total_samples <= u64::from(info.max_block_size)
-                {
-                    short = true;
-                    break;
-                }
-            }
-        }
-        if !short {
+        if self.stream_size() > usize::from(u16::MAX) {
             return Ok(None);
         }
-        let mut values = Vec::with_capacity(self.compressed().len());
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0i64);
-        for i in 0..rows {
-            let stream = self.stream_bytes(i)?;
-            if !crate::codec::push_frame_row_of(stream, &mut values) {
-                values.extend_from_slice(stream);
+        for i in 0..self.nstreams() {
+            let bytes = self.stream_bytes(i)?;
+            if crate::codec::is_frame_row(bytes) {
+                continue;
             }
-            offsets.push(values.len() as i64);
+            let info = crate::codec::stream_info(bytes)?;
+            if info.total_samples <= u64::from(info.max_block_size) {
+                return self.stored_rows().map(Some);
+            }
         }
-        Ok(Some((values, offsets)))
+        Ok(None)
     }
 
     /// The `flacarray.flac` column of this view (recording its level): the
