@@ -635,25 +635,11 @@ class FlacArray(ArrayIO):
     # ---- comparison and display ---------------------------------------------
 
     def __eq__(self, other: object) -> bool:
+        """Same dtype, shape, scales and streams (stream by stream: a frame
+        row, read from an Arrow column, and the whole stream it stands for
+        are the same stream); the level is not compared."""
         if not isinstance(other, FlacArray):
             return NotImplemented
-        same_optional = all(
-            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
-            for a, b in (
-                (self._parts.stream_offsets, other._parts.stream_offsets),
-                (self._parts.stream_gains, other._parts.stream_gains),
-            )
-        )
-        if not (self.dtype == other.dtype and self.shape == other.shape and same_optional):
-            return False
-        if (
-            np.array_equal(self._parts.stream_starts, other._parts.stream_starts)
-            and np.array_equal(self._parts.stream_nbytes, other._parts.stream_nbytes)
-            and np.array_equal(self._parts.compressed, other._parts.compressed)
-        ):
-            return True
-        # stream by stream: a frame row (read from an Arrow column) and the
-        # whole stream it stands for are the same stream
         return _core.same_streams(self._parts, other._parts)
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking: like numpy arrays

@@ -245,10 +245,7 @@ pub(crate) fn to_current_layout(
     py: Python<'_>,
     parts: &Bound<'_, ArrayParts>,
 ) -> PyResult<Option<ArrayParts>> {
-    let borrow = parts.get().borrow(py)?;
-    let view = borrow.view()?;
-    let changed = py.detach(|| view.to_current_layout()).map_err(to_py)?;
-    changed.map(|a| parts_object(py, a)).transpose()
+    with_fixed_streams(py, parts, |view| view.to_current_layout())
 }
 
 /// Like `to_current_layout`, but frame rows stay frame rows (the streams as
@@ -258,9 +255,18 @@ pub(crate) fn to_column_layout(
     py: Python<'_>,
     parts: &Bound<'_, ArrayParts>,
 ) -> PyResult<Option<ArrayParts>> {
+    with_fixed_streams(py, parts, |view| view.to_column_layout())
+}
+
+/// `fix` (one of the layout conversions) run on `parts` without the GIL.
+fn with_fixed_streams(
+    py: Python<'_>,
+    parts: &Bound<'_, ArrayParts>,
+    fix: impl FnOnce(&FlacArrayRef<'_>) -> flacarray::Result<Option<FlacArray>> + Send,
+) -> PyResult<Option<ArrayParts>> {
     let borrow = parts.get().borrow(py)?;
     let view = borrow.view()?;
-    let changed = py.detach(|| view.to_column_layout()).map_err(to_py)?;
+    let changed = py.detach(|| fix(&view)).map_err(to_py)?;
     changed.map(|a| parts_object(py, a)).transpose()
 }
 
