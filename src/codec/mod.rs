@@ -17,8 +17,8 @@ mod lpc;
 mod md5;
 
 pub use encoder::{
-    encode_i32, encode_i32_into, encode_i64, encode_i64_into, encode_with, EncodeOptions, Encoder,
-    Samples, ShortStream,
+    encode_group, encode_i32, encode_i32_into, encode_i64, encode_i64_into, encode_with,
+    EncodeOptions, Encoder, Samples, ShortStream,
 };
 pub use frames::StreamInfo;
 pub use level::Level;
@@ -349,10 +349,10 @@ fn samples_md5(bytes: &[u8], info: &StreamInfo) -> crate::Result<[u8; 16]> {
     let mut digest = md5::SampleDigest::new(info.bits_per_sample);
     let mut packed = Vec::new();
     if info.channels == 2 {
-        digest.add_two(&values, &mut packed);
+        digest.add(Samples::Two(&values), &mut packed);
     } else {
         let words: Vec<i32> = values.iter().map(|&v| v as i32).collect();
-        digest.add_one(&words, &mut packed);
+        digest.add(Samples::One(&words), &mut packed);
     }
     Ok(digest.finish())
 }

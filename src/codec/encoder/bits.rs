@@ -162,4 +162,45 @@ mod tests {
         assert!(out[..12].iter().all(|&b| b == 0));
         assert_eq!(out[12], 0b0000_1101);
     }
+
+    #[test]
+    fn rice_codes_in_bulk_match_one_at_a_time() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..400 {
+            let k = (round % 20) as u32;
+            let lead = (round % 37) as u32;
+            let n = (next() % 300) as usize;
+            // mostly small values, some whose codes are long
+            let residual: Vec<i64> = (0..n)
+                .map(|_| {
+                    let v = (next() % (4u64 << k)) as i64 - (2i64 << k);
+                    if next() % 50 == 0 {
+                        v * 300
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let (mut bulk, mut single) = (Vec::new(), Vec::new());
+            let mut w = BitWriter::new(&mut bulk);
+            w.put(0x1_2345_6789 & ((1 << lead.min(32)) - 1), lead.min(32));
+            w.put_rice_codes(&residual, k);
+            w.put(0b101, 3);
+            w.finish();
+            let mut w = BitWriter::new(&mut single);
+            w.put(0x1_2345_6789 & ((1 << lead.min(32)) - 1), lead.min(32));
+            for &r in &residual {
+                w.put_rice(crate::codec::encoder::rice::fold(r), k);
+            }
+            w.put(0b101, 3);
+            w.finish();
+            assert_eq!(bulk, single, "k {k}, lead {lead}, n {n}");
+        }
+    }
 }

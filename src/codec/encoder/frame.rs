@@ -12,7 +12,7 @@ use super::{bits_needed, EncodeOptions, Samples, ShortStream};
 use crate::codec::crc16::crc16;
 use crate::codec::frame_row;
 use crate::codec::frames::{crc8, Header, HEADER_BYTES};
-use crate::codec::md5::SampleDigest;
+use crate::codec::md5::{self, SampleDigest};
 use crate::error::Result;
 
 /// Everything one thread reuses from stream to stream and block to block.
@@ -24,6 +24,8 @@ struct Scratch {
     subframe: subframe::Scratch,
     /// Samples packed for the MD5.
     packed: Vec<u8>,
+    /// The same for streams hashed side by side, one per lane.
+    lanes: [Vec<u8>; md5::LANES],
 }
 
 thread_local! {
@@ -47,12 +49,30 @@ struct Layout {
     level: u32,
 }
 
-/// Appends the FLAC stream of `samples` to `out`.
+/// A whole stream written without its MD5 (zeros in its place): where its
+/// header starts and what the header holds.
+pub(super) struct Unhashed {
+    start: usize,
+    header: Header,
+}
+
+impl Unhashed {
+    /// Writes the header again, with `md5`.
+    pub(super) fn finish(mut self, md5: [u8; 16], out: &mut [u8]) {
+        self.header.md5 = md5;
+        out[self.start..self.start + HEADER_BYTES].copy_from_slice(&self.header.to_bytes());
+    }
+}
+
+/// Appends the FLAC stream of `samples` to `out`. With `hash_later`, a
+/// whole stream encoded on this thread alone is left without its MD5 and
+/// returned as [`Unhashed`], for the caller to hash beside other streams.
 pub(super) fn encode_stream(
     samples: Samples<'_>,
     options: &EncodeOptions,
     out: &mut Vec<u8>,
-) -> Result<()> {
+    hash_later: bool,
+) -> Result<Option<Unhashed>> {
     let (frames, channels, bps) = match samples {
         Samples::One(s) => (s.len(), 1, bits_needed(s.iter().copied())),
         Samples::Two(s) => (
@@ -80,7 +100,7 @@ pub(super) fn encode_stream(
         // records it)
         frame_row::push_prefix(out, channels as u32, bps, options.block_size);
         with_scratch(|s| write_frame(samples, &layout, &preset, 0, s, out));
-        return Ok(());
+        return Ok(None);
     }
     let start = out.len();
     // room for the stream at half its samples' width, so that growing
@@ -90,13 +110,14 @@ pub(super) fn encode_stream(
     let blocks = frames.div_ceil(layout.block);
     let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
     let md5;
+    let mut unhashed = false;
     if options.threads > 1 && blocks > 1 {
         // the digest is sequential: it runs beside the frames
         let (digest, encoded) = rayon::join(
             || {
                 with_scratch(|s| {
                     let mut digest = SampleDigest::new(bps);
-                    add_to_digest(&mut digest, samples, &mut s.packed);
+                    digest.add(samples, &mut s.packed);
                     digest.finish()
                 })
             },
@@ -118,6 +139,7 @@ pub(super) fn encode_stream(
             out.extend_from_slice(&bytes);
         }
     } else {
+        unhashed = hash_later;
         md5 = with_scratch(|s| {
             let mut digest = SampleDigest::new(bps);
             for b in 0..blocks {
@@ -126,10 +148,12 @@ pub(super) fn encode_stream(
                 let size = (out.len() - before) as u32;
                 min_frame = min_frame.min(size);
                 max_frame = max_frame.max(size);
-                // while the block is still in cache
-                let first = b * layout.block;
-                let last = frames.min(first + layout.block);
-                add_to_digest(&mut digest, samples.range(first..last), &mut s.packed);
+                if !hash_later {
+                    // while the block is still in cache
+                    let first = b * layout.block;
+                    let last = frames.min(first + layout.block);
+                    digest.add(samples.range(first..last), &mut s.packed);
+                }
             }
             digest.finish()
         });
@@ -137,6 +161,7 @@ pub(super) fn encode_stream(
     if blocks == 0 {
         min_frame = 0;
     }
+    let md5 = if unhashed { [0; 16] } else { md5 };
     let header = Header {
         channels: channels as u32,
         bits_per_sample: bps,
@@ -147,14 +172,33 @@ pub(super) fn encode_stream(
         md5,
     };
     out[start..start + HEADER_BYTES].copy_from_slice(&header.to_bytes());
-    Ok(())
+    Ok(unhashed.then_some(Unhashed { start, header }))
 }
 
-fn add_to_digest(digest: &mut SampleDigest, samples: Samples<'_>, packed: &mut Vec<u8>) {
-    match samples {
-        Samples::One(s) => digest.add_one(s, packed),
-        Samples::Two(s) => digest.add_two(s, packed),
+/// Appends the stream of each of `streams` to its own `outs`, the same
+/// bytes as [`encode_stream`] gives, the MD5s of the whole streams
+/// computed side by side at the end.
+pub(super) fn encode_group(
+    streams: &[Samples<'_>],
+    options: &EncodeOptions,
+    outs: &mut [Vec<u8>],
+) -> Result<()> {
+    let mut unhashed = Vec::new();
+    for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
+        if let Some(u) = encode_stream(samples, options, out, true)? {
+            unhashed.push((k, u));
+        }
     }
+    let to_hash: Vec<(Samples<'_>, u32)> = unhashed
+        .iter()
+        .map(|(k, u)| (streams[*k], u.header.bits_per_sample))
+        .collect();
+    let mut digests = vec![[0u8; 16]; to_hash.len()];
+    with_scratch(|s| md5::sample_digests(&to_hash, &mut digests, &mut s.lanes));
+    for ((k, u), digest) in unhashed.into_iter().zip(digests) {
+        u.finish(digest, &mut outs[k]);
+    }
+    Ok(())
 }
 
 /// The channel assignment of a one-channel frame header.

@@ -150,6 +150,14 @@ pub enum Samples<'a> {
 }
 
 impl<'a> Samples<'a> {
+    /// How many samples (frames, for two channels).
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Samples::One(s) => s.len(),
+            Samples::Two(s) => s.len(),
+        }
+    }
+
     /// The samples (frames, for two channels) in `range`.
     pub(crate) fn range(self, range: std::ops::Range<usize>) -> Samples<'a> {
         match self {
@@ -168,7 +176,7 @@ pub fn encode_with(
 ) -> Result<()> {
     options.validate()?;
     match encoder {
-        Encoder::Native => frame::encode_stream(samples, options, out),
+        Encoder::Native => frame::encode_stream(samples, options, out, false).map(|_| ()),
         #[cfg(feature = "libflac")]
         Encoder::Libflac => {
             let bytes = match samples {
@@ -179,6 +187,40 @@ pub fn encode_with(
             Ok(())
         }
     }
+}
+
+/// Encodes each of `streams` with this crate's encoder, appending it to the
+/// `outs` of the same index: the bytes [`encode_with`] gives for each, in
+/// less time. A whole stream's MD5 is about a third of its encoding time
+/// at the default level, and one hash alone leaves most of a core idle:
+/// here the streams' hashes run side by side, eight at a time.
+///
+/// ```
+/// use flacarray::codec::{encode_group, encode_i32, EncodeOptions, Samples};
+///
+/// let a: Vec<i32> = (0..10_000).map(|t| (t % 100) * 7 - 300).collect();
+/// let b: Vec<i32> = (0..5_000).map(|t| (t % 37) * 11).collect();
+/// let options = EncodeOptions::default();
+/// let mut outs = vec![Vec::new(), Vec::new()];
+/// encode_group(&[Samples::One(&a), Samples::One(&b)], &options, &mut outs)?;
+/// assert_eq!(outs[0], encode_i32(&a, &options)?);
+/// assert_eq!(outs[1], encode_i32(&b, &options)?);
+/// # Ok::<(), flacarray::Error>(())
+/// ```
+pub fn encode_group(
+    streams: &[Samples<'_>],
+    options: &EncodeOptions,
+    outs: &mut [Vec<u8>],
+) -> Result<()> {
+    options.validate()?;
+    if streams.len() != outs.len() {
+        return Err(Error::invalid(format!(
+            "{} streams but {} outputs",
+            streams.len(),
+            outs.len()
+        )));
+    }
+    frame::encode_group(streams, options, outs)
 }
 
 /// Smallest signed bit depth that holds every word, within FLAC's 4..=32.
@@ -229,5 +271,65 @@ mod tests {
         assert_eq!(info.audio_start, 42);
         assert_eq!(info.total_samples, 4);
         assert_eq!(info.channels, 1);
+    }
+    #[test]
+    fn groups_give_the_bytes_of_streams_one_by_one() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // one and two channels, widths of 1 to 4 bytes, lengths from one
+        // sample to several pieces of the hash, constant streams
+        let ones: Vec<Vec<i32>> = [
+            (1, 7),
+            (100, 7),
+            (4096, 15),
+            (20_000, 23),
+            (33_333, 31),
+            (9_000, 0),
+        ]
+        .iter()
+        .map(|&(n, bits)| {
+            (0..n)
+                .map(|_| (next() as i32) >> (31 - bits.max(1)))
+                .collect()
+        })
+        .collect();
+        let twos: Vec<Vec<i64>> = [(5000, 40), (12_345, 60), (3, 10)]
+            .iter()
+            .map(|&(n, bits)| (0..n).map(|_| (next() as i64) >> (63 - bits)).collect())
+            .collect();
+        let streams: Vec<Samples<'_>> = ones
+            .iter()
+            .map(|s| Samples::One(s))
+            .chain(twos.iter().map(|s| Samples::Two(s)))
+            .collect();
+        for (level, threads, short) in [
+            (5, 1, ShortStream::Whole),
+            (0, 1, ShortStream::FrameRow),
+            (8, 2, ShortStream::Whole),
+        ] {
+            let options = EncodeOptions {
+                level,
+                threads,
+                short,
+                ..EncodeOptions::default()
+            };
+            for count in 1..=streams.len() {
+                let group = &streams[streams.len() - count..];
+                let mut outs = vec![vec![0xAB]; count];
+                encode_group(group, &options, &mut outs).unwrap();
+                for (&samples, out) in group.iter().zip(&outs) {
+                    let mut alone = vec![0xAB];
+                    encode_with(Encoder::Native, samples, &options, &mut alone).unwrap();
+                    assert_eq!(*out, alone, "level {level}, {count} streams");
+                }
+            }
+        }
+        let err = encode_group(&streams, &EncodeOptions::default(), &mut []).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
 }
