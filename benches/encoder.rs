@@ -4,7 +4,9 @@
 //! compressed bytes per dataset and level (both encoders, and the entropy
 //! bound where it is known), then criterion's timings: whole streams of
 //! D1–D5 (one thread, levels 0, 5, 8) and short rows (4, 64 and 1,024
-//! samples per stream, level 5).
+//! samples per stream, level 5). Ours encodes eight streams at a time with
+//! `encode_group` (their MD5s side by side), as `FlacArray::compress`
+//! does; `ours_single` (level 5) one stream at a time with `encode_with`.
 
 mod datasets;
 
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use datasets::{Data, Dataset};
-use flacarray::codec::{encode_with, EncodeOptions, Encoder, Samples};
+use flacarray::codec::{encode_group, encode_with, EncodeOptions, Encoder, Samples};
 use flacarray::quantize::{quantize_f64, Step};
 
 /// Each dataset's streams as integers (floats quantized as the array
@@ -40,10 +42,23 @@ fn streams_of(ds: &Dataset) -> Streams {
     }
 }
 
-fn encode_all(streams: &Streams, encoder: Encoder, level: u32) -> usize {
+/// How a benchmark hands streams to an encoder.
+#[derive(Clone, Copy)]
+enum Way {
+    /// One stream at a time.
+    Single(Encoder),
+    /// Eight streams at a time, through our `encode_group`.
+    Grouped,
+}
+
+fn encode_all(streams: &Streams, way: Way, level: u32) -> usize {
     let options = EncodeOptions {
         level,
         ..EncodeOptions::default()
+    };
+    let encoder = match way {
+        Way::Single(encoder) => encoder,
+        Way::Grouped => return encode_grouped(streams, &options),
     };
     let mut out = Vec::new();
     match streams {
@@ -55,6 +70,22 @@ fn encode_all(streams: &Streams, encoder: Encoder, level: u32) -> usize {
         }),
     }
     out.len()
+}
+
+fn encode_grouped(streams: &Streams, options: &EncodeOptions) -> usize {
+    let samples: Vec<Samples<'_>> = match streams {
+        Streams::One(s) => s.iter().map(|x| Samples::One(x)).collect(),
+        Streams::Two(s) => s.iter().map(|x| Samples::Two(x)).collect(),
+    };
+    let mut outs = vec![Vec::new(); 8];
+    let mut total = 0;
+    for group in samples.chunks(8) {
+        let outs = &mut outs[..group.len()];
+        outs.iter_mut().for_each(Vec::clear);
+        encode_group(group, options, outs).expect("encodes");
+        total += outs.iter().map(Vec::len).sum::<usize>();
+    }
+    total
 }
 
 /// int32 noise + sine rows of `len` samples, `rows` of them.
@@ -86,8 +117,8 @@ fn encoder(c: &mut Criterion) {
     );
     for (ds, s) in sets.iter().zip(&streams) {
         for level in [0, 5, 8] {
-            let ours = encode_all(s, Encoder::Native, level);
-            let theirs = encode_all(s, Encoder::Libflac, level);
+            let ours = encode_all(s, Way::Grouped, level);
+            let theirs = encode_all(s, Way::Single(Encoder::Libflac), level);
             let bound = ds.bound.map_or("-".to_string(), |b| format!("{b:.3}"));
             println!(
                 "{:<4} {:>5} {:>12} {:>12} {:>7.4} {:>9.3} {:>9}",
@@ -107,9 +138,17 @@ fn encoder(c: &mut Criterion) {
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(5));
         for level in [0, 5, 8] {
-            for (name, enc) in [("ours", Encoder::Native), ("libflac", Encoder::Libflac)] {
+            let ways = [
+                ("ours", Way::Grouped),
+                ("ours_single", Way::Single(Encoder::Native)),
+                ("libflac", Way::Single(Encoder::Libflac)),
+            ];
+            for (name, way) in ways {
+                if name == "ours_single" && level != 5 {
+                    continue;
+                }
                 group.bench_with_input(BenchmarkId::new(name, level), &level, |b, &level| {
-                    b.iter(|| encode_all(s, enc, level))
+                    b.iter(|| encode_all(s, way, level))
                 });
             }
         }
@@ -121,8 +160,11 @@ fn encoder(c: &mut Criterion) {
         group.throughput(Throughput::Elements((rows * len) as u64));
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(3));
-        for (name, enc) in [("ours", Encoder::Native), ("libflac", Encoder::Libflac)] {
-            group.bench_function(name, |b| b.iter(|| encode_all(&s, enc, 5)));
+        for (name, way) in [
+            ("ours", Way::Single(Encoder::Native)),
+            ("libflac", Way::Single(Encoder::Libflac)),
+        ] {
+            group.bench_function(name, |b| b.iter(|| encode_all(&s, way, 5)));
         }
         group.finish();
     }

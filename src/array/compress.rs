@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use super::element::{encode_streams, STREAMS_PER_GROUP};
 use super::{stream_count, Element, FlacArray, FlacArrayParts};
 use crate::codec::EncodeOptions;
 use crate::error::{Error, Result};
@@ -246,18 +247,28 @@ impl FlacArray {
         // holds at least ~1M samples, so short rows do not pay the threads'
         // hand-over for every few streams.
         let batch = (cores * 4).max((1 << 20) / stream_size.max(1)).max(1);
+        // Streams are encoded in groups whose MD5s are computed side by
+        // side, as long as every thread still gets several groups.
+        let group = (nstreams / (4 * cores)).clamp(1, STREAMS_PER_GROUP);
         for first in (0..nstreams).step_by(batch) {
             let last = (first + batch).min(nstreams);
             let encoded: Vec<_> = (first..last)
+                .step_by(group)
+                .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|i| {
-                    let values = &data[i * stream_size..(i + 1) * stream_size];
-                    T::encode_stream(values, options.step.for_stream(i), &encode)
-                        .map_err(|e| e.in_stream(i))
+                .map(|g| {
+                    let values = &data[g * stream_size..(g + group).min(last) * stream_size];
+                    let streams: Vec<&[T]> = values.chunks(stream_size).collect();
+                    encode_streams(&streams, |i| options.step.for_stream(g + i), &encode)
+                        .map_err(|(i, e)| e.in_stream(g + i))
                 })
                 .collect();
-            for result in encoded {
-                let (bytes, scale) = result?;
+            for (bytes, scale) in encoded
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+            {
                 out.stream_starts.push(out.compressed.len() as u64);
                 out.stream_nbytes.push(bytes.len() as u64);
                 out.compressed.extend_from_slice(&bytes);

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::codec::{decode_into, encode_i32, encode_i64, Channels, EncodeOptions};
+use crate::codec::{decode_into, encode_group, Channels, EncodeOptions, Samples};
 use crate::error::{Error, Result};
 use crate::quantize::{
     dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Float, Scale,
@@ -244,13 +244,14 @@ pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     #[doc(hidden)]
     const FLOAT: Option<Float> = None;
 
-    /// Compresses one stream; floats also return their scale.
+    /// The integer samples one stream is encoded from: `values` themselves,
+    /// or written into `ints`; floats also return their scale.
     #[doc(hidden)]
-    fn encode_stream(
-        values: &[Self],
+    fn stream_samples<'a>(
+        values: &'a [Self],
         step: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)>;
+        ints: &'a mut StreamInts,
+    ) -> Result<(Samples<'a>, Option<Scale>)>;
 
     /// Decodes samples `first .. first + out.len()` of one stream.
     #[doc(hidden)]
@@ -263,23 +264,68 @@ pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     ) -> Result<()>;
 }
 
-thread_local! {
-    static SCRATCH_I32: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
-    static SCRATCH_I64: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+/// Integer buffers for the samples of one stream (reused from stream to
+/// stream by a thread).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct StreamInts {
+    i32: Vec<i32>,
+    i64: Vec<i64>,
 }
 
-/// Runs `f` on a per-thread integer buffer of length `n`.
-fn with_scratch<T: Copy + Default, R>(
-    key: &'static std::thread::LocalKey<RefCell<Vec<T>>>,
-    n: usize,
-    f: impl FnOnce(&mut [T]) -> R,
-) -> R {
-    key.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.resize(n, T::default());
-            f(&mut buf[..n])
+impl StreamInts {
+    /// The 32-bit buffer, `n` long.
+    fn i32(&mut self, n: usize) -> &mut [i32] {
+        self.i32.resize(n, 0);
+        &mut self.i32
+    }
+
+    /// The 64-bit buffer, `n` long.
+    fn i64(&mut self, n: usize) -> &mut [i64] {
+        self.i64.resize(n, 0);
+        &mut self.i64
+    }
+}
+
+/// Streams encoded together by [`encode_streams`], their MD5s computed
+/// side by side.
+pub(crate) const STREAMS_PER_GROUP: usize = 8;
+
+thread_local! {
+    static STREAM_INTS: RefCell<Vec<StreamInts>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A compressed stream, and for floats its scale.
+pub(crate) type EncodedStream = (Vec<u8>, Option<Scale>);
+
+/// Compresses `streams` (at most [`STREAMS_PER_GROUP`] of them, with
+/// `steps(i)` for stream `i`): each stream's bytes, and for floats its
+/// scale. An error says which of the streams it is about.
+pub(crate) fn encode_streams<T: Element>(
+    streams: &[&[T]],
+    steps: impl Fn(usize) -> Step,
+    options: &EncodeOptions,
+) -> std::result::Result<Vec<EncodedStream>, (usize, Error)> {
+    STREAM_INTS.with(|cell| {
+        let mut owned = Vec::new();
+        let mut borrowed = cell.try_borrow_mut();
+        let buffers = match borrowed.as_deref_mut() {
+            Ok(buffers) => buffers,
+            Err(_) => &mut owned,
+        };
+        if buffers.len() < streams.len() {
+            buffers.resize_with(streams.len(), StreamInts::default);
         }
-        Err(_) => f(&mut vec![T::default(); n]),
+        let mut samples = Vec::with_capacity(streams.len());
+        let mut scales = Vec::with_capacity(streams.len());
+        for (i, (stream, ints)) in streams.iter().zip(buffers.iter_mut()).enumerate() {
+            let (s, scale) = T::stream_samples(stream, steps(i), ints).map_err(|e| (i, e))?;
+            samples.push(s);
+            scales.push(scale);
+        }
+        let mut outs = vec![Vec::new(); samples.len()];
+        encode_group(&samples, options, &mut outs).map_err(|e| (0, e))?;
+        Ok(outs.into_iter().zip(scales).collect())
     })
 }
 
@@ -292,17 +338,16 @@ fn needs_scale(scale: Option<Scale>, float: Float) -> Result<Scale> {
 impl Element for i16 {
     const DTYPE: DType = DType::Int16;
 
-    fn encode_stream(
-        values: &[Self],
+    fn stream_samples<'a>(
+        values: &'a [Self],
         _: Step,
-        options: &EncodeOptions,
-    ) -> Result<(Vec<u8>, Option<Scale>)> {
-        with_scratch(&SCRATCH_I32, values.len(), |ints| {
-            for (int, &v) in ints.iter_mut().zip(values) {
-                *int = i32::from(v);
-            }
-            Ok((encode_i32(ints, options)?, None))
-        })
+        ints: &'a mut StreamInts,
+    ) -> Result<(Samples<'a>, Option<Scale>)> {
+        let ints = ints.i32(values.len());
+        for (int, &v) in ints.iter_mut().zip(values) {
+            *int = i32::from(v);
+        }
+        Ok((Samples::One(ints), None))
     }
 
     fn decode_stream(
@@ -332,16 +377,16 @@ impl Element for i16 {
 /// The 32- and 64-bit integer types: stored as they are, 64-bit in the
 /// two-channel layout (or the reference's one-channel format 0 streams).
 macro_rules! int_element {
-    ($int:ty, $dtype:ident, $encode:ident, $channels:expr, $from_decoded:expr) => {
+    ($int:ty, $dtype:ident, $samples:ident, $channels:expr, $from_decoded:expr) => {
         impl Element for $int {
             const DTYPE: DType = DType::$dtype;
 
-            fn encode_stream(
-                values: &[Self],
+            fn stream_samples<'a>(
+                values: &'a [Self],
                 _: Step,
-                options: &EncodeOptions,
-            ) -> Result<(Vec<u8>, Option<Scale>)> {
-                Ok(($encode(values, options)?, None))
+                _: &'a mut StreamInts,
+            ) -> Result<(Samples<'a>, Option<Scale>)> {
+                Ok((Samples::$samples(values), None))
             }
 
             fn decode_stream(
@@ -357,27 +402,26 @@ macro_rules! int_element {
     };
 }
 
-int_element!(i32, Int32, encode_i32, Channels::One, |v| v as i32);
-int_element!(i64, Int64, encode_i64, Channels::OneOrTwo, |v| v);
+int_element!(i32, Int32, One, Channels::One, |v| v as i32);
+int_element!(i64, Int64, Two, Channels::OneOrTwo, |v| v);
 
 /// The float types: quantized to integers of their width (offset and gain
 /// per stream) in a per-thread buffer, restored on decode.
 macro_rules! float_element {
-    ($float:ty, $dtype:ident, $kind:ident, $scratch:ident, $quantize:ident, $encode:ident,
+    ($float:ty, $dtype:ident, $kind:ident, $ints:ident, $quantize:ident, $samples:ident,
      $channels:expr, $dequantizer:ident) => {
         impl Element for $float {
             const DTYPE: DType = DType::$dtype;
             const FLOAT: Option<Float> = Some(Float::$kind);
 
-            fn encode_stream(
-                values: &[Self],
+            fn stream_samples<'a>(
+                values: &'a [Self],
                 step: Step,
-                options: &EncodeOptions,
-            ) -> Result<(Vec<u8>, Option<Scale>)> {
-                with_scratch(&$scratch, values.len(), |ints| {
-                    let scale = $quantize(values, step, ints)?;
-                    Ok(($encode(ints, options)?, Some(scale)))
-                })
+                ints: &'a mut StreamInts,
+            ) -> Result<(Samples<'a>, Option<Scale>)> {
+                let ints = ints.$ints(values.len());
+                let scale = $quantize(values, step, ints)?;
+                Ok((Samples::$samples(ints), Some(scale)))
             }
 
             fn decode_stream(
@@ -398,9 +442,9 @@ float_element!(
     f32,
     Float32,
     F32,
-    SCRATCH_I32,
+    i32,
     quantize_f32,
-    encode_i32,
+    One,
     Channels::One,
     dequantizer_f32
 );
@@ -409,9 +453,9 @@ float_element!(
     f64,
     Float64,
     F64,
-    SCRATCH_I64,
+    i64,
     quantize_f64,
-    encode_i64,
+    Two,
     Channels::OneOrTwo,
     dequantizer_f64
 );

@@ -12,6 +12,8 @@ mod window;
 use std::fmt;
 
 pub use compress::{CompressOptions, StepSpec};
+#[cfg(feature = "arrow")]
+pub(crate) use element::{encode_streams, EncodedStream};
 pub use element::{DType, Element};
 pub use parts::{Borrowed, FlacArrayParts, FlacArrayPartsRef, Item, Owned, Parts, Storage};
 pub use quantized::{

@@ -17,10 +17,10 @@ use rayon::prelude::*;
 
 use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
-use crate::array::{CompressOptions, DType, Element, SampleWindow, StepSpec};
+use crate::array::{encode_streams, CompressOptions, DType, Element, SampleWindow, StepSpec};
 use crate::codec::{max_samples_in, stream_info, EncodeOptions, ShortStream};
 use crate::error::{Error, Result};
-use crate::quantize::{Scale, Step};
+use crate::quantize::Step;
 
 /// An element type together with its Arrow primitive type.
 trait ArrowElement: Element + arrow_buffer::ArrowNativeType {
@@ -55,7 +55,7 @@ pub fn arrow_type(dtype: DType) -> DataType {
 }
 
 /// One compressed row: its FLAC bytes and float scale, or None when null.
-type EncodedRow = Option<(Vec<u8>, Option<Scale>)>;
+type EncodedRow = Option<crate::array::EncodedStream>;
 
 /// One row of the input: its values, or None when the row is null.
 type Row<'a, T> = Option<&'a [T]>;
@@ -178,9 +178,10 @@ fn compress_rows<T: ArrowElement>(
                 // missing or unusable one (null, NaN, 0) does no harm there.
                 let constant = values.iter().all(|v| v == &values[0]);
                 let step = if constant { Step::Range } else { step };
-                T::encode_stream(values, step, &encode)
-                    .map(Some)
-                    .map_err(|e| e.in_row(i))
+                let encoded = encode_streams(&[values], |_| step, &encode);
+                encoded
+                    .map(|streams| streams.into_iter().next())
+                    .map_err(|(_, e)| e.in_row(i))
             }
         })
         .collect();
