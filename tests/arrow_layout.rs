@@ -186,6 +186,48 @@ fn bad_list_inputs() {
 }
 
 #[test]
+fn many_rows_keep_their_places_and_name_the_bad_one() {
+    // enough rows to be encoded in groups: nulls, empty rows and rows of
+    // every length between them, one long enough for several frames
+    let rows: Vec<Option<Vec<Option<f64>>>> = (0..300)
+        .map(|i| match i {
+            _ if i % 7 == 3 => None,
+            _ if i % 11 == 5 => Some(vec![]),
+            _ => Some(
+                (0..(i * 37 % 500 + if i == 100 { 20_000 } else { 1 }))
+                    .map(|t| Some((t as f64 * 0.01 + i as f64).sin()))
+                    .collect(),
+            ),
+        })
+        .collect();
+    let input = LargeListArray::from_iter_primitive::<Float64Type, _, _>(rows.clone());
+    let opts = CompressOptions::default().with_step(StepSpec::Quanta(vec![1e-6]));
+    let column = compress_lists(&input, &opts).unwrap();
+    let out = decompress_lists(&column, SampleWindow::all()).unwrap();
+    let out = out.as_list::<i64>();
+    for (row, expected) in rows.iter().enumerate() {
+        match expected {
+            None => assert!(out.is_null(row), "row {row}"),
+            Some(values) => {
+                let got = values_of::<Float64Type>(out, row);
+                assert_eq!(got.len(), values.len(), "row {row}");
+                for (g, v) in got.iter().zip(values) {
+                    assert!((g - v.unwrap()).abs() <= 0.5e-6, "row {row}");
+                }
+            }
+        }
+    }
+    let mut bad = rows;
+    bad[141] = Some(vec![Some(1.0), Some(f64::NAN)]);
+    let input = LargeListArray::from_iter_primitive::<Float64Type, _, _>(bad);
+    let err = compress_lists(&input, &opts).unwrap_err();
+    assert!(
+        err.message().starts_with("row 141") && err.message().contains("NaN"),
+        "{err}"
+    );
+}
+
+#[test]
 fn extension_metadata_is_validated() {
     let column = compress_lists(
         &LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)])]),

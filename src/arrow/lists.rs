@@ -17,7 +17,9 @@ use rayon::prelude::*;
 
 use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
-use crate::array::{encode_streams, CompressOptions, DType, Element, SampleWindow, StepSpec};
+use crate::array::{
+    encode_streams, CompressOptions, DType, Element, SampleWindow, StepSpec, STREAMS_PER_GROUP,
+};
 use crate::codec::{max_samples_in, stream_info, EncodeOptions, ShortStream};
 use crate::error::{Error, Result};
 use crate::quantize::Step;
@@ -166,30 +168,52 @@ fn compress_rows<T: ArrowElement>(
     };
     encode.validate()?;
     let n = rows.len();
-    let encoded: Vec<Result<EncodedRow>> = rows
-        .par_iter()
+    // rows in groups whose MD5s are hashed side by side, as long as every
+    // thread still gets several groups
+    let group = (n / (4 * rayon::current_num_threads())).clamp(1, STREAMS_PER_GROUP);
+    let encoded: Vec<Result<Vec<EncodedRow>>> = rows
+        .par_chunks(group)
         .enumerate()
-        .map(|(i, row)| match row {
-            None => Ok(None),
-            Some([]) => Ok(Some((Vec::new(), None))),
-            Some(values) => {
-                let step = step_for(&options.step, i, n)?;
-                // A constant row is stored exactly: it needs no step, so a
-                // missing or unusable one (null, NaN, 0) does no harm there.
-                let constant = values.iter().all(|v| v == &values[0]);
-                let step = if constant { Step::Range } else { step };
-                let encoded = encode_streams(&[values], |_| step, &encode);
-                encoded
-                    .map(|streams| streams.into_iter().next())
-                    .map_err(|(_, e)| e.in_row(i))
+        .map(|(g, chunk)| {
+            let first = g * group;
+            let mut encoded: Vec<EncodedRow> = Vec::with_capacity(chunk.len());
+            let (mut values, mut steps, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+            for (k, row) in chunk.iter().enumerate() {
+                match row {
+                    None => encoded.push(None),
+                    Some([]) => encoded.push(Some((Vec::new(), None))),
+                    Some(row) => {
+                        let step = step_for(&options.step, first + k, n)?;
+                        // A constant row is stored exactly: it needs no
+                        // step, so a missing or unusable one (null, NaN, 0)
+                        // does no harm there.
+                        let constant = row.iter().all(|v| v == &row[0]);
+                        steps.push(if constant { Step::Range } else { step });
+                        values.push(*row);
+                        slots.push(k);
+                        // its place, filled once the group is encoded
+                        encoded.push(None);
+                    }
+                }
             }
+            let streams = encode_streams(&values, |j| steps[j], &encode)
+                .map_err(|(j, e)| e.in_row(first + slots[j]))?;
+            for (k, stream) in slots.into_iter().zip(streams) {
+                encoded[k] = Some(stream);
+            }
+            Ok(encoded)
         })
         .collect();
     let mut streams = LargeBinaryBuilder::new();
     let mut offsets = Vec::with_capacity(n);
     let mut gains = Vec::with_capacity(n);
-    for result in encoded {
-        match result? {
+    for row in encoded
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+    {
+        match row {
             None => {
                 streams.append_null();
                 offsets.push(None);
