@@ -74,18 +74,8 @@ pub(super) fn encode_stream(
     hash_later: bool,
 ) -> Result<Option<Unhashed>> {
     let (frames, channels, bps) = match samples {
-        Samples::One(s) => (s.len(), 1, bits_needed(s.iter().copied())),
-        Samples::Two(s) => (
-            s.len(),
-            2,
-            // both words of every sample (two passes chained, not
-            // interleaved, so that each is a simple loop)
-            bits_needed(
-                s.iter()
-                    .map(|&v| v as i32)
-                    .chain(s.iter().map(|&v| (v >> 32) as i32)),
-            ),
-        ),
+        Samples::One(s) => (s.len(), 1, bits_needed(samples)),
+        Samples::Two(s) => (s.len(), 2, bits_needed(samples)),
     };
     let layout = Layout {
         channels,
@@ -291,9 +281,20 @@ fn write_frame(
     finish_frame(out, start);
 }
 
-/// Fills left and right (the one channel, or the low and high words) with
-/// samples `first..first + n`, and side and mid when `decorrelate`.
-fn fill_channels(
+vectorized! {
+    /// Fills left and right (the one channel, or the low and high words)
+    /// with samples `first..first + n`, and side and mid when `decorrelate`.
+    fn fill_channels(
+        samples: Samples<'_>,
+        first: usize,
+        n: usize,
+        decorrelate: bool,
+        channels: &mut [Vec<i64>; 4]
+    ) -> () = fill_channels_body;
+}
+
+#[inline(always)]
+fn fill_channels_body(
     samples: Samples<'_>,
     first: usize,
     n: usize,

@@ -223,9 +223,13 @@ pub fn encode_group(
     frame::encode_group(streams, options, outs)
 }
 
-/// Smallest signed bit depth that holds every word, within FLAC's 4..=32.
-fn bits_needed(words: impl Iterator<Item = i32>) -> u32 {
-    let (min, max) = words.fold((0i32, 0i32), |(lo, hi), w| (lo.min(w), hi.max(w)));
+/// Smallest signed bit depth that holds every sample of `samples` (both
+/// words of a two-channel sample), within FLAC's 4..=32.
+fn bits_needed(samples: Samples<'_>) -> u32 {
+    let (min, max) = match samples {
+        Samples::One(words) => word_range(words),
+        Samples::Two(pairs) => pair_range(pairs),
+    };
     let width = |v: i32| {
         33 - if v < 0 {
             (!v).leading_zeros()
@@ -236,6 +240,36 @@ fn bits_needed(words: impl Iterator<Item = i32>) -> u32 {
     width(min).max(width(max)).clamp(4, 32)
 }
 
+vectorized! {
+    /// The smallest and the largest of `words` and 0.
+    fn word_range(words: &[i32]) -> (i32, i32) = word_range_body;
+}
+
+vectorized! {
+    /// The smallest and the largest of the low and the high words of
+    /// `pairs`, and 0.
+    fn pair_range(pairs: &[i64]) -> (i32, i32) = pair_range_body;
+}
+
+#[inline(always)]
+fn word_range_body(words: &[i32]) -> (i32, i32) {
+    words
+        .iter()
+        .fold((0, 0), |(lo, hi), &w| (lo.min(w), hi.max(w)))
+}
+
+#[inline(always)]
+fn pair_range_body(pairs: &[i64]) -> (i32, i32) {
+    // two passes, each a simple loop
+    let (lo, hi) = pairs
+        .iter()
+        .fold((0, 0), |(lo, hi), &v| (lo.min(v as i32), hi.max(v as i32)));
+    pairs.iter().fold((lo, hi), |(lo, hi), &v| {
+        let high = (v >> 32) as i32;
+        (lo.min(high), hi.max(high))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +277,7 @@ mod tests {
 
     #[test]
     fn bit_depth_covers_extremes() {
-        let depth = |w: &[i32]| bits_needed(w.iter().copied());
+        let depth = |w: &[i32]| bits_needed(Samples::One(w));
         assert_eq!(depth(&[0, 1, -1]), 4);
         assert_eq!(depth(&[127]), 8);
         assert_eq!(depth(&[-128]), 8);
@@ -251,6 +285,16 @@ mod tests {
         assert_eq!(depth(&[i32::MAX]), 32);
         assert_eq!(depth(&[i32::MIN]), 32);
         assert_eq!(depth(&[1 << 29]), 31);
+        // both words of a 64-bit sample count
+        let pairs = |v: &[i64]| bits_needed(Samples::Two(v));
+        assert_eq!(pairs(&[1 << 40]), 10);
+        assert_eq!(pairs(&[0x7F, -(1 << 33)]), 8);
+        assert_eq!(pairs(&[0x80]), 9);
+        assert_eq!(pairs(&[i64::MIN]), 32);
+        // longer than a vector, the extreme last
+        let mut long = vec![3i32; 1001];
+        long[1000] = -70_000;
+        assert_eq!(depth(&long), 18);
     }
 
     #[test]

@@ -14,13 +14,13 @@ const MAX_SHIFT: i32 = 15;
 
 vectorized! {
     /// Residuals of the fixed predictor of `order` (0..=4) for samples
-    /// `order..`, into `out` (`x.len() - order` values). `false` when a
-    /// residual falls outside 32 bits (the format's limit).
-    fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool = fixed_residual_body;
+    /// `order..`, into `out` (`x.len() - order` values; whether they fit
+    /// the format's 32 bits, [`super::rice::plan`] tells).
+    fn fixed_residual(x: &[i64], order: usize, out: &mut Vec<i64>) -> () = fixed_residual_body;
 }
 
 #[inline(always)]
-fn fixed_residual_body(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool {
+fn fixed_residual_body(x: &[i64], order: usize, out: &mut Vec<i64>) {
     out.clear();
     let n = x.len();
     match order {
@@ -32,16 +32,6 @@ fn fixed_residual_body(x: &[i64], order: usize, out: &mut Vec<i64>) -> bool {
             out.extend((4..n).map(|i| x[i] - 4 * x[i - 1] + 6 * x[i - 2] - 4 * x[i - 3] + x[i - 4]))
         }
     }
-    fits_32_bits(out)
-}
-
-/// Whether every residual is a 32-bit signed value.
-#[inline(always)]
-fn fits_32_bits(residual: &[i64]) -> bool {
-    let (lo, hi) = residual
-        .iter()
-        .fold((0i64, 0i64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-    lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX)
 }
 
 /// Sums of |residual| of the fixed orders 0..=4 over samples 4.. (or
@@ -333,14 +323,13 @@ pub(super) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
 
 vectorized! {
     /// Residuals of the quantized predictor (`q`, `shift`) for samples
-    /// `q.len()..` of `x` (samples of at most 32 bits), into `out`. `false`
-    /// when a residual falls outside 32 bits (the format's limit; the
-    /// predictor is then not used).
-    fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool = lpc_residual_body;
+    /// `q.len()..` of `x` (samples of at most 32 bits), into `out` (whether
+    /// they fit the format's 32 bits, [`super::rice::plan`] tells).
+    fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> () = lpc_residual_body;
 }
 
 #[inline(always)]
-fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bool {
+fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) {
     let order = q.len();
     let m = x.len().saturating_sub(order);
     out.clear();
@@ -358,7 +347,6 @@ fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) -> bo
     for (r, &v) in out.iter_mut().zip(&x[order..]) {
         *r = i64::from(v) - (*r >> shift);
     }
-    fits_32_bits(out)
 }
 
 #[cfg(test)]
@@ -369,23 +357,15 @@ mod tests {
     fn fixed_orders_remove_polynomials() {
         let x: Vec<i64> = (0..50).map(|t| 3 * t * t - 7 * t + 11).collect();
         let mut out = Vec::new();
-        assert!(fixed_residual(&x, 3, &mut out));
+        fixed_residual(&x, 3, &mut out);
         assert!(out.iter().all(|&r| r == 0));
-        assert!(fixed_residual(&x, 2, &mut out));
+        fixed_residual(&x, 2, &mut out);
         assert!(out.iter().all(|&r| r == 6));
         for bps in [14, 33] {
             let sums = fixed_order_sums(&x, bps);
             assert_eq!(sums[3], 0);
             assert_eq!(sums[2], 6 * 46);
         }
-    }
-
-    #[test]
-    fn residuals_beyond_32_bits_are_refused() {
-        let x = [i64::from(i32::MIN), i64::from(i32::MAX), 0];
-        let mut out = Vec::new();
-        assert!(fixed_residual(&x, 0, &mut out));
-        assert!(!fixed_residual(&x, 1, &mut out));
     }
 
     #[test]
@@ -410,7 +390,7 @@ mod tests {
         let shift = quantize(&coefs[1][..2], 12, &mut q).unwrap();
         let mut out = Vec::new();
         let narrow: Vec<i32> = x.iter().map(|&v| v as i32).collect();
-        assert!(lpc_residual(&narrow, &q, shift, &mut out));
+        lpc_residual(&narrow, &q, shift, &mut out);
         assert!(out.iter().all(|r| r.abs() <= 3), "{:?}", &out[..10]);
     }
 

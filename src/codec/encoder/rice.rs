@@ -42,7 +42,9 @@ pub(super) struct RiceScratch {
 
 /// Chooses the partition order (at most `max_order`, fitting the block)
 /// and each partition's parameter for `residual` (the samples after the
-/// `predictor_order` warm-up of a block of `block` samples).
+/// `predictor_order` warm-up of a block of `block` samples). `false` when
+/// a residual falls outside 32 bits (the format's limit: the predictor
+/// cannot be used; `out` is then not a plan).
 pub(super) fn plan(
     residual: &[i64],
     block: usize,
@@ -50,7 +52,7 @@ pub(super) fn plan(
     max_order: u32,
     scratch: &mut RiceScratch,
     out: &mut RicePlan,
-) {
+) -> bool {
     // the finest order the block allows: partitions of equal size, of at
     // least `MIN_PARTITION` samples, the first still longer than the warm-up
     let mut finest = 0;
@@ -84,6 +86,10 @@ pub(super) fn plan(
             scratch.ors.push(scratch.ors[a] | scratch.ors[b]);
         }
     }
+    // every folded value below 2^32: every residual a 32-bit value
+    if scratch.ors[first_of[0]] >> 32 != 0 {
+        return false;
+    }
     // Coarse to fine, an order given up as soon as its bits so far exceed
     // the best: the cheapest order wins, the finest of equally cheap ones
     // (short blocks are usually cheapest coarse, so the many partitions of
@@ -112,6 +118,7 @@ pub(super) fn plan(
         out.order = order;
         std::mem::swap(&mut out.params, &mut scratch.params);
     }
+    true
 }
 
 vectorized! {
@@ -234,6 +241,22 @@ mod tests {
             .collect();
         plan(&residual, 64, 0, 8, &mut RiceScratch::default(), &mut out);
         assert!(out.order <= 2, "order {}", out.order);
+    }
+
+    #[test]
+    fn residuals_beyond_32_bits_are_refused() {
+        let mut out = RicePlan::default();
+        let scratch = &mut RiceScratch::default();
+        for (residual, fits) in [
+            (vec![i64::from(i32::MIN), i64::from(i32::MAX)], true),
+            (vec![0, i64::from(i32::MAX) + 1], false),
+            (vec![i64::from(i32::MIN) - 1, 0], false),
+        ] {
+            let mut block = vec![1i64; 62];
+            block.extend(residual);
+            assert_eq!(plan(&block, 64, 0, 2, scratch, &mut out), fits);
+            assert_eq!(plan(&block, 64, 0, 0, scratch, &mut out), fits);
+        }
     }
 
     #[test]

@@ -149,10 +149,10 @@ pub(super) fn choose(
         order..=order
     };
     for order in orders {
-        if !predict::fixed_residual(xs, order, &mut scratch.residual) {
+        predict::fixed_residual(xs, order, &mut scratch.residual);
+        let Some(residual_bits) = residual_cost(scratch, n, order, preset) else {
             continue;
-        }
-        let residual_bits = residual_cost(scratch, n, order, preset);
+        };
         let bits = header_bits(wasted) + order as u64 * u64::from(sub_bps) + residual_bits;
         if bits < best.bits {
             take(best, scratch, Kind::Fixed(order), wasted, &[], bits);
@@ -193,10 +193,10 @@ pub(super) fn choose(
                     let Some(shift) = predict::quantize(lp, precision, &mut q[..order]) else {
                         continue;
                     };
-                    if !predict::lpc_residual(&narrow, &q[..order], shift, &mut scratch.residual) {
+                    predict::lpc_residual(&narrow, &q[..order], shift, &mut scratch.residual);
+                    let Some(residual_bits) = residual_cost(scratch, n, order, preset) else {
                         continue;
-                    }
-                    let residual_bits = residual_cost(scratch, n, order, preset);
+                    };
                     let bits = header_bits(wasted)
                         + order as u64 * u64::from(sub_bps)
                         + 4
@@ -219,8 +219,10 @@ pub(super) fn choose(
     scratch.shifted = shifted;
 }
 
-/// Plans the residual now in `scratch.residual`; its estimated bits.
-fn residual_cost(scratch: &mut Scratch, n: usize, order: usize, preset: &Preset) -> u64 {
+/// Plans the residual now in `scratch.residual`; its estimated bits, or
+/// `None` when a residual falls outside 32 bits (the predictor is not
+/// used).
+fn residual_cost(scratch: &mut Scratch, n: usize, order: usize, preset: &Preset) -> Option<u64> {
     rice::plan(
         &scratch.residual,
         n,
@@ -228,8 +230,8 @@ fn residual_cost(scratch: &mut Scratch, n: usize, order: usize, preset: &Preset)
         preset.max_partition_order,
         &mut scratch.rice,
         &mut scratch.plan,
-    );
-    scratch.plan.bits
+    )
+    .then_some(scratch.plan.bits)
 }
 
 fn take(
