@@ -72,31 +72,30 @@ impl<'a> BitWriter<'a> {
 
     /// Writes the Rice code of every folded value of `residual` with
     /// parameter `k` (< 32): the same bits as [`BitWriter::put_rice`] on
-    /// each, with the pending bits kept in registers and whole words
-    /// gathered on the stack before they are appended.
+    /// each. A chunk's codes and lengths are worked out first, in vector
+    /// lanes; only appending them is sequential, with the pending bits kept
+    /// in registers and whole words gathered on the stack before they are
+    /// appended.
     pub(super) fn put_rice_codes(&mut self, residual: &[i64], k: u32) {
-        const CHUNK: usize = 256;
         // one 32-bit word at most per code of at most 32 bits, and room
         // for the one stored but not kept
-        let mut words = [0u8; 4 * CHUNK + 4];
+        let mut words = [0u8; 4 * CODES_AT_ONCE + 4];
+        let mut codes = [0u64; CODES_AT_ONCE];
+        let mut lens = [0u64; CODES_AT_ONCE];
         let (mut acc, mut pending) = (self.acc, self.pending);
-        let low_mask = (1u64 << k) - 1;
-        let stop_bit = 1u64 << k;
-        for chunk in residual.chunks(CHUNK) {
-            let mut used = 0;
-            for &r in chunk {
-                let folded = super::rice::fold(r);
-                let len = (folded >> k) + 1 + u64::from(k);
-                if len > 32 {
-                    // a long unary run: through the general path
-                    self.bytes.extend_from_slice(&words[..used]);
-                    used = 0;
-                    (self.acc, self.pending) = (acc, pending);
-                    self.put_rice(folded, k);
-                    (acc, pending) = (self.acc, self.pending);
-                    continue;
+        for chunk in residual.chunks(CODES_AT_ONCE) {
+            if rice_codes(chunk, k, &mut codes, &mut lens) > 32 {
+                // a long unary run: the chunk through the general path
+                (self.acc, self.pending) = (acc, pending);
+                for &r in chunk {
+                    self.put_rice(super::rice::fold(r), k);
                 }
-                acc = (acc << len) | stop_bit | (folded & low_mask);
+                (acc, pending) = (self.acc, self.pending);
+                continue;
+            }
+            let mut used = 0;
+            for (&code, &len) in codes.iter().zip(&lens).take(chunk.len()) {
+                acc = (acc << len) | code;
                 pending += len as u32;
                 // without a branch (whether a word is full follows the
                 // data, so a branch would be mispredicted often): the word
@@ -120,6 +119,40 @@ impl<'a> BitWriter<'a> {
             self.bytes.push((self.acc >> self.pending) as u8);
         }
     }
+}
+
+/// Rice codes worked out at a time by [`BitWriter::put_rice_codes`].
+const CODES_AT_ONCE: usize = 256;
+
+vectorized! {
+    /// The Rice code (stop bit and low bits) of each folded value of
+    /// `residual` with parameter `k` into `codes`, and its length in bits
+    /// into `lens`; returns the longest length.
+    fn rice_codes(
+        residual: &[i64],
+        k: u32,
+        codes: &mut [u64; CODES_AT_ONCE],
+        lens: &mut [u64; CODES_AT_ONCE]
+    ) -> u64 = rice_codes_body;
+}
+
+#[inline(always)]
+fn rice_codes_body(
+    residual: &[i64],
+    k: u32,
+    codes: &mut [u64; CODES_AT_ONCE],
+    lens: &mut [u64; CODES_AT_ONCE],
+) -> u64 {
+    let low_mask = (1u64 << k) - 1;
+    let stop_bit = 1u64 << k;
+    let mut longest = 0;
+    for ((code, len), &r) in codes.iter_mut().zip(lens.iter_mut()).zip(residual) {
+        let folded = super::rice::fold(r);
+        *code = stop_bit | (folded & low_mask);
+        *len = (folded >> k) + 1 + u64::from(k);
+        longest = longest.max(*len);
+    }
+    longest
 }
 
 #[cfg(test)]
