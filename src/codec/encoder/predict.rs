@@ -173,7 +173,7 @@ fn tukey(w: &mut [f64], start: usize, end: usize, p: f64) {
 vectorized! {
     /// Autocorrelation of `x * window` at lags `0..=max_lag`.
     fn autocorrelation(
-        x: &[i64],
+        x: &[i32],
         window: &[f64],
         max_lag: usize,
         scratch: &mut Vec<f64>
@@ -182,13 +182,13 @@ vectorized! {
 
 #[inline(always)]
 fn autocorrelation_body(
-    x: &[i64],
+    x: &[i32],
     window: &[f64],
     max_lag: usize,
     scratch: &mut Vec<f64>,
 ) -> [f64; MAX_LPC_ORDER + 1] {
     scratch.clear();
-    scratch.extend(x.iter().zip(window).map(|(&v, &w)| v as f64 * w));
+    scratch.extend(x.iter().zip(window).map(|(&v, &w)| f64::from(v) * w));
     let y = &scratch[..];
     let mut r = [0.0; MAX_LPC_ORDER + 1];
     for (lag, slot) in r.iter_mut().enumerate().take(max_lag + 1) {
@@ -375,7 +375,8 @@ mod tests {
             .collect();
         let mut window = vec![0.0; x.len()];
         tukey(&mut window, 0, x.len(), 0.5);
-        let r = autocorrelation(&x, &window, 8, &mut Vec::new());
+        let narrow: Vec<i32> = x.iter().map(|&v| v as i32).collect();
+        let r = autocorrelation(&narrow, &window, 8, &mut Vec::new());
         let mut coefs = [[0.0; MAX_LPC_ORDER]; MAX_LPC_ORDER];
         let mut errors = [0.0; MAX_LPC_ORDER];
         assert!(levinson(&r, 8, &mut coefs, &mut errors) >= 2);
@@ -389,7 +390,6 @@ mod tests {
         let mut q = [0i32; 2];
         let shift = quantize(&coefs[1][..2], 12, &mut q).unwrap();
         let mut out = Vec::new();
-        let narrow: Vec<i32> = x.iter().map(|&v| v as i32).collect();
         lpc_residual(&narrow, &q, shift, &mut out);
         assert!(out.iter().all(|r| r.abs() <= 3), "{:?}", &out[..10]);
     }

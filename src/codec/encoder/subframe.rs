@@ -171,7 +171,7 @@ pub(super) fn choose(
         let count = scratch.windows(n, level, preset).len();
         for w in 0..count {
             let window = &scratch.windows[0].values[w];
-            let r = predict::autocorrelation(xs, window, max_order, &mut scratch.windowed);
+            let r = predict::autocorrelation(&narrow, window, max_order, &mut scratch.windowed);
             let computed = predict::levinson(&r, max_order, &mut coefs, &mut errors);
             if computed == 0 {
                 continue;
