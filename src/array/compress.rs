@@ -242,14 +242,17 @@ impl FlacArray {
             stream_gains: float.then(|| Vec::with_capacity(nstreams)),
             level: options.level,
         };
-        // Encode a batch of streams at a time and append it, so that at most
-        // one batch of per-stream buffers exists besides the output; a batch
-        // holds at least ~1M samples, so short rows do not pay the threads'
-        // hand-over for every few streams.
-        let batch = (cores * 4).max((1 << 20) / stream_size.max(1)).max(1);
         // Streams are encoded in groups whose MD5s are computed side by
         // side, as long as every thread still gets several groups.
         let group = (nstreams / (4 * cores)).clamp(1, STREAMS_PER_GROUP);
+        // Encode a batch of streams at a time and append it, so that at most
+        // one batch of per-stream buffers exists besides the output; a batch
+        // holds at least ~1M samples, so short rows do not pay the threads'
+        // hand-over for every few streams, and whole groups for every
+        // thread alike.
+        let batch = (cores * 4)
+            .max((1 << 20) / stream_size.max(1))
+            .next_multiple_of(group * cores);
         for first in (0..nstreams).step_by(batch) {
             let last = (first + batch).min(nstreams);
             let encoded: Vec<_> = (first..last)
