@@ -261,12 +261,12 @@ pub(crate) fn sample_digests(
             digests[0] = digest.finish();
             continue;
         }
-        let widths: Vec<usize> = group.iter().map(|&(_, bps)| width_of(bps)).collect();
-        let per_piece: Vec<usize> = group
-            .iter()
-            .zip(&widths)
-            .map(|(&(samples, _), &width)| PIECE_BYTES / frame_bytes(samples, width))
-            .collect();
+        let mut widths = [0; LANES];
+        let mut per_piece = [0; LANES];
+        for (lane, &(samples, bps)) in group.iter().enumerate() {
+            widths[lane] = width_of(bps);
+            per_piece[lane] = PIECE_BYTES / frame_bytes(samples, widths[lane]);
+        }
         let common = group
             .iter()
             .zip(&per_piece)

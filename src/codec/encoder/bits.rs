@@ -122,7 +122,7 @@ impl<'a> BitWriter<'a> {
 }
 
 /// Rice codes worked out at a time by [`BitWriter::put_rice_codes`].
-const CODES_AT_ONCE: usize = 256;
+const CODES_AT_ONCE: usize = 64;
 
 vectorized! {
     /// The Rice code (stop bit and low bits) of each folded value of

@@ -131,27 +131,27 @@ pub(super) fn encode_stream(
     } else {
         unhashed = hash_later;
         md5 = with_scratch(|s| {
-            let mut digest = SampleDigest::new(bps);
+            let mut digest = (!hash_later).then(|| SampleDigest::new(bps));
             for b in 0..blocks {
                 let before = out.len();
                 write_frame(samples, &layout, &preset, b, s, out);
                 let size = (out.len() - before) as u32;
                 min_frame = min_frame.min(size);
                 max_frame = max_frame.max(size);
-                if !hash_later {
+                if let Some(digest) = &mut digest {
                     // while the block is still in cache
                     let first = b * layout.block;
                     let last = frames.min(first + layout.block);
                     digest.add(samples.range(first..last), &mut s.packed);
                 }
             }
-            digest.finish()
+            // (zeros for now when hashed later)
+            digest.map_or([0; 16], SampleDigest::finish)
         });
     }
     if blocks == 0 {
         min_frame = 0;
     }
-    let md5 = if unhashed { [0; 16] } else { md5 };
     let header = Header {
         channels: channels as u32,
         bits_per_sample: bps,
@@ -173,20 +173,31 @@ pub(super) fn encode_group(
     options: &EncodeOptions,
     outs: &mut [Vec<u8>],
 ) -> Result<()> {
-    let mut unhashed = Vec::new();
-    for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
-        if let Some(u) = encode_stream(samples, options, out, true)? {
-            unhashed.push((k, u));
+    for (streams, outs) in streams.chunks(md5::LANES).zip(outs.chunks_mut(md5::LANES)) {
+        let mut unhashed: [Option<Unhashed>; md5::LANES] = Default::default();
+        let mut to_hash = [(Samples::One(&[]), 0); md5::LANES];
+        let mut which = [0; md5::LANES];
+        let mut count = 0;
+        for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
+            // a stream of one frame is hashed at once, while in cache: too
+            // short for the lanes' whole pieces
+            let later = samples.len() > options.block_size as usize;
+            if let Some(u) = encode_stream(samples, options, out, later)? {
+                to_hash[count] = (samples, u.header.bits_per_sample);
+                which[count] = k;
+                unhashed[count] = Some(u);
+                count += 1;
+            }
         }
-    }
-    let to_hash: Vec<(Samples<'_>, u32)> = unhashed
-        .iter()
-        .map(|(k, u)| (streams[*k], u.header.bits_per_sample))
-        .collect();
-    let mut digests = vec![[0u8; 16]; to_hash.len()];
-    with_scratch(|s| md5::sample_digests(&to_hash, &mut digests, &mut s.lanes));
-    for ((k, u), digest) in unhashed.into_iter().zip(digests) {
-        u.finish(digest, &mut outs[k]);
+        let mut digests = [[0u8; 16]; md5::LANES];
+        with_scratch(|s| {
+            md5::sample_digests(&to_hash[..count], &mut digests[..count], &mut s.lanes);
+        });
+        for ((u, &k), digest) in unhashed.into_iter().zip(&which).zip(digests).take(count) {
+            if let Some(u) = u {
+                u.finish(digest, &mut outs[k]);
+            }
+        }
     }
     Ok(())
 }

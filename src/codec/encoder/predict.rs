@@ -77,7 +77,7 @@ fn narrow_sums_body(x: &[i64]) -> [u64; 5] {
     // a piece at a time: its samples narrowed to 32 bits once, on the
     // stack, then the differences taken from five overlapping views of
     // them (narrowing each view instead cost five conversions a sample)
-    const PIECE: usize = 1024;
+    const PIECE: usize = 256;
     let mut words = [0i32; PIECE + 4];
     let mut sums = [0u32; 5];
     let mut start = 0;
