@@ -27,6 +27,8 @@ pub mod digest;
 mod error;
 mod fsio;
 pub mod quantize;
+#[cfg(test)]
+mod test_rng;
 
 pub use array::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64,

@@ -426,15 +426,7 @@ unsafe fn restore_lanes_fma<const N: usize>(
 mod tests {
     use super::*;
 
-    fn rng(seed: u64) -> impl FnMut() -> u64 {
-        let mut x = seed | 1;
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
-    }
+    use crate::test_rng::xorshift as rng;
 
     /// A subframe's buffer (warm-up samples and folded residuals) and
     /// predictor; with `wild`, full-range numbers whose predictions

@@ -291,13 +291,7 @@ mod tests {
         // every parameter, with codes mostly near 2^k (the groups' fast
         // path) and now and then far longer (groups read again, codes
         // longer than the bit buffer)
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next_random = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next_random = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
         for k in 0..31u32 {
             let (mut bytes, mut acc, mut n) = (Vec::new(), 0u64, 0u32);
             let values: Vec<i64> = (0..3001)

@@ -198,13 +198,7 @@ mod tests {
 
     #[test]
     fn rice_codes_in_bulk_match_one_at_a_time() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_F491_4F6C_DD1D);
         for round in 0..400 {
             let k = (round % 20) as u32;
             let lead = (round % 37) as u32;

@@ -318,13 +318,7 @@ mod tests {
     }
     #[test]
     fn groups_give_the_bytes_of_streams_one_by_one() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         // one and two channels, widths of 1 to 4 bytes, lengths from one
         // sample to several pieces of the hash, constant streams
         let ones: Vec<Vec<i32>> = [
