@@ -297,7 +297,7 @@ mod tests {
             let values: Vec<i64> = (0..3001)
                 .map(|_| {
                     let r = next_random();
-                    let quotient = if r % 16 == 0 {
+                    let quotient = if r.is_multiple_of(16) {
                         (r >> 8) % 120
                     } else {
                         (r >> 8) % 3

@@ -207,7 +207,7 @@ mod tests {
             let residual: Vec<i64> = (0..n)
                 .map(|_| {
                     let v = (next() % (4u64 << k)) as i64 - (2i64 << k);
-                    if next() % 50 == 0 {
+                    if next().is_multiple_of(50) {
                         v * 300
                     } else {
                         v
