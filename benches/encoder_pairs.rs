@@ -1,0 +1,129 @@
+//! Our encoder against libFLAC's, the two taking turns: on a machine whose
+//! speed drifts, criterion's benchmarks (one after the other, seconds each)
+//! let the drift into the ratio; here every round times ours and then
+//! libFLAC on the same dataset, and the table gives both minima and
+//! medians over the rounds.
+//!
+//! `cargo bench --features libflac --bench encoder_pairs [-- ROUNDS [LEVEL...]]`
+//! (default: 15 rounds at levels 0 and 5). Ours encodes eight streams at a
+//! time (`encode_group`, as `FlacArray::compress` does), libFLAC one stream
+//! at a time; one thread.
+
+mod datasets;
+
+use std::time::Instant;
+
+use datasets::{Data, Dataset};
+use flacarray::codec::{encode_group, encode_with, EncodeOptions, Encoder, Samples};
+use flacarray::quantize::{quantize_f64, Step};
+
+/// A dataset's streams as integers (floats quantized as the array layer
+/// does it).
+enum Streams {
+    One(Vec<Vec<i32>>),
+    Two(Vec<Vec<i64>>),
+}
+
+impl Streams {
+    fn of(ds: &Dataset) -> Streams {
+        let n = *ds.shape.last().expect("a shape");
+        match &ds.data {
+            Data::I32(v) => Streams::One(v.chunks(n).map(<[i32]>::to_vec).collect()),
+            Data::I64(v) => Streams::Two(v.chunks(n).map(<[i64]>::to_vec).collect()),
+            Data::F64(v) => Streams::Two(
+                v.chunks(n)
+                    .map(|s| {
+                        let mut ints = vec![0i64; n];
+                        let step = Step::Quanta(ds.quanta.unwrap_or(1e-3));
+                        quantize_f64(s, step, &mut ints).expect("quantizes");
+                        ints
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn samples(&self) -> Vec<Samples<'_>> {
+        match self {
+            Streams::One(s) => s.iter().map(|x| Samples::One(x)).collect(),
+            Streams::Two(s) => s.iter().map(|x| Samples::Two(x)).collect(),
+        }
+    }
+}
+
+/// Seconds to encode every stream, and the bytes written.
+fn time(samples: &[Samples<'_>], ours: bool, options: &EncodeOptions) -> (f64, usize) {
+    let start = Instant::now();
+    let mut bytes = 0;
+    if ours {
+        let mut outs = vec![Vec::new(); 8];
+        for group in samples.chunks(8) {
+            let outs = &mut outs[..group.len()];
+            outs.iter_mut().for_each(Vec::clear);
+            encode_group(group, options, outs).expect("encodes");
+            bytes += outs.iter().map(Vec::len).sum::<usize>();
+        }
+    } else {
+        let mut out = Vec::new();
+        for &s in samples {
+            out.clear();
+            encode_with(Encoder::Libflac, s, options, &mut out).expect("encodes");
+            bytes += out.len();
+        }
+    }
+    (start.elapsed().as_secs_f64(), bytes)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    // cargo bench passes `--bench`; numbers are ours
+    let numbers: Vec<u32> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let rounds = numbers.first().copied().unwrap_or(15).max(1) as usize;
+    let levels = if numbers.len() > 1 {
+        numbers[1..].to_vec()
+    } else {
+        vec![0, 5]
+    };
+    println!("| data | level | ours ms min / median | libFLAC ms min / median | libFLAC / ours min / median | bytes ours / libFLAC |");
+    println!("|---|---|---|---|---|---|");
+    for ds in datasets::all() {
+        let streams = Streams::of(&ds);
+        let samples = streams.samples();
+        for &level in &levels {
+            let options = EncodeOptions {
+                level,
+                ..EncodeOptions::default()
+            };
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            let (mut ours_bytes, mut their_bytes) = (0, 0);
+            for _ in 0..rounds {
+                let (t, b) = time(&samples, true, &options);
+                ours.push(t);
+                ours_bytes = b;
+                let (t, b) = time(&samples, false, &options);
+                theirs.push(t);
+                their_bytes = b;
+            }
+            let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+            let (ours_min, theirs_min) = (min(&ours), min(&theirs));
+            let (ours_med, theirs_med) = (median(ours), median(theirs));
+            println!(
+                "| {} | {level} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} | {ours_bytes} / {their_bytes} |",
+                ds.id,
+                ours_min * 1e3,
+                ours_med * 1e3,
+                theirs_min * 1e3,
+                theirs_med * 1e3,
+                theirs_min / ours_min,
+                theirs_med / ours_med,
+            );
+        }
+    }
+}
