@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::element::{encode_streams, STREAMS_PER_GROUP};
+use super::element::{encode_streams, group_size};
 use super::{stream_count, Element, FlacArray, FlacArrayParts};
 use crate::codec::EncodeOptions;
 use crate::error::{Error, Result};
@@ -242,9 +242,8 @@ impl FlacArray {
             stream_gains: float.then(|| Vec::with_capacity(nstreams)),
             level: options.level,
         };
-        // Streams are encoded in groups whose MD5s are computed side by
-        // side, as long as every thread still gets several groups.
-        let group = (nstreams / (4 * cores)).clamp(1, STREAMS_PER_GROUP);
+        // Streams are encoded in groups whose MD5s are computed side by side.
+        let group = group_size(nstreams, cores);
         // Encode a batch of streams at a time and append it, so that at most
         // one batch of per-stream buffers exists besides the output; a batch
         // holds at least ~1M samples, so short rows do not pay the threads'

@@ -289,7 +289,14 @@ impl StreamInts {
 
 /// Streams encoded together by [`encode_streams`], their MD5s computed
 /// side by side.
-pub(crate) const STREAMS_PER_GROUP: usize = 8;
+const STREAMS_PER_GROUP: usize = 8;
+
+/// How many of `streams` streams (or rows) to encode together on
+/// `threads` threads: up to [`STREAMS_PER_GROUP`], as long as every thread
+/// still gets four or more groups.
+pub(crate) fn group_size(streams: usize, threads: usize) -> usize {
+    (streams / (4 * threads.max(1))).clamp(1, STREAMS_PER_GROUP)
+}
 
 thread_local! {
     static STREAM_INTS: RefCell<Vec<StreamInts>> = const { RefCell::new(Vec::new()) };

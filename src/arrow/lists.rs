@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{
-    encode_streams, CompressOptions, DType, Element, SampleWindow, StepSpec, STREAMS_PER_GROUP,
+    encode_streams, group_size, CompressOptions, DType, Element, SampleWindow, StepSpec,
 };
 use crate::codec::{max_samples_in, stream_info, EncodeOptions, ShortStream};
 use crate::error::{Error, Result};
@@ -168,9 +168,8 @@ fn compress_rows<T: ArrowElement>(
     };
     encode.validate()?;
     let n = rows.len();
-    // rows in groups whose MD5s are hashed side by side, as long as every
-    // thread still gets several groups
-    let group = (n / (4 * rayon::current_num_threads())).clamp(1, STREAMS_PER_GROUP);
+    // rows in groups whose MD5s are hashed side by side
+    let group = group_size(n, rayon::current_num_threads());
     let encoded: Vec<Result<Vec<EncodedRow>>> = rows
         .par_chunks(group)
         .enumerate()

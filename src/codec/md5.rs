@@ -170,28 +170,23 @@ fn compress_lanes<const N: usize>(state: &mut [[u32; N]; 4], blocks: [&[u8; 64];
 /// Streams hashed side by side: the lanes of [`compress_lanes`].
 pub(crate) const LANES: usize = 8;
 
-/// [`compress_lanes`] over `blocks` consecutive 64-byte blocks of each
-/// lane's bytes, compiled for AVX2 where the CPU has it (the same result
-/// either way).
-fn compress_lanes_run(state: &mut [[u32; LANES]; 4], bytes: [&[u8]; LANES], blocks: usize) {
-    #[inline(always)]
-    fn run(state: &mut [[u32; LANES]; 4], bytes: [&[u8]; LANES], blocks: usize) {
-        for b in 0..blocks {
-            let block = bytes
-                .map(|lane| <&[u8; 64]>::try_from(&lane[64 * b..64 * (b + 1)]).expect("64 bytes"));
-            compress_lanes(state, block);
-        }
+vectorized! {
+    /// [`compress_lanes`] over `blocks` consecutive 64-byte blocks of each
+    /// lane's bytes.
+    fn compress_lanes_run(
+        state: &mut [[u32; LANES]; 4],
+        bytes: [&[u8]; LANES],
+        blocks: usize
+    ) -> () = compress_lanes_run_body;
+}
+
+#[inline(always)]
+fn compress_lanes_run_body(state: &mut [[u32; LANES]; 4], bytes: [&[u8]; LANES], blocks: usize) {
+    for b in 0..blocks {
+        let block =
+            bytes.map(|lane| <&[u8; 64]>::try_from(&lane[64 * b..64 * (b + 1)]).expect("64 bytes"));
+        compress_lanes(state, block);
     }
-    #[cfg(target_arch = "x86_64")]
-    if crate::codec::lpc::has_avx2_fma() {
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(state: &mut [[u32; LANES]; 4], bytes: [&[u8]; LANES], blocks: usize) {
-            run(state, bytes, blocks)
-        }
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { avx2(state, bytes, blocks) };
-    }
-    run(state, bytes, blocks)
 }
 
 /// The message word step `i` of round `round` reads.
@@ -310,10 +305,7 @@ fn width_of(bits_per_sample: u32) -> usize {
 
 /// Bytes of one sample of every channel.
 fn frame_bytes(samples: Samples<'_>, width: usize) -> usize {
-    match samples {
-        Samples::One(_) => width,
-        Samples::Two(_) => 2 * width,
-    }
+    samples.channels() * width
 }
 
 /// Bytes packed and hashed at a time (the buffer stays in cache): a whole

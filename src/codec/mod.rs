@@ -7,6 +7,28 @@
 //! without `fLaC` and STREAMINFO, which the Arrow column stores and
 //! [`whole_stream`] turns back into standard streams. Every read accepts both.
 
+/// Defines `pub(super) fn $name`, which runs `$body` (an `#[inline(always)]`
+/// function of the same signature) compiled for AVX2 when the CPU has it,
+/// else as built. The same operations in the same order either way, so the
+/// output does not depend on the CPU.
+macro_rules! vectorized {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident;) => {
+        $(#[$doc])*
+        pub(super) fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if crate::codec::lpc::has_avx2_fma() {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { avx2($($arg),*) };
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 mod crc16;
 mod decoder;
 mod encoder;

@@ -73,10 +73,7 @@ pub(super) fn encode_stream(
     out: &mut Vec<u8>,
     hash_later: bool,
 ) -> Result<Option<Unhashed>> {
-    let (frames, channels, bps) = match samples {
-        Samples::One(s) => (s.len(), 1, bits_needed(samples)),
-        Samples::Two(s) => (s.len(), 2, bits_needed(samples)),
-    };
+    let (frames, channels, bps) = (samples.len(), samples.channels(), bits_needed(samples));
     let layout = Layout {
         channels,
         bps,
@@ -100,8 +97,10 @@ pub(super) fn encode_stream(
     let blocks = frames.div_ceil(layout.block);
     let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
     let md5;
-    let mut unhashed = false;
-    if options.threads > 1 && blocks > 1 {
+    let parallel = options.threads > 1 && blocks > 1;
+    // (a stream encoded in parallel hashes beside its frames)
+    let unhashed = hash_later && !parallel;
+    if parallel {
         // the digest is sequential: it runs beside the frames
         let (digest, encoded) = rayon::join(
             || {
@@ -129,9 +128,8 @@ pub(super) fn encode_stream(
             out.extend_from_slice(&bytes);
         }
     } else {
-        unhashed = hash_later;
         md5 = with_scratch(|s| {
-            let mut digest = (!hash_later).then(|| SampleDigest::new(bps));
+            let mut digest = (!unhashed).then(|| SampleDigest::new(bps));
             for b in 0..blocks {
                 let before = out.len();
                 write_frame(samples, &layout, &preset, b, s, out);
@@ -174,9 +172,9 @@ pub(super) fn encode_group(
     outs: &mut [Vec<u8>],
 ) -> Result<()> {
     for (streams, outs) in streams.chunks(md5::LANES).zip(outs.chunks_mut(md5::LANES)) {
-        let mut unhashed: [Option<Unhashed>; md5::LANES] = Default::default();
+        // the streams left unhashed: which output, and the header to finish
+        let mut unhashed: [Option<(usize, Unhashed)>; md5::LANES] = Default::default();
         let mut to_hash = [(Samples::One(&[]), 0); md5::LANES];
-        let mut which = [0; md5::LANES];
         let mut count = 0;
         for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
             // a stream of one frame is hashed at once, while in cache: too
@@ -184,8 +182,7 @@ pub(super) fn encode_group(
             let later = samples.len() > options.block_size as usize;
             if let Some(u) = encode_stream(samples, options, out, later)? {
                 to_hash[count] = (samples, u.header.bits_per_sample);
-                which[count] = k;
-                unhashed[count] = Some(u);
+                unhashed[count] = Some((k, u));
                 count += 1;
             }
         }
@@ -193,10 +190,8 @@ pub(super) fn encode_group(
         with_scratch(|s| {
             md5::sample_digests(&to_hash[..count], &mut digests[..count], &mut s.lanes);
         });
-        for ((u, &k), digest) in unhashed.into_iter().zip(&which).zip(digests).take(count) {
-            if let Some(u) = u {
-                u.finish(digest, &mut outs[k]);
-            }
+        for ((k, u), digest) in unhashed.into_iter().flatten().zip(digests) {
+            u.finish(digest, &mut outs[k]);
         }
     }
     Ok(())

@@ -6,28 +6,6 @@
 //! the same layout: `fLaC`, STREAMINFO (the only metadata block, with the
 //! MD5 of the samples), then frames of `block_size` samples, numbered.
 
-/// Defines `pub(super) fn $name`, which runs `$body` (an `#[inline(always)]`
-/// function of the same signature) compiled for AVX2 when the CPU has it,
-/// else as built. The same operations in the same order either way, so the
-/// output does not depend on the CPU.
-macro_rules! vectorized {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident;) => {
-        $(#[$doc])*
-        pub(super) fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if crate::codec::lpc::has_avx2_fma() {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { avx2($($arg),*) };
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
 mod bits;
 mod frame;
 #[cfg(feature = "libflac")]
@@ -150,6 +128,14 @@ pub enum Samples<'a> {
 }
 
 impl<'a> Samples<'a> {
+    /// Channels: 1 or 2.
+    pub(crate) fn channels(self) -> usize {
+        match self {
+            Samples::One(_) => 1,
+            Samples::Two(_) => 2,
+        }
+    }
+
     /// How many samples (frames, for two channels).
     pub(crate) fn len(self) -> usize {
         match self {
