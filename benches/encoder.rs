@@ -13,34 +13,8 @@ mod datasets;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datasets::{Data, Dataset};
-use flacarray::codec::{encode_group, encode_with, EncodeOptions, Encoder, Samples};
-use flacarray::quantize::{quantize_f64, Step};
-
-/// Each dataset's streams as integers (floats quantized as the array
-/// layer does it).
-enum Streams {
-    One(Vec<Vec<i32>>),
-    Two(Vec<Vec<i64>>),
-}
-
-fn streams_of(ds: &Dataset) -> Streams {
-    let n = *ds.shape.last().unwrap();
-    match &ds.data {
-        Data::I32(v) => Streams::One(v.chunks(n).map(<[i32]>::to_vec).collect()),
-        Data::I64(v) => Streams::Two(v.chunks(n).map(<[i64]>::to_vec).collect()),
-        Data::F64(v) => Streams::Two(
-            v.chunks(n)
-                .map(|s| {
-                    let mut ints = vec![0i64; n];
-                    let step = Step::Quanta(ds.quanta.unwrap_or(1e-3));
-                    quantize_f64(s, step, &mut ints).expect("quantizes");
-                    ints
-                })
-                .collect(),
-        ),
-    }
-}
+use datasets::{encode_in_groups, encode_one_by_one, Streams};
+use flacarray::codec::{EncodeOptions, Encoder, Samples};
 
 /// How a benchmark hands streams to an encoder.
 #[derive(Clone, Copy)]
@@ -51,41 +25,15 @@ enum Way {
     Grouped,
 }
 
-fn encode_all(streams: &Streams, way: Way, level: u32) -> usize {
+fn encode_all(samples: &[Samples<'_>], way: Way, level: u32) -> usize {
     let options = EncodeOptions {
         level,
         ..EncodeOptions::default()
     };
-    let encoder = match way {
-        Way::Single(encoder) => encoder,
-        Way::Grouped => return encode_grouped(streams, &options),
-    };
-    let mut out = Vec::new();
-    match streams {
-        Streams::One(s) => s.iter().for_each(|x| {
-            encode_with(encoder, Samples::One(x), &options, &mut out).expect("encodes")
-        }),
-        Streams::Two(s) => s.iter().for_each(|x| {
-            encode_with(encoder, Samples::Two(x), &options, &mut out).expect("encodes")
-        }),
+    match way {
+        Way::Single(encoder) => encode_one_by_one(samples, encoder, &options),
+        Way::Grouped => encode_in_groups(samples, &options),
     }
-    out.len()
-}
-
-fn encode_grouped(streams: &Streams, options: &EncodeOptions) -> usize {
-    let samples: Vec<Samples<'_>> = match streams {
-        Streams::One(s) => s.iter().map(|x| Samples::One(x)).collect(),
-        Streams::Two(s) => s.iter().map(|x| Samples::Two(x)).collect(),
-    };
-    let mut outs = vec![Vec::new(); 8];
-    let mut total = 0;
-    for group in samples.chunks(8) {
-        let outs = &mut outs[..group.len()];
-        outs.iter_mut().for_each(Vec::clear);
-        encode_group(group, options, outs).expect("encodes");
-        total += outs.iter().map(Vec::len).sum::<usize>();
-    }
-    total
 }
 
 /// int32 noise + sine rows of `len` samples, `rows` of them.
@@ -110,7 +58,8 @@ fn short_rows(rows: usize, len: usize) -> Streams {
 
 fn encoder(c: &mut Criterion) {
     let sets = datasets::all();
-    let streams: Vec<Streams> = sets.iter().map(streams_of).collect();
+    let streams: Vec<Streams> = sets.iter().map(Streams::of).collect();
+    let streams: Vec<Vec<Samples<'_>>> = streams.iter().map(Streams::samples).collect();
     println!(
         "\n{:<4} {:>5} {:>12} {:>12} {:>7} {:>9} {:>9}",
         "id", "level", "ours B", "libFLAC B", "ratio", "ours b/s", "bound"
@@ -156,6 +105,7 @@ fn encoder(c: &mut Criterion) {
     }
     for (rows, len) in [(20_000, 4), (20_000, 64), (2_000, 1024)] {
         let s = short_rows(rows, len);
+        let s = s.samples();
         let mut group = c.benchmark_group(format!("rows_{rows}x{len}"));
         group.throughput(Throughput::Elements((rows * len) as u64));
         group.sample_size(10);

@@ -13,64 +13,17 @@ mod datasets;
 
 use std::time::Instant;
 
-use datasets::{Data, Dataset};
-use flacarray::codec::{encode_group, encode_with, EncodeOptions, Encoder, Samples};
-use flacarray::quantize::{quantize_f64, Step};
-
-/// A dataset's streams as integers (floats quantized as the array layer
-/// does it).
-enum Streams {
-    One(Vec<Vec<i32>>),
-    Two(Vec<Vec<i64>>),
-}
-
-impl Streams {
-    fn of(ds: &Dataset) -> Streams {
-        let n = *ds.shape.last().expect("a shape");
-        match &ds.data {
-            Data::I32(v) => Streams::One(v.chunks(n).map(<[i32]>::to_vec).collect()),
-            Data::I64(v) => Streams::Two(v.chunks(n).map(<[i64]>::to_vec).collect()),
-            Data::F64(v) => Streams::Two(
-                v.chunks(n)
-                    .map(|s| {
-                        let mut ints = vec![0i64; n];
-                        let step = Step::Quanta(ds.quanta.unwrap_or(1e-3));
-                        quantize_f64(s, step, &mut ints).expect("quantizes");
-                        ints
-                    })
-                    .collect(),
-            ),
-        }
-    }
-
-    fn samples(&self) -> Vec<Samples<'_>> {
-        match self {
-            Streams::One(s) => s.iter().map(|x| Samples::One(x)).collect(),
-            Streams::Two(s) => s.iter().map(|x| Samples::Two(x)).collect(),
-        }
-    }
-}
+use datasets::{encode_in_groups, encode_one_by_one, Streams};
+use flacarray::codec::{EncodeOptions, Encoder, Samples};
 
 /// Seconds to encode every stream, and the bytes written.
 fn time(samples: &[Samples<'_>], ours: bool, options: &EncodeOptions) -> (f64, usize) {
     let start = Instant::now();
-    let mut bytes = 0;
-    if ours {
-        let mut outs = vec![Vec::new(); 8];
-        for group in samples.chunks(8) {
-            let outs = &mut outs[..group.len()];
-            outs.iter_mut().for_each(Vec::clear);
-            encode_group(group, options, outs).expect("encodes");
-            bytes += outs.iter().map(Vec::len).sum::<usize>();
-        }
+    let bytes = if ours {
+        encode_in_groups(samples, options)
     } else {
-        let mut out = Vec::new();
-        for &s in samples {
-            out.clear();
-            encode_with(Encoder::Libflac, s, options, &mut out).expect("encodes");
-            bytes += out.len();
-        }
-    }
+        encode_one_by_one(samples, Encoder::Libflac, options)
+    };
     (start.elapsed().as_secs_f64(), bytes)
 }
 

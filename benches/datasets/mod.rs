@@ -5,6 +5,8 @@
 mod common;
 
 use common::{timestream, Rng};
+use flacarray::codec::{encode_group, encode_with, EncodeOptions, Encoder, Samples};
+use flacarray::quantize::{quantize_f64, Step};
 
 /// One benchmark dataset: flat C-ordered values plus shape.
 pub enum Data {
@@ -126,4 +128,68 @@ pub fn all() -> Vec<Dataset> {
             bound: Some(gaussian_bound(1000.0)),
         },
     ]
+}
+
+/// A dataset's streams as integers (floats quantized as the array layer
+/// does it), for the encoder benchmarks.
+pub enum Streams {
+    One(Vec<Vec<i32>>),
+    Two(Vec<Vec<i64>>),
+}
+
+impl Streams {
+    pub fn of(ds: &Dataset) -> Streams {
+        let n = *ds.shape.last().expect("a shape");
+        match &ds.data {
+            Data::I32(v) => Streams::One(v.chunks(n).map(<[i32]>::to_vec).collect()),
+            Data::I64(v) => Streams::Two(v.chunks(n).map(<[i64]>::to_vec).collect()),
+            Data::F64(v) => Streams::Two(
+                v.chunks(n)
+                    .map(|s| {
+                        let mut ints = vec![0i64; n];
+                        let step = Step::Quanta(ds.quanta.unwrap_or(1e-3));
+                        quantize_f64(s, step, &mut ints).expect("quantizes");
+                        ints
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn samples(&self) -> Vec<Samples<'_>> {
+        match self {
+            Streams::One(s) => s.iter().map(|x| Samples::One(x)).collect(),
+            Streams::Two(s) => s.iter().map(|x| Samples::Two(x)).collect(),
+        }
+    }
+}
+
+/// Bytes of every stream encoded by `encoder`, one at a time.
+pub fn encode_one_by_one(
+    samples: &[Samples<'_>],
+    encoder: Encoder,
+    options: &EncodeOptions,
+) -> usize {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for &s in samples {
+        out.clear();
+        encode_with(encoder, s, options, &mut out).expect("encodes");
+        bytes += out.len();
+    }
+    bytes
+}
+
+/// Bytes of every stream encoded by ours eight at a time (`encode_group`,
+/// their MD5s side by side), as `FlacArray::compress` does.
+pub fn encode_in_groups(samples: &[Samples<'_>], options: &EncodeOptions) -> usize {
+    let mut outs = vec![Vec::new(); 8];
+    let mut bytes = 0;
+    for group in samples.chunks(8) {
+        let outs = &mut outs[..group.len()];
+        outs.iter_mut().for_each(Vec::clear);
+        encode_group(group, options, outs).expect("encodes");
+        bytes += outs.iter().map(Vec::len).sum::<usize>();
+    }
+    bytes
 }
