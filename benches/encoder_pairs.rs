@@ -5,7 +5,8 @@
 //! medians over the rounds.
 //!
 //! `cargo bench --features libflac --bench encoder_pairs [-- ROUNDS [LEVEL...]]`
-//! (default: 15 rounds at levels 0 and 5). Ours encodes eight streams at a
+//! (default: 15 rounds at levels 0 and 5). A level written `OURS:THEIRS`
+//! (e.g. `8:5`) times our level OURS against libFLAC's level THEIRS. Ours encodes eight streams at a
 //! time (`encode_group`, as `FlacArray::compress` does), libFLAC one stream
 //! at a time; one thread.
 
@@ -33,25 +34,40 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    // cargo bench passes `--bench`; numbers are ours
-    let numbers: Vec<u32> = std::env::args()
+    // cargo bench passes `--bench`; numbers (and `a:b` pairs) are ours
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter_map(|a| a.parse().ok())
+        .filter(|a| !a.starts_with('-'))
         .collect();
-    let rounds = numbers.first().copied().unwrap_or(15).max(1) as usize;
-    let levels = if numbers.len() > 1 {
-        numbers[1..].to_vec()
+    let rounds = args
+        .first()
+        .and_then(|a| a.parse::<usize>().ok())
+        .unwrap_or(15)
+        .max(1);
+    let level_pair = |a: &String| -> (u32, u32) {
+        let mut parts = a
+            .split(':')
+            .map(|p| p.parse().expect("a level is a number"));
+        let ours = parts.next().expect("a level");
+        (ours, parts.next().unwrap_or(ours))
+    };
+    let levels: Vec<(u32, u32)> = if args.len() > 1 {
+        args[1..].iter().map(level_pair).collect()
     } else {
-        vec![0, 5]
+        vec![(0, 0), (5, 5)]
     };
     println!("| data | level | ours ms min / median | libFLAC ms min / median | libFLAC / ours min / median | bytes ours / libFLAC |");
     println!("|---|---|---|---|---|---|");
     for ds in datasets::all() {
         let streams = Streams::of(&ds);
         let samples = streams.samples();
-        for &level in &levels {
+        for &(level, their_level) in &levels {
             let options = EncodeOptions {
                 level,
+                ..EncodeOptions::default()
+            };
+            let their_options = EncodeOptions {
+                level: their_level,
                 ..EncodeOptions::default()
             };
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
@@ -60,7 +76,7 @@ fn main() {
                 let (t, b) = time(&samples, true, &options);
                 ours.push(t);
                 ours_bytes = b;
-                let (t, b) = time(&samples, false, &options);
+                let (t, b) = time(&samples, false, &their_options);
                 theirs.push(t);
                 their_bytes = b;
             }
@@ -68,7 +84,7 @@ fn main() {
             let (ours_min, theirs_min) = (min(&ours), min(&theirs));
             let (ours_med, theirs_med) = (median(ours), median(theirs));
             println!(
-                "| {} | {level} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} | {ours_bytes} / {their_bytes} |",
+                "| {} | {level}:{their_level} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} | {ours_bytes} / {their_bytes} |",
                 ds.id,
                 ours_min * 1e3,
                 ours_med * 1e3,
