@@ -116,7 +116,7 @@ fn steady_state_encoding_does_not_allocate() {
             }
             encode_i64_into(&long, &options, out).unwrap();
         };
-        // grows this thread's scratch (its two cached window sets, for
+        // grows this thread's scratch (its two cached windows, for
         // three block lengths here, reach their largest sizes by the second)
         run(&mut out);
         run(&mut out);

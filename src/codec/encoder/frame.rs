@@ -46,7 +46,6 @@ struct Layout {
     bps: u32,
     block: usize,
     frames: usize,
-    level: u32,
 }
 
 /// A whole stream written without its MD5 (zeros in its place): where its
@@ -79,7 +78,6 @@ pub(super) fn encode_stream(
         bps,
         block: options.block_size as usize,
         frames,
-        level: options.level,
     };
     let preset = Preset::of_level(options.level);
     if options.short == ShortStream::FrameRow && (1..=layout.block).contains(&frames) {
@@ -234,7 +232,6 @@ fn write_frame(
             &s.channels[c],
             widths[c],
             preset,
-            layout.level,
             sums,
             &mut s.subframe,
             &mut s.choices[c],

@@ -2,8 +2,6 @@
 //! windowed autocorrelation (Levinson-Durbin), its coefficients quantized
 //! as the format stores them.
 
-use super::preset::Window;
-
 /// Largest LPC order the encoder uses (the FLAC subset's limit).
 pub(super) const MAX_LPC_ORDER: usize = 12;
 /// Largest coefficient precision in bits (the format's 4-bit field).
@@ -124,52 +122,15 @@ fn wide_sums_body(x: &[i64]) -> [u64; 5] {
     sums
 }
 
-/// Writes the windows `kind` makes for a block of `n` samples into
-/// `out[used..]` (reusing the vectors there); returns how many it wrote.
-pub(super) fn make_windows(kind: Window, n: usize, out: &mut Vec<Vec<f64>>, used: usize) -> usize {
-    match kind {
-        Window::Tukey(p) => {
-            tukey(slot(out, used, n), 0, n, p);
-            1
-        }
-        Window::PartialTukey(parts) => {
-            let parts = parts as usize;
-            for k in 0..parts {
-                tukey(
-                    slot(out, used + k, n),
-                    k * n / parts,
-                    (k + 1) * n / parts,
-                    0.5,
-                );
-            }
-            parts
-        }
-        Window::PunchoutTukey(parts) => {
-            let parts = parts as usize;
-            for k in 0..parts {
-                let w = slot(out, used + k, n);
-                // the block before the cut-out part and the block after it
-                tukey(w, 0, k * n / parts, 0.5);
-                tukey(w, (k + 1) * n / parts, n, 0.5);
-            }
-            parts
-        }
-    }
+/// The window applied before the autocorrelation, for blocks of `n`
+/// samples, into `out`: a Tukey window, cosine tapers over a quarter of
+/// the block at each end.
+pub(super) fn make_window(n: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.resize(n, 0.0);
+    tukey(out, 0, n, 0.5);
 }
 
-/// `out[i]`, made if missing, as `n` zeros.
-fn slot(out: &mut Vec<Vec<f64>>, i: usize, n: usize) -> &mut [f64] {
-    if out.len() <= i {
-        out.resize_with(i + 1, Vec::new);
-    }
-    let w = &mut out[i];
-    w.clear();
-    w.resize(n, 0.0);
-    w
-}
-
-/// Writes a Tukey window with taper fraction `p` over `start..end` of `w`
-/// (the rest of `w` is left as it is).
 fn tukey(w: &mut [f64], start: usize, end: usize, p: f64) {
     let len = end.saturating_sub(start);
     let taper = ((p / 2.0) * len as f64) as usize;
@@ -286,9 +247,12 @@ pub(super) fn estimated_bits(error: f64, n: usize, order: usize, bps: u32, preci
     per_sample * (n - order) as f64 + (order as u32 * (bps + precision)) as f64
 }
 
-/// The default coefficient precision for a block of `n` samples of `bps`
-/// bits (more samples pay for more precise coefficients).
-pub(super) fn default_precision(n: usize, bps: u32) -> u32 {
+/// Fewest bits of coefficient precision used (libFLAC's lower limit too).
+pub(super) const MIN_PRECISION: u32 = 5;
+
+/// The largest coefficient precision for blocks of `n` samples of `bps`
+/// bits (libFLAC's choice for 16 bits and below, two bits more above).
+pub(super) fn max_precision(n: usize, bps: u32) -> u32 {
     let by_length = match n {
         0..=192 => 7,
         193..=384 => 8,
@@ -299,12 +263,46 @@ pub(super) fn default_precision(n: usize, bps: u32) -> u32 {
         _ => 13,
     };
     if bps < 16 {
-        by_length.min(2 + bps / 2).max(5)
+        by_length.min(2 + bps / 2).max(MIN_PRECISION)
     } else if bps > 16 {
         (by_length + 2).min(MAX_PRECISION)
     } else {
         by_length
     }
+}
+
+/// The coefficient precision (at most `max`) that makes the subframe
+/// smallest by estimate, for coefficients `lp` fitted to a block of `n`
+/// samples with windowed autocorrelation `r` and prediction error `error`.
+///
+/// Every bit of precision costs a bit per coefficient and quarters the
+/// rounding error's share of the residual. [`quantize`] carries each
+/// coefficient's rounding error into the next, so the errors of
+/// neighbouring coefficients nearly cancel and what they add to a residual
+/// scales with the signal's first differences (energy about
+/// `2 (r[0] - r[1])`), not with the signal (whose offset or slow swing may
+/// be far larger). The size is smallest where the added error is about
+/// `order / n` of the prediction error, which gives
+/// `p = 1 + e + log2(n · 2 (r[0] - r[1]) / (12 · error)) / 2`, `e` being
+/// the bits of the largest coefficient's integer part.
+pub(super) fn precision_for(
+    lp: &[f64],
+    r: &[f64; MAX_LPC_ORDER + 1],
+    error: f64,
+    n: usize,
+    max: u32,
+) -> u32 {
+    let cmax = lp.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    let differences = 2.0 * (r[0] - r[1]);
+    if !(cmax > 0.0 && error > 0.0) {
+        return max;
+    }
+    let e = cmax.log2().floor() + 1.0;
+    let p = 1.0 + e + 0.5 * (n as f64 * differences / (12.0 * error)).log2();
+    if p.is_nan() {
+        return max;
+    }
+    p.round().clamp(f64::from(MIN_PRECISION), f64::from(max)) as u32
 }
 
 /// Quantizes `lp` to `precision` bits with a common shift, carrying each
@@ -347,6 +345,14 @@ fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) {
     let m = x.len().saturating_sub(order);
     out.clear();
     out.resize(m, 0);
+    // when no sum can leave 32 bits (the coefficients' magnitudes times the
+    // largest sample), it runs in 32-bit lanes: twice as many per vector
+    let peak = x.iter().fold(0u32, |p, &v| p.max(v.unsigned_abs()));
+    let weight: u64 = q.iter().map(|&c| u64::from(c.unsigned_abs())).sum();
+    if weight * u64::from(peak) < 1 << 31 {
+        residual_tiles(x, q, shift, out);
+        return;
+    }
     // coefficient j applies to the sample j + 1 back; summed one
     // coefficient at a time over the whole block, the products (32 x 32
     // bits into 64) run in vector lanes
@@ -361,6 +367,42 @@ fn lpc_residual_body(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i64>) {
         *r = i64::from(v) - (*r >> shift);
     }
 }
+
+/// `lpc_residual` where no partial sum leaves 32 bits, in tiles of
+/// [`TILE`] residuals whose sums stay in registers while every
+/// coefficient is applied.
+#[inline(always)]
+fn residual_tiles(x: &[i32], q: &[i32], shift: u32, out: &mut [i64]) {
+    let order = q.len();
+    let tiles = out.len() / TILE;
+    for t in 0..tiles {
+        let first = t * TILE;
+        let mut acc = [0i32; TILE];
+        for (j, &c) in q.iter().enumerate() {
+            // coefficient j applies to the sample j + 1 back
+            let history = &x[first + order - 1 - j..][..TILE];
+            for (a, &v) in acc.iter_mut().zip(history) {
+                // cannot overflow: the caller bounds every partial sum
+                *a = a.wrapping_add(c.wrapping_mul(v));
+            }
+        }
+        let current = &x[first + order..][..TILE];
+        for ((r, a), &v) in out[first..][..TILE].iter_mut().zip(acc).zip(current) {
+            *r = i64::from(v) - i64::from(a >> shift);
+        }
+    }
+    for i in tiles * TILE..out.len() {
+        let sum: i64 = q
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| i64::from(c) * i64::from(x[i + order - 1 - j]))
+            .sum();
+        out[i] = i64::from(x[i + order]) - (sum >> shift);
+    }
+}
+
+/// Residuals computed together, their sums kept in vector registers.
+const TILE: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,9 @@ pub(super) struct RicePlan {
     pub bits: u64,
 }
 
+/// Largest partition order of the format's 4-bit field used (the subset's).
+const MAX_PARTITION_ORDER: u32 = 8;
+
 /// Marks an escaped partition in [`RicePlan::params`].
 const ESCAPE: u32 = 1 << 16;
 /// Largest Rice parameter of the 5-bit (Rice2) method (31 is the escape).
@@ -64,16 +67,7 @@ pub(super) fn plan(
         finest += 1;
     }
     let size = block >> finest;
-    scratch.sums.clear();
-    scratch.ors.clear();
-    let mut start = 0;
-    for p in 0..1usize << finest {
-        let count = if p == 0 { size - predictor_order } else { size };
-        let (sum, or) = sum_and_or(&residual[start..start + count]);
-        scratch.sums.push(sum);
-        scratch.ors.push(or);
-        start += count;
-    }
+    finest_sums(residual, size - predictor_order, size, scratch);
     // the coarser orders' sums and ORs after the finest's: each
     // partition merges two neighbours of the next finer order
     let mut first_of = [0usize; 16];
@@ -100,6 +94,9 @@ pub(super) fn plan(
         let size = (block >> order) as u64;
         let mut bits = 6u64;
         scratch.params.clear();
+        // room for the most partitions in every vector that changes hands
+        // with the plans, so none grows once each has been used
+        scratch.params.reserve(1 << MAX_PARTITION_ORDER);
         for p in 0..1usize << order {
             let count = if p == 0 {
                 size - predictor_order as u64
@@ -110,7 +107,7 @@ pub(super) fn plan(
                 partition_cost(scratch.sums[first + p], scratch.ors[first + p], count);
             bits += cost;
             if bits > out.bits {
-                continue 'orders;
+                break 'orders;
             }
             scratch.params.push(param);
         }
@@ -122,12 +119,27 @@ pub(super) fn plan(
 }
 
 vectorized! {
-    /// The sum and the bitwise OR of the folded values of `residual`.
-    fn sum_and_or(residual: &[i64]) -> (u64, u64) = sum_and_or_body;
+    /// The sums and bitwise ORs of the folded residuals of every partition
+    /// (the first `first` values long, the others `size`) into `scratch`,
+    /// in one call: partitions may be as short as 16 values.
+    fn finest_sums(residual: &[i64], first: usize, size: usize, scratch: &mut RiceScratch) -> () = finest_sums_body;
 }
 
 #[inline(always)]
-fn sum_and_or_body(residual: &[i64]) -> (u64, u64) {
+fn finest_sums_body(residual: &[i64], first: usize, size: usize, scratch: &mut RiceScratch) {
+    scratch.sums.clear();
+    scratch.ors.clear();
+    let (head, rest) = residual.split_at(first.min(residual.len()));
+    for part in std::iter::once(head).chain(rest.chunks(size.max(1))) {
+        let (sum, or) = sum_and_or(part);
+        scratch.sums.push(sum);
+        scratch.ors.push(or);
+    }
+}
+
+/// The sum and the bitwise OR of the folded values of `residual`.
+#[inline(always)]
+fn sum_and_or(residual: &[i64]) -> (u64, u64) {
     let mut sums = [0u64; 4];
     let mut ors = [0u64; 4];
     let chunks = residual.chunks_exact(4);

@@ -55,37 +55,21 @@ pub(super) struct Scratch {
     windowed: Vec<f64>,
     rice: RiceScratch,
     plan: RicePlan,
-    /// Windows made for blocks of a length at a level: the two most
-    /// recent (a stream's full blocks and its last one).
-    windows: [MadeWindows; 2],
-}
-
-/// Windows made for blocks of `key.0` samples at level `key.1`.
-#[derive(Default)]
-struct MadeWindows {
-    key: Option<(usize, u32)>,
-    /// The windows (the first `count`; the rest are spare buffers).
-    values: Vec<Vec<f64>>,
-    count: usize,
+    /// Windows made for blocks of a length: the two most recent (a
+    /// stream's full blocks and its last one).
+    windows: [(usize, Vec<f64>); 2],
 }
 
 impl Scratch {
-    /// The windows of `preset` for blocks of `n` samples at `level`.
-    fn windows(&mut self, n: usize, level: u32, preset: &Preset) -> &[Vec<f64>] {
-        let key = Some((n, level));
-        if self.windows[0].key != key {
+    /// Makes `windows[0]` the window for blocks of `n` samples.
+    fn prepare_window(&mut self, n: usize) {
+        if self.windows[0].0 != n || self.windows[0].1.is_empty() {
             self.windows.swap(0, 1);
-            if self.windows[0].key != key {
-                let made = &mut self.windows[0];
-                let mut used = 0;
-                for &kind in preset.windows {
-                    used += predict::make_windows(kind, n, &mut made.values, used);
-                }
-                made.count = used;
-                made.key = key;
+            if self.windows[0].0 != n || self.windows[0].1.is_empty() {
+                self.windows[0].0 = n;
+                predict::make_window(n, &mut self.windows[0].1);
             }
         }
-        &self.windows[0].values[..self.windows[0].count]
     }
 }
 
@@ -100,7 +84,6 @@ pub(super) fn choose(
     x: &[i64],
     bps: u32,
     preset: &Preset,
-    level: u32,
     fixed_sums: Option<&[u64; 5]>,
     scratch: &mut Scratch,
     best: &mut Choice,
@@ -132,7 +115,7 @@ pub(super) fn choose(
 
     // fixed predictors
     let max_fixed = 4.min(n.saturating_sub(1));
-    let orders = if preset.exhaustive_fixed || n < 5 {
+    let orders = if n < 5 {
         0..=max_fixed
     } else {
         // on `x`, not `xs`: shifting out wasted bits divides every sum by
@@ -165,38 +148,31 @@ pub(super) fn choose(
         let mut narrow = std::mem::take(&mut scratch.narrow);
         narrow.clear();
         narrow.extend(xs.iter().map(|&v| v as i32));
-        let base_precision = predict::default_precision(n, sub_bps);
+        let max_precision = predict::max_precision(n, sub_bps);
         let mut coefs = [[0.0; MAX_LPC_ORDER]; MAX_LPC_ORDER];
         let mut errors = [0.0; MAX_LPC_ORDER];
-        let count = scratch.windows(n, level, preset).len();
-        for w in 0..count {
-            let window = &scratch.windows[0].values[w];
-            let r = predict::autocorrelation(&narrow, window, max_order, &mut scratch.windowed);
-            let computed = predict::levinson(&r, max_order, &mut coefs, &mut errors);
-            if computed == 0 {
-                continue;
+        scratch.prepare_window(n);
+        let window = &scratch.windows[0].1;
+        let r = predict::autocorrelation(&narrow, window, max_order, &mut scratch.windowed);
+        let computed = predict::levinson(&r, max_order, &mut coefs, &mut errors);
+        // the order of the smallest estimated size, with the precision its
+        // estimate prefers: only its residual is computed
+        let mut pick: Option<(f64, usize, u32)> = None;
+        for order in 1..=computed {
+            let error = errors[order - 1];
+            let precision =
+                predict::precision_for(&coefs[order - 1][..order], &r, error, n, max_precision);
+            let estimate = predict::estimated_bits(error, n, order, sub_bps, precision);
+            if pick.is_none_or(|(best, ..)| estimate < best) {
+                pick = Some((estimate, order, precision));
             }
-            // the orders with the smallest estimated size
-            let mut ranked = [(0.0f64, 0usize); MAX_LPC_ORDER];
-            for order in 1..=computed {
-                let e =
-                    predict::estimated_bits(errors[order - 1], n, order, sub_bps, base_precision);
-                ranked[order - 1] = (e, order);
-            }
-            let ranked = &mut ranked[..computed];
-            ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-            for &(_, order) in ranked.iter().take(preset.orders_tried) {
-                for step in 0..=preset.precision_steps {
-                    let precision = base_precision.saturating_sub(step).max(5);
-                    let mut q = [0i32; MAX_LPC_ORDER];
-                    let lp = &coefs[order - 1][..order];
-                    let Some(shift) = predict::quantize(lp, precision, &mut q[..order]) else {
-                        continue;
-                    };
-                    predict::lpc_residual(&narrow, &q[..order], shift, &mut scratch.residual);
-                    let Some(residual_bits) = residual_cost(scratch, n, order, preset) else {
-                        continue;
-                    };
+        }
+        if let Some((_, order, precision)) = pick {
+            let lp = &coefs[order - 1];
+            let mut q = [0i32; MAX_LPC_ORDER];
+            if let Some(shift) = predict::quantize(&lp[..order], precision, &mut q[..order]) {
+                predict::lpc_residual(&narrow, &q[..order], shift, &mut scratch.residual);
+                if let Some(residual_bits) = residual_cost(scratch, n, order, preset) {
                     let bits = header_bits(wasted)
                         + order as u64 * u64::from(sub_bps)
                         + 4
