@@ -299,6 +299,21 @@ pub(super) fn has_avx2_fma() -> bool {
     })
 }
 
+/// Whether this CPU has AVX-512 with 256-bit forms and byte to quadword
+/// operations (x86-64-v4's parts; checked once).
+#[cfg(target_arch = "x86_64")]
+pub(super) fn has_avx512() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::env::var_os("FLACARRAY_NO_AVX512").is_none()
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && has_avx2_fma()
+    })
+}
+
 /// The side-by-side restore. `views` are the subframes' buffers (samples
 /// before `N`, folded residuals after; all as long as `lanes`); `taps`
 /// holds each lane's coefficients times 2^-shift, oldest first. Row `i` of

@@ -8,13 +8,24 @@
 //! [`whole_stream`] turns back into standard streams. Every read accepts both.
 
 /// Defines `pub(super) fn $name`, which runs `$body` (an `#[inline(always)]`
-/// function of the same signature) compiled for AVX2 when the CPU has it,
-/// else as built. The same operations in the same order either way, so the
-/// output does not depend on the CPU.
+/// function of the same signature) compiled for AVX-512 or AVX2 when the
+/// CPU has it, else as built. The same operations in the same order either
+/// way, so the output does not depend on the CPU. `FLACARRAY_NO_AVX512` in
+/// the environment (read once) keeps it to AVX2, as the tests do to cover
+/// both.
 macro_rules! vectorized {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident;) => {
         $(#[$doc])*
         pub(super) fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if crate::codec::lpc::has_avx512() {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2")]
+                unsafe fn avx512($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                // SAFETY: the CPU has these AVX-512 parts (checked just above).
+                return unsafe { avx512($($arg),*) };
+            }
             #[cfg(target_arch = "x86_64")]
             if crate::codec::lpc::has_avx2_fma() {
                 #[target_feature(enable = "avx2")]
