@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::bits::BitWriter;
 use super::preset::{Preset, Stereo};
 use super::subframe::{self, Choice};
-use super::{bits_needed, EncodeOptions, Samples, ShortStream};
+use super::{depth, EncodeOptions, Samples, ShortStream};
 use crate::codec::crc16::crc16;
 use crate::codec::frame_row;
 use crate::codec::frames::{crc8, Header, HEADER_BYTES};
@@ -44,6 +44,9 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 struct Layout {
     channels: usize,
     bps: u32,
+    /// Whether the two channels may gain from decorrelation (see
+    /// [`depth`]).
+    decorrelate: bool,
     block: usize,
     frames: usize,
 }
@@ -72,10 +75,12 @@ pub(super) fn encode_stream(
     out: &mut Vec<u8>,
     hash_later: bool,
 ) -> Result<Option<Unhashed>> {
-    let (frames, channels, bps) = (samples.len(), samples.channels(), bits_needed(samples));
+    let (frames, channels) = (samples.len(), samples.channels());
+    let (bps, decorrelate) = depth(samples);
     let layout = Layout {
         channels,
         bps,
+        decorrelate,
         block: options.block_size as usize,
         frames,
     };
@@ -213,11 +218,10 @@ fn write_frame(
     let first = index * layout.block;
     let n = layout.block.min(layout.frames - first);
     let bps = layout.bps;
-    // decorrelation needs a 33-bit side channel at 32 bits: not used
-    let stereo = match layout.channels {
-        1 => Stereo::Independent,
-        _ if bps >= 32 => Stereo::Independent,
-        _ => preset.stereo,
+    let stereo = if layout.decorrelate {
+        preset.stereo
+    } else {
+        Stereo::Independent
     };
     fill_channels(
         samples,

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libflac_sys as ffi;
 
-use super::{bits_needed, EncodeOptions, Samples};
+use super::{depth, EncodeOptions, Samples};
 use crate::codec::frames::parse_stream_info;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -149,7 +149,7 @@ fn encode_interleaved(words: &[i32], channels: u32, options: &EncodeOptions) -> 
     // `sink` outlives the encoder's use of the client pointer (finish is called below).
     unsafe {
         let configured = ffi::FLAC__stream_encoder_set_channels(enc, channels) != 0
-            && ffi::FLAC__stream_encoder_set_bits_per_sample(enc, bits_needed(Samples::One(words)))
+            && ffi::FLAC__stream_encoder_set_bits_per_sample(enc, depth(Samples::One(words)).0)
                 != 0
             && ffi::FLAC__stream_encoder_set_sample_rate(enc, 44_100) != 0
             && ffi::FLAC__stream_encoder_set_streamable_subset(enc, 0) != 0

@@ -210,10 +210,18 @@ pub fn encode_group(
 }
 
 /// Smallest signed bit depth that holds every sample of `samples` (both
-/// words of a two-channel sample), within FLAC's 4..=32.
-fn bits_needed(samples: Samples<'_>) -> u32 {
-    let (min, max) = match samples {
-        Samples::One(words) => word_range(words),
+/// words of a two-channel sample), within FLAC's 4..=32, and whether the two channels (an int64's low and high
+/// words) may gain from being decorrelated: not at 32 bits (the side
+/// channel would need 33), nor when the high word takes at most two
+/// neighbouring values while samples need more than 8 bits (values within
+/// ±2^31, whose high word is only the sign: a side or mid channel is then
+/// the low word within one, and dearer than the sign).
+fn depth(samples: Samples<'_>) -> (u32, bool) {
+    let (min, max, high_spread) = match samples {
+        Samples::One(words) => {
+            let (min, max) = word_range(words);
+            (min, max, 0)
+        }
         Samples::Two(pairs) => pair_range(pairs),
     };
     let width = |v: i32| {
@@ -223,7 +231,8 @@ fn bits_needed(samples: Samples<'_>) -> u32 {
             v.leading_zeros()
         }
     };
-    width(min).max(width(max)).clamp(4, 32)
+    let bps = width(min).max(width(max)).clamp(4, 32);
+    (bps, bps < 32 && (high_spread > 1 || bps <= 8))
 }
 
 vectorized! {
@@ -233,8 +242,8 @@ vectorized! {
 
 vectorized! {
     /// The smallest and the largest of the low and the high words of
-    /// `pairs`, and 0.
-    fn pair_range(pairs: &[i64]) -> (i32, i32) = pair_range_body;
+    /// `pairs` and 0, and the high words' largest minus their smallest.
+    fn pair_range(pairs: &[i64]) -> (i32, i32, i64) = pair_range_body;
 }
 
 #[inline(always)]
@@ -245,15 +254,17 @@ fn word_range_body(words: &[i32]) -> (i32, i32) {
 }
 
 #[inline(always)]
-fn pair_range_body(pairs: &[i64]) -> (i32, i32) {
+fn pair_range_body(pairs: &[i64]) -> (i32, i32, i64) {
     // two passes, each a simple loop
     let (lo, hi) = pairs
         .iter()
         .fold((0, 0), |(lo, hi), &v| (lo.min(v as i32), hi.max(v as i32)));
-    pairs.iter().fold((lo, hi), |(lo, hi), &v| {
+    let (high_lo, high_hi) = pairs.iter().fold((i32::MAX, i32::MIN), |(lo, hi), &v| {
         let high = (v >> 32) as i32;
         (lo.min(high), hi.max(high))
-    })
+    });
+    let spread = i64::from(high_hi) - i64::from(high_lo);
+    (lo.min(high_lo), hi.max(high_hi), spread)
 }
 
 #[cfg(test)]
@@ -261,18 +272,47 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
+    /// The channel assignment of a stream's first frame (after `fLaC` and
+    /// STREAMINFO): 1 independent, 8–10 left/side, right/side, mid/side.
+    fn first_assignment(stream: &[u8]) -> u8 {
+        stream[42 + 3] >> 4
+    }
+
+    #[test]
+    fn words_are_decorrelated_only_where_it_can_pay() {
+        let options = EncodeOptions::default();
+        // equal low and high words: the side channel is all zeros
+        let equal: Vec<i64> = (0..5000i64)
+            .map(|t| {
+                let s = ((t as f64 * 0.01).sin() * 1000.0) as i64;
+                (s << 32) | (s & 0xffff_ffff)
+            })
+            .collect();
+        // values within ±2^31: the high word is only the sign
+        let small: Vec<i64> = (0..5000i64).map(|t| (t * 7919) % 20_001 - 10_000).collect();
+        // tiny values: the low word is the high word but for one bit
+        let tiny: Vec<i64> = (0..5000i64).map(|t| -(((t * 7919) % 13) & 1)).collect();
+        assert!(depth(Samples::Two(&equal)).1 && depth(Samples::Two(&tiny)).1);
+        assert!(!depth(Samples::Two(&small)).1);
+        for (samples, decorrelated) in [(&equal, true), (&tiny, true), (&small, false)] {
+            let stream = encode_i64(samples, &options).unwrap();
+            assert_eq!((8..=10).contains(&first_assignment(&stream)), decorrelated);
+            assert_eq!(&crate::codec::decode_i64(&stream).unwrap(), samples);
+        }
+    }
+
     #[test]
     fn bit_depth_covers_extremes() {
-        let depth = |w: &[i32]| bits_needed(Samples::One(w));
-        assert_eq!(depth(&[0, 1, -1]), 4);
-        assert_eq!(depth(&[127]), 8);
-        assert_eq!(depth(&[-128]), 8);
-        assert_eq!(depth(&[128]), 9);
-        assert_eq!(depth(&[i32::MAX]), 32);
-        assert_eq!(depth(&[i32::MIN]), 32);
-        assert_eq!(depth(&[1 << 29]), 31);
+        let ones = |w: &[i32]| depth(Samples::One(w)).0;
+        assert_eq!(ones(&[0, 1, -1]), 4);
+        assert_eq!(ones(&[127]), 8);
+        assert_eq!(ones(&[-128]), 8);
+        assert_eq!(ones(&[128]), 9);
+        assert_eq!(ones(&[i32::MAX]), 32);
+        assert_eq!(ones(&[i32::MIN]), 32);
+        assert_eq!(ones(&[1 << 29]), 31);
         // both words of a 64-bit sample count
-        let pairs = |v: &[i64]| bits_needed(Samples::Two(v));
+        let pairs = |v: &[i64]| depth(Samples::Two(v)).0;
         assert_eq!(pairs(&[1 << 40]), 10);
         assert_eq!(pairs(&[0x7F, -(1 << 33)]), 8);
         assert_eq!(pairs(&[0x80]), 9);
@@ -280,7 +320,7 @@ mod tests {
         // longer than a vector, the extreme last
         let mut long = vec![3i32; 1001];
         long[1000] = -70_000;
-        assert_eq!(depth(&long), 18);
+        assert_eq!(ones(&long), 18);
     }
 
     #[test]

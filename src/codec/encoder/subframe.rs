@@ -167,7 +167,10 @@ pub(super) fn choose(
                 pick = Some((estimate, order, precision));
             }
         }
-        if let Some((_, order, precision)) = pick {
+        // no order predicts better than no prediction at all (noise): the
+        // fixed predictors have it already
+        let plain = predict::estimated_bits(r[0], n, 0, sub_bps, 0);
+        if let Some((_, order, precision)) = pick.filter(|&(estimate, ..)| estimate < plain) {
             let lp = &coefs[order - 1];
             let mut q = [0i32; MAX_LPC_ORDER];
             if let Some(shift) = predict::quantize(&lp[..order], precision, &mut q[..order]) {
