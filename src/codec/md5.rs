@@ -241,8 +241,9 @@ impl SampleDigest {
 
 /// The FLAC MD5 of each stream's samples (`(samples, bits per sample)`)
 /// into `out`, up to eight streams hashed side by side: the whole pieces
-/// every stream of a group has are hashed in lockstep, each stream's rest
-/// alone. `packed` holds one piece per lane.
+/// every stream of a group has are hashed in lockstep, then the rests (with
+/// MD5's padding) in lockstep too when they are as long, else one stream
+/// at a time. `packed` holds one piece per lane.
 pub(crate) fn sample_digests(
     streams: &[(Samples<'_>, u32)],
     out: &mut [[u8; 16]],
@@ -282,20 +283,49 @@ pub(crate) fn sample_digests(
                 std::array::from_fn(|lane| &packed[if lane < group.len() { lane } else { 0 }][..]);
             compress_lanes_run(&mut state, bytes, PIECE_BYTES / 64);
         }
+        // each stream's rest, padded as MD5 ends a message: side by side
+        // when every padded rest has as many blocks (streams of one length),
+        // else one lane at a time
         for (lane, (&(samples, _), &p)) in group.iter().zip(&per_piece).enumerate() {
-            let mut digest = SampleDigest {
-                hash: Md5 {
-                    state: [0, 1, 2, 3].map(|k| state[k][lane]),
-                    pending: [0; 64],
-                    pending_len: 0,
-                    total: (common * PIECE_BYTES) as u64,
-                },
-                width: widths[lane],
-            };
-            digest.add(samples.range(common * p..samples.len()), &mut packed[lane]);
-            digests[lane] = digest.finish();
+            let rest = &mut packed[lane];
+            pack(samples.range(common * p..samples.len()), widths[lane], rest);
+            let total = (common * PIECE_BYTES + rest.len()) as u64;
+            pad(rest, total);
+        }
+        let blocks = packed[0].len() / 64;
+        if packed[..group.len()]
+            .iter()
+            .all(|rest| rest.len() == blocks * 64)
+        {
+            let bytes: [&[u8]; LANES] =
+                std::array::from_fn(|lane| &packed[if lane < group.len() { lane } else { 0 }][..]);
+            compress_lanes_run(&mut state, bytes, blocks);
+        } else {
+            for (lane, rest) in packed[..group.len()].iter().enumerate() {
+                let mut words = [0, 1, 2, 3].map(|k| state[k][lane]);
+                for block in rest.chunks_exact(64) {
+                    compress(&mut words, block.try_into().expect("64 bytes"));
+                }
+                for (k, word) in words.into_iter().enumerate() {
+                    state[k][lane] = word;
+                }
+            }
+        }
+        for (lane, digest) in digests[..group.len()].iter_mut().enumerate() {
+            for (bytes, word) in digest.chunks_exact_mut(4).zip(&state) {
+                bytes.copy_from_slice(&word[lane].to_le_bytes());
+            }
         }
     }
+}
+
+/// Appends MD5's end of a message of `total` bytes to `bytes`: a one bit,
+/// zeros up to 56 bytes mod 64, and the length in bits.
+fn pad(bytes: &mut Vec<u8>, total: u64) {
+    bytes.push(0x80);
+    let zeros = (56 + 64 - bytes.len() % 64) % 64;
+    bytes.resize(bytes.len() + zeros, 0);
+    bytes.extend_from_slice(&total.wrapping_mul(8).to_le_bytes());
 }
 
 /// Bytes of one sample of `bits_per_sample` bits.
@@ -423,6 +453,22 @@ mod tests {
                 let mut alone = SampleDigest::new(bps);
                 alone.add(samples, &mut Vec::new());
                 assert_eq!(*digest, alone.finish(), "{count} streams");
+            }
+        }
+        // streams of one length and width: their padded rests (one or two
+        // blocks of padding, after whole pieces or none) hashed in lockstep
+        for len in [0, 1, 27, 28, 32, 100, 12_288 + 70] {
+            for lanes in [2, 3, 8] {
+                let group: Vec<_> = (0..lanes)
+                    .map(|k| (Samples::One(&words[k * 50..k * 50 + len]), 16))
+                    .collect();
+                let mut out = vec![[0u8; 16]; lanes];
+                sample_digests(&group, &mut out, &mut Default::default());
+                for (&(samples, bps), digest) in group.iter().zip(&out) {
+                    let mut alone = SampleDigest::new(bps);
+                    alone.add(samples, &mut Vec::new());
+                    assert_eq!(*digest, alone.finish(), "{lanes} streams of {len}");
+                }
             }
         }
         // the packing itself: 16-bit samples, little-endian

@@ -180,10 +180,7 @@ pub(super) fn encode_group(
         let mut to_hash = [(Samples::One(&[]), 0); md5::LANES];
         let mut count = 0;
         for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
-            // a stream of one frame is hashed at once, while in cache: too
-            // short for the lanes' whole pieces
-            let later = samples.len() > options.block_size as usize;
-            if let Some(u) = encode_stream(samples, options, out, later)? {
+            if let Some(u) = encode_stream(samples, options, out, true)? {
                 to_hash[count] = (samples, u.header.bits_per_sample);
                 unhashed[count] = Some((k, u));
                 count += 1;
