@@ -79,6 +79,34 @@ fn resolve_links(mut path: PathBuf) -> Result<PathBuf> {
     )))
 }
 
+/// Swaps what `a` and `b` name in one step (Linux's `renameat2` with
+/// `RENAME_EXCHANGE`), so that a kill at any moment leaves one of the two
+/// at each name; false where the system or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let name = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+    let (Ok(a), Ok(b)) = (name(a), name(b)) else {
+        return false;
+    };
+    // SAFETY: two NUL-terminated paths that outlive the call.
+    let swapped = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    swapped == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
+}
+
 fn is_empty_dir(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
 }
@@ -132,11 +160,19 @@ pub(crate) fn write_atomically(
         remove(&temp);
         return Err(err);
     }
-    let result = if !exists {
+    let result = if !exists || (path.is_file() && temp.is_file()) {
+        // a file over a file: the rename replaces it in one step, so a
+        // reader, or a kill at any moment, finds the old file or the new
         std::fs::rename(&temp, &path)
     } else if empty_dir {
         std::fs::remove_dir(&path).and_then(|()| std::fs::rename(&temp, &path))
+    } else if exchange(&temp, &path) {
+        // the old one now under the temporary name
+        remove(&temp);
+        Ok(())
     } else {
+        // where the system cannot swap two names in one step: a kill
+        // between these two renames leaves the old one beside `path`
         let old = sibling(&path, "flacarray-old")?;
         std::fs::rename(&path, &old).and_then(|()| match std::fs::rename(&temp, &path) {
             Ok(()) => {
