@@ -82,23 +82,31 @@ impl Md5 {
 
     /// The digest of everything added.
     pub fn finish(mut self) -> [u8; 16] {
-        let bits = self.total.wrapping_mul(8);
-        // a one bit, zeros up to 56 bytes mod 64, the length in bits
-        let mut tail = [0u8; 72];
-        tail[0] = 0x80;
-        let pad = if self.pending_len < 56 {
-            56 - self.pending_len
-        } else {
-            120 - self.pending_len
-        };
-        tail[pad..pad + 8].copy_from_slice(&bits.to_le_bytes());
-        self.update(&tail[..pad + 8]);
-        let mut out = [0u8; 16];
-        for (bytes, word) in out.chunks_exact_mut(4).zip(self.state) {
-            bytes.copy_from_slice(&word.to_le_bytes());
-        }
-        out
+        let (tail, len) = padding(self.total);
+        self.update(&tail[..len]);
+        digest_bytes(self.state)
     }
+}
+
+/// MD5's end of a message of `total` bytes: a one bit, zeros up to 56
+/// bytes mod 64, and the length in bits; the bytes and how many of them.
+fn padding(total: u64) -> ([u8; 72], usize) {
+    let mut tail = [0u8; 72];
+    tail[0] = 0x80;
+    let pending = (total % 64) as usize;
+    let zeros_to = if pending < 56 { 56 } else { 120 };
+    let len = zeros_to - pending;
+    tail[len..len + 8].copy_from_slice(&total.wrapping_mul(8).to_le_bytes());
+    (tail, len + 8)
+}
+
+/// The digest of a finished state: its words, little-endian.
+fn digest_bytes(state: [u32; 4]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_le_bytes());
+    }
+    out
 }
 
 /// One 64-byte block into the state.
@@ -289,8 +297,8 @@ pub(crate) fn sample_digests(
         for (lane, (&(samples, _), &p)) in group.iter().zip(&per_piece).enumerate() {
             let rest = &mut packed[lane];
             pack(samples.range(common * p..samples.len()), widths[lane], rest);
-            let total = (common * PIECE_BYTES + rest.len()) as u64;
-            pad(rest, total);
+            let (tail, len) = padding((common * PIECE_BYTES + rest.len()) as u64);
+            rest.extend_from_slice(&tail[..len]);
         }
         let blocks = packed[0].len() / 64;
         if packed[..group.len()]
@@ -312,20 +320,9 @@ pub(crate) fn sample_digests(
             }
         }
         for (lane, digest) in digests[..group.len()].iter_mut().enumerate() {
-            for (bytes, word) in digest.chunks_exact_mut(4).zip(&state) {
-                bytes.copy_from_slice(&word[lane].to_le_bytes());
-            }
+            *digest = digest_bytes([0, 1, 2, 3].map(|k| state[k][lane]));
         }
     }
-}
-
-/// Appends MD5's end of a message of `total` bytes to `bytes`: a one bit,
-/// zeros up to 56 bytes mod 64, and the length in bits.
-fn pad(bytes: &mut Vec<u8>, total: u64) {
-    bytes.push(0x80);
-    let zeros = (56 + 64 - bytes.len() % 64) % 64;
-    bytes.resize(bytes.len() + zeros, 0);
-    bytes.extend_from_slice(&total.wrapping_mul(8).to_le_bytes());
 }
 
 /// Bytes of one sample of `bits_per_sample` bits.

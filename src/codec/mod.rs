@@ -17,25 +17,23 @@ macro_rules! vectorized {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident;) => {
         $(#[$doc])*
         pub(super) fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if crate::codec::lpc::has_avx512() {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2")]
-                unsafe fn avx512($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                // SAFETY: the CPU has these AVX-512 parts (checked just above).
-                return unsafe { avx512($($arg),*) };
-            }
-            #[cfg(target_arch = "x86_64")]
-            if crate::codec::lpc::has_avx2_fma() {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { avx2($($arg),*) };
-            }
+            vectorized!(@tier has_avx512, "avx512f,avx512vl,avx512bw,avx512dq,avx2",
+                $body($($arg: $ty),*) -> $ret);
+            vectorized!(@tier has_avx2_fma, "avx2", $body($($arg: $ty),*) -> $ret);
             $body($($arg),*)
+        }
+    };
+    // returns `$body` compiled with `$features` when `lpc::$check` says the
+    // CPU has them
+    (@tier $check:ident, $features:literal, $body:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[cfg(target_arch = "x86_64")]
+        if crate::codec::lpc::$check() {
+            #[target_feature(enable = $features)]
+            unsafe fn tier($($arg: $ty),*) -> $ret {
+                $body($($arg),*)
+            }
+            // SAFETY: the CPU has these features (checked just above).
+            return unsafe { tier($($arg),*) };
         }
     };
 }

@@ -210,12 +210,13 @@ pub fn encode_group(
 }
 
 /// Smallest signed bit depth that holds every sample of `samples` (both
-/// words of a two-channel sample), within FLAC's 4..=32, and whether the two channels (an int64's low and high
-/// words) may gain from being decorrelated: not at 32 bits (the side
-/// channel would need 33), nor when the high word takes at most two
-/// neighbouring values while samples need more than 8 bits (values within
-/// ±2^31, whose high word is only the sign: a side or mid channel is then
-/// the low word within one, and dearer than the sign).
+/// words of a two-channel sample), within FLAC's 4..=32, and whether the
+/// two channels (an int64's low and high words) may gain from being
+/// decorrelated: not at 32 bits (the side channel would need 33), nor when
+/// the high word takes at most two neighbouring values while samples need
+/// more than 8 bits (values within ±2^31, whose high word is only the sign:
+/// a side or mid channel is then the low word within one, and dearer than
+/// the sign).
 fn depth(samples: Samples<'_>) -> (u32, bool) {
     let (min, max, high_spread) = match samples {
         Samples::One(words) => {

@@ -126,22 +126,16 @@ fn wide_sums_body(x: &[i64]) -> [u64; 5] {
 /// samples, into `out`: a Tukey window, cosine tapers over a quarter of
 /// the block at each end.
 pub(super) fn make_window(n: usize, out: &mut Vec<f64>) {
+    let taper = n / 4;
     out.clear();
-    out.resize(n, 0.0);
-    tukey(out, 0, n, 0.5);
-}
-
-fn tukey(w: &mut [f64], start: usize, end: usize, p: f64) {
-    let len = end.saturating_sub(start);
-    let taper = ((p / 2.0) * len as f64) as usize;
-    for i in 0..len {
-        let edge = i.min(len - 1 - i);
-        w[start + i] = if edge < taper {
+    out.extend((0..n).map(|i| {
+        let edge = i.min(n - 1 - i);
+        if edge < taper {
             0.5 - 0.5 * (std::f64::consts::PI * edge as f64 / taper as f64).cos()
         } else {
             1.0
-        };
-    }
+        }
+    }));
 }
 
 vectorized! {
@@ -444,8 +438,8 @@ mod tests {
         let x: Vec<i64> = (0..4096)
             .map(|t| (10000.0 * (t as f64 * 0.01).sin()).round() as i64)
             .collect();
-        let mut window = vec![0.0; x.len()];
-        tukey(&mut window, 0, x.len(), 0.5);
+        let mut window = Vec::new();
+        make_window(x.len(), &mut window);
         let narrow: Vec<i32> = x.iter().map(|&v| v as i32).collect();
         let r = autocorrelation(&narrow, &window, 8, &mut Vec::new());
         let mut coefs = [[0.0; MAX_LPC_ORDER]; MAX_LPC_ORDER];

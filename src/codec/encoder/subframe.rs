@@ -62,10 +62,11 @@ pub(super) struct Scratch {
 
 impl Scratch {
     /// Makes `windows[0]` the window for blocks of `n` samples.
+    /// (`n` is never 0: blocks with LPC are longer than its order.)
     fn prepare_window(&mut self, n: usize) {
-        if self.windows[0].0 != n || self.windows[0].1.is_empty() {
+        if self.windows[0].0 != n {
             self.windows.swap(0, 1);
-            if self.windows[0].0 != n || self.windows[0].1.is_empty() {
+            if self.windows[0].0 != n {
                 self.windows[0].0 = n;
                 predict::make_window(n, &mut self.windows[0].1);
             }
