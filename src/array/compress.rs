@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::element::{encode_streams, group_size};
+use super::element::{encode_streams, group_size, EncodedGroup};
 use super::{stream_count, Element, FlacArray, FlacArrayParts};
 use crate::codec::EncodeOptions;
 use crate::error::{Error, Result};
@@ -265,15 +265,13 @@ impl FlacArray {
                         .map_err(|(i, e)| e.in_stream(g + i))
                 })
                 .collect();
-            for (bytes, scale) in encoded
-                .into_iter()
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-            {
+            let encoded = encoded.into_iter().collect::<Result<Vec<_>>>()?;
+            out.compressed
+                .reserve(encoded.iter().map(EncodedGroup::byte_len).sum());
+            for (bytes, scale) in encoded.iter().flat_map(|group| group.streams()) {
                 out.stream_starts.push(out.compressed.len() as u64);
                 out.stream_nbytes.push(bytes.len() as u64);
-                out.compressed.extend_from_slice(&bytes);
+                out.compressed.extend_from_slice(bytes);
                 if let (Some(scale), Some(offsets), Some(gains)) =
                     (scale, &mut out.stream_offsets, &mut out.stream_gains)
                 {

@@ -302,17 +302,40 @@ thread_local! {
     static STREAM_INTS: RefCell<Vec<StreamInts>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A compressed stream, and for floats its scale.
-pub(crate) type EncodedStream = (Vec<u8>, Option<Scale>);
+/// Streams compressed together by [`encode_streams`]: their bytes one
+/// after another, and for floats each one's scale.
+pub(crate) struct EncodedGroup {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    scales: Vec<Option<Scale>>,
+}
+
+impl EncodedGroup {
+    /// Stream `i`'s bytes and scale.
+    pub(crate) fn stream(&self, i: usize) -> (&[u8], Option<Scale>) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (&self.bytes[start..self.ends[i]], self.scales[i])
+    }
+
+    /// The bytes of all the streams.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Every stream's bytes and scale, in order.
+    pub(crate) fn streams(&self) -> impl Iterator<Item = (&[u8], Option<Scale>)> {
+        (0..self.ends.len()).map(|i| self.stream(i))
+    }
+}
 
 /// Compresses `streams` (at most [`STREAMS_PER_GROUP`] of them, with
-/// `steps(i)` for stream `i`): each stream's bytes, and for floats its
-/// scale. An error says which of the streams it is about.
+/// `steps(i)` for stream `i`). An error says which of the streams it is
+/// about.
 pub(crate) fn encode_streams<T: Element>(
     streams: &[&[T]],
     steps: impl Fn(usize) -> Step,
     options: &EncodeOptions,
-) -> std::result::Result<Vec<EncodedStream>, (usize, Error)> {
+) -> std::result::Result<EncodedGroup, (usize, Error)> {
     STREAM_INTS.with(|cell| {
         let mut owned = Vec::new();
         let mut borrowed = cell.try_borrow_mut();
@@ -330,9 +353,13 @@ pub(crate) fn encode_streams<T: Element>(
             samples.push(s);
             scales.push(scale);
         }
-        let mut outs = vec![Vec::new(); samples.len()];
-        encode_group(&samples, options, &mut outs).map_err(|e| (0, e))?;
-        Ok(outs.into_iter().zip(scales).collect())
+        let mut group = EncodedGroup {
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(streams.len()),
+            scales,
+        };
+        encode_group(&samples, options, &mut group.bytes, &mut group.ends).map_err(|e| (0, e))?;
+        Ok(group)
     })
 }
 

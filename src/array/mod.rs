@@ -13,7 +13,7 @@ use std::fmt;
 
 pub use compress::{CompressOptions, StepSpec};
 #[cfg(feature = "arrow")]
-pub(crate) use element::{encode_streams, group_size, EncodedStream};
+pub(crate) use element::{encode_streams, group_size, EncodedGroup};
 pub use element::{DType, Element};
 pub use parts::{Borrowed, FlacArrayParts, FlacArrayPartsRef, Item, Owned, Parts, Storage};
 pub use quantized::{

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use super::column::{ArrayFacts, FlacColumn, SourceList};
 use super::extension::{storage_fields, FlacMetadata};
 use crate::array::{
-    encode_streams, group_size, CompressOptions, DType, Element, SampleWindow, StepSpec,
+    encode_streams, group_size, CompressOptions, DType, Element, EncodedGroup, SampleWindow,
+    StepSpec,
 };
 use crate::codec::{max_samples_in, stream_info, EncodeOptions, ShortStream};
 use crate::error::{Error, Result};
@@ -56,8 +57,13 @@ pub fn arrow_type(dtype: DType) -> DataType {
     crate::with_element_type!(dtype, T => <T as ArrowElement>::Arrow::DATA_TYPE)
 }
 
-/// One compressed row: its FLAC bytes and float scale, or None when null.
-type EncodedRow = Option<crate::array::EncodedStream>;
+/// One compressed row: null, empty, or stream `j` of its group.
+#[derive(Clone, Copy)]
+enum EncodedRow {
+    Null,
+    Empty,
+    Stream(usize),
+}
 
 /// One row of the input: its values, or None when the row is null.
 type Row<'a, T> = Option<&'a [T]>;
@@ -170,7 +176,7 @@ fn compress_rows<T: ArrowElement>(
     let n = rows.len();
     // rows in groups whose MD5s are hashed side by side
     let group = group_size(n, rayon::current_num_threads());
-    let encoded: Vec<Result<Vec<EncodedRow>>> = rows
+    let encoded: Vec<Result<(Vec<EncodedRow>, EncodedGroup)>> = rows
         .par_chunks(group)
         .enumerate()
         .map(|(g, chunk)| {
@@ -179,8 +185,8 @@ fn compress_rows<T: ArrowElement>(
             let (mut values, mut steps, mut slots) = (Vec::new(), Vec::new(), Vec::new());
             for (k, row) in chunk.iter().enumerate() {
                 match row {
-                    None => encoded.push(None),
-                    Some([]) => encoded.push(Some((Vec::new(), None))),
+                    None => encoded.push(EncodedRow::Null),
+                    Some([]) => encoded.push(EncodedRow::Empty),
                     Some(row) => {
                         let step = step_for(&options.step, first + k, n)?;
                         // A constant row is stored exactly: it needs no
@@ -188,40 +194,41 @@ fn compress_rows<T: ArrowElement>(
                         // does no harm there.
                         let constant = row.iter().all(|v| v == &row[0]);
                         steps.push(if constant { Step::Range } else { step });
+                        encoded.push(EncodedRow::Stream(values.len()));
                         values.push(*row);
                         slots.push(k);
-                        // its place, filled once the group is encoded
-                        encoded.push(None);
                     }
                 }
             }
             let streams = encode_streams(&values, |j| steps[j], &encode)
                 .map_err(|(j, e)| e.in_row(first + slots[j]))?;
-            for (k, stream) in slots.into_iter().zip(streams) {
-                encoded[k] = Some(stream);
-            }
-            Ok(encoded)
+            Ok((encoded, streams))
         })
         .collect();
-    let mut streams = LargeBinaryBuilder::new();
+    let encoded = encoded.into_iter().collect::<Result<Vec<_>>>()?;
+    let total = encoded.iter().map(|(_, group)| group.byte_len()).sum();
+    let mut streams = LargeBinaryBuilder::with_capacity(n, total);
     let mut offsets = Vec::with_capacity(n);
     let mut gains = Vec::with_capacity(n);
-    for row in encoded
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-    {
-        match row {
-            None => {
-                streams.append_null();
-                offsets.push(None);
-                gains.push(None);
-            }
-            Some((bytes, scale)) => {
-                streams.append_value(&bytes);
-                offsets.push(scale.map(|s| s.offset));
-                gains.push(scale.map(|s| s.gain));
+    for (rows, group) in &encoded {
+        for &row in rows {
+            match row {
+                EncodedRow::Null => {
+                    streams.append_null();
+                    offsets.push(None);
+                    gains.push(None);
+                }
+                EncodedRow::Empty => {
+                    streams.append_value([]);
+                    offsets.push(None);
+                    gains.push(None);
+                }
+                EncodedRow::Stream(j) => {
+                    let (bytes, scale) = group.stream(j);
+                    streams.append_value(bytes);
+                    offsets.push(scale.map(|s| s.offset));
+                    gains.push(scale.map(|s| s.gain));
+                }
             }
         }
     }

@@ -166,32 +166,35 @@ pub(super) fn encode_stream(
     Ok(unhashed.then_some(Unhashed { start, header }))
 }
 
-/// Appends the stream of each of `streams` to its own `outs`, the same
-/// bytes as [`encode_stream`] gives, the MD5s of the whole streams
-/// computed side by side at the end.
+/// Appends the stream of each of `streams` to `out`, one after another,
+/// pushing where each ends onto `ends`: the same bytes as
+/// [`encode_stream`] gives, the MD5s of the whole streams computed side by
+/// side at the end.
 pub(super) fn encode_group(
     streams: &[Samples<'_>],
     options: &EncodeOptions,
-    outs: &mut [Vec<u8>],
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
 ) -> Result<()> {
-    for (streams, outs) in streams.chunks(md5::LANES).zip(outs.chunks_mut(md5::LANES)) {
-        // the streams left unhashed: which output, and the header to finish
-        let mut unhashed: [Option<(usize, Unhashed)>; md5::LANES] = Default::default();
+    for streams in streams.chunks(md5::LANES) {
+        // the streams left unhashed, and the headers to finish
+        let mut unhashed: [Option<Unhashed>; md5::LANES] = Default::default();
         let mut to_hash = [(Samples::One(&[]), 0); md5::LANES];
         let mut count = 0;
-        for (k, (&samples, out)) in streams.iter().zip(outs.iter_mut()).enumerate() {
+        for &samples in streams {
             if let Some(u) = encode_stream(samples, options, out, true)? {
                 to_hash[count] = (samples, u.header.bits_per_sample);
-                unhashed[count] = Some((k, u));
+                unhashed[count] = Some(u);
                 count += 1;
             }
+            ends.push(out.len());
         }
         let mut digests = [[0u8; 16]; md5::LANES];
         with_scratch(|s| {
             md5::sample_digests(&to_hash[..count], &mut digests[..count], &mut s.lanes);
         });
-        for ((k, u), digest) in unhashed.into_iter().flatten().zip(digests) {
-            u.finish(digest, &mut outs[k]);
+        for (u, digest) in unhashed.into_iter().flatten().zip(digests) {
+            u.finish(digest, out);
         }
     }
     Ok(())
