@@ -211,12 +211,19 @@ pub(super) fn levinson(
         if !k.is_finite() {
             return i;
         }
-        let mut next = lpc;
-        next[i] = k;
-        for j in 0..i {
-            next[j] = lpc[j] + k * lpc[i - 1 - j];
+        // in place, a pair at a time: each new value from the two old
+        // ones (a copy of the whole array, written a value at a time and
+        // read back as vectors, stalled on store forwarding)
+        for j in 0..i / 2 {
+            let (a, b) = (lpc[j], lpc[i - 1 - j]);
+            lpc[j] = a + k * b;
+            lpc[i - 1 - j] = b + k * a;
         }
-        lpc = next;
+        if i % 2 == 1 {
+            let m = i / 2;
+            lpc[m] += k * lpc[m];
+        }
+        lpc[i] = k;
         err *= 1.0 - k * k;
         // FLAC predicts x[t] = sum(c_j x[t-1-j]): the negated coefficients
         for j in 0..=i {
@@ -230,15 +237,68 @@ pub(super) fn levinson(
     max
 }
 
+/// What [`estimated_bits`] and [`precision_for`] need of a block of `n`
+/// samples with windowed autocorrelation `r`, worked out once for all of
+/// its orders: every order then takes one logarithm, of its error.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BlockTerms {
+    n: usize,
+    /// log2 of 2n: the per-sample energy of an error is `error / n`, and
+    /// a Laplacian's bits are half the log2 of half that.
+    log2_twice_n: f64,
+    /// log2 of `n · 2 (r[0] - r[1]) / 12` (see [`precision_for`]), NaN
+    /// when the differences have no energy.
+    log2_rounding: f64,
+}
+
+impl BlockTerms {
+    pub(super) fn new(n: usize, r: &[f64; MAX_LPC_ORDER + 1]) -> Self {
+        let differences = 2.0 * (r[0] - r[1]);
+        BlockTerms {
+            n,
+            log2_twice_n: (n as f64 * 2.0).log2(),
+            log2_rounding: (n as f64 * differences / 12.0).log2(),
+        }
+    }
+}
+
+/// log2 of a prediction error, as [`estimated_bits`] and [`precision_for`]
+/// take it (-inf for no error).
+pub(super) fn log2_error(error: f64) -> f64 {
+    if error > 0.0 {
+        error.log2()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
 /// Expected bits of an order's residuals plus its warm-up samples and
-/// coefficients, from its residual energy (a Laplacian estimate).
-pub(super) fn estimated_bits(error: f64, n: usize, order: usize, bps: u32, precision: u32) -> f64 {
-    let per_sample = if error > 0.0 && n > 0 {
-        (0.5 * (0.5 * error / n as f64).log2()).max(0.0)
+/// coefficients, from the log2 of its residual energy (a Laplacian
+/// estimate).
+pub(super) fn estimated_bits(
+    block: &BlockTerms,
+    log2_error: f64,
+    order: usize,
+    bps: u32,
+    precision: u32,
+) -> f64 {
+    let per_sample = if log2_error.is_finite() && block.n > 0 {
+        (0.5 * (log2_error - block.log2_twice_n)).max(0.0)
     } else {
         0.0
     };
-    per_sample * (n - order) as f64 + (order as u32 * (bps + precision)) as f64
+    per_sample * (block.n - order) as f64 + (order as u32 * (bps + precision)) as f64
+}
+
+/// floor(log2(x)) of a positive finite `x`, from its binary exponent.
+fn exponent(x: f64) -> i32 {
+    let biased = ((x.to_bits() >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // subnormal: no implicit leading bit
+        x.log2().floor() as i32
+    } else {
+        biased - 1023
+    }
 }
 
 /// Fewest bits of coefficient precision used (libFLAC's lower limit too).
@@ -266,8 +326,8 @@ pub(super) fn max_precision(n: usize, bps: u32) -> u32 {
 }
 
 /// The coefficient precision (at most `max`) that makes the subframe
-/// smallest by estimate, for coefficients `lp` fitted to a block of `n`
-/// samples with windowed autocorrelation `r` and prediction error `error`.
+/// smallest by estimate, for coefficients `lp` fitted to `block` with a
+/// prediction error of log2 `log2_error`.
 ///
 /// Every bit of precision costs a bit per coefficient and quarters the
 /// rounding error's share of the residual. [`quantize`] carries each
@@ -279,20 +339,13 @@ pub(super) fn max_precision(n: usize, bps: u32) -> u32 {
 /// `order / n` of the prediction error, which gives
 /// `p = 1 + e + log2(n · 2 (r[0] - r[1]) / (12 · error)) / 2`, `e` being
 /// the bits of the largest coefficient's integer part.
-pub(super) fn precision_for(
-    lp: &[f64],
-    r: &[f64; MAX_LPC_ORDER + 1],
-    error: f64,
-    n: usize,
-    max: u32,
-) -> u32 {
+pub(super) fn precision_for(lp: &[f64], block: &BlockTerms, log2_error: f64, max: u32) -> u32 {
     let cmax = lp.iter().fold(0.0f64, |m, c| m.max(c.abs()));
-    let differences = 2.0 * (r[0] - r[1]);
-    if !(cmax > 0.0 && error > 0.0) {
+    if !(cmax > 0.0 && cmax.is_finite() && log2_error.is_finite()) {
         return max;
     }
-    let e = cmax.log2().floor() + 1.0;
-    let p = 1.0 + e + 0.5 * (n as f64 * differences / (12.0 * error)).log2();
+    let e = f64::from(exponent(cmax) + 1);
+    let p = 1.0 + e + 0.5 * (block.log2_rounding - log2_error);
     if p.is_nan() {
         return max;
     }
@@ -310,7 +363,7 @@ pub(super) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
     let magnitude = precision as i32 - 1;
     let (qmin, qmax) = (-(1i64 << magnitude), (1i64 << magnitude) - 1);
     // cmax = m * 2^e with 0.5 <= m < 1: the largest coefficient needs e bits
-    let e = cmax.log2().floor() as i32 + 1;
+    let e = exponent(cmax) + 1;
     let shift = (magnitude - e).min(MAX_SHIFT);
     if shift < 0 {
         return None;

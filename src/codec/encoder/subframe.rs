@@ -158,19 +158,20 @@ pub(super) fn choose(
         let computed = predict::levinson(&r, max_order, &mut coefs, &mut errors);
         // the order of the smallest estimated size, with the precision its
         // estimate prefers: only its residual is computed
+        let block = predict::BlockTerms::new(n, &r);
         let mut pick: Option<(f64, usize, u32)> = None;
         for order in 1..=computed {
-            let error = errors[order - 1];
-            let precision =
-                predict::precision_for(&coefs[order - 1][..order], &r, error, n, max_precision);
-            let estimate = predict::estimated_bits(error, n, order, sub_bps, precision);
+            let log2_error = predict::log2_error(errors[order - 1]);
+            let lp = &coefs[order - 1][..order];
+            let precision = predict::precision_for(lp, &block, log2_error, max_precision);
+            let estimate = predict::estimated_bits(&block, log2_error, order, sub_bps, precision);
             if pick.is_none_or(|(best, ..)| estimate < best) {
                 pick = Some((estimate, order, precision));
             }
         }
         // no order predicts better than no prediction at all (noise): the
         // fixed predictors have it already
-        let plain = predict::estimated_bits(r[0], n, 0, sub_bps, 0);
+        let plain = predict::estimated_bits(&block, predict::log2_error(r[0]), 0, sub_bps, 0);
         if let Some((_, order, precision)) = pick.filter(|&(estimate, ..)| estimate < plain) {
             let lp = &coefs[order - 1];
             let mut q = [0i32; MAX_LPC_ORDER];
