@@ -9,12 +9,19 @@
 //! (e.g. `8:5`) times our level OURS against libFLAC's level THEIRS. Ours encodes eight streams at a
 //! time (`encode_group`, as `FlacArray::compress` does), libFLAC one stream
 //! at a time; one thread.
+//!
+//! `FLACARRAY_BENCH_FILE=PATH:ROWS` adds the int32 values of a raw
+//! little-endian file as ROWS streams, e.g. the seismogram of
+//! `benches/zarr_codec.py`:
+//! `python -c "import sys; sys.path.insert(0, 'benches'); import zarr_codec;
+//! zarr_codec.seismogram()[0].tofile('/tmp/seismogram.i32')"`, then
+//! `FLACARRAY_BENCH_FILE=/tmp/seismogram.i32:30`.
 
 mod datasets;
 
 use std::time::Instant;
 
-use datasets::{encode_in_groups, encode_one_by_one, Streams};
+use datasets::{encode_in_groups, encode_one_by_one, Data, Dataset, Streams};
 use flacarray::codec::{EncodeOptions, Encoder, Samples};
 
 /// Seconds to encode every stream, and the bytes written.
@@ -31,6 +38,33 @@ fn time(samples: &[Samples<'_>], ours: bool, options: &EncodeOptions) -> (f64, u
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The dataset named by `FLACARRAY_BENCH_FILE` (see the top), if any.
+fn file_dataset() -> Option<Dataset> {
+    let spec = std::env::var("FLACARRAY_BENCH_FILE").ok()?;
+    let (path, rows) = spec
+        .rsplit_once(':')
+        .expect("FLACARRAY_BENCH_FILE is PATH:ROWS");
+    let rows: usize = rows.parse().expect("ROWS is a number");
+    let bytes = std::fs::read(path).expect("FLACARRAY_BENCH_FILE is readable");
+    let values: Vec<i32> = bytes
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert!(
+        rows > 0 && values.len().is_multiple_of(rows),
+        "{} values do not make {rows} rows",
+        values.len()
+    );
+    Some(Dataset {
+        id: "file",
+        about: "FLACARRAY_BENCH_FILE",
+        shape: vec![rows, values.len() / rows],
+        data: Data::I32(values),
+        quanta: None,
+        bound: None,
+    })
 }
 
 fn main() {
@@ -58,7 +92,7 @@ fn main() {
     };
     println!("| data | level | ours ms min / median | libFLAC ms min / median | libFLAC / ours min / median | bytes ours / libFLAC |");
     println!("|---|---|---|---|---|---|");
-    for ds in datasets::all() {
+    for ds in datasets::all().into_iter().chain(file_dataset()) {
         let streams = Streams::of(&ds);
         let samples = streams.samples();
         for &(level, their_level) in &levels {
