@@ -239,14 +239,23 @@ fn zarr_writes_do_not_change_global_configuration() {
     assert!(!meta.contains("_zarrs"), "{meta}");
 }
 
+/// A zarr group of [`floats`] written in `dir`: its path, and the path and
+/// JSON of array `name`'s metadata.
+fn zarr_group_of_floats(
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, serde_json::Value) {
+    let path = dir.join("a.zarr");
+    flacarray::zarr::write_array(&path, &floats(), IfExists::Fail).unwrap();
+    let meta_path = path.join(name).join("zarr.json");
+    let meta = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    (path, meta_path, meta)
+}
+
 #[test]
 fn zarr_size_claims_are_checked_before_allocating() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.zarr");
-    flacarray::zarr::write_array(&path, &floats(), IfExists::Fail).unwrap();
-    let meta_path = path.join("compressed/zarr.json");
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    let (path, meta_path, meta) = zarr_group_of_floats(dir.path(), "compressed");
     for claim in [1u64 << 40, 1 << 32] {
         let mut m = meta.clone();
         m["shape"] = serde_json::json!([claim]);
@@ -266,11 +275,7 @@ fn zarr_size_claims_are_checked_before_allocating() {
 #[test]
 fn short_gains_in_a_zarr_group_are_corrupt_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.zarr");
-    flacarray::zarr::write_array(&path, &floats(), IfExists::Fail).unwrap();
-    let meta_path = path.join("stream_gains/zarr.json");
-    let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    let (path, meta_path, mut meta) = zarr_group_of_floats(dir.path(), "stream_gains");
     meta["shape"] = serde_json::json!([1, 3]);
     std::fs::write(&meta_path, meta.to_string()).unwrap();
     let err = flacarray::zarr::read_array(&path, None).unwrap_err();

@@ -79,45 +79,38 @@ fn a_stream_ends_where_its_streaminfo_says() {
 /// values no longer squares to zero).
 #[test]
 fn steps_that_cannot_hold_the_data_are_refused() {
-    use flacarray::{CompressOptions, FlacArray};
+    use flacarray::{CompressOptions, Element, Error, FlacArray};
+    /// The error compressing one stream of `data` with `options`.
+    fn refused<T: Element>(data: &[T], options: CompressOptions) -> Error {
+        FlacArray::compress(data, &[data.len()], &options).unwrap_err()
+    }
     let tiny: Vec<f64> = (0..1000)
         .map(|i| 1e-310 * (1.0 + i as f64 / 1000.0))
         .collect();
-    let err = FlacArray::compress(&tiny, &[1000], &CompressOptions::default()).unwrap_err();
+    let err = refused(&tiny, CompressOptions::default());
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("pass quanta"), "{err}");
     let tiny32: Vec<f32> = (0..1000)
         .map(|i| 1e-37 * (1.0 + i as f32 / 1000.0))
         .collect();
-    let err = FlacArray::compress(&tiny32, &[1000], &CompressOptions::default()).unwrap_err();
+    let err = refused(&tiny32, CompressOptions::default());
     assert!(
         err.message().contains("smallest usable float32 step"),
         "{err}"
     );
     // precision on the same data: the step is std / 10^3, and the message
     // gives the real standard deviation (not 0)
-    let err = FlacArray::compress(
-        &tiny,
-        &[1000],
-        &CompressOptions::default().with_precision(3.0),
-    )
-    .unwrap_err();
+    let err = refused(&tiny, CompressOptions::default().with_precision(3.0));
     assert!(err.message().contains("standard deviation 2.8"), "{err}");
     // huge quanta: a short message, the right word
     let ones = vec![1.0f32; 10];
     let mut data32 = ones.clone();
     data32[3] = 2.0;
-    let err = FlacArray::compress(
-        &data32,
-        &[10],
-        &CompressOptions::default().with_quanta(1e300),
-    )
-    .unwrap_err();
+    let err = refused(&data32, CompressOptions::default().with_quanta(1e300));
     assert!(err.message().contains("quanta 1e300 is too large"), "{err}");
     assert!(err.message().len() < 200, "{err}");
     let full = [f64::MIN, f64::MAX, 0.0];
-    let err = FlacArray::compress(&full, &[3], &CompressOptions::default().with_quanta(1e300))
-        .unwrap_err();
+    let err = refused(&full, CompressOptions::default().with_quanta(1e300));
     assert!(
         err.message().contains("span more than the largest float64"),
         "{err}"

@@ -58,6 +58,30 @@ fn windows(len: usize, seed: u64) -> Vec<(u64, usize)> {
     out
 }
 
+/// A decoder's window read: decoder, stream, its length, first sample, out.
+type DecodeWindow<T> = fn(Decoder, &[u8], u64, u64, &mut [T]) -> flacarray::Result<()>;
+
+/// `bytes`, the stream of `data`: ours decodes it whole to `data`, its MD5
+/// matches (libFLAC records the samples' MD5; ours reproduces it), and
+/// `agree` finds both decoders giving the same samples in random windows.
+fn decodes_and_agrees<T: Copy + Default + PartialEq + std::fmt::Debug>(
+    bytes: &[u8],
+    data: &[T],
+    decode: DecodeWindow<T>,
+    agree: fn(&[u8], u64, u64, usize),
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let len = data.len();
+    let mut ours = vec![T::default(); len];
+    decode(Decoder::Native, bytes, len as u64, 0, &mut ours).unwrap();
+    prop_assert_eq!(&ours, &data);
+    prop_assert!(verify_stream(bytes, len as u64).unwrap());
+    for (first, count) in windows(len, seed) {
+        agree(bytes, len as u64, first, count);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -71,14 +95,7 @@ proptest! {
     ) {
         let data = make_i32(kind, bits, len, seed);
         let bytes = encode_i32(&data, &options(level)).unwrap();
-        let mut ours = vec![0i32; len];
-        decode_window_i32_with(Decoder::Native, &bytes, len as u64, 0, &mut ours).unwrap();
-        prop_assert_eq!(&ours, &data);
-        // libFLAC records the samples' MD5; ours reproduces it
-        prop_assert!(verify_stream(&bytes, len as u64).unwrap());
-        for (first, count) in windows(len, seed ^ 1) {
-            assert_agree_i32(&bytes, len as u64, first, count);
-        }
+        decodes_and_agrees(&bytes, &data, decode_window_i32_with, assert_agree_i32, seed ^ 1)?;
     }
 
     #[test]
@@ -95,13 +112,7 @@ proptest! {
             .map(|v| (i64::from(v) << shift) ^ i64::from(v & 0x55))
             .collect();
         let bytes = encode_i64(&data, &options(level)).unwrap();
-        let mut ours = vec![0i64; len];
-        decode_window_i64_with(Decoder::Native, &bytes, len as u64, 0, &mut ours).unwrap();
-        prop_assert_eq!(&ours, &data);
-        prop_assert!(verify_stream(&bytes, len as u64).unwrap());
-        for (first, count) in windows(len, seed ^ 2) {
-            assert_agree_i64(&bytes, len as u64, first, count);
-        }
+        decodes_and_agrees(&bytes, &data, decode_window_i64_with, assert_agree_i64, seed ^ 2)?;
     }
 
     #[test]

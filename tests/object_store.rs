@@ -117,6 +117,20 @@ async fn a_few_rows_fetch_a_few_pages() {
     assert!(whole.bytes_fetched() >= size * 9 / 10);
 }
 
+/// Writes `array` to `path` and expects the write refused: something is
+/// there already.
+async fn refused_as_existing(
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+    array: &FlacArray,
+    if_exists: IfExists,
+) {
+    let err = write_array_object(store, path, array, "signal", if_exists)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+}
+
 #[tokio::test]
 async fn overwriting_is_explicit_and_never_replaces_a_foreign_object() {
     let values = data(3, 1000);
@@ -128,10 +142,7 @@ async fn overwriting_is_explicit_and_never_replaces_a_foreign_object() {
         write_array_object(&store, &path, &array, "signal", IfExists::Fail)
             .await
             .unwrap();
-        let err = write_array_object(&store, &path, &other, "signal", IfExists::Fail)
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+        refused_as_existing(&store, &path, &other, IfExists::Fail).await;
         assert_eq!(
             read_object(&store, &path, "signal", None).await.unwrap(),
             array
@@ -150,10 +161,7 @@ async fn overwriting_is_explicit_and_never_replaces_a_foreign_object() {
             .put(&foreign, PutPayload::from_static(b"field notes"))
             .await
             .unwrap();
-        let err = write_array_object(&store, &foreign, &array, "signal", IfExists::Overwrite)
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+        refused_as_existing(&store, &foreign, &array, IfExists::Overwrite).await;
         let kept = store.get(&foreign).await.unwrap().bytes().await.unwrap();
         assert_eq!(&kept[..], b"field notes");
     }
