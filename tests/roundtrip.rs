@@ -37,6 +37,21 @@ fn lossless<T: Element + PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
+/// `data` of `shape` compressed with `step` and read back: the values, and
+/// each stream's gain.
+fn quantized_round_trip<T: Element>(
+    data: &[T],
+    shape: &[usize],
+    step: StepSpec,
+) -> (Vec<T>, Vec<f64>) {
+    let opts = CompressOptions::default().with_step(step);
+    let fa = FlacArray::compress(data, shape, &opts).unwrap();
+    (
+        fa.to_vec::<T>().unwrap(),
+        fa.stream_gains().unwrap().to_vec(),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -63,15 +78,9 @@ proptest! {
         let mut rng = common::Rng::new(seed);
         let mag = 10f64.powi(scale);
         let data: Vec<f64> = (0..n).map(|_| mag * (rng.normal() + 3.0)).collect();
-        let step = match quanta {
-            Some(q) => StepSpec::Quanta(vec![q * mag]),
-            None => StepSpec::Range,
-        };
-        let opts = CompressOptions::default().with_step(step);
-        let fa = FlacArray::compress(&data, &shape, &opts).unwrap();
-        let back = fa.to_vec::<f64>().unwrap();
+        let step = quanta.map_or(StepSpec::Range, |q| StepSpec::Quanta(vec![q * mag]));
+        let (back, gains) = quantized_round_trip(&data, &shape, step);
         let stream = *shape.last().unwrap();
-        let gains = fa.stream_gains().unwrap();
         for (i, (&a, &b)) in data.iter().zip(&back).enumerate() {
             let half = 0.5 / gains[i / stream];
             let slack = 4.0 * f64::EPSILON * a.abs().max(b.abs());
@@ -85,15 +94,9 @@ proptest! {
         let mut rng = common::Rng::new(seed);
         let mag = 10f64.powi(scale);
         let data: Vec<f32> = (0..n).map(|_| (mag * (rng.normal() - 1.0)) as f32).collect();
-        let step = match precision {
-            Some(p) => StepSpec::Precision(vec![p]),
-            None => StepSpec::Range,
-        };
-        let opts = CompressOptions::default().with_step(step);
-        let fa = FlacArray::compress(&data, &shape, &opts).unwrap();
-        let back = fa.to_vec::<f32>().unwrap();
+        let step = precision.map_or(StepSpec::Range, |p| StepSpec::Precision(vec![p]));
+        let (back, gains) = quantized_round_trip(&data, &shape, step);
         let stream = *shape.last().unwrap();
-        let gains = fa.stream_gains().unwrap();
         let peaks: Vec<f32> = data.chunks(stream).map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs()))).collect();
         for (i, (&a, &b)) in data.iter().zip(&back).enumerate() {
             let half = 0.5 / gains[i / stream];

@@ -16,6 +16,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flacarray::arrow::{compress_column, FlacColumn};
 use flacarray::arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use flacarray::arrow_array::ArrowPrimitiveType;
 use flacarray::arrow_array::{
     Array as _, ArrayRef, Int64Array, LargeBinaryArray, ListArray, RecordBatch, StructArray,
 };
@@ -188,17 +189,22 @@ async fn a_glob_path_in_sql_with_a_filter_and_a_window() {
     assert_eq!(rows, vec![core_reads(dir.path(), 0..3000)[&3].1.clone()]);
 }
 
-/// An int64 column written to Parquet: `(path, the rows)`.
-fn int64_file(dir: &Path, rows: &[Vec<i64>]) -> std::path::PathBuf {
-    let path = dir.join("ints.parquet");
-    let batch = RecordBatch::try_from_iter([(
+/// A batch of one list column, "signal", holding `rows`.
+fn signal_batch<T: ArrowPrimitiveType>(rows: &[Vec<T::Native>]) -> RecordBatch {
+    RecordBatch::try_from_iter([(
         "signal",
-        Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(
+        Arc::new(ListArray::from_iter_primitive::<T, _, _>(
             rows.iter()
                 .map(|r| Some(r.iter().copied().map(Some).collect::<Vec<_>>())),
         )) as ArrayRef,
     )])
-    .unwrap();
+    .unwrap()
+}
+
+/// An int64 column written to Parquet: `(path, the rows)`.
+fn int64_file(dir: &Path, rows: &[Vec<i64>]) -> std::path::PathBuf {
+    let path = dir.join("ints.parquet");
+    let batch = signal_batch::<Int64Type>(rows);
     let packed = compress_column(&batch, "signal", &CompressOptions::default()).unwrap();
     flacarray::parquet::write_batches(File::create(&path).unwrap(), [&packed], None).unwrap();
     path
@@ -264,14 +270,7 @@ async fn a_window_decodes_only_its_frames_so_a_damaged_later_frame_is_not_read()
                 .collect()
         })
         .collect();
-    let batch = RecordBatch::try_from_iter([(
-        "signal",
-        Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(
-            rows.iter()
-                .map(|r| Some(r.iter().copied().map(Some).collect::<Vec<_>>())),
-        )) as ArrayRef,
-    )])
-    .unwrap();
+    let batch = signal_batch::<Int32Type>(&rows);
     let options = CompressOptions::default().with_block_size(4096);
     let packed = compress_column(&batch, "signal", &options).unwrap();
     let column = FlacColumn::from_record_batch(&packed, "signal").unwrap();

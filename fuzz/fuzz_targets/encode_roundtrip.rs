@@ -50,17 +50,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> (data[2] % 29))
             .collect();
         let bytes = encode(Samples::One(&samples));
-        let n = samples.len() as u64;
-        for decoder in [Decoder::Native, Decoder::Libflac] {
-            let mut out = vec![0i32; samples.len()];
-            decode_window_i32_with(decoder, &bytes, n, 0, &mut out).expect("decodes");
-            assert_eq!(out, samples, "{decoder:?}");
-        }
-        if n > 0 {
-            // (a frame row records no MD5: the stream it stands for does)
-            let whole = whole_stream(&bytes).expect("a row rebuilds");
-            assert!(verify_stream(&whole, n).expect("verifies"));
-        }
+        both_decoders_give_back(&bytes, &samples, decode_window_i32_with);
     } else {
         let samples: Vec<i64> = body
             .chunks_exact(8)
@@ -70,16 +60,26 @@ fuzz_target!(|data: &[u8]| {
             })
             .collect();
         let bytes = encode(Samples::Two(&samples));
-        let n = samples.len() as u64;
-        for decoder in [Decoder::Native, Decoder::Libflac] {
-            let mut out = vec![0i64; samples.len()];
-            decode_window_i64_with(decoder, &bytes, n, 0, &mut out).expect("decodes");
-            assert_eq!(out, samples, "{decoder:?}");
-        }
-        if n > 0 {
-            // (a frame row records no MD5: the stream it stands for does)
-            let whole = whole_stream(&bytes).expect("a row rebuilds");
-            assert!(verify_stream(&whole, n).expect("verifies"));
-        }
+        both_decoders_give_back(&bytes, &samples, decode_window_i64_with);
     }
 });
+
+/// Both decoders read `bytes` (the stream or frame row of `samples`) back
+/// to `samples`, and the whole stream's MD5 verifies.
+fn both_decoders_give_back<T: Copy + Default + PartialEq + std::fmt::Debug>(
+    bytes: &[u8],
+    samples: &[T],
+    decode: fn(Decoder, &[u8], u64, u64, &mut [T]) -> flacarray::Result<()>,
+) {
+    let n = samples.len() as u64;
+    for decoder in [Decoder::Native, Decoder::Libflac] {
+        let mut out = vec![T::default(); samples.len()];
+        decode(decoder, bytes, n, 0, &mut out).expect("decodes");
+        assert_eq!(out, samples, "{decoder:?}");
+    }
+    if n > 0 {
+        // (a frame row records no MD5: the stream it stands for does)
+        let whole = whole_stream(bytes).expect("a row rebuilds");
+        assert!(verify_stream(&whole, n).expect("verifies"));
+    }
+}

@@ -167,23 +167,19 @@ def group_table_edit(rng, path: Path, kind: str) -> str:
     import h5py
     import zarr
 
-    if kind == "hdf5":
-        with h5py.File(path, "a") as hf:
-            names = [n for n in GROUP_TABLES if n in hf]
-            name = names[int(rng.integers(0, len(names)))]
-            table = hf[name][...]
-            index = tuple(int(rng.integers(0, d)) for d in table.shape)
-            table[index] = other_value(rng, table, index)
-            hf[name][...] = table
-    else:
-        group = zarr.open_group(str(path), mode="r+")
+    def edit(group) -> str:
         names = [n for n in GROUP_TABLES if n in group]
         name = names[int(rng.integers(0, len(names)))]
         table = group[name][...]
         index = tuple(int(rng.integers(0, d)) for d in table.shape)
         table[index] = other_value(rng, table, index)
         group[name][...] = table
-    return f"table {name}{list(index)}"
+        return f"table {name}{list(index)}"
+
+    if kind == "hdf5":
+        with h5py.File(path, "a") as hf:
+            return edit(hf)
+    return edit(zarr.open_group(str(path), mode="r+"))
 
 
 def group_attribute_edit(rng, path: Path, kind: str) -> str:

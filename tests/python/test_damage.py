@@ -11,9 +11,9 @@ tested in test_integrity.py and by tests/damage/campaign.py.
 """
 
 import json
-import subprocess
-import sys
 import textwrap
+
+from child import run_child
 
 SCRIPT = textwrap.dedent(
     r"""
@@ -220,14 +220,7 @@ SCRIPT = textwrap.dedent(
 
 
 def run(mode, seed):
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode, str(seed)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, f"child died ({proc.returncode}): {proc.stderr[-3000:]}"
+    proc = run_child(SCRIPT, mode, seed, timeout=900)
     assert "PanicException" not in proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

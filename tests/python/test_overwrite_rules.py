@@ -40,12 +40,19 @@ def read(kind, path):
     return FlacArray.read_zarr(zarr.open_group(str(path), mode="r"))
 
 
-@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
-def test_a_swap_cut_short_is_completed_by_readers_and_the_next_write(tmp_path, kind, monkeypatch):
+def group_holding_old(tmp_path, kind):
+    """A new group holding OLD: its path, the open group, the file handle
+    to close (HDF5) and the backend that writes it."""
     path = tmp_path / ("g.h5" if kind == "hdf5" else "g.zarr")
     group, handle = open_group(kind, path, "w")
     write(kind, group, OLD)
     backend = _hdf5_group.BACKEND if kind == "hdf5" else _zarr_group.BACKEND
+    return path, group, handle, backend
+
+
+@pytest.mark.parametrize("kind", ["hdf5", "zarr"])
+def test_a_swap_cut_short_is_completed_by_readers_and_the_next_write(tmp_path, kind, monkeypatch):
+    path, group, handle, backend = group_holding_old(tmp_path, kind)
     original = type(backend).move
     moves = []
 
@@ -78,10 +85,7 @@ def test_a_swap_cut_short_is_completed_by_readers_and_the_next_write(tmp_path, k
 
 @pytest.mark.parametrize("kind", ["hdf5", "zarr"])
 def test_a_write_failing_before_its_commit_leaves_the_old_array(tmp_path, kind, monkeypatch):
-    path = tmp_path / ("g.h5" if kind == "hdf5" else "g.zarr")
-    group, handle = open_group(kind, path, "w")
-    write(kind, group, OLD)
-    backend = _hdf5_group.BACKEND if kind == "hdf5" else _zarr_group.BACKEND
+    path, group, handle, backend = group_holding_old(tmp_path, kind)
     original = type(backend).create
     made = []
 
