@@ -140,8 +140,9 @@ class _Group:
 
         source = module.distributed_source(target, mpi_comm)
         parallel = module.is_parallel(target, mpi_comm)
-        read = io_mpi.read_parallel if parallel else io_mpi.read_gathered
-        parts, dist, shape, mask = read(module.BACKEND, source, mpi_comm, mpi_dist, keep)
+        parts, dist, shape, mask = io_mpi.read_distributed(
+            module.BACKEND, source, mpi_comm, mpi_dist, keep, parallel=parallel
+        )
         return Read(parts, mask, mpi_comm, dist, shape)
 
     def describe(self, target: Any) -> Description:

@@ -335,30 +335,50 @@ def _rank_parts(
     return parts.with_shape(list(rows))
 
 
-def read_gathered(
+def read_distributed(
     backend: io_common.Backend,
     grp: Any,
     comm: Any,
     mpi_dist: Dist | None,
     keep: npt.ArrayLike | None = None,
+    *,
+    parallel: bool = False,
 ) -> tuple[_core.ArrayParts, Dist, tuple[int, ...], np.ndarray | None]:
     """Reads a group's array split along its leading axis over the ranks of
-    `comm`, through rank 0 (`grp`, or a function opening it, matters there
-    only): rank 0 checks the group, every rank learns the layout and its
-    range (`mpi_dist` or an even split), then rank 0 reads each rank's
-    streams in turn and sends them. Returns this rank's parts, the
-    distribution, the global shape and this rank's keep mask.
+    `comm`: every rank learns the layout and its range (`mpi_dist` or an
+    even split). With `parallel` (a group open on every rank with parallel
+    HDF5) each rank reads the metadata and its own streams; otherwise rank
+    0 (`grp`, or a function opening it, matters there only) checks the
+    group, reads each rank's streams in turn and sends them. Returns this
+    rank's parts, the distribution, the global shape and this rank's keep
+    mask.
 
     With `keep` (a mask over the global leading shape), each rank gets the
     kept streams of its range as a (kept, samples) array, possibly empty;
     the distribution and global shape returned are then those of the kept
     rows."""
-    description, arrays, layout, dist = _layout_and_dist(backend, grp, comm, mpi_dist, False)
+    description, arrays, layout, dist = _layout_and_dist(backend, grp, comm, mpi_dist, parallel)
     stored = tuple(int(d) for d in layout["stored_leading"])
     reads, result_dist, kept, masks = _rank_masks(stored, dist, keep)
     shape = tuple(int(d) for d in layout["shape"])
     result_shape = _result_shape(shape, keep, kept)
+
+    def rows_of(first: int, last: int) -> tuple[int, ...] | None:
+        return None if keep is not None else (last - first,) + shape[1:]
+
     error: BaseException | None = None
+    if parallel:
+        # each rank its own streams; an error on any rank raised on all
+        local = None
+        try:
+            local = _rank_parts(
+                backend, description, arrays, None, reads[comm.rank], rows_of(*dist[comm.rank])
+            )
+        except BaseException as err:
+            error = err
+        mpi.raise_everywhere(comm, error)
+        assert local is not None
+        return local, result_dist, result_shape, masks[comm.rank]
     per_stream = None
     if comm.rank == 0:
         try:
@@ -370,7 +390,7 @@ def read_gathered(
             error = err
 
     def read_rank(rank: int, first: int, last: int) -> _core.ArrayParts:
-        rows = None if keep is not None else (last - first,) + shape[1:]
+        rows = rows_of(first, last)
         return _rank_parts(backend, description, arrays, per_stream, reads[rank], rows)
 
     parts = _gathered_parts(comm, dist, error, read_rank)
@@ -403,32 +423,6 @@ def _gathered_parts(
             send_piece(comm, piece, rank)
     mpi.raise_everywhere(comm, error)
     return _core.ArrayParts(*local)
-
-
-def read_parallel(
-    backend: io_common.Backend,
-    grp: Any,
-    comm: Any,
-    mpi_dist: Dist | None,
-    keep: npt.ArrayLike | None = None,
-) -> tuple[_core.ArrayParts, Dist, tuple[int, ...], np.ndarray | None]:
-    """As `read_gathered`, for a group open on every rank with parallel
-    HDF5: each rank reads the metadata and its own streams."""
-    description, arrays, layout, dist = _layout_and_dist(backend, grp, comm, mpi_dist, True)
-    stored = tuple(int(d) for d in layout["stored_leading"])
-    reads, result_dist, kept, masks = _rank_masks(stored, dist, keep)
-    result_shape = _result_shape(tuple(int(d) for d in layout["shape"]), keep, kept)
-    first, last = dist[comm.rank]
-    rows = None if keep is not None else (last - first,) + tuple(layout["shape"][1:])
-    error: BaseException | None = None
-    parts = None
-    try:
-        parts = _rank_parts(backend, description, arrays, None, reads[comm.rank], rows)
-    except BaseException as err:
-        error = err
-    mpi.raise_everywhere(comm, error)
-    assert parts is not None
-    return parts, result_dist, result_shape, masks[comm.rank]
 
 
 def write_parquet_gathered(path: Any, fa: FlacArray, column: str, overwrite: bool) -> None:
@@ -502,7 +496,7 @@ def read_parquet_gathered(
     """Reads a Parquet file's array split along its leading axis over the
     ranks of `comm`, through rank 0 (`path` matters there only), which
     reads each rank's streams (only their row groups and pages) in turn and
-    sends them. Returns as `read_gathered`."""
+    sends them. Returns as `read_distributed`."""
 
     error: BaseException | None = None
     layout = None

@@ -153,18 +153,6 @@ async fn guarded<T>(read: impl std::future::Future<Output = Result<T>>) -> Resul
 /// of `len` bytes: the same checks and the same result, fetching only the
 /// footer, the page index and the pages holding kept rows.
 pub async fn read_array_async<R>(
-    reader: R,
-    len: u64,
-    column: &str,
-    keep: Option<(&[bool], &[usize])>,
-) -> Result<FlacArray>
-where
-    R: AsyncFileReader + Clone + Unpin + 'static,
-{
-    guarded(read_unguarded(reader, len, column, keep)).await
-}
-
-async fn read_unguarded<R>(
     mut reader: R,
     len: u64,
     column: &str,
@@ -173,40 +161,44 @@ async fn read_unguarded<R>(
 where
     R: AsyncFileReader + Clone + Unpin + 'static,
 {
-    let metadata = ArrowReaderMetadata::load_async(&mut reader, reader_options())
-        .await
-        .map_err(pq_err)?;
-    check_footer(metadata.metadata(), len)?;
-    let builder =
-        ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), metadata.clone());
-    let target = Target::find(builder.schema(), column)?;
-    // every row's offset and gain, read in a pass of their own
-    let scales = |reader: R| {
-        let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata.clone());
-        collect_scales(builder, target.index)
-    };
-    let plan = match RowPlan::new(builder.metadata(), &target, keep)? {
-        Ok(plan) => plan,
-        Err(mask_error) => {
-            // a mask that does not fit a damaged shape: the damage first
-            if let Some((digest, recorded)) = target.recorded_digest()? {
-                scales(reader)
-                    .await?
-                    .check(&target.probe, recorded, digest)?;
+    guarded(async move {
+        let metadata = ArrowReaderMetadata::load_async(&mut reader, reader_options())
+            .await
+            .map_err(pq_err)?;
+        check_footer(metadata.metadata(), len)?;
+        let builder =
+            ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), metadata.clone());
+        let target = Target::find(builder.schema(), column)?;
+        // every row's offset and gain, read in a pass of their own
+        let scales = |reader: R| {
+            let builder =
+                ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata.clone());
+            collect_scales(builder, target.index)
+        };
+        let plan = match RowPlan::new(builder.metadata(), &target, keep)? {
+            Ok(plan) => plan,
+            Err(mask_error) => {
+                // a mask that does not fit a damaged shape: the damage first
+                if let Some((digest, recorded)) = target.recorded_digest()? {
+                    scales(reader)
+                        .await?
+                        .check(&target.probe, recorded, digest)?;
+                }
+                return Err(mask_error);
             }
-            return Err(mask_error);
+        };
+        let mut stream = plan.configure(builder, &target).build().map_err(pq_err)?;
+        let mut columns = Vec::new();
+        while let Some(batch) = stream.next().await {
+            columns.push(target.column_of(batch.map_err(pq_err)?.column(0))?);
         }
-    };
-    let mut stream = plan.configure(builder, &target).build().map_err(pq_err)?;
-    let mut columns = Vec::new();
-    while let Some(batch) = stream.next().await {
-        columns.push(target.column_of(batch.map_err(pq_err)?.column(0))?);
-    }
-    let array = plan.assemble(columns, &target, keep)?;
-    if let Some((digest, read)) = target.check_digest(&array, keep)? {
-        scales(reader).await?.check(&target.probe, read, digest)?;
-    }
-    Ok(array)
+        let array = plan.assemble(columns, &target, keep)?;
+        if let Some((digest, read)) = target.check_digest(&array, keep)? {
+            scales(reader).await?.check(&target.probe, read, digest)?;
+        }
+        Ok(array)
+    })
+    .await
 }
 
 async fn collect_scales<R: AsyncFileReader + Unpin + 'static>(
