@@ -306,16 +306,8 @@ unsafe fn columns_fma(lanes: &[[f64; LANES]], outs: [&mut [i64]; LANES]) {
     let mut i = 0;
     while i + 4 <= len {
         // SAFETY: rows i..i + 4 exist (the loop condition), 32 bytes each.
-        let [r0, r1, r2, r3] =
-            std::array::from_fn(|k| unsafe { _mm256_loadu_pd(lanes[i + k].as_ptr()) });
-        let (lo01, hi01) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
-        let (lo23, hi23) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
-        let columns = [
-            _mm256_permute2f128_pd::<0x20>(lo01, lo23),
-            _mm256_permute2f128_pd::<0x20>(hi01, hi23),
-            _mm256_permute2f128_pd::<0x31>(lo01, lo23),
-            _mm256_permute2f128_pd::<0x31>(hi01, hi23),
-        ];
+        let rows = std::array::from_fn(|k| unsafe { _mm256_loadu_pd(lanes[i + k].as_ptr()) });
+        let columns = transpose4(rows);
         for (out, column) in [&mut *a, &mut *b, &mut *c, &mut *d]
             .into_iter()
             .zip(columns)
@@ -333,6 +325,23 @@ unsafe fn columns_fma(lanes: &[[f64; LANES]], outs: [&mut [i64]; LANES]) {
             to_i64(row[3]),
         );
     }
+}
+
+/// Four vectors of four doubles transposed: element `k` of vector `j`
+/// becomes element `j` of vector `k`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn transpose4([a, b, c, d]: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::*;
+    let (ab_low, ab_high) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    let (cd_low, cd_high) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+    [
+        _mm256_permute2f128_pd::<0x20>(ab_low, cd_low),
+        _mm256_permute2f128_pd::<0x20>(ab_high, cd_high),
+        _mm256_permute2f128_pd::<0x31>(ab_low, cd_low),
+        _mm256_permute2f128_pd::<0x31>(ab_high, cd_high),
+    ]
 }
 
 /// Whether this CPU has AVX2 and FMA (checked once).
@@ -452,14 +461,7 @@ unsafe fn restore_lanes_fma<const N: usize>(
         let [a, b, c, d] = views.map(|v| residuals(v, i));
         // transpose: four subframes' rows i..i + 4 into four rows of
         // lanes, staged there (registers are short) for the restore
-        let (ab_even, ab_odd) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-        let (cd_even, cd_odd) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
-        let rows = [
-            _mm256_permute2f128_pd::<0x20>(ab_even, cd_even),
-            _mm256_permute2f128_pd::<0x20>(ab_odd, cd_odd),
-            _mm256_permute2f128_pd::<0x31>(ab_even, cd_even),
-            _mm256_permute2f128_pd::<0x31>(ab_odd, cd_odd),
-        ];
+        let rows = transpose4([a, b, c, d]);
         for (row, value) in lanes[i..i + 4].iter_mut().zip(rows) {
             // SAFETY: a row is 32 writable bytes; the store is unaligned.
             unsafe { _mm256_storeu_pd(row.as_mut_ptr(), value) };
