@@ -15,7 +15,7 @@ const POLY: u16 = 0x8005;
 /// CRC-16 of `bytes`, with the fastest twin this CPU runs.
 pub(super) fn crc16(bytes: &[u8]) -> u16 {
     #[cfg(target_arch = "x86_64")]
-    if bytes.len() >= 32 && has_clmul() {
+    if bytes.len() >= 32 && crate::codec::cpu::has_clmul() {
         // SAFETY: the CPU has PCLMULQDQ and SSSE3 (checked just above).
         return unsafe { crc16_clmul(bytes) };
     }
@@ -89,16 +89,6 @@ const fn x_pow_mod(n: u32) -> u64 {
 const K_192: u64 = x_pow_mod(192);
 const K_128: u64 = x_pow_mod(128);
 
-/// Whether this CPU has PCLMULQDQ and SSSE3 (checked once).
-#[cfg(target_arch = "x86_64")]
-fn has_clmul() -> bool {
-    static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("pclmulqdq")
-            && std::arch::is_x86_feature_detected!("ssse3")
-    })
-}
-
 /// The folding twin (see the module comment); `bytes` holds at least 16.
 ///
 /// # Safety
@@ -170,7 +160,7 @@ mod tests {
             assert_eq!(crc16_table(bytes, 0), expected, "table, {len} bytes");
             assert_eq!(crc16(bytes), expected, "dispatched, {len} bytes");
             #[cfg(target_arch = "x86_64")]
-            if len >= 16 && has_clmul() {
+            if len >= 16 && crate::codec::cpu::has_clmul() {
                 // SAFETY: the CPU has the instructions (checked).
                 assert_eq!(
                     unsafe { crc16_clmul(bytes) },

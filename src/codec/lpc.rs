@@ -161,7 +161,7 @@ pub(super) fn restore_batch(
 ) -> [bool; LANES] {
     debug_assert!(batch.len() <= LANES);
     #[cfg(target_arch = "x86_64")]
-    if batch.len() >= 2 && has_avx2_fma() {
+    if batch.len() >= 2 && crate::codec::cpu::has_avx2_fma() {
         return restore_side_by_side(batch, lanes);
     }
     let _ = lanes;
@@ -342,30 +342,6 @@ fn transpose4([a, b, c, d]: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_
         _mm256_permute2f128_pd::<0x31>(ab_low, cd_low),
         _mm256_permute2f128_pd::<0x31>(ab_high, cd_high),
     ]
-}
-
-/// Whether this CPU has AVX2 and FMA (checked once).
-#[cfg(target_arch = "x86_64")]
-pub(super) fn has_avx2_fma() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    })
-}
-
-/// Whether this CPU has AVX-512 with 256-bit forms and byte to quadword
-/// operations (x86-64-v4's parts; checked once).
-#[cfg(target_arch = "x86_64")]
-pub(super) fn has_avx512() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| {
-        std::env::var_os("FLACARRAY_NO_AVX512").is_none()
-            && std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-            && has_avx2_fma()
-    })
 }
 
 /// The side-by-side restore. `views` are the subframes' buffers (samples

@@ -23,11 +23,11 @@ macro_rules! vectorized {
             $body($($arg),*)
         }
     };
-    // returns `$body` compiled with `$features` when `lpc::$check` says the
+    // returns `$body` compiled with `$features` when `cpu::$check` says the
     // CPU has them
     (@tier $check:ident, $features:literal, $body:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         #[cfg(target_arch = "x86_64")]
-        if crate::codec::lpc::$check() {
+        if crate::codec::cpu::$check() {
             #[target_feature(enable = $features)]
             unsafe fn tier($($arg: $ty),*) -> $ret {
                 $body($($arg),*)
@@ -38,6 +38,8 @@ macro_rules! vectorized {
     };
 }
 
+#[cfg(target_arch = "x86_64")]
+mod cpu;
 mod crc16;
 mod decoder;
 mod encoder;

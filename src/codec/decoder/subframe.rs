@@ -223,7 +223,7 @@ pub(super) fn read_residual(
 #[inline(always)]
 pub(super) fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
-    if has_bmi2() {
+    if crate::codec::cpu::has_bmi2() {
         // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
         // the function is otherwise the portable one compiled for them.
         return unsafe { rice_block_bmi2(r, k, out) };
@@ -235,7 +235,7 @@ pub(super) fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Resu
 #[inline(always)]
 pub(super) fn rice_skip_block(r: &mut BitReader<'_>, k: u32, n: usize) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
-    if has_bmi2() {
+    if crate::codec::cpu::has_bmi2() {
         // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
         // the function is otherwise the portable one compiled for them.
         return unsafe { rice_skip_block_bmi2(r, k, n) };
@@ -257,17 +257,6 @@ pub(super) unsafe fn rice_skip_block_bmi2(r: &mut BitReader<'_>, k: u32, n: usiz
 #[target_feature(enable = "lzcnt,bmi1,bmi2")]
 pub(super) unsafe fn rice_block_bmi2(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
     r.rice(k, out)
-}
-
-/// Whether this CPU has LZCNT and BMI1/2 (checked once).
-#[cfg(target_arch = "x86_64")]
-pub(super) fn has_bmi2() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("lzcnt")
-            && std::arch::is_x86_feature_detected!("bmi1")
-            && std::arch::is_x86_feature_detected!("bmi2")
-    })
 }
 
 #[cfg(test)]
