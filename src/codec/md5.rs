@@ -286,10 +286,11 @@ pub(crate) fn sample_digests(
                     &mut packed[lane],
                 );
             }
-            // lanes without a stream hash the first lane's bytes again
-            let bytes: [&[u8]; LANES] =
-                std::array::from_fn(|lane| &packed[if lane < group.len() { lane } else { 0 }][..]);
-            compress_lanes_run(&mut state, bytes, PIECE_BYTES / 64);
+            compress_lanes_run(
+                &mut state,
+                lane_bytes(packed, group.len()),
+                PIECE_BYTES / 64,
+            );
         }
         // each stream's rest, padded as MD5 ends a message: side by side
         // when every padded rest has as many blocks (streams of one length),
@@ -305,9 +306,7 @@ pub(crate) fn sample_digests(
             .iter()
             .all(|rest| rest.len() == blocks * 64)
         {
-            let bytes: [&[u8]; LANES] =
-                std::array::from_fn(|lane| &packed[if lane < group.len() { lane } else { 0 }][..]);
-            compress_lanes_run(&mut state, bytes, blocks);
+            compress_lanes_run(&mut state, lane_bytes(packed, group.len()), blocks);
         } else {
             for (lane, rest) in packed[..group.len()].iter().enumerate() {
                 let mut words = [0, 1, 2, 3].map(|k| state[k][lane]);
@@ -323,6 +322,13 @@ pub(crate) fn sample_digests(
             *digest = digest_bytes([0, 1, 2, 3].map(|k| state[k][lane]));
         }
     }
+}
+
+/// The bytes each lane hashes: `packed[lane]` for the first `used` lanes;
+/// lanes without a stream hash the first lane's bytes again (their state
+/// is never read).
+fn lane_bytes(packed: &[Vec<u8>; LANES], used: usize) -> [&[u8]; LANES] {
+    std::array::from_fn(|lane| &packed[if lane < used { lane } else { 0 }][..])
 }
 
 /// Bytes of one sample of `bits_per_sample` bits.

@@ -246,8 +246,9 @@ pub(super) struct BlockTerms {
     /// log2 of 2n: the per-sample energy of an error is `error / n`, and
     /// a Laplacian's bits are half the log2 of half that.
     log2_twice_n: f64,
-    /// log2 of `n · 2 (r[0] - r[1]) / 12` (see [`precision_for`]), NaN
-    /// when the differences have no energy.
+    /// log2 of `n · 2 (r[0] - r[1]) / 12` (see [`precision_for`]): -inf
+    /// when the differences have no energy (the least precision), NaN when
+    /// rounding made it negative (the most).
     log2_rounding: f64,
 }
 
