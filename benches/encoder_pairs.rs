@@ -48,6 +48,11 @@ fn file_dataset() -> Option<Dataset> {
         .expect("FLACARRAY_BENCH_FILE is PATH:ROWS");
     let rows: usize = rows.parse().expect("ROWS is a number");
     let bytes = std::fs::read(path).expect("FLACARRAY_BENCH_FILE is readable");
+    assert!(
+        bytes.len().is_multiple_of(4),
+        "{path}: {} bytes are not whole int32 values",
+        bytes.len()
+    );
     let values: Vec<i32> = bytes
         .chunks_exact(4)
         .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
