@@ -91,17 +91,22 @@ fn assert_zarr_reads(dir: &Path, name: &str, shape: &[usize], expected: &[u8]) {
     );
 }
 
+/// Golden array `name` of `dir`, read from its Parquet file and its zarr
+/// group.
+fn parquet_and_zarr(dir: &Path, name: &str) -> (FlacArray, FlacArray) {
+    let parquet = dir.join(format!("{name}.parquet"));
+    let from_parquet = flacarray::parquet::read_array_file(parquet, "flac", None).unwrap();
+    let from_zarr = flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+    (from_parquet, from_zarr)
+}
+
 #[test]
 fn golden_files_decode_identically() {
     let dir = golden("0.1.0");
     let names = ["int32", "int64", "float32", "float64", "float64_single"];
     for name in names {
         let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
-        let from_parquet =
-            flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None)
-                .unwrap();
-        let from_zarr =
-            flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+        let (from_parquet, from_zarr) = parquet_and_zarr(&dir, name);
         // the same arrays in Arrow layout 2 (type metadata: format and dtype only)
         let from_layout2 = flacarray::parquet::read_array_file(
             golden("0.2.0").join(format!("{name}.parquet")),
@@ -154,15 +159,23 @@ fn golden_files_decode_identically() {
     }
 }
 
+/// Golden chunk `name` of `dir` and the values stored beside it: (numpy
+/// type, shape, values' bytes, chunk), the chunk checked to be in chunk
+/// layout `layout`.
+fn golden_chunk(dir: &Path, name: &str, layout: u8) -> (String, Vec<usize>, Vec<u8>, Vec<u8>) {
+    let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
+    let chunk = std::fs::read(dir.join(format!("{name}.chunk"))).unwrap();
+    assert_eq!(chunk[4], layout, "{name}: layout {layout}");
+    (descr, shape, expected, chunk)
+}
+
 /// Zarr codec chunks as 0.2.0 wrote them (chunk layout 1): each decodes to
 /// the values stored beside it, alone and as a zarrs array.
 #[test]
 fn golden_codec_chunks_decode_identically() {
     let dir = golden("0.2.0").join("chunks");
     for name in ["int32", "int64", "float32", "float64", "float64_single"] {
-        let (descr, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
-        let chunk = std::fs::read(dir.join(format!("{name}.chunk"))).unwrap();
-        assert_eq!(chunk[4], 1, "{name}: layout 1");
+        let (descr, shape, expected, chunk) = golden_chunk(&dir, name, 1);
         let dtype = match descr.as_str() {
             "<i4" => DType::Int32,
             "<i8" => DType::Int64,
@@ -182,11 +195,7 @@ fn golden_files_of_0_3_0_decode_identically() {
     let dir = golden("0.3.0");
     for name in ["int32", "int64", "float32", "float64", "float64_single"] {
         let (_, shape, expected) = read_npy(&old.join(format!("{name}.expected.npy")));
-        let from_parquet =
-            flacarray::parquet::read_array_file(dir.join(format!("{name}.parquet")), "flac", None)
-                .unwrap();
-        let from_zarr =
-            flacarray::zarr::read_array(dir.join(format!("{name}.zarr")), None).unwrap();
+        let (from_parquet, from_zarr) = parquet_and_zarr(&dir, name);
         assert_eq!(from_parquet, from_zarr, "{name}");
         assert_eq!(from_zarr.shape(), &shape[..], "{name}");
         assert!(values_of(&from_zarr) == expected, "{name}: values differ");
@@ -266,9 +275,7 @@ fn golden_files_of_0_4_0_decode_identically() {
 fn golden_codec_chunks_of_0_4_0_decode_identically() {
     let dir = golden("0.4.0").join("chunks");
     for name in ["int16", "int32", "int64", "float32", "float64"] {
-        let (_, shape, expected) = read_npy(&dir.join(format!("{name}.expected.npy")));
-        let chunk = std::fs::read(dir.join(format!("{name}.chunk"))).unwrap();
-        assert_eq!(chunk[4], 3, "{name}: layout 3");
+        let (_, shape, expected, chunk) = golden_chunk(&dir, name, 3);
         assert_chunk_decodes(
             &chunk,
             DType::from_name(name).unwrap(),

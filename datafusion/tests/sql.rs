@@ -118,6 +118,23 @@ fn float_rows(array: &dyn Array) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Every row of `batches` with its id (column 0): (id, batch, row).
+fn rows_by_id(batches: &[DfBatch]) -> Vec<(i64, &DfBatch, usize)> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column(0).as_primitive::<DfInt64>();
+            (0..b.num_rows()).map(move |row| (ids.value(row), b, row))
+        })
+        .collect()
+}
+
+/// Row `row` of an Int32 `LargeList` column.
+fn int32_row(batch: &DfBatch, column: usize, row: usize) -> Vec<i32> {
+    let lists = batch.column(column).as_list::<i64>();
+    lists.value(row).as_primitive::<DfInt32>().values().to_vec()
+}
+
 /// The core error inside a DataFusion error.
 fn core_kind(err: &DataFusionError) -> Option<ErrorKind> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -150,20 +167,19 @@ async fn sql_over_files_of_different_levels_and_lengths_gives_the_core_values() 
     )
     .await
     .unwrap();
-    let mut seen = 0;
-    for batch in &batches {
-        let ids = batch.column(0).as_primitive::<DfInt64>();
+    let rows = rows_by_id(&batches);
+    for &(id, batch, row) in &rows {
+        let (len, window) = &expected[&id];
         let lengths = batch.column(1).as_primitive::<DfUInt64>();
-        let windows = float_rows(batch.column(2).as_ref());
-        for row in 0..batch.num_rows() {
-            let (len, window) = &expected[&ids.value(row)];
-            assert_eq!(lengths.value(row), *len);
-            assert_eq!(&windows[row], window, "id {}", ids.value(row));
-            assert_eq!(window.len(), 100);
-            seen += 1;
-        }
+        assert_eq!(lengths.value(row), *len);
+        assert_eq!(
+            &float_rows(batch.column(2).as_ref())[row],
+            window,
+            "id {id}"
+        );
+        assert_eq!(window.len(), 100);
     }
-    assert_eq!(seen, 12 + 9 + 15);
+    assert_eq!(rows.len(), 12 + 9 + 15);
 }
 
 #[tokio::test]
@@ -479,22 +495,13 @@ async fn an_archive_table_keeps_the_element_type_across_files() {
     )
     .await
     .unwrap();
-    let mut seen = 0;
-    for batch in &batches {
-        let ids = batch.column(0).as_primitive::<DfInt64>();
-        let lists = batch.column(1).as_list::<i64>();
-        assert_eq!(lists.value_type(), DfType::Int32);
-        for row in 0..batch.num_rows() {
-            let id = ids.value(row) as i32;
-            let expected: Vec<i32> = (2990..2993).map(|i| i * 3 - id).collect();
-            assert_eq!(
-                lists.value(row).as_primitive::<DfInt32>().values().to_vec(),
-                expected
-            );
-            seen += 1;
-        }
+    let rows = rows_by_id(&batches);
+    for &(id, batch, row) in &rows {
+        assert_eq!(batch.column(1).as_list::<i64>().value_type(), DfType::Int32);
+        let expected: Vec<i32> = (2990..2993).map(|i| i * 3 - id as i32).collect();
+        assert_eq!(int32_row(batch, 1, row), expected);
     }
-    assert_eq!(seen, 9);
+    assert_eq!(rows.len(), 9);
 
     // why the table exists: DataFusion keeping all field metadata refuses
     // files written at different levels
@@ -536,22 +543,14 @@ async fn a_window_per_row_from_columns() {
     )
     .await
     .unwrap();
-    let mut seen = 0;
-    for batch in &batches {
-        let ids = batch.column(0).as_primitive::<DfInt64>();
-        let lists = batch.column(1).as_list::<i64>();
-        for row in 0..batch.num_rows() {
-            let id = ids.value(row) as usize;
-            let all = rows[id].as_ref().unwrap();
-            let stop = if id == 4 { all.len() } else { id * 100 + 3 };
-            assert_eq!(
-                lists.value(row).as_primitive::<DfInt32>().values().to_vec(),
-                all[id * 100..stop].to_vec()
-            );
-            seen += 1;
-        }
+    let read = rows_by_id(&batches);
+    for &(id, batch, row) in &read {
+        let id = id as usize;
+        let all = rows[id].as_ref().unwrap();
+        let stop = if id == 4 { all.len() } else { id * 100 + 3 };
+        assert_eq!(int32_row(batch, 1, row), all[id * 100..stop].to_vec());
     }
-    assert_eq!(seen, 6);
+    assert_eq!(read.len(), 6);
 }
 
 /// An archive written over versions: a file of 0.3.0 (Arrow layout 2,

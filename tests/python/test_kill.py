@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pytest
 import zarr
+from targets import write_kind
 
 from flacarray import FlacArray
 
@@ -66,10 +67,8 @@ def write_old(kind, path):
         group = zarr.open_group(path, mode="w")
         fa.write_zarr(group)
         group.create_array("keep_me", data=np.arange(5))
-    elif kind == "parquet":
-        fa.write_parquet(path, overwrite=True)
     else:
-        fa.write_zarr(path, overwrite=True)
+        write_kind(kind, path, fa, overwrite=True)
 
 
 def read_back(kind, path):

@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import zarr
+from targets import write_kind
 
 import flacarray
 from flacarray import FlacArray, _hdf5_group, _zarr_group
@@ -26,13 +27,6 @@ def open_group(kind, path, mode):
     return group, None
 
 
-def write(kind, group, fa, overwrite=False):
-    if kind == "hdf5":
-        fa.write_hdf5(group, overwrite=overwrite)
-    else:
-        fa.write_zarr(group, overwrite=overwrite)
-
-
 def read(kind, path):
     if kind == "hdf5":
         with h5py.File(path, "r") as hf:
@@ -45,7 +39,7 @@ def group_holding_old(tmp_path, kind):
     to close (HDF5) and the backend that writes it."""
     path = tmp_path / ("g.h5" if kind == "hdf5" else "g.zarr")
     group, handle = open_group(kind, path, "w")
-    write(kind, group, OLD)
+    write_kind(kind, group, OLD)
     backend = _hdf5_group.BACKEND if kind == "hdf5" else _zarr_group.BACKEND
     return path, group, handle, backend
 
@@ -64,7 +58,7 @@ def test_a_swap_cut_short_is_completed_by_readers_and_the_next_write(tmp_path, k
 
     monkeypatch.setattr(type(backend), "move", failing_move)
     with pytest.raises(OSError, match="disk gone"):
-        write(kind, group, NEW, overwrite=True)
+        write_kind(kind, group, NEW, overwrite=True)
     monkeypatch.setattr(type(backend), "move", original)
     if handle is not None:
         handle.close()
@@ -74,7 +68,7 @@ def test_a_swap_cut_short_is_completed_by_readers_and_the_next_write(tmp_path, k
         assert FlacArray.read_zarr(str(path)) == NEW
     # the next write finishes the swap first, then writes
     group, handle = open_group(kind, path, "a" if kind == "hdf5" else "r+")
-    write(kind, group, OLD, overwrite=True)
+    write_kind(kind, group, OLD, overwrite=True)
     names = sorted(group.keys())
     assert names == ["compressed", "stream_bytes", "stream_starts"], names
     assert flacarray.io_common.COMMIT_ATTRIBUTE not in group.attrs
@@ -97,7 +91,7 @@ def test_a_write_failing_before_its_commit_leaves_the_old_array(tmp_path, kind, 
 
     monkeypatch.setattr(type(backend), "create", failing_create)
     with pytest.raises(OSError, match="no space"):
-        write(kind, group, NEW, overwrite=True)
+        write_kind(kind, group, NEW, overwrite=True)
     assert sorted(group.keys()) == ["compressed", "stream_bytes", "stream_starts"]
     if handle is not None:
         handle.close()
@@ -108,14 +102,14 @@ def test_a_write_failing_before_its_commit_leaves_the_old_array(tmp_path, kind, 
 def test_foreign_members_with_format_names_are_never_replaced(tmp_path, kind):
     path = tmp_path / ("g.h5" if kind == "hdf5" else "g.zarr")
     group, handle = open_group(kind, path, "w")
-    write(kind, group, NEW)
+    write_kind(kind, group, NEW)
     # a user's subgroup that happens to be called stream_offsets... after
     # an integer array replaced the float one, say
-    write(kind, group, OLD, overwrite=True)
+    write_kind(kind, group, OLD, overwrite=True)
     sub = group.create_group("stream_offsets")
     sub.attrs["mine"] = 1
     with pytest.raises(FileExistsError, match="'stream_offsets'.*not an array of ours"):
-        write(kind, group, NEW, overwrite=True)
+        write_kind(kind, group, NEW, overwrite=True)
     assert group["stream_offsets"].attrs["mine"] == 1
     if handle is not None:
         handle.close()
