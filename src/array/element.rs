@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::codec::{decode_into, encode_group, Channels, EncodeOptions, Samples};
+use crate::codec::{encode_group, Channels, Decoder, EncodeOptions, Samples};
 use crate::error::{Error, Result};
 use crate::quantize::{
     dequantizer_f32, dequantizer_f64, quantize_f32, quantize_f64, validate_scale, Float, Scale,
@@ -393,7 +393,7 @@ impl Element for i16 {
     ) -> Result<()> {
         // A stream we wrote holds at most 16 bits; a wider sample is damage.
         let outside = std::cell::Cell::new(None);
-        decode_into(bytes, len, first, out, Channels::One, |v| {
+        Decoder::DEFAULT.decode_into(bytes, len, first, out, Channels::One, |v| {
             i16::try_from(v).unwrap_or_else(|_| {
                 outside.set(Some(v));
                 0
@@ -430,7 +430,7 @@ macro_rules! int_element {
                 out: &mut [Self],
                 _: Option<Scale>,
             ) -> Result<()> {
-                decode_into(bytes, len, first, out, $channels, $from_decoded)
+                Decoder::DEFAULT.decode_into(bytes, len, first, out, $channels, $from_decoded)
             }
         }
     };
@@ -466,7 +466,7 @@ macro_rules! float_element {
                 scale: Option<Scale>,
             ) -> Result<()> {
                 let restore = $dequantizer(needs_scale(scale, Float::$kind)?);
-                decode_into(bytes, len, first, out, $channels, restore)
+                Decoder::DEFAULT.decode_into(bytes, len, first, out, $channels, restore)
             }
         }
     };

@@ -465,7 +465,7 @@ impl FlacArrayRef<'_> {
                     StreamFix::Rebuild => crate::codec::whole_stream(original),
                     StreamFix::Reencode => {
                         let mut values = vec![0i64; size];
-                        crate::codec::decode_into(
+                        crate::codec::Decoder::DEFAULT.decode_into(
                             original,
                             size as u64,
                             0,

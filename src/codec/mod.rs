@@ -57,6 +57,19 @@ pub use frames::StreamInfo;
 pub use level::Level;
 pub use md5::Md5;
 
+/// The name libFLAC gives value `index` of one of its enums, from the
+/// enum's table of names (`FLAC__StreamEncoderStateString`, ...).
+///
+/// # Safety
+/// `table` is one of libFLAC's name tables and `index` a value of its enum.
+#[cfg(feature = "libflac")]
+unsafe fn libflac_name(table: *const *const std::os::raw::c_char, index: usize) -> String {
+    // SAFETY: by the caller, entry `index` exists and is a static C string.
+    unsafe { std::ffi::CStr::from_ptr(*table.add(index)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Reads a stream's STREAMINFO (channels, bit depth, sample count), or
 /// what a frame row records in its place (no MD5).
 pub fn stream_info(bytes: &[u8]) -> crate::Result<StreamInfo> {
@@ -151,30 +164,6 @@ pub(crate) enum Channels {
     OneOrTwo,
 }
 
-/// Decodes samples `first .. first + out.len()` of one stream with the
-/// default decoder; see [`decode_into_with`].
-pub(crate) fn decode_into<T, F>(
-    bytes: &[u8],
-    stream_len: u64,
-    first: u64,
-    out: &mut [T],
-    channels: Channels,
-    convert: F,
-) -> crate::Result<()>
-where
-    F: Fn(i64) -> T + Copy,
-{
-    decode_into_with(
-        Decoder::DEFAULT,
-        bytes,
-        stream_len,
-        first,
-        out,
-        channels,
-        convert,
-    )
-}
-
 /// How one pass over a stream's frames ended (a decoder's damage report is
 /// an `Err` instead).
 #[derive(Debug, PartialEq, Eq)]
@@ -187,82 +176,84 @@ enum Outcome {
     Ended(usize),
 }
 
-/// Decodes samples `first .. first + out.len()` of one stream with
-/// `decoder`: each integer (a 1-channel sample, or the 64-bit value of a
-/// 2-channel low/high word pair) goes through `convert`. The checks of
-/// STREAMINFO, the jump to the frame holding `first` and the fallback to
-/// the first frame (a located header may be mimicked by audio data) are
-/// the same for both decoders.
-fn decode_into_with<T, F>(
-    decoder: Decoder,
-    bytes: &[u8],
-    stream_len: u64,
-    first: u64,
-    out: &mut [T],
-    channels: Channels,
-    convert: F,
-) -> crate::Result<()>
-where
-    F: Fn(i64) -> T + Copy,
-{
-    let info = stream_info(bytes)?;
-    #[cfg(feature = "libflac")]
-    if decoder == Decoder::Libflac && frame_row::is_frame_row(bytes) {
-        // libFLAC reads standard streams only (MD5 zero: nothing to check)
-        let mut whole = Vec::with_capacity(bytes.len() + frames::HEADER_BYTES);
-        frame_row::push_whole(bytes, &info, [0; 16], &mut whole);
-        return decode_into_with(decoder, &whole, stream_len, first, out, channels, convert);
-    }
-    match info.channels {
-        1 => {}
-        2 if channels == Channels::OneOrTwo => {}
-        2 => {
-            return Err(crate::Error::corrupt(
-                "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
-            ))
-        }
-        n => {
-            return Err(crate::Error::corrupt(format!(
-                "stream has {n} channels; expected 1 or 2"
-            )))
-        }
-    }
-    if info.total_samples != 0 && info.total_samples != stream_len {
-        return Err(crate::Error::corrupt(format!(
-            "stream holds {} samples but {stream_len} were expected",
-            info.total_samples
-        )));
-    }
-    if out.is_empty() {
-        return Ok(());
-    }
-    let start = match info.fixed_block_size() {
-        Some(block) if first >= u64::from(block) => {
-            let frame_count = stream_len.max(first + 1).div_ceil(u64::from(block));
-            frames::locate_frame(bytes, &info, first / u64::from(block), frame_count)
-        }
-        _ => info.audio_start,
-    };
-    let pass = |from: usize, out: &mut [T]| match decoder {
-        Decoder::Native => decoder::run(bytes, &info, from, first, stream_len, out, &convert),
+impl Decoder {
+    /// Decodes samples `first .. first + out.len()` of one stream with
+    /// this decoder: each integer (a 1-channel sample, or the 64-bit value of a
+    /// 2-channel low/high word pair) goes through `convert`. The checks of
+    /// STREAMINFO, the jump to the frame holding `first` and the fallback to
+    /// the first frame (a located header may be mimicked by audio data) are
+    /// the same for both decoders.
+    pub(crate) fn decode_into<T, F>(
+        self,
+        bytes: &[u8],
+        stream_len: u64,
+        first: u64,
+        out: &mut [T],
+        channels: Channels,
+        convert: F,
+    ) -> crate::Result<()>
+    where
+        F: Fn(i64) -> T + Copy,
+    {
+        let info = stream_info(bytes)?;
         #[cfg(feature = "libflac")]
-        Decoder::Libflac => {
-            decoder::libflac::run(bytes, &info, from, first, stream_len, out, convert)
+        if self == Decoder::Libflac && frame_row::is_frame_row(bytes) {
+            // libFLAC reads standard streams only (MD5 zero: nothing to check)
+            let mut whole = Vec::with_capacity(bytes.len() + frames::HEADER_BYTES);
+            frame_row::push_whole(bytes, &info, [0; 16], &mut whole);
+            return self.decode_into(&whole, stream_len, first, out, channels, convert);
         }
-    };
-    let mut outcome = pass(start, out);
-    if start != info.audio_start && !matches!(outcome, Ok(Outcome::Complete)) {
-        outcome = pass(info.audio_start, out);
-    }
-    let wanted = out.len();
-    match outcome? {
-        Outcome::Complete => Ok(()),
-        Outcome::StartedLate => Err(crate::Error::corrupt(
-            "first FLAC frame does not start at sample 0",
-        )),
-        Outcome::Ended(got) => Err(crate::Error::corrupt(format!(
-            "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
-        ))),
+        match info.channels {
+            1 => {}
+            2 if channels == Channels::OneOrTwo => {}
+            2 => {
+                return Err(crate::Error::corrupt(
+                    "stream holds 64-bit values (2 channels) but the array's type is 32-bit",
+                ))
+            }
+            n => {
+                return Err(crate::Error::corrupt(format!(
+                    "stream has {n} channels; expected 1 or 2"
+                )))
+            }
+        }
+        if info.total_samples != 0 && info.total_samples != stream_len {
+            return Err(crate::Error::corrupt(format!(
+                "stream holds {} samples but {stream_len} were expected",
+                info.total_samples
+            )));
+        }
+        if out.is_empty() {
+            return Ok(());
+        }
+        let start = match info.fixed_block_size() {
+            Some(block) if first >= u64::from(block) => {
+                let frame_count = stream_len.max(first + 1).div_ceil(u64::from(block));
+                frames::locate_frame(bytes, &info, first / u64::from(block), frame_count)
+            }
+            _ => info.audio_start,
+        };
+        let pass = |from: usize, out: &mut [T]| match self {
+            Decoder::Native => decoder::run(bytes, &info, from, first, stream_len, out, &convert),
+            #[cfg(feature = "libflac")]
+            Decoder::Libflac => {
+                decoder::libflac::run(bytes, &info, from, first, stream_len, out, convert)
+            }
+        };
+        let mut outcome = pass(start, out);
+        if start != info.audio_start && !matches!(outcome, Ok(Outcome::Complete)) {
+            outcome = pass(info.audio_start, out);
+        }
+        let wanted = out.len();
+        match outcome? {
+            Outcome::Complete => Ok(()),
+            Outcome::StartedLate => Err(crate::Error::corrupt(
+                "first FLAC frame does not start at sample 0",
+            )),
+            Outcome::Ended(got) => Err(crate::Error::corrupt(format!(
+                "FLAC stream ended early: got {got} of {wanted} requested samples starting at {first}"
+            ))),
+        }
     }
 }
 
@@ -301,9 +292,7 @@ pub fn decode_window_i32_with(
     first: u64,
     out: &mut [i32],
 ) -> crate::Result<()> {
-    decode_into_with(decoder, bytes, stream_len, first, out, Channels::One, |v| {
-        v as i32
-    })
+    decoder.decode_into(bytes, stream_len, first, out, Channels::One, |v| v as i32)
 }
 
 /// [`decode_window_i64`] with a chosen decoder.
@@ -314,15 +303,7 @@ pub fn decode_window_i64_with(
     first: u64,
     out: &mut [i64],
 ) -> crate::Result<()> {
-    decode_into_with(
-        decoder,
-        bytes,
-        stream_len,
-        first,
-        out,
-        Channels::OneOrTwo,
-        |v| v,
-    )
+    decoder.decode_into(bytes, stream_len, first, out, Channels::OneOrTwo, |v| v)
 }
 
 /// Decodes a whole stream of `stream_len` samples with our decoder and
@@ -370,8 +351,7 @@ pub fn verify_stream(bytes: &[u8], stream_len: u64) -> crate::Result<bool> {
 /// known) with our decoder and returns their MD5 as STREAMINFO records it.
 fn samples_md5(bytes: &[u8], info: &StreamInfo) -> crate::Result<[u8; 16]> {
     let mut values = vec![0i64; checked_len(info.total_samples, bytes.len())?];
-    decode_into_with(
-        Decoder::Native,
+    Decoder::Native.decode_into(
         bytes,
         info.total_samples,
         0,
@@ -394,7 +374,7 @@ fn samples_md5(bytes: &[u8], info: &StreamInfo) -> crate::Result<[u8; 16]> {
 pub fn decode_i32(bytes: &[u8]) -> crate::Result<Vec<i32>> {
     let n = stream_info(bytes)?.total_samples;
     let mut out = vec![0i32; checked_len(n, bytes.len())?];
-    decode_into(bytes, n, 0, &mut out, Channels::One, |v| v as i32)?;
+    Decoder::DEFAULT.decode_into(bytes, n, 0, &mut out, Channels::One, |v| v as i32)?;
     Ok(out)
 }
 
@@ -408,7 +388,7 @@ pub fn decode_window_i32(
     first: u64,
     out: &mut [i32],
 ) -> crate::Result<()> {
-    decode_into(bytes, stream_len, first, out, Channels::One, |v| v as i32)
+    Decoder::DEFAULT.decode_into(bytes, stream_len, first, out, Channels::One, |v| v as i32)
 }
 
 /// Like [`decode_window_i32`] for 64-bit streams (2 channels, or 1).
@@ -418,14 +398,14 @@ pub fn decode_window_i64(
     first: u64,
     out: &mut [i64],
 ) -> crate::Result<()> {
-    decode_into(bytes, stream_len, first, out, Channels::OneOrTwo, |v| v)
+    Decoder::DEFAULT.decode_into(bytes, stream_len, first, out, Channels::OneOrTwo, |v| v)
 }
 
 /// Decodes a whole stream (1 or 2 channels) into 64-bit samples.
 pub fn decode_i64(bytes: &[u8]) -> crate::Result<Vec<i64>> {
     let n = stream_info(bytes)?.total_samples;
     let mut out = vec![0i64; checked_len(n, bytes.len())?];
-    decode_into(bytes, n, 0, &mut out, Channels::OneOrTwo, |v| v)?;
+    Decoder::DEFAULT.decode_into(bytes, n, 0, &mut out, Channels::OneOrTwo, |v| v)?;
     Ok(out)
 }
 

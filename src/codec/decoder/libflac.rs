@@ -246,14 +246,8 @@ unsafe extern "C" fn error_cb<T, F: Fn(i64) -> T>(
         // SAFETY: our client pointer; libFLAC's static status strings.
         let pass = unsafe { &mut *client.cast::<Pass<T, F>>() };
         if pass.outcome.is_none() {
-            let text = unsafe {
-                let name = *ffi::FLAC__StreamDecoderErrorStatusString
-                    .as_ptr()
-                    .add(status as usize);
-                std::ffi::CStr::from_ptr(name)
-                    .to_string_lossy()
-                    .into_owned()
-            };
+            let table = ffi::FLAC__StreamDecoderErrorStatusString.as_ptr();
+            let text = unsafe { crate::codec::libflac_name(table, status as usize) };
             pass.outcome = Some(Err(Error::corrupt(format!("libFLAC reports {text}"))));
         }
     }));

@@ -446,7 +446,7 @@ fn decode_frame(
             (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
         );
         let channel_bits = bits + u32::from(side);
-        match read_subframe(r, channel_bits, block, needed, true, defer, buffer)? {
+        match read_subframe(r, channel_bits, needed, defer, &mut buffer[..block])? {
             Subframe::Restored(narrow) => frame.narrow[c] = Some(narrow),
             Subframe::Pending(pending) => {
                 frame.narrow[c] = None;

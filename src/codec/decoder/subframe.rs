@@ -9,9 +9,9 @@ use crate::error::Result;
 /// The fixed predictors' coefficients, orders 0..=4.
 pub(super) const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6, 4, -1]];
 
-/// Decodes one subframe's first `needed` samples (of `block`) into `out`,
-/// reading its residuals only that far — unless `whole`, when every
-/// residual is read (the next subframe starts after them).
+/// Decodes one subframe of `out.len()` samples (the block), storing its
+/// first `needed` samples in `out`: every residual is read (the next
+/// subframe starts after them), only the needed ones are kept.
 ///
 /// Returns whether the samples fit `bits`.
 ///
@@ -27,15 +27,13 @@ pub(super) const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6
 pub(super) fn read_subframe(
     r: &mut BitReader<'_>,
     bits: u32,
-    block: usize,
     needed: usize,
-    whole: bool,
     defer: bool,
     out: &mut [i64],
 ) -> Result<Subframe> {
     let start = r.clone();
     let defer = defer && bits <= 32;
-    if let Some(pending) = read_subframe_with::<false>(r, bits, block, needed, whole, defer, out)? {
+    if let Some(pending) = read_subframe_with::<false>(r, bits, needed, defer, out)? {
         return Ok(Subframe::Pending(pending));
     }
     if bits > 32 || fits(&out[..needed], bits) {
@@ -43,7 +41,7 @@ pub(super) fn read_subframe(
     }
     if !fits(&out[..needed], 32) {
         *r = start;
-        read_subframe_with::<true>(r, bits, block, needed, whole, false, out)?;
+        read_subframe_with::<true>(r, bits, needed, false, out)?;
     }
     Ok(Subframe::Restored(fits(&out[..needed], bits)))
 }
@@ -63,12 +61,11 @@ pub(super) enum Subframe {
 pub(super) fn read_subframe_with<const WRAP: bool>(
     r: &mut BitReader<'_>,
     bits: u32,
-    block: usize,
     needed: usize,
-    whole: bool,
     defer: bool,
     out: &mut [i64],
 ) -> Result<Option<Pending>> {
+    let block = out.len();
     if r.bits(1)? != 0 {
         return Err(corrupt("FLAC subframe header has its padding bit set"));
     }
@@ -80,7 +77,6 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
         ));
     }
     let bits = bits - wasted;
-    let out = &mut out[..block];
     match kind {
         0 => {
             let value = r.signed_wide(bits)?;
@@ -94,10 +90,8 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
                     *slot = r.signed_wide(bits)?;
                 }
             }
-            if whole {
-                // the rest is not needed: step over it
-                r.skip((block - needed) as u64 * u64::from(bits))?;
-            }
+            // the rest is not needed: step over it
+            r.skip((block - needed) as u64 * u64::from(bits))?;
         }
         8..=12 => {
             let order = (kind - 8) as usize;
@@ -107,7 +101,7 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
             for slot in out[..order].iter_mut() {
                 *slot = r.signed_wide(bits)?;
             }
-            read_residual(r, order, block, needed, whole, out)?;
+            read_residual(r, order, needed, out)?;
             unfold(&mut out[order..needed.max(order)]);
             restore::<WRAP>(out, FIXED[order], 0, 0, needed);
         }
@@ -131,7 +125,7 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
             for c in coefs[..order].iter_mut() {
                 *c = i64::from(r.signed(precision)?);
             }
-            read_residual(r, order, block, needed, whole, out)?;
+            read_residual(r, order, needed, out)?;
             if defer {
                 // (its residuals stay folded: the batch unfolds them as it
                 // loads them)
@@ -157,17 +151,16 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
     Ok(None)
 }
 
-/// Reads the residuals of a predicted subframe (samples `order..`), up to
-/// sample `needed` (all with `whole`), into `out[order..]`, folded (see
-/// [`unfold`]).
+/// Reads the residuals of a predicted subframe of `out.len()` samples
+/// (samples `order..`), storing those up to sample `needed` into
+/// `out[order..]`, folded (see [`unfold`]), and stepping over the rest.
 pub(super) fn read_residual(
     r: &mut BitReader<'_>,
     order: usize,
-    block: usize,
     needed: usize,
-    whole: bool,
     out: &mut [i64],
 ) -> Result<()> {
+    let block = out.len();
     let method = r.bits(2)?;
     let param_bits = match method {
         0 => 4,
@@ -182,9 +175,8 @@ pub(super) fn read_residual(
     }
     let per_partition = block / partitions;
     let residual = &mut out[order..block];
-    // residuals stored up to `keep`, parsed (not stored) up to `stop`
+    // residuals stored up to `keep`, parsed (not stored) after it
     let keep = needed.max(order);
-    let stop = if whole { block } else { keep };
     let mut sample = 0usize; // residual index of the partition's start
     for p in 0..partitions {
         let count = if p == 0 {
@@ -192,12 +184,12 @@ pub(super) fn read_residual(
         } else {
             per_partition
         };
-        if sample + order >= stop {
+        if sample + order >= block {
             break;
         }
         let param = r.bits(param_bits)?;
         let store = keep.saturating_sub(order + sample).min(count);
-        let parse = (stop - order - sample).min(count) - store;
+        let parse = (block - order - sample).min(count) - store;
         let slots = &mut residual[sample..sample + store];
         if param == escape {
             let raw_bits = r.bits(5)?;

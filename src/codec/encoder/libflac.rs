@@ -116,12 +116,7 @@ impl RawEncoder {
         // SAFETY: valid encoder; libFLAC returns a static C string.
         let text = unsafe {
             let state = ffi::FLAC__stream_encoder_get_state(self.0);
-            let name = *ffi::FLAC__StreamEncoderStateString
-                .as_ptr()
-                .add(state as usize);
-            std::ffi::CStr::from_ptr(name)
-                .to_string_lossy()
-                .into_owned()
+            crate::codec::libflac_name(ffi::FLAC__StreamEncoderStateString.as_ptr(), state as usize)
         };
         Error::new(ErrorKind::Codec, format!("libFLAC {what} failed: {text}"))
     }
