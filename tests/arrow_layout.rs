@@ -437,13 +437,7 @@ fn parquet_parts_make_the_whole_array_and_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parts.parquet");
     let columns = parts.iter().map(FlacArray::to_arrow);
-    let facts = flacarray::arrow::ArrayFacts::whole_array(
-        whole.dtype(),
-        whole.shape(),
-        whole.level(),
-        whole.stream_offsets(),
-        whole.stream_gains(),
-    );
+    let facts = flacarray::arrow::ArrayFacts::whole_array(whole.parts());
     flacarray::parquet::write_parts_file(&path, "flac", facts.clone(), columns, IfExists::Fail)
         .unwrap();
     let back = flacarray::parquet::read_array_file(&path, "flac", None).unwrap();

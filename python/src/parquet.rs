@@ -76,13 +76,7 @@ pub(crate) fn column_metadata(
 ) -> PyResult<std::collections::HashMap<String, String>> {
     let borrow = parts.get().borrow(py)?;
     let view = borrow.view()?;
-    let facts = flacarray::arrow::ArrayFacts::whole_array(
-        view.dtype(),
-        view.shape(),
-        view.level(),
-        view.stream_offsets(),
-        view.stream_gains(),
-    );
+    let facts = flacarray::arrow::ArrayFacts::whole_array(view.parts());
     Ok(facts.to_metadata())
 }
 
@@ -144,13 +138,7 @@ pub(crate) fn write_parquet_parts(
     if record.shape.is_empty() {
         return Err(PyValueError::new_err("the whole array's shape is empty"));
     }
-    let whole = flacarray::arrow::ArrayFacts::whole_array(
-        record.dtype,
-        record.shape,
-        record.level,
-        record.stream_offsets,
-        record.stream_gains,
-    );
+    let whole = flacarray::arrow::ArrayFacts::whole_array(record);
     drop(borrow);
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {

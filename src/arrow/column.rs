@@ -15,7 +15,7 @@ use super::extension::{
     LIST_TYPE_KEY, STREAM_SIZE_KEY,
 };
 use super::lists::ListKind;
-use crate::array::DType;
+use crate::array::{DType, FlacArrayPartsRef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::quantize::Scale;
 
@@ -103,21 +103,24 @@ impl SourceList {
 }
 
 impl ArrayFacts {
-    /// The facts of a whole array of `dtype` and `shape` (leading shape and
-    /// stream length) compressed at `level`, with its digest.
-    pub fn whole_array(
-        dtype: DType,
-        shape: &[usize],
-        level: u32,
-        offsets: Option<&[f64]>,
-        gains: Option<&[f64]>,
-    ) -> Self {
+    /// The facts of a whole array (leading shape, stream length, level and
+    /// digest), from its record; only its type, shape, level and scales are
+    /// read, so a record without bytes serves as well.
+    pub fn whole_array(array: FlacArrayPartsRef<'_>) -> Self {
+        let shape = array.shape;
         let (&stream_size, leading) = shape.split_last().unwrap_or((&0, &[]));
+        let (offsets, gains) = (array.stream_offsets, array.stream_gains);
         ArrayFacts {
             leading_shape: Some(leading.iter().map(|&d| d as u64).collect()),
-            level: Some(level),
+            level: Some(array.level),
             stream_size: Some(stream_size as u64),
-            digest: Some(array_digest(dtype, shape, level, offsets, gains)),
+            digest: Some(array_digest(
+                array.dtype,
+                shape,
+                array.level,
+                offsets,
+                gains,
+            )),
             source_list: None,
         }
     }

@@ -43,13 +43,7 @@ fn scale_column(values: Option<Vec<f64>>, rows: usize) -> ArrayRef {
 /// compression), else gathered.
 fn build_column(view: &FlacArrayRef<'_>, bytes: Buffer) -> Result<FlacColumn> {
     let metadata = FlacMetadata::new(view.dtype());
-    let facts = ArrayFacts::whole_array(
-        view.dtype(),
-        view.shape(),
-        view.level(),
-        view.stream_offsets(),
-        view.stream_gains(),
-    );
+    let facts = ArrayFacts::whole_array(view.parts());
     let rows = view.nstreams();
     let (starts, nbytes) = (view.stream_starts(), view.stream_nbytes());
     let gathered = |(values, positions): (Vec<u8>, Vec<i64>)| (positions, Buffer::from_vec(values));

@@ -135,14 +135,14 @@ pub fn write_column<W: Write + Send>(writer: W, column: &FlacColumn, name: &str)
 ///
 /// ```
 /// use flacarray::arrow::ArrayFacts;
-/// use flacarray::{CompressOptions, DType, FlacArray};
+/// use flacarray::{CompressOptions, FlacArray};
 ///
 /// let whole = FlacArray::compress(&[1i32, 5, 2, 8, 3, 9], &[3, 2], &CompressOptions::default())?;
 /// let top = FlacArray::compress(&[1i32, 5, 2, 8], &[2, 2], &CompressOptions::default())?;
 /// let bottom = FlacArray::compress(&[3i32, 9], &[1, 2], &CompressOptions::default())?;
 /// let mut file = Vec::new();
 /// let parts = [top.to_arrow(), bottom.to_arrow()];
-/// let facts = ArrayFacts::whole_array(DType::Int32, &[3, 2], 5, None, None);
+/// let facts = ArrayFacts::whole_array(whole.parts());
 /// flacarray::parquet::write_parts(&mut file, "flac", facts, parts)?;
 /// let back = flacarray::parquet::read_array(bytes::Bytes::from(file), "flac", None)?;
 /// assert_eq!(back, whole);
