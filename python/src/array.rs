@@ -2,7 +2,6 @@
 
 use numpy::{
     IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyReadwriteArray2,
-    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -10,12 +9,13 @@ use pyo3::types::PyTuple;
 
 use flacarray::{
     with_element_type, with_thread_count, CompressOptions, DType, Element, Error, FlacArray,
-    FlacArrayRef, StepSpec,
+    FlacArrayRef, Quantized, StepSpec,
 };
 
 use crate::errors::to_py;
 use crate::parts::{
-    checked_level, contiguous, counts_slice, parse_streams, parts_object, ArrayParts,
+    checked_level, contiguous, counts_slice, nd_slice, parse_streams, parts_object, stream_size,
+    ArrayParts,
 };
 
 pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
@@ -25,10 +25,7 @@ pub(crate) fn compress_typed<'py, T: Element + numpy::Element>(
     threads: Option<usize>,
 ) -> PyResult<ArrayParts> {
     let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
-    let shape = arr.shape().to_vec();
-    let data = arr
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("input array must be C-contiguous and aligned"))?;
+    let (data, shape) = nd_slice(&arr, "the input array")?;
     let fa = py
         .detach(|| with_thread_count(threads, || FlacArray::compress(data, &shape, options)))
         .map_err(to_py)?;
@@ -114,7 +111,7 @@ pub(crate) fn validate(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResul
 }
 
 /// Quantizes a C-contiguous float32/float64 array whose last axis holds
-/// the streams: `(integers of the same shape, offsets, gains)`.
+/// the streams: (integers of the same shape, offsets, gains).
 #[pyfunction]
 #[pyo3(signature = (arr, quanta=None, precision=None, threads=None))]
 pub(crate) fn quantize<'py>(
@@ -126,36 +123,13 @@ pub(crate) fn quantize<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let step = StepSpec::from_options(quanta, precision).map_err(to_py)?;
     let dtype: String = arr.getattr("dtype")?.getattr("name")?.extract()?;
-    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
-    let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
-    let size = shape.last().copied().unwrap_or(1).max(1);
     let (ints, offsets, gains) = match dtype.as_str() {
-        "float32" => {
-            let data: PyReadonlyArrayDyn<f32> = arr.extract()?;
-            let values = data.as_slice().map_err(contiguous)?;
-            let q = py
-                .detach(|| {
-                    with_thread_count(threads, || {
-                        flacarray::quantize_streams_f32(values, size, &step)
-                    })
-                })
-                .map_err(to_py)?;
-            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
-            (ints, q.offsets, q.gains)
-        }
-        "float64" => {
-            let data: PyReadonlyArrayDyn<f64> = arr.extract()?;
-            let values = data.as_slice().map_err(contiguous)?;
-            let q = py
-                .detach(|| {
-                    with_thread_count(threads, || {
-                        flacarray::quantize_streams_f64(values, size, &step)
-                    })
-                })
-                .map_err(to_py)?;
-            let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
-            (ints, q.offsets, q.gains)
-        }
+        "float32" => quantize_typed(py, arr, threads, |v, n| {
+            flacarray::quantize_streams_f32(v, n, &step)
+        })?,
+        "float64" => quantize_typed(py, arr, threads, |v, n| {
+            flacarray::quantize_streams_f64(v, n, &step)
+        })?,
         other => {
             return Err(PyTypeError::new_err(format!(
                 "only float32 and float64 data are quantized, got {other}"
@@ -172,6 +146,28 @@ pub(crate) fn quantize<'py>(
     )
 }
 
+/// [`quantize`] for one float type: `quantize` turns the values and the
+/// stream length into integers, offsets and gains.
+fn quantize_typed<'py, F, I>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    threads: Option<usize>,
+    quantize: impl Fn(&[F], usize) -> flacarray::Result<Quantized<I>> + Sync,
+) -> PyResult<(Bound<'py, PyAny>, Vec<f64>, Vec<f64>)>
+where
+    F: numpy::Element + Sync,
+    I: numpy::Element + Send,
+{
+    let arr: PyReadonlyArrayDyn<F> = arr.extract()?;
+    let (values, shape) = nd_slice(&arr, "the array")?;
+    let size = stream_size(&shape);
+    let q = py
+        .detach(|| with_thread_count(threads, || quantize(values, size)))
+        .map_err(to_py)?;
+    let ints = q.ints.into_pyarray(py).reshape(shape)?.into_any();
+    Ok((ints, q.offsets, q.gains))
+}
+
 /// Restores floats from a C-contiguous int32 (to float32) or int64 (to
 /// float64) array whose last axis holds the streams, with one offset and
 /// gain per stream.
@@ -185,40 +181,40 @@ pub(crate) fn restore<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let dtype: String = ints.getattr("dtype")?.getattr("name")?.extract()?;
-    let shape: Vec<usize> = ints.getattr("shape")?.extract()?;
-    let size = shape.last().copied().unwrap_or(1).max(1);
-    let contiguous = |_| PyValueError::new_err("the array must be C-contiguous and aligned");
-    Ok(match dtype.as_str() {
-        "int32" => {
-            let data: PyReadonlyArrayDyn<i32> = ints.extract()?;
-            let q = flacarray::Quantized {
-                ints: data.as_slice().map_err(contiguous)?.to_vec(),
-                offsets,
-                gains,
-            };
-            let out = py
-                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f32(&q, size)))
-                .map_err(to_py)?;
-            out.into_pyarray(py).reshape(shape)?.into_any()
-        }
-        "int64" => {
-            let data: PyReadonlyArrayDyn<i64> = ints.extract()?;
-            let q = flacarray::Quantized {
-                ints: data.as_slice().map_err(contiguous)?.to_vec(),
-                offsets,
-                gains,
-            };
-            let out = py
-                .detach(|| with_thread_count(threads, || flacarray::restore_streams_f64(&q, size)))
-                .map_err(to_py)?;
-            out.into_pyarray(py).reshape(shape)?.into_any()
-        }
-        other => {
-            return Err(PyTypeError::new_err(format!(
-                "only int32 and int64 data are restored to floats, got {other}"
-            )))
-        }
-    })
+    let tables = (offsets, gains);
+    match dtype.as_str() {
+        "int32" => restore_typed(py, ints, tables, threads, flacarray::restore_streams_f32),
+        "int64" => restore_typed(py, ints, tables, threads, flacarray::restore_streams_f64),
+        other => Err(PyTypeError::new_err(format!(
+            "only int32 and int64 data are restored to floats, got {other}"
+        ))),
+    }
+}
+
+/// [`restore`] for one integer type.
+fn restore_typed<'py, I, F>(
+    py: Python<'py>,
+    ints: &Bound<'py, PyAny>,
+    (offsets, gains): (Vec<f64>, Vec<f64>),
+    threads: Option<usize>,
+    restore: fn(&Quantized<I>, usize) -> flacarray::Result<Vec<F>>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    I: numpy::Element + Clone + Sync,
+    F: numpy::Element + Send,
+{
+    let ints: PyReadonlyArrayDyn<I> = ints.extract()?;
+    let (values, shape) = nd_slice(&ints, "the array")?;
+    let size = stream_size(&shape);
+    let q = Quantized {
+        ints: values.to_vec(),
+        offsets,
+        gains,
+    };
+    let out = py
+        .detach(|| with_thread_count(threads, || restore(&q, size)))
+        .map_err(to_py)?;
+    Ok(out.into_pyarray(py).reshape(shape)?.into_any())
 }
 
 /// Decodes one whole stream with our decoder, checking its frames' CRCs and,

@@ -19,52 +19,30 @@ mod test_hooks;
 mod zarr_codec;
 mod zarrs;
 
+/// Adds the listed `#[pyfunction]`s of one module to the Python module.
+macro_rules! add_functions {
+    ($m:ident, $module:ident: $($function:ident),+ $(,)?) => {
+        $($m.add_function(wrap_pyfunction!($module::$function, $m)?)?;)+
+    };
+}
+
 /// The native core of the `flacarray` Python package.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<parts::ArrayParts>()?;
-    m.add_function(wrap_pyfunction!(array::compress, m)?)?;
-    m.add_function(wrap_pyfunction!(array::decompress_into, m)?)?;
-    m.add_function(wrap_pyfunction!(array::validate, m)?)?;
-    m.add_function(wrap_pyfunction!(array::to_current_layout, m)?)?;
-    m.add_function(wrap_pyfunction!(array::to_column_layout, m)?)?;
-    m.add_function(wrap_pyfunction!(array::same_streams, m)?)?;
-    m.add_function(wrap_pyfunction!(group::describe_group, m)?)?;
-    m.add_function(wrap_pyfunction!(group::plan_group_read, m)?)?;
     m.add_class::<group::PlannedArray>()?;
-    m.add_function(wrap_pyfunction!(group::plan_group_arrays, m)?)?;
-    m.add_function(wrap_pyfunction!(group::group_attributes, m)?)?;
-    m.add_function(wrap_pyfunction!(group::check_stream_channels, m)?)?;
-    m.add_function(wrap_pyfunction!(group::resolve_group, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::column_metadata, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::frame_row_values, m)?)?;
-    m.add_function(wrap_pyfunction!(array::quantize, m)?)?;
-    m.add_function(wrap_pyfunction!(array::restore, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::check_column, m)?)?;
-    m.add_function(wrap_pyfunction!(group::commit_record, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::parse_flac_metadata, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::flac_metadata_json, m)?)?;
-    m.add_function(wrap_pyfunction!(array::stream_info, m)?)?;
-    m.add_function(wrap_pyfunction!(array::dtype_from_channels, m)?)?;
-    m.add_function(wrap_pyfunction!(array::stream_lengths, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::write_parquet, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::write_parquet_parts, m)?)?;
-    m.add_function(wrap_pyfunction!(zarr_codec::check_chunk_codec, m)?)?;
-    m.add_function(wrap_pyfunction!(zarr_codec::encode_chunk, m)?)?;
-    m.add_function(wrap_pyfunction!(zarr_codec::decode_chunk, m)?)?;
-    m.add_function(wrap_pyfunction!(array::verify_stream, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::parquet_leading_shape, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet::read_parquet, m)?)?;
-    m.add_function(wrap_pyfunction!(zarrs::write_zarr, m)?)?;
-    m.add_function(wrap_pyfunction!(zarrs::read_zarr, m)?)?;
+    add_functions!(m, array: compress, decompress_into, validate, to_current_layout,
+        to_column_layout, same_streams, quantize, restore, stream_info, dtype_from_channels,
+        stream_lengths, verify_stream);
+    add_functions!(m, group: describe_group, plan_group_read, plan_group_arrays,
+        group_attributes, check_stream_channels, resolve_group, commit_record);
+    add_functions!(m, parquet: column_metadata, frame_row_values, check_column,
+        parse_flac_metadata, flac_metadata_json, write_parquet, write_parquet_parts,
+        parquet_leading_shape, read_parquet);
+    add_functions!(m, zarr_codec: check_chunk_codec, encode_chunk, decode_chunk);
+    add_functions!(m, zarrs: write_zarr, read_zarr);
     #[cfg(feature = "test-hooks")]
-    for hook in [
-        wrap_pyfunction!(test_hooks::decode_stream, m)?,
-        wrap_pyfunction!(test_hooks::zarrs_write_array, m)?,
-        wrap_pyfunction!(test_hooks::zarrs_read_array, m)?,
-    ] {
-        m.add_function(hook)?;
-    }
+    add_functions!(m, test_hooks: decode_stream, zarrs_write_array, zarrs_read_array);
     m.add(
         "CorruptDataError",
         m.py().get_type::<errors::CorruptDataError>(),

@@ -206,6 +206,24 @@ pub(crate) fn read_borrow<'py, T: numpy::Element>(
         .map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))
 }
 
+/// The values of a C-contiguous, aligned numpy array and its shape; `what`
+/// names the array in the error when it is not.
+pub(crate) fn nd_slice<'a, T: numpy::Element>(
+    arr: &'a PyReadonlyArrayDyn<'_, T>,
+    what: &str,
+) -> PyResult<(&'a [T], Vec<usize>)> {
+    let values = arr
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{what} must be C-contiguous and aligned")))?;
+    Ok((values, arr.shape().to_vec()))
+}
+
+/// Samples per stream of an array of `shape` (its last axis; 1 for a 0-D
+/// array, and at least 1 so an empty array divides into no streams).
+pub(crate) fn stream_size(shape: &[usize]) -> usize {
+    shape.last().copied().unwrap_or(1).max(1)
+}
+
 pub(crate) fn contiguous(name: &str) -> PyErr {
     PyValueError::new_err(format!("{name} must be a contiguous 1-D array"))
 }

@@ -3,7 +3,7 @@
 //! reading Zarr arrays with the `flacarray.flac` codec, to check that
 //! zarr-python and zarrs agree.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -79,10 +79,8 @@ where
         + Into<zarrs::array::builder::ArrayBuilderFillValue>,
 {
     let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
-    let shape: Vec<u64> = arr.shape().iter().map(|&d| d as u64).collect();
-    let data = arr
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("the array must be C-contiguous and aligned"))?;
+    let (data, shape) = crate::parts::nd_slice(&arr, "the array")?;
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     py.detach(|| flacarray::zarr_codec::write_array_file(path, data, &shape, chunks, codec))
         .map_err(to_py)
 }

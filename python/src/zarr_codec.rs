@@ -2,7 +2,6 @@
 
 use numpy::{
     IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn,
-    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -10,6 +9,7 @@ use pyo3::prelude::*;
 use flacarray::{with_element_type, with_thread_count, CompressOptions, DType, Element};
 
 use crate::errors::to_py;
+use crate::parts::nd_slice;
 
 /// The codec a `flacarray.flac` Zarr configuration describes, checked
 /// (and, with `dtype`, checked against the array's element type).
@@ -52,10 +52,7 @@ pub(crate) fn encode_chunk_typed<'py, T: Element + numpy::Element>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let arr: PyReadonlyArrayDyn<T> = arr.extract()?;
-    let shape = arr.shape().to_vec();
-    let data = arr
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("the chunk must be C-contiguous and aligned"))?;
+    let (data, shape) = nd_slice(&arr, "the chunk")?;
     let bytes = py
         .detach(|| {
             with_thread_count(threads, || {
