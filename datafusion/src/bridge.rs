@@ -33,52 +33,55 @@ fn arrow_error(direction: &str, err: impl std::fmt::Display) -> DataFusionError 
     DataFusionError::Internal(format!("moving an Arrow array {direction}: {err}"))
 }
 
+/// Moves an array through the C data interface from the Arrow version of
+/// the `ffi` module `$from` to that of `$to`, built by `$make_array`.
+macro_rules! move_array {
+    ($array:expr, $from:ident => $to:ident, $make_array:ident, $direction:literal) => {{
+        let (c_array, c_schema) =
+            $from::to_ffi(&$array.to_data()).map_err(|e| arrow_error($direction, e))?;
+        let c_array = move_c_struct!(c_array, $from::FFI_ArrowArray => $to::FFI_ArrowArray);
+        let c_schema = move_c_struct!(c_schema, $from::FFI_ArrowSchema => $to::FFI_ArrowSchema);
+        // SAFETY: the structs were just exported by Arrow from a valid array.
+        let data = unsafe { $to::from_ffi(c_array, &c_schema) }
+            .map_err(|e| arrow_error($direction, e))?;
+        Ok($make_array(data))
+    }};
+}
+
+/// Moves a field or a data type (what `FFI_ArrowSchema` converts from and
+/// to) through the C data interface, as [`move_array`] moves arrays.
+macro_rules! move_schema {
+    ($value:expr, $from:ident => $to:ident, $target:ty, $direction:literal) => {{
+        let c_schema =
+            $from::FFI_ArrowSchema::try_from($value).map_err(|e| arrow_error($direction, e))?;
+        let c_schema = move_c_struct!(c_schema, $from::FFI_ArrowSchema => $to::FFI_ArrowSchema);
+        <$target>::try_from(&c_schema).map_err(|e| arrow_error($direction, e))
+    }};
+}
+
 /// A DataFusion array as a core array (no copy).
 pub(crate) fn array_to_core(array: &dyn DfArray) -> Result<CoreArrayRef> {
-    let (c_array, c_schema) =
-        df_ffi::to_ffi(&array.to_data()).map_err(|e| arrow_error("to the core", e))?;
-    let c_array = move_c_struct!(c_array, df_ffi::FFI_ArrowArray => core_ffi::FFI_ArrowArray);
-    let c_schema = move_c_struct!(c_schema, df_ffi::FFI_ArrowSchema => core_ffi::FFI_ArrowSchema);
-    // SAFETY: the structs were just exported by Arrow from a valid array.
-    let data = unsafe { core_ffi::from_ffi(c_array, &c_schema) }
-        .map_err(|e| arrow_error("to the core", e))?;
-    Ok(core_make_array(data))
+    move_array!(array, df_ffi => core_ffi, core_make_array, "to the core")
 }
 
 /// A core array as a DataFusion array (no copy).
 pub(crate) fn array_from_core(array: &CoreArrayRef) -> Result<ArrayRef> {
-    let (c_array, c_schema) =
-        core_ffi::to_ffi(&array.to_data()).map_err(|e| arrow_error("to DataFusion", e))?;
-    let c_array = move_c_struct!(c_array, core_ffi::FFI_ArrowArray => df_ffi::FFI_ArrowArray);
-    let c_schema = move_c_struct!(c_schema, core_ffi::FFI_ArrowSchema => df_ffi::FFI_ArrowSchema);
-    // SAFETY: the structs were just exported by Arrow from a valid array.
-    let data = unsafe { df_ffi::from_ffi(c_array, &c_schema) }
-        .map_err(|e| arrow_error("to DataFusion", e))?;
-    Ok(df_make_array(data))
+    move_array!(array, core_ffi => df_ffi, df_make_array, "to DataFusion")
 }
 
 /// A DataFusion field (name, type, nullability, metadata) as a core field.
 pub(crate) fn field_to_core(field: &Field) -> Result<CoreField> {
-    let c_schema =
-        df_ffi::FFI_ArrowSchema::try_from(field).map_err(|e| arrow_error("to the core", e))?;
-    let c_schema = move_c_struct!(c_schema, df_ffi::FFI_ArrowSchema => core_ffi::FFI_ArrowSchema);
-    CoreField::try_from(&c_schema).map_err(|e| arrow_error("to the core", e))
+    move_schema!(field, df_ffi => core_ffi, CoreField, "to the core")
 }
 
 /// A core field as a DataFusion field.
 pub(crate) fn field_from_core(field: &CoreField) -> Result<Field> {
-    let c_schema =
-        core_ffi::FFI_ArrowSchema::try_from(field).map_err(|e| arrow_error("to DataFusion", e))?;
-    let c_schema = move_c_struct!(c_schema, core_ffi::FFI_ArrowSchema => df_ffi::FFI_ArrowSchema);
-    Field::try_from(&c_schema).map_err(|e| arrow_error("to DataFusion", e))
+    move_schema!(field, core_ffi => df_ffi, Field, "to DataFusion")
 }
 
 /// A DataFusion data type as a core data type.
 pub(crate) fn type_to_core(data_type: &DataType) -> Result<CoreDataType> {
-    let c_schema =
-        df_ffi::FFI_ArrowSchema::try_from(data_type).map_err(|e| arrow_error("to the core", e))?;
-    let c_schema = move_c_struct!(c_schema, df_ffi::FFI_ArrowSchema => core_ffi::FFI_ArrowSchema);
-    CoreDataType::try_from(&c_schema).map_err(|e| arrow_error("to the core", e))
+    move_schema!(data_type, df_ffi => core_ffi, CoreDataType, "to the core")
 }
 
 /// A core data type as a DataFusion data type.

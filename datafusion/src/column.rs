@@ -143,8 +143,8 @@ pub(crate) fn windows(
     let constant = |arg: Option<&ColumnarValue>| !matches!(arg, Some(ColumnarValue::Array(_)));
     if constant(start) && constant(stop) {
         return Ok(Windows::Same(SampleWindow::new(
-            constant_i64(function, "start", start)?,
-            constant_i64(function, "stop", stop)?,
+            constant_of::<i64>(function, "start", start)?,
+            constant_of::<i64>(function, "stop", stop)?,
         )));
     }
     let bounds = |arg: Option<&ColumnarValue>| -> Result<Vec<Option<i64>>> {
@@ -180,33 +180,40 @@ fn constant<'a>(
     }
 }
 
-/// A constant integer argument (None when absent or NULL).
-pub(crate) fn constant_i64(
-    function: &str,
-    what: &str,
-    arg: Option<&ColumnarValue>,
-) -> Result<Option<i64>> {
-    let Some(value) = constant(function, what, arg)? else {
-        return Ok(None);
-    };
-    match value.cast_to(&DataType::Int64)? {
-        ScalarValue::Int64(v) => Ok(v),
-        other => exec_err!("{function}: {what} must be an integer, not {other}"),
-    }
+/// The types a constant argument is read as, and how an error names them.
+pub(crate) trait ConstantType: TryFrom<ScalarValue> {
+    /// The type the argument is cast to.
+    const TYPE: DataType;
+    /// What a value of the type is called in an error ("an integer").
+    const NOUN: &'static str;
 }
 
-/// A constant float argument (None when absent or NULL).
-pub(crate) fn constant_f64(
+impl ConstantType for i64 {
+    const TYPE: DataType = DataType::Int64;
+    const NOUN: &'static str = "an integer";
+}
+
+impl ConstantType for f64 {
+    const TYPE: DataType = DataType::Float64;
+    const NOUN: &'static str = "a number";
+}
+
+/// A constant argument cast to `T` (None when absent or NULL).
+pub(crate) fn constant_of<T: ConstantType>(
     function: &str,
     what: &str,
     arg: Option<&ColumnarValue>,
-) -> Result<Option<f64>> {
+) -> Result<Option<T>> {
     let Some(value) = constant(function, what, arg)? else {
         return Ok(None);
     };
-    match value.cast_to(&DataType::Float64)? {
-        ScalarValue::Float64(v) => Ok(v),
-        other => exec_err!("{function}: {what} must be a number, not {other}"),
+    let cast = value.cast_to(&T::TYPE)?;
+    if cast.is_null() {
+        return Ok(None);
+    }
+    match T::try_from(cast) {
+        Ok(v) => Ok(Some(v)),
+        Err(_) => exec_err!("{function}: {what} must be {}, not {value}", T::NOUN),
     }
 }
 

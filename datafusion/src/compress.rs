@@ -13,7 +13,7 @@ use flacarray::arrow_array::new_empty_array;
 use flacarray::CompressOptions;
 
 use crate::bridge;
-use crate::column::{coerce_trailing, constant_f64, constant_i64, core_error};
+use crate::column::{coerce_trailing, constant_of, core_error};
 
 const NAME: &str = "flac_compress";
 
@@ -89,8 +89,8 @@ impl ScalarUDFImpl for FlacCompress {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let step = constant_f64(NAME, "step", args.args.get(1))?;
-        let level = constant_i64(NAME, "level", args.args.get(2))?;
+        let step = constant_of::<f64>(NAME, "step", args.args.get(1))?;
+        let level = constant_of::<i64>(NAME, "level", args.args.get(2))?;
         let lists = args.args[0].to_array(args.number_rows)?;
         let core = bridge::array_to_core(lists.as_ref())?;
         let column = compress_lists(core.as_ref(), &options(step, level)?)
