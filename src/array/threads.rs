@@ -1,22 +1,26 @@
 //! Running work on a chosen number of threads.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// One pool per thread count, built the first time it is asked for and
-/// kept: building a pool costs more than a short decode.
+thread_local! {
+    /// The pools this thread has asked for, one per thread count, built the
+    /// first time and kept (building a pool costs more than a short decode)
+    /// until the thread ends. Per calling thread, so that callers running
+    /// side by side (a Dask or Python thread pool, each call limited to one
+    /// thread) each get their own threads instead of queueing for one.
+    static POOLS: RefCell<HashMap<usize, Arc<ThreadPool>>> = RefCell::new(HashMap::new());
+}
+
+/// This thread's pool of `threads` threads.
 fn pool(threads: usize) -> Result<Arc<ThreadPool>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut pools = pools
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&threads) {
-        return Ok(pool.clone());
+    if let Some(pool) = POOLS.with(|pools| pools.borrow().get(&threads).cloned()) {
+        return Ok(pool);
     }
     let pool = ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -28,12 +32,14 @@ fn pool(threads: usize) -> Result<Arc<ThreadPool>> {
                 format!("cannot start a pool of {threads} threads: {e}"),
             )
         })?;
-    pools.insert(threads, pool.clone());
+    POOLS.with(|pools| pools.borrow_mut().insert(threads, pool.clone()));
     Ok(pool)
 }
 
 /// Runs `work` with rayon limited to `threads` threads (`None`: rayon's
-/// global pool, one thread per core). Results never depend on the count.
+/// global pool, one thread per core). The limit is per call: calls from
+/// different threads run side by side, each on its own threads. Results
+/// never depend on the count.
 ///
 /// ```
 /// use flacarray::{with_thread_count, CompressOptions, FlacArray};
@@ -53,5 +59,31 @@ pub fn with_thread_count<R: Send>(
         None => work(),
         Some(0) => Err(Error::invalid("thread count must be at least 1")),
         Some(n) => pool(n)?.install(work),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_from_different_threads_do_not_share_their_threads() {
+        // each caller limited to one thread: the work of two callers runs
+        // on two different threads (one shared pool would queue them)
+        let worker = || {
+            with_thread_count(Some(1), || {
+                assert_eq!(rayon::current_num_threads(), 1);
+                Ok(std::thread::current().id())
+            })
+            .unwrap()
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(worker);
+            let b = s.spawn(worker);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_ne!(a, b);
+        // and one caller keeps its pool
+        assert_eq!(worker(), worker());
     }
 }
