@@ -122,6 +122,25 @@ pub(super) fn restore<const WRAP: bool>(
         31 32);
 }
 
+/// [`restore`] for FLAC's fixed predictors (orders 0 to 4) on
+/// `out[order..to]`: their coefficients are constants here, so a sample
+/// costs additions and shifts, not multiplications.
+#[inline(always)]
+pub(super) fn restore_fixed<const WRAP: bool>(out: &mut [i64], order: usize, to: usize) {
+    if to <= order {
+        return;
+    }
+    // oldest first: s[n-1], 2s[n-1] - s[n-2], 3s[n-1] - 3s[n-2] + s[n-3], ...
+    let out = &mut out[..to];
+    match order {
+        1 => restore_taps::<1, WRAP>(out, [1], 0, 0),
+        2 => restore_taps::<2, WRAP>(out, [-1, 2], 0, 0),
+        3 => restore_taps::<3, WRAP>(out, [1, -3, 3], 0, 0),
+        4 => restore_taps::<4, WRAP>(out, [-1, 4, -6, 4], 0, 0),
+        _ => {}
+    }
+}
+
 /// [`restore`] for one predictor order, known at compile time so the dot
 /// product unrolls.
 #[inline(always)]
@@ -136,6 +155,17 @@ fn restore_order<const N: usize, const WRAP: bool>(
     for (t, &c) in taps.iter_mut().zip(coefs.iter().rev()) {
         *t = c;
     }
+    restore_taps::<N, WRAP>(out, taps, shift, from);
+}
+
+/// Restores `out[from.max(N)..]` from `taps` (oldest first).
+#[inline(always)]
+fn restore_taps<const N: usize, const WRAP: bool>(
+    out: &mut [i64],
+    taps: [i64; N],
+    shift: u32,
+    from: usize,
+) {
     for i in from.max(N)..out.len() {
         let history: &[i64; N] = out[i - N..i].try_into().expect("N samples");
         let mut sum = 0i64;

@@ -3,11 +3,8 @@
 
 use super::bits::BitReader;
 use super::corrupt;
-use crate::codec::lpc::{fits, restore, shift_wasted, unfold, Pending};
+use crate::codec::lpc::{fits, restore, restore_fixed, shift_wasted, unfold, Pending};
 use crate::error::Result;
-
-/// The fixed predictors' coefficients, orders 0..=4.
-pub(super) const FIXED: [&[i64]; 5] = [&[], &[1], &[2, -1], &[3, -3, 1], &[4, -6, 4, -1]];
 
 /// Decodes one subframe of `out.len()` samples (the block), storing its
 /// first `needed` samples in `out`: every residual is read (the next
@@ -103,7 +100,7 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
             }
             read_residual(r, order, needed, out)?;
             unfold(&mut out[order..needed.max(order)]);
-            restore::<WRAP>(out, FIXED[order], 0, 0, needed);
+            restore_fixed::<WRAP>(out, order, needed);
         }
         32..=63 => {
             let order = (kind - 31) as usize;
