@@ -111,7 +111,7 @@ pub(crate) fn validate(py: Python<'_>, parts: &Bound<'_, ArrayParts>) -> PyResul
 }
 
 /// Quantizes a C-contiguous float32/float64 array whose last axis holds
-/// the streams: (integers of the same shape, offsets, gains).
+/// the streams: `(integers of the same shape, offsets, gains)`.
 #[pyfunction]
 #[pyo3(signature = (arr, quanta=None, precision=None, threads=None))]
 pub(crate) fn quantize<'py>(

@@ -109,18 +109,18 @@ impl ArrayFacts {
     pub fn whole_array(array: FlacArrayPartsRef<'_>) -> Self {
         let shape = array.shape;
         let (&stream_size, leading) = shape.split_last().unwrap_or((&0, &[]));
-        let (offsets, gains) = (array.stream_offsets, array.stream_gains);
+        let digest = array_digest(
+            array.dtype,
+            shape,
+            array.level,
+            array.stream_offsets,
+            array.stream_gains,
+        );
         ArrayFacts {
             leading_shape: Some(leading.iter().map(|&d| d as u64).collect()),
             level: Some(array.level),
             stream_size: Some(stream_size as u64),
-            digest: Some(array_digest(
-                array.dtype,
-                shape,
-                array.level,
-                offsets,
-                gains,
-            )),
+            digest: Some(digest),
             source_list: None,
         }
     }

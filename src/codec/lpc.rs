@@ -130,7 +130,8 @@ pub(super) fn restore_fixed<const WRAP: bool>(out: &mut [i64], order: usize, to:
     if to <= order {
         return;
     }
-    // oldest first: s[n-1], 2s[n-1] - s[n-2], 3s[n-1] - 3s[n-2] + s[n-3], ...
+    // the predictions s[n-1], 2s[n-1] - s[n-2], 3s[n-1] - 3s[n-2] + s[n-3]
+    // and 4s[n-1] - 6s[n-2] + 4s[n-3] - s[n-4], as taps oldest first
     let out = &mut out[..to];
     match order {
         1 => restore_taps::<1, WRAP>(out, [1], 0, 0),
