@@ -28,6 +28,13 @@ pub(super) fn has_avx512() -> bool {
     })
 }
 
+/// [`has_avx512`] and AVX-512 IFMA (52-bit integer multiply-adds): the
+/// side-by-side LPC restore of eight subframes.
+pub(super) fn has_avx512_ifma() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| has_avx512() && has!("avx512ifma"))
+}
+
 /// LZCNT and BMI1/2: the decoder's Rice codes.
 pub(super) fn has_bmi2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();

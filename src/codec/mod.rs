@@ -38,6 +38,7 @@ macro_rules! vectorized {
     };
 }
 
+mod aligned;
 #[cfg(target_arch = "x86_64")]
 mod cpu;
 mod crc16;

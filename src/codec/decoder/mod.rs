@@ -25,8 +25,10 @@
 //! the lanes); verbatim samples are read from
 //! their known bit positions independently of each other; the frame CRC-16
 //! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]);
-//! up to four frames are read before their LPC subframes are restored
-//! together, side by side in double-precision FMA lanes ([`super::lpc`]).
+//! up to eight frames (four without AVX-512 IFMA) are read before their
+//! LPC subframes are restored together, side by side in the lanes of
+//! vector registers ([`super::lpc`]), from buffers that start on cache
+//! lines.
 //!
 //! What it returns matches libFLAC's decoder, including on damaged streams
 //! whose CRCs are right: samples of channels of at most 32 bits are 32-bit
@@ -35,15 +37,17 @@
 //! sample is refused. A window checks only the samples it reconstructs.
 //!
 //! Safe Rust except the Rice loop built for BMI2, the CRC's PCLMULQDQ twin
-//! and the AVX2/FMA predictor, each behind a runtime CPU check with a
-//! portable twin and a test comparing them. Scratch buffers are reused per thread, so decoding
-//! allocates nothing per frame once they have grown.
+//! and the AVX2/FMA and AVX-512 IFMA predictors, each behind a runtime CPU
+//! check with a portable twin and a test comparing them. Scratch buffers
+//! are reused per thread, so decoding allocates nothing per frame once
+//! they have grown.
 
 use std::cell::RefCell;
 
+use super::aligned::Aligned;
 use super::crc16::crc16;
 use super::frames::StreamInfo;
-use super::lpc::{fits, restore_batch, Pending, LANES};
+use super::lpc::{batch_width, fits, restore_batch, Pending, Rows, LANES};
 use super::Outcome;
 use crate::error::{Error, Result};
 
@@ -62,17 +66,18 @@ use bits::BitReader;
 use header::{read_frame_header, FrameHeader, Layout};
 use subframe::{read_subframe, Subframe};
 
-/// Frames decoded before their LPC subframes are restored together (see
-/// [`restore_batch`]).
+/// The most frames decoded before their LPC subframes are restored
+/// together (see [`restore_batch`]); [`batch_width`] says how many on this
+/// CPU.
 const IN_FLIGHT: usize = LANES;
 
 /// Per-thread buffers: two channels for each frame in flight (residuals
 /// are decoded in place, then turned into samples), and the batch
-/// restore's lanes.
+/// restore's rows.
 #[derive(Default)]
 struct Scratch {
-    samples: [Vec<i64>; 2 * IN_FLIGHT],
-    lanes: Vec<[f64; LANES]>,
+    samples: [Aligned<i64>; 2 * IN_FLIGHT],
+    rows: Rows,
 }
 
 thread_local! {
@@ -121,10 +126,12 @@ fn run_with<T, F: Fn(i64) -> T>(
     let mut written = 0usize;
     // Frames read whose LPC subframes wait to be restored together.
     let mut flight = Flight::default();
+    let in_flight = batch_width();
+    let buffers = &mut scratch.samples[..2 * in_flight];
     let max_block = info.max_block_size.max(16) as usize;
-    for buf in scratch.samples.iter_mut() {
+    for buf in buffers.iter_mut() {
         if buf.len() < max_block {
-            buf.resize(max_block, 0);
+            buf.resize(max_block);
         }
     }
     loop {
@@ -147,9 +154,9 @@ fn run_with<T, F: Fn(i64) -> T>(
         let block = header.block_size;
         // STREAMINFO's largest block is only a hint (libFLAC does not hold
         // frames to it either); a frame holds at most 65536 samples.
-        for buf in scratch.samples.iter_mut() {
+        for buf in scratch.samples[..2 * in_flight].iter_mut() {
             if buf.len() < block {
-                buf.resize(block, 0);
+                buf.resize(block);
             }
         }
         let frame_end_sample = header.start + block as u64;
@@ -197,7 +204,7 @@ fn run_with<T, F: Fn(i64) -> T>(
         } else {
             flight.add(frame);
         }
-        if last || flight.frames == IN_FLIGHT {
+        if last || flight.frames == in_flight {
             written += flight.land(scratch, first, out, convert)?;
         }
         if last {
@@ -339,7 +346,7 @@ impl Flight {
         if self.frames == 0 {
             return Ok(0);
         }
-        let Scratch { samples, lanes } = scratch;
+        let Scratch { samples, rows } = scratch;
         {
             let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
             // which buffer each place of the batch holds
@@ -354,13 +361,13 @@ impl Flight {
                     owners[count] = index;
                     count += 1;
                     if count == LANES {
-                        let narrow = restore_ready(&mut batch, lanes);
+                        let narrow = restore_ready(&mut batch, rows);
                         self.restored(&owners, narrow);
                         count = 0;
                     }
                 }
             }
-            let narrow = restore_ready(&mut batch, lanes);
+            let narrow = restore_ready(&mut batch, rows);
             self.restored(&owners[..count], narrow);
         }
         let mut written = 0;
@@ -381,7 +388,7 @@ impl Flight {
 /// per place, whether the samples fit their channel's bits.
 fn restore_ready(
     batch: &mut [Option<(&mut [i64], Pending)>; LANES],
-    lanes: &mut Vec<[f64; LANES]>,
+    rows: &mut Rows,
 ) -> [bool; LANES] {
     let taken = std::mem::take(batch);
     let mut ready: [(&mut [i64], Pending); LANES] = taken.map(|entry| match entry {
@@ -389,7 +396,7 @@ fn restore_ready(
         None => (&mut [][..], EMPTY),
     });
     let count = ready.iter().take_while(|(b, _)| !b.is_empty()).count();
-    restore_batch(&mut ready[..count], lanes)
+    restore_batch(&mut ready[..count], rows)
 }
 
 /// A placeholder for unused batch places (never restored).
