@@ -35,6 +35,13 @@ pub(super) fn has_avx512_ifma() -> bool {
     *HAS.get_or_init(|| has_avx512() && has!("avx512ifma"))
 }
 
+/// [`has_avx512`] and VPCLMULQDQ (carry-less multiplication in 512-bit
+/// registers): the CRC-16 of long frames.
+pub(super) fn has_avx512_clmul() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| has_avx512() && has_clmul() && has!("vpclmulqdq"))
+}
+
 /// LZCNT and BMI1/2: the decoder's Rice codes.
 pub(super) fn has_bmi2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();

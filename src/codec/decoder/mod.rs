@@ -24,7 +24,8 @@
 //! (or, for LPC subframes restored side by side, as they are loaded into
 //! the lanes); verbatim samples are read from
 //! their known bit positions independently of each other; the frame CRC-16
-//! folds 16 bytes a step with carry-less multiplication ([`super::crc16`]);
+//! folds 16-byte blocks, several at once, with carry-less multiplication
+//! ([`super::crc16`]);
 //! up to eight frames (four without AVX-512 IFMA) are read before their
 //! LPC subframes are restored together, side by side in the lanes of
 //! vector registers ([`super::lpc`]), from buffers that start on cache
