@@ -5,12 +5,16 @@ zarr-python's default (bytes + zstd), Blosc (zstd, byte shuffle) and pcodec
 and read time (median of --repeats runs, the codecs taking turns), all in
 this one process.
 
-    python benches/zarr_codec.py [--repeats 3] [--chunk-streams 10]
+    python benches/zarr_codec.py [--repeats 3] [--chunk-streams 10] [--codec-alone]
 
 Chunks hold --chunk-streams whole streams (the last axis is not split, as
 a station-by-time layout does). Floats (D1) are stored as they are by the
 lossless codecs and quantized by ours with the dataset's quanta: the usual
 choice of each tool, stated so the bytes are read with that in mind.
+
+--codec-alone adds, for ours and pcodec, the best time (of --repeats) to
+decode every stored chunk once on one thread, calling each codec's chunk
+decoder directly: what a core costs per chunk, without zarr-python.
 """
 
 from __future__ import annotations
@@ -108,13 +112,56 @@ def measure(data: np.ndarray, chunks: tuple[int, ...], options: dict, repeats: i
     }
 
 
+def stored_chunks(data: np.ndarray, chunks: tuple[int, ...], options: dict) -> list[bytes]:
+    """The bytes of every chunk of `data` written with `options`."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        store = folder / "a.zarr"
+        z = zarr.create_array(
+            str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options
+        )
+        z[...] = data
+        return [p.read_bytes() for p in sorted((store / "c").rglob("*")) if p.is_file()]
+    finally:
+        shutil.rmtree(folder)
+
+
+def codec_alone(data: np.ndarray, chunks: tuple[int, ...], kwargs: dict, repeats: int) -> dict:
+    """Best time of `repeats` to decode every chunk once, on one thread, by
+    our chunk decoder and by numcodecs' pcodec, taking turns."""
+    from numcodecs.pcodec import PCodec as NumcodecsPCodec
+
+    from flacarray import _core
+
+    options = codecs(kwargs)
+    shape = list(chunks)
+    decoders = {
+        "flacarray.flac": lambda b: _core.decode_chunk(b, data.dtype.name, shape, threads=1),
+        "pcodec": NumcodecsPCodec(level=8).decode,
+    }
+    stored = {
+        name: [np.frombuffer(b, np.uint8) for b in stored_chunks(data, chunks, options[name])]
+        for name in decoders
+    }
+    best = {name: float("inf") for name in decoders}
+    for _ in range(repeats):
+        for name, decode in decoders.items():
+            start = time.perf_counter()
+            for chunk in stored[name]:
+                decode(chunk)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk-streams", type=int, default=10)
     parser.add_argument("--datasets", default="D1,D2,D3,D4,D5,seismogram")
+    parser.add_argument("--codec-alone", action="store_true")
     args = parser.parse_args()
     rows = []
+    alone = []
     for name in args.datasets.split(","):
         data, kwargs = seismogram() if name == "seismogram" else make_dataset(name)
         data = np.ascontiguousarray(data)
@@ -129,6 +176,9 @@ def main() -> None:
                 flush=True,
             )
             rows.append((name, codec, result, ratio, mib))
+        if args.codec_alone:
+            best = codec_alone(data, chunks, kwargs, args.repeats)
+            alone.append((name, best["flacarray.flac"], best["pcodec"]))
     print()
     print("| data | codec | bytes | ratio | write MiB/s | read MiB/s |")
     print("|---|---|---|---|---|---|")
@@ -137,6 +187,12 @@ def main() -> None:
             f"| {name} | {codec} | {result['bytes']:,} | {ratio:.2f} | "
             f"{mib / result['write']:.0f} | {mib / result['read']:.0f} |"
         )
+    if alone:
+        print()
+        print("| data | ours, ms | pcodec, ms | pcodec's time / ours |")
+        print("|---|---|---|---|")
+        for name, ours, pcodec in alone:
+            print(f"| {name} | {ours * 1e3:.1f} | {pcodec * 1e3:.1f} | {pcodec / ours:.2f} |")
 
 
 if __name__ == "__main__":
