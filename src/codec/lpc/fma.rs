@@ -5,7 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{unfolded, Kernel, Pending};
+use super::{taps_by_lane, unfolded, Kernel, Pending};
 
 /// Subframes restored together.
 pub(super) const WIDTH: usize = 4;
@@ -36,50 +36,31 @@ pub(super) struct Fma;
 impl Kernel<WIDTH> for Fma {
     type Value = f64;
 
-    fn restore(
+    fn runs_here() -> bool {
+        crate::codec::cpu::has_avx2_fma()
+    }
+
+    unsafe fn restore(
         views: [&[i64]; WIDTH],
         pending: &[Pending; WIDTH],
         order: usize,
         rows: &mut [[f64; WIDTH]],
     ) -> [bool; WIDTH] {
-        assert!(
-            crate::codec::cpu::has_avx2_fma(),
-            "the FMA kernel needs AVX2 and FMA"
-        );
-        let mut taps = [[0.0f64; WIDTH]; 32];
-        for (lane, p) in pending.iter().enumerate() {
-            // oldest first, scaled by 2^-shift (exact: a power of two); a
-            // shorter predictor's oldest taps stay zero
-            let scale = 1.0 / f64::from(1u32 << p.shift);
-            for (j, &c) in p.coefs().iter().enumerate() {
-                taps[order - 1 - j][lane] = c as f64 * scale;
-            }
-        }
+        // scaled by 2^-shift (exact: a power of two)
+        let all = taps_by_lane(pending, order, |p, c| c as f64 / f64::from(1u32 << p.shift));
         // each lane's bound: its samples fit the channel's bits before the
         // wasted bits (so stay in the 32-bit range, and are exact)
         let bound: [f64; WIDTH] = pending.map(|p| f64::from(1u32 << (p.bits - p.wasted - 1)));
-        macro_rules! by_order {
-            ($($n:literal)*) => {
-                match order {
-                    $($n => {
-                        let taps: &[[f64; WIDTH]; $n] = taps[..$n].try_into().expect("taps");
-                        // SAFETY: the CPU has AVX2 and FMA (asserted above).
-                        unsafe { restore_lanes_fma::<$n>(views, rows, taps, bound) }
-                    })*
-                    _ => unreachable!("orders are 1..=32"),
-                }
-            };
+        // SAFETY: the CPU has AVX2 and FMA (the caller's word).
+        unsafe {
+            with_order!(order, all, |taps| restore_lanes_fma(
+                views, rows, taps, bound
+            ))
         }
-        by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28
-            29 30 31 32)
     }
 
-    fn columns(rows: &[[f64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
-        assert!(
-            crate::codec::cpu::has_avx2_fma(),
-            "the FMA kernel needs AVX2 and FMA"
-        );
-        // SAFETY: the CPU has AVX2 and FMA (asserted above).
+    unsafe fn columns(rows: &[[f64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
+        // SAFETY: the CPU has AVX2 and FMA (the caller's word).
         unsafe { columns_fma(rows, outs) }
     }
 

@@ -11,7 +11,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{unfolded, Kernel, Pending};
+use super::{taps_by_lane, unfolded, Kernel, Pending};
 
 /// Subframes restored together.
 pub(super) const WIDTH: usize = 8;
@@ -22,49 +22,31 @@ pub(super) struct Ifma;
 impl Kernel<WIDTH> for Ifma {
     type Value = i64;
 
-    fn restore(
+    fn runs_here() -> bool {
+        crate::codec::cpu::has_avx512_ifma()
+    }
+
+    unsafe fn restore(
         views: [&[i64]; WIDTH],
         pending: &[Pending; WIDTH],
         order: usize,
         rows: &mut [[i64; WIDTH]],
     ) -> [bool; WIDTH] {
-        assert!(
-            crate::codec::cpu::has_avx512_ifma(),
-            "the IFMA kernel needs AVX-512 IFMA"
-        );
-        // oldest first; a shorter predictor's oldest taps stay zero
-        let mut taps = [[0i64; WIDTH]; 32];
-        for (lane, p) in pending.iter().enumerate() {
-            for (j, &c) in p.coefs().iter().enumerate() {
-                taps[order - 1 - j][lane] = c;
-            }
-        }
+        let all = taps_by_lane(pending, order, |_, c| c);
         let shift = pending.map(|p| i64::from(p.shift));
         // each lane's bound: its samples fit the channel's bits before the
         // wasted bits (so stay in the 32-bit range)
         let bound = pending.map(|p| 1i64 << (p.bits - p.wasted - 1));
-        macro_rules! by_order {
-            ($($n:literal)*) => {
-                match order {
-                    $($n => {
-                        let taps: &[[i64; WIDTH]; $n] = taps[..$n].try_into().expect("taps");
-                        // SAFETY: the CPU has AVX-512 IFMA (asserted above).
-                        unsafe { restore_lanes_ifma::<$n>(views, rows, taps, shift, bound) }
-                    })*
-                    _ => unreachable!("orders are 1..=32"),
-                }
-            };
+        // SAFETY: the CPU has AVX-512 IFMA (the caller's word).
+        unsafe {
+            with_order!(order, all, |taps| restore_lanes_ifma(
+                views, rows, taps, shift, bound
+            ))
         }
-        by_order!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28
-            29 30 31 32)
     }
 
-    fn columns(rows: &[[i64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
-        assert!(
-            crate::codec::cpu::has_avx512_ifma(),
-            "the IFMA kernel needs AVX-512 IFMA"
-        );
-        // SAFETY: the CPU has AVX-512 (asserted above).
+    unsafe fn columns(rows: &[[i64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
+        // SAFETY: the CPU has AVX-512 (the caller's word).
         unsafe { columns_avx512(rows, outs) }
     }
 

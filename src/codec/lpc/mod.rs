@@ -16,6 +16,26 @@
 
 use super::aligned::{Aligned, Plain};
 
+/// `$kernel::<N>(args)` with `N` the predictor order `$order` (1 to 32) as
+/// a constant, so that the kernel's dot product unrolls, and `$taps` bound
+/// to the first `N` rows of `$all` for the arguments to use.
+#[cfg(target_arch = "x86_64")]
+macro_rules! with_order {
+    ($order:expr, $all:expr, |$taps:ident| $kernel:ident $args:tt) => {
+        with_order!(@ $order, $all, $taps, $kernel, $args;
+            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    };
+    (@ $order:expr, $all:expr, $taps:ident, $kernel:ident, $args:tt; $($n:literal)*) => {
+        match $order {
+            $($n => {
+                let $taps = <&[_; $n]>::try_from(&$all[..$n]).expect("taps");
+                $kernel::<$n> $args
+            })*
+            _ => unreachable!("orders are 1..=32"),
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod fma;
 #[cfg(target_arch = "x86_64")]
@@ -241,13 +261,19 @@ pub(super) struct Rows {
 trait Kernel<const W: usize> {
     type Value: Plain;
 
+    /// Whether this CPU runs the kernel (its other functions need it).
+    fn runs_here() -> bool;
+
     /// Fills `rows[..order]` with the subframes' first samples (already
     /// restored in `views`) and restores rows `order..` from the folded
     /// residuals in `views` (all as long as `rows`); `pending[lane]` is the
     /// subframe of `views[lane]`. Returns, per lane, whether every sample
     /// fits its channel's bits before the wasted bits; up to the first one
     /// that does not, every row of that lane is exact.
-    fn restore(
+    ///
+    /// # Safety
+    /// [`Self::runs_here`] must be true.
+    unsafe fn restore(
         views: [&[i64]; W],
         pending: &[Pending; W],
         order: usize,
@@ -256,10 +282,32 @@ trait Kernel<const W: usize> {
 
     /// Writes the rows back: lane `k` into `outs[k]` (each as long as
     /// `rows`).
-    fn columns(rows: &[[Self::Value; W]], outs: [&mut [i64]; W]);
+    ///
+    /// # Safety
+    /// [`Self::runs_here`] must be true.
+    unsafe fn columns(rows: &[[Self::Value; W]], outs: [&mut [i64]; W]);
 
     /// One value of a row as a sample.
     fn sample(value: Self::Value) -> i64;
+}
+
+/// The lanes' predictor coefficients as rows, oldest first (row `j`, lane
+/// `k`: the coefficient of the sample `order - j` before, in subframe `k`),
+/// each through `value`; a shorter predictor's oldest rows stay at
+/// `T::default()`, and rows from `order` on are unused.
+#[cfg(target_arch = "x86_64")]
+fn taps_by_lane<T: Copy + Default, const W: usize>(
+    pending: &[Pending; W],
+    order: usize,
+    value: impl Fn(&Pending, i64) -> T,
+) -> [[T; W]; 32] {
+    let mut taps = [[T::default(); W]; 32];
+    for (lane, p) in pending.iter().enumerate() {
+        for (j, &c) in p.coefs().iter().enumerate() {
+            taps[order - 1 - j][lane] = value(p, c);
+        }
+    }
+    taps
 }
 
 /// [`restore_batch`] with a kernel of `W` lanes (`batch` holds 2 to `W`
@@ -294,14 +342,20 @@ fn side_by_side<const W: usize, K: Kernel<W>>(
         rows.resize(joint);
     }
     let rows = &mut rows[..joint];
-    let fine = K::restore(views, &pending, order, rows);
+    assert!(
+        K::runs_here(),
+        "a side-by-side kernel this CPU does not run"
+    );
+    // SAFETY: the CPU runs the kernel (asserted just above).
+    let fine = unsafe { K::restore(views, &pending, order, rows) };
     if batch.len() == W && fine.iter().all(|&f| f) {
         let mut places = batch.iter_mut();
         let outs: [&mut [i64]; W] = std::array::from_fn(|_| {
             let (out, _) = places.next().expect("W subframes");
             &mut out[order..joint]
         });
-        K::columns(&rows[order..], outs);
+        // SAFETY: as for the restore.
+        unsafe { K::columns(&rows[order..], outs) };
         for (fit, (out, p)) in narrow.iter_mut().zip(batch.iter_mut()) {
             p.finish(out, joint);
             *fit = fits(&out[joint..p.needed], p.bits);
