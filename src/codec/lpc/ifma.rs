@@ -151,13 +151,15 @@ unsafe fn restore_lanes_ifma<const N: usize>(
     let one = _mm512_set1_epi64(1);
     while i + WIDTH <= len {
         // eight folded residuals of each subframe, unfolded
-        let columns = views.map(|v| {
+        // (loops, not `map`: the closure of a `map` is not inlined here)
+        let mut columns = [_mm512_setzero_si512(); WIDTH];
+        for (column, v) in columns.iter_mut().zip(&views) {
             // SAFETY: `v[i..i + 8]` is in bounds (the loop condition); the
             // load is unaligned.
             let folded = unsafe { _mm512_loadu_si512(v[i..i + WIDTH].as_ptr().cast()) };
             let sign = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_and_si512(folded, one));
-            _mm512_xor_si512(_mm512_srli_epi64::<1>(folded), sign)
-        });
+            *column = _mm512_xor_si512(_mm512_srli_epi64::<1>(folded), sign);
+        }
         // transposed into rows, scaled, and staged for the restore
         for (row, value) in rows[i..i + WIDTH].iter_mut().zip(transpose8(columns)) {
             store(row, _mm512_sllv_epi64(value, scale));
@@ -199,7 +201,10 @@ unsafe fn columns_avx512(rows: &[[i64; WIDTH]], mut outs: [&mut [i64]; WIDTH]) {
     }
     let mut i = head;
     while i + WIDTH <= len {
-        let block: [__m512i; WIDTH] = std::array::from_fn(|k| load(&rows[i + k]));
+        let mut block = [_mm512_setzero_si512(); WIDTH];
+        for (vector, row) in block.iter_mut().zip(&rows[i..i + WIDTH]) {
+            *vector = load(row);
+        }
         for (out, column) in outs.iter_mut().zip(transpose8(block)) {
             let slot: &mut [i64; WIDTH] = (&mut out[i..i + WIDTH]).try_into().expect("8 slots");
             store(slot, column);
@@ -220,14 +225,16 @@ unsafe fn columns_avx512(rows: &[[i64; WIDTH]], mut outs: [&mut [i64]; WIDTH]) {
 fn transpose8(r: [__m512i; WIDTH]) -> [__m512i; WIDTH] {
     // pairs of vectors interleaved: `t[2p]` holds the even elements of
     // vectors 2p and 2p + 1, `t[2p + 1]` their odd ones, two by two
-    let t: [__m512i; WIDTH] = std::array::from_fn(|j| {
-        let (a, b) = (r[j & !1], r[j | 1]);
-        if j % 2 == 0 {
-            _mm512_unpacklo_epi64(a, b)
-        } else {
-            _mm512_unpackhi_epi64(a, b)
-        }
-    });
+    let t = [
+        _mm512_unpacklo_epi64(r[0], r[1]),
+        _mm512_unpackhi_epi64(r[0], r[1]),
+        _mm512_unpacklo_epi64(r[2], r[3]),
+        _mm512_unpackhi_epi64(r[2], r[3]),
+        _mm512_unpacklo_epi64(r[4], r[5]),
+        _mm512_unpackhi_epi64(r[4], r[5]),
+        _mm512_unpacklo_epi64(r[6], r[7]),
+        _mm512_unpackhi_epi64(r[6], r[7]),
+    ];
     // then 128-bit blocks of two pairs: (0x88 takes blocks 0 and 2 of each
     // operand, 0xDD blocks 1 and 3)
     let even = |a, b| _mm512_shuffle_i64x2::<0x88>(a, b);
