@@ -37,11 +37,12 @@
 //! 32-bit buffers), and a frame holding samples wider than its bits per
 //! sample is refused. A window checks only the samples it reconstructs.
 //!
-//! Safe Rust except the Rice loop built for BMI2, the CRC's PCLMULQDQ twin
-//! and the AVX2/FMA and AVX-512 IFMA predictors, each behind a runtime CPU
-//! check with a portable twin and a test comparing them. Scratch buffers
-//! are reused per thread, so decoding allocates nothing per frame once
-//! they have grown.
+//! Safe Rust except the Rice loop built for BMI2, the CRC's carry-less
+//! twins and the AVX2/FMA and AVX-512 IFMA predictors, each behind a
+//! runtime CPU check with a portable twin and a test comparing them, and
+//! the cast that views the aligned scratch buffers as numbers
+//! ([`super::aligned`]). Scratch buffers are reused per thread, so decoding
+//! allocates nothing per frame once they have grown.
 
 use std::cell::RefCell;
 
