@@ -96,6 +96,48 @@ const fn fold_keys(bits: u32) -> (u64, u64) {
     (x_pow_mod(bits + 64), x_pow_mod(bits))
 }
 
+/// `acc`, a 128-bit value `hi·x^64 + lo`, moved on by the distance of
+/// `(high, low)` (see [`fold_keys`]): the high half times the high key, the
+/// low half times the low one.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+fn fold(acc: std::arch::x86_64::__m128i, (high, low): (u64, u64)) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    let keys = _mm_set_epi64x(high as i64, low as i64);
+    _mm_xor_si128(
+        _mm_clmulepi64_si128(acc, keys, 0x11),
+        _mm_clmulepi64_si128(acc, keys, 0x00),
+    )
+}
+
+/// Folding constants for moving block `b` of 16 (16 bytes each) to the
+/// place of the last one.
+#[cfg(target_arch = "x86_64")]
+const TO_LAST: [(u64, u64); 16] = {
+    let mut keys = [(0, 0); 16];
+    let mut b = 0;
+    while b < 15 {
+        keys[b] = fold_keys(128 * (15 - b as u32));
+        b += 1;
+    }
+    keys
+};
+
+/// Consecutive 16-byte blocks (1 to 16 of them), each moved to the last
+/// one's place and added up: one 128-bit value congruent to them all.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+fn fold_to_last(blocks: &[std::arch::x86_64::__m128i]) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    let (&last, before) = blocks.split_last().expect("at least one block");
+    let keys = &TO_LAST[TO_LAST.len() - blocks.len()..];
+    before.iter().zip(keys).fold(last, |acc, (&block, &keys)| {
+        _mm_xor_si128(acc, fold(block, keys))
+    })
+}
+
 /// The folding twin (see the module comment); `bytes` holds at least 16.
 /// From 128 bytes on, four accumulators take turns (each moves 64 bytes a
 /// step), so that four multiplications are under way at once instead of
@@ -116,14 +158,6 @@ unsafe fn crc16_clmul(bytes: &[u8], wide: bool) -> u16 {
         // SAFETY: `block` holds at least 16 bytes; the load is unaligned.
         _mm_shuffle_epi8(_mm_loadu_si128(block[..16].as_ptr().cast()), reverse)
     };
-    let keys = |(high, low): (u64, u64)| _mm_set_epi64x(high as i64, low as i64);
-    // the high half times the high key, the low half times the low one
-    let fold = |acc: __m128i, keys: __m128i| {
-        _mm_xor_si128(
-            _mm_clmulepi64_si128(acc, keys, 0x11),
-            _mm_clmulepi64_si128(acc, keys, 0x00),
-        )
-    };
     let (mut acc, rest) = if wide && bytes.len() >= 512 {
         // SAFETY: the CPU has what `fold_wide` needs (the caller's word).
         unsafe { fold_wide(bytes) }
@@ -131,25 +165,17 @@ unsafe fn crc16_clmul(bytes: &[u8], wide: bool) -> u16 {
         let mut quads = bytes.chunks_exact(64);
         let first = quads.next().expect("at least 64 bytes");
         let mut lanes: [__m128i; 4] = std::array::from_fn(|j| load(&first[16 * j..]));
-        let step = keys(const { fold_keys(512) });
+        let step = const { fold_keys(512) };
         for quad in &mut quads {
             for (j, lane) in lanes.iter_mut().enumerate() {
                 *lane = _mm_xor_si128(fold(*lane, step), load(&quad[16 * j..]));
             }
         }
-        // each lane moved to the last one's place
-        let [a, b, c, d] = lanes;
-        let a = fold(a, keys(const { fold_keys(384) }));
-        let b = fold(b, keys(const { fold_keys(256) }));
-        let c = fold(c, keys(const { fold_keys(128) }));
-        (
-            _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d)),
-            quads.remainder(),
-        )
+        (fold_to_last(&lanes), quads.remainder())
     } else {
         (load(bytes), &bytes[16..])
     };
-    let step = keys(const { fold_keys(128) });
+    let step = const { fold_keys(128) };
     let mut blocks = rest.chunks_exact(16);
     for block in &mut blocks {
         acc = _mm_xor_si128(fold(acc, step), load(block));
@@ -158,18 +184,6 @@ unsafe fn crc16_clmul(bytes: &[u8], wide: bool) -> u16 {
     _mm_storeu_si128(folded.as_mut_ptr().cast(), _mm_shuffle_epi8(acc, reverse));
     crc16_table(blocks.remainder(), crc16_table(&folded, 0))
 }
-
-/// Folding constants for moving block `b` of 16 (16 bytes each) to the
-/// place of the last one.
-const TO_LAST: [(u64, u64); 16] = {
-    let mut keys = [(0, 0); 16];
-    let mut b = 0;
-    while b < 15 {
-        keys[b] = fold_keys(128 * (15 - b as u32));
-        b += 1;
-    }
-    keys
-};
 
 /// The start of [`crc16_clmul`] in 512-bit registers: four accumulators
 /// of four 16-byte blocks each, moving 256 bytes a step; returns a 128-bit
@@ -204,27 +218,10 @@ unsafe fn fold_wide(bytes: &[u8]) -> (std::arch::x86_64::__m128i, &[u8]) {
             *lane = _mm512_xor_si512(folded, load(&next[64 * j..]));
         }
     }
-    // every block moved to the last one's place
-    let mut acc = _mm_setzero_si128();
-    for (j, lane) in lanes.into_iter().enumerate() {
-        // SAFETY: a 512-bit vector is four 128-bit ones, in memory order.
-        let blocks: [__m128i; 4] = unsafe { std::mem::transmute(lane) };
-        for (k, block) in blocks.into_iter().enumerate() {
-            let b = 4 * j + k;
-            let moved = if b == 15 {
-                block
-            } else {
-                let (high, low) = TO_LAST[b];
-                let keys = _mm_set_epi64x(high as i64, low as i64);
-                _mm_xor_si128(
-                    _mm_clmulepi64_si128(block, keys, 0x11),
-                    _mm_clmulepi64_si128(block, keys, 0x00),
-                )
-            };
-            acc = _mm_xor_si128(acc, moved);
-        }
-    }
-    (acc, steps.remainder())
+    // SAFETY: four 512-bit vectors are sixteen 128-bit ones, in memory
+    // order (the blocks in the order they were read).
+    let blocks: [__m128i; 16] = unsafe { std::mem::transmute(lanes) };
+    (fold_to_last(&blocks), steps.remainder())
 }
 
 #[cfg(test)]

@@ -8,8 +8,7 @@ use std::arch::x86_64::*;
 use super::{taps_by_lane, unfolded, Kernel, Pending};
 
 /// Subframes restored together.
-pub(super) const WIDTH: usize = 4;
-const LANES: usize = WIDTH;
+pub(super) const WIDTH: usize = super::NARROW_BATCH;
 
 /// Adding this to an integer below 2^51 in magnitude, as a double's bits,
 /// gives 2^52 + 2^51 + the integer; subtracting it back gives the integer.
@@ -77,7 +76,7 @@ impl Kernel<WIDTH> for Fma {
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn columns_fma(lanes: &[[f64; LANES]], outs: [&mut [i64]; LANES]) {
+unsafe fn columns_fma(lanes: &[[f64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
     let len = lanes.len();
     assert!(outs.iter().all(|o| o.len() == len));
     let magic = _mm256_set1_pd(MAGIC);
@@ -144,14 +143,14 @@ fn transpose4([a, b, c, d]: [__m256d; 4]) -> [__m256d; 4] {
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn restore_lanes_fma<const N: usize>(
-    views: [&[i64]; LANES],
-    lanes: &mut [[f64; LANES]],
-    taps: &[[f64; LANES]; N],
-    bound: [f64; LANES],
-) -> [bool; LANES] {
+    views: [&[i64]; WIDTH],
+    lanes: &mut [[f64; WIDTH]],
+    taps: &[[f64; WIDTH]; N],
+    bound: [f64; WIDTH],
+) -> [bool; WIDTH] {
     let len = lanes.len();
     assert!(len > N && views.iter().all(|v| v.len() == len));
-    let load = |row: &[f64; LANES]| {
+    let load = |row: &[f64; WIDTH]| {
         // SAFETY: a row is 32 readable bytes; the load is unaligned.
         unsafe { _mm256_loadu_pd(row.as_ptr()) }
     };
@@ -169,9 +168,9 @@ unsafe fn restore_lanes_fma<const N: usize>(
     let mut newest = load(&lanes[N - 1]);
     // one row: `residuals` (a register) plus the prediction from the rows
     // before it
-    let mut restore_row = |lanes: &mut [[f64; LANES]], i: usize| {
+    let mut restore_row = |lanes: &mut [[f64; WIDTH]], i: usize| {
         let residuals = load(&lanes[i]);
-        let history: &[[f64; LANES]; N] = lanes[i - N..i].try_into().expect("N samples");
+        let history: &[[f64; WIDTH]; N] = lanes[i - N..i].try_into().expect("N samples");
         // two partial sums over the older samples, so the additions do not
         // form one long chain
         let mut even = _mm256_setzero_pd();

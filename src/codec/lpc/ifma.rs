@@ -189,16 +189,20 @@ unsafe fn restore_lanes_ifma<const N: usize>(
 unsafe fn columns_avx512(rows: &[[i64; WIDTH]], mut outs: [&mut [i64]; WIDTH]) {
     let len = rows.len();
     assert!(outs.iter().all(|o| o.len() == len));
-    // rows one by one until the stores start on a cache line (where the
-    // buffers' lines start, if they all do)
+    // rows one by one (before the stores start on a cache line, and after
+    // the last eight)
+    let one_by_one = |outs: &mut [&mut [i64]; WIDTH], at: std::ops::Range<usize>| {
+        for k in at {
+            for (out, &value) in outs.iter_mut().zip(&rows[k]) {
+                out[k] = value;
+            }
+        }
+    };
+    // (where the buffers' lines start, if they all do)
     let head = (0..len.min(WIDTH))
         .find(|&i| (outs[0][i..].as_ptr() as usize).is_multiple_of(64))
         .unwrap_or(0);
-    for (k, row) in rows.iter().enumerate().take(head) {
-        for (out, &value) in outs.iter_mut().zip(row) {
-            out[k] = value;
-        }
-    }
+    one_by_one(&mut outs, 0..head);
     let mut i = head;
     while i + WIDTH <= len {
         let mut block = [_mm512_setzero_si512(); WIDTH];
@@ -211,11 +215,7 @@ unsafe fn columns_avx512(rows: &[[i64; WIDTH]], mut outs: [&mut [i64]; WIDTH]) {
         }
         i += WIDTH;
     }
-    for (k, row) in rows.iter().enumerate().skip(i) {
-        for (out, &value) in outs.iter_mut().zip(row) {
-            out[k] = value;
-        }
-    }
+    one_by_one(&mut outs, i..len);
 }
 
 /// Eight vectors of eight numbers transposed: element `k` of vector `j`

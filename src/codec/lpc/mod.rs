@@ -44,6 +44,10 @@ mod ifma;
 /// The most subframes [`restore_batch`] takes at once.
 pub(super) const LANES: usize = 8;
 
+/// Subframes restored together where AVX-512 IFMA does not run: the FMA
+/// kernel's lanes, and the groups a batch is split into.
+const NARROW_BATCH: usize = 4;
+
 /// An LPC subframe of at most 32 bits read but not yet restored: its
 /// warm-up samples and its residuals, still folded, wait in the channel's
 /// buffer.
@@ -222,7 +226,10 @@ pub(super) fn restore_batch(batch: &mut [(&mut [i64], Pending)], rows: &mut Rows
         return side_by_side::<{ ifma::WIDTH }, ifma::Ifma>(batch, &mut rows.ifma);
     }
     let _ = &rows;
-    for (fits, group) in narrow.chunks_mut(4).zip(batch.chunks_mut(4)) {
+    for (fits, group) in narrow
+        .chunks_mut(NARROW_BATCH)
+        .zip(batch.chunks_mut(NARROW_BATCH))
+    {
         #[cfg(target_arch = "x86_64")]
         if group.len() >= 2 && crate::codec::cpu::has_avx2_fma() {
             let fine = side_by_side::<{ fma::WIDTH }, fma::Fma>(group, &mut rows.fma);
@@ -243,7 +250,7 @@ pub(super) fn batch_width() -> usize {
     if crate::codec::cpu::has_avx512_ifma() {
         return ifma::WIDTH;
     }
-    4
+    NARROW_BATCH
 }
 
 /// The side-by-side kernels' scratch rows (row `i` holds sample `i` of
