@@ -70,8 +70,19 @@ def codecs(kwargs: dict) -> dict[str, dict]:
     }
 
 
-def stored_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path / "c").rglob("*") if p.is_file())
+def chunk_files(store: Path) -> list[Path]:
+    """The files of a store's chunks, in key order."""
+    return sorted(p for p in (store / "c").rglob("*") if p.is_file())
+
+
+def stored_bytes(store: Path) -> int:
+    return sum(p.stat().st_size for p in chunk_files(store))
+
+
+def write_array(store: Path, data: np.ndarray, chunks: tuple[int, ...], options: dict) -> None:
+    """`data` written as a new Zarr array at `store`, encoded by `options`."""
+    z = zarr.create_array(str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options)
+    z[...] = data
 
 
 def measure_once(data: np.ndarray, chunks: tuple[int, ...], options: dict) -> dict:
@@ -79,10 +90,7 @@ def measure_once(data: np.ndarray, chunks: tuple[int, ...], options: dict) -> di
     try:
         store = folder / "a.zarr"
         start = time.perf_counter()
-        z = zarr.create_array(
-            str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options
-        )
-        z[...] = data
+        write_array(store, data, chunks, options)
         write = time.perf_counter() - start
         size = stored_bytes(store)
         start = time.perf_counter()
@@ -117,11 +125,8 @@ def stored_chunks(data: np.ndarray, chunks: tuple[int, ...], options: dict) -> l
     folder = Path(tempfile.mkdtemp())
     try:
         store = folder / "a.zarr"
-        z = zarr.create_array(
-            str(store), shape=data.shape, chunks=chunks, dtype=data.dtype, **options
-        )
-        z[...] = data
-        return [p.read_bytes() for p in sorted((store / "c").rglob("*")) if p.is_file()]
+        write_array(store, data, chunks, options)
+        return [p.read_bytes() for p in chunk_files(store)]
     finally:
         shutil.rmtree(folder)
 
