@@ -6,10 +6,12 @@
 
 mod common;
 
-use common::agreement::{assert_agree_i32, assert_agree_i64, assert_agree_on_input};
+use common::agreement::{
+    assert_agree_i32, assert_agree_i64, assert_agree_on_input, assert_group_agrees,
+};
 use flacarray::codec::{
-    decode_window_i32_with, decode_window_i64_with, encode_i32, encode_i64, verify_stream, Decoder,
-    EncodeOptions,
+    decode_streams_i32_with, decode_streams_i64_with, decode_window_i32_with,
+    decode_window_i64_with, encode_i32, encode_i64, verify_stream, Decoder, EncodeOptions,
 };
 use proptest::prelude::*;
 
@@ -135,6 +137,75 @@ proptest! {
             if got.is_ok() {
                 assert_agree_i32(&bytes, len as u64, first, count);
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Up to eight streams of one length, each of its own kind, width,
+    /// level and so predictors and partitions, some of them damaged,
+    /// decoded together (`decode_streams`: in lockstep where the CPU
+    /// allows) and each alone: the same samples, or the same first failing
+    /// stream; undamaged, the samples written.
+    #[test]
+    fn streams_decoded_together_match_each_decoded_alone(
+        wide in any::<bool>(),
+        len in prop_oneof![Just(1usize), Just(4096), Just(4097), 2usize..12_000],
+        block in prop_oneof![Just(192u32), Just(1152), Just(4096), Just(4608)],
+        specs in proptest::collection::vec((0u8..3, 4u32..=32, 0u32..=8), 1..=8),
+        flips in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<u8>()), 0..3),
+        seed in any::<u64>(),
+    ) {
+        let options = |level| EncodeOptions { level, block_size: block, ..EncodeOptions::default() };
+        let mut datas = Vec::new();
+        let mut streams = Vec::new();
+        for (i, &(kind, bits, level)) in specs.iter().enumerate() {
+            let data = make_i32(kind, bits, len, seed ^ i as u64);
+            if wide {
+                let data: Vec<i64> = data.iter().map(|&v| (i64::from(v) << 17) ^ i64::from(v & 3)).collect();
+                streams.push(encode_i64(&data, &options(level)).unwrap());
+                datas.push(data);
+            } else {
+                streams.push(encode_i32(&data, &options(level)).unwrap());
+                datas.push(data.into_iter().map(i64::from).collect());
+            }
+        }
+        for &(which, at, mask) in &flips {
+            let bytes = &mut streams[which % specs.len()];
+            let at = 42 + at % (bytes.len() - 42); // the audio, past STREAMINFO
+            bytes[at] ^= mask.max(1);
+        }
+        let group: Vec<&[u8]> = streams.iter().map(|s| &s[..]).collect();
+        let n = len as u64;
+        let together: Vec<i64> = if wide {
+            assert_group_agrees(
+                |b: &[u8], out: &mut [i64]| decode_window_i64_with(Decoder::Native, b, n, 0, out),
+                |g: &[&[u8]], out: &mut [i64]| decode_streams_i64_with(Decoder::Native, g, n, out),
+                &group,
+                len,
+            );
+            let mut out = vec![0i64; len * group.len()];
+            match decode_streams_i64_with(Decoder::Native, &group, n, &mut out) {
+                Ok(()) => out,
+                Err(_) => return Ok(()),
+            }
+        } else {
+            assert_group_agrees(
+                |b: &[u8], out: &mut [i32]| decode_window_i32_with(Decoder::Native, b, n, 0, out),
+                |g: &[&[u8]], out: &mut [i32]| decode_streams_i32_with(Decoder::Native, g, n, out),
+                &group,
+                len,
+            );
+            let mut out = vec![0i32; len * group.len()];
+            match decode_streams_i32_with(Decoder::Native, &group, n, &mut out) {
+                Ok(()) => out.into_iter().map(i64::from).collect(),
+                Err(_) => return Ok(()),
+            }
+        };
+        if flips.is_empty() {
+            prop_assert_eq!(together, datas.concat());
         }
     }
 }

@@ -262,6 +262,23 @@ pub trait Element: sealed::Sealed + Copy + Default + Send + Sync + 'static {
         out: &mut [Self],
         scale: Option<Scale>,
     ) -> Result<()>;
+
+    /// Decodes whole streams of `len` (> 0) samples each, stream `i` with
+    /// `scales[i]` into `out[i * len..][..len]`; an error names the
+    /// stream's place in `streams`.
+    #[doc(hidden)]
+    fn decode_streams(
+        streams: &[&[u8]],
+        len: u64,
+        out: &mut [Self],
+        scales: &[Option<Scale>],
+    ) -> std::result::Result<(), (usize, Error)> {
+        let per_stream = usize::try_from(len).unwrap_or(usize::MAX);
+        for (i, (bytes, part)) in streams.iter().zip(out.chunks_mut(per_stream)).enumerate() {
+            Self::decode_stream(bytes, len, 0, part, scales[i]).map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
 }
 
 /// Integer buffers for the samples of one stream (reused from stream to
@@ -432,6 +449,16 @@ macro_rules! int_element {
             ) -> Result<()> {
                 Decoder::DEFAULT.decode_into(bytes, len, first, out, $channels, $from_decoded)
             }
+
+            fn decode_streams(
+                streams: &[&[u8]],
+                len: u64,
+                out: &mut [Self],
+                _: &[Option<Scale>],
+            ) -> std::result::Result<(), (usize, Error)> {
+                let converts = vec![$from_decoded; streams.len()];
+                Decoder::DEFAULT.decode_whole_into(streams, len, out, $channels, &converts)
+            }
         }
     };
 }
@@ -467,6 +494,24 @@ macro_rules! float_element {
             ) -> Result<()> {
                 let restore = $dequantizer(needs_scale(scale, Float::$kind)?);
                 Decoder::DEFAULT.decode_into(bytes, len, first, out, $channels, restore)
+            }
+
+            fn decode_streams(
+                streams: &[&[u8]],
+                len: u64,
+                out: &mut [Self],
+                scales: &[Option<Scale>],
+            ) -> std::result::Result<(), (usize, Error)> {
+                let converts = scales
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &scale)| {
+                        needs_scale(scale, Float::$kind)
+                            .map($dequantizer)
+                            .map_err(|e| (i, e))
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                Decoder::DEFAULT.decode_whole_into(streams, len, out, $channels, &converts)
             }
         }
     };

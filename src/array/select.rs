@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use super::{Element, FlacArray, FlacArrayRef, SampleWindow};
+use crate::codec::GROUP;
 use crate::error::{Error, Result};
 
 /// Below this many samples a range is not split across threads.
@@ -68,6 +69,24 @@ impl FlacArrayRef<'_> {
             T::decode_stream(bytes, stream_len, first as u64, part, self.scale(s))
                 .map_err(|e| e.in_stream(s))
         };
+        if samples.start == 0 && len == self.stream_size() && piece == len && streams.len() >= 2 {
+            // Whole streams: several at once on each thread (see
+            // `Element::decode_streams`), as many groups as threads or more.
+            let groups = streams.len().div_ceil(GROUP).max(cores.min(streams.len()));
+            let per_group = streams.len().div_ceil(groups);
+            return out
+                .par_chunks_mut(len * per_group)
+                .zip(streams.par_chunks(per_group))
+                .try_for_each(|(part, group)| {
+                    let bytes = group
+                        .iter()
+                        .map(|&s| self.stream_bytes(s).map_err(|e| e.in_stream(s)))
+                        .collect::<Result<Vec<_>>>()?;
+                    let scales: Vec<_> = group.iter().map(|&s| self.scale(s)).collect();
+                    T::decode_streams(&bytes, stream_len, part, &scales)
+                        .map_err(|(i, e)| e.in_stream(group[i]))
+                });
+        }
         if streams.len() == 1 && piece == len {
             // One unit of work (a short slice, say): waking the pool costs
             // more than it could save.

@@ -42,6 +42,13 @@ pub(super) fn has_avx512_clmul() -> bool {
     *HAS.get_or_init(|| has_avx512() && has_clmul() && has!("vpclmulqdq"))
 }
 
+/// [`has_avx512`], AVX-512 CD (leading zero counts) and AVX-512 VBMI2
+/// (funnel shifts): the decoder's Rice codes of eight streams in lockstep.
+pub(super) fn has_avx512_vbmi2() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| has_avx512() && has!("avx512cd") && has!("avx512vbmi2"))
+}
+
 /// LZCNT and BMI1/2: the decoder's Rice codes.
 pub(super) fn has_bmi2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();

@@ -2,7 +2,10 @@
 //! (`tests/native_decoder.rs`) and the differential fuzz target
 //! (`fuzz/fuzz_targets/decoders_agree.rs`, which includes this file).
 
-use flacarray::codec::{decode_window_i32_with, decode_window_i64_with, Decoder};
+use flacarray::codec::{
+    decode_streams_i32_with, decode_streams_i64_with, decode_window_i32_with,
+    decode_window_i64_with, encode_i32, encode_i64, Decoder, EncodeOptions,
+};
 
 /// Both decoders on the window `first..first + count` of a stream of
 /// `stream_len` samples: the same samples, or both an error — except that
@@ -51,10 +54,98 @@ pub fn assert_agree_i64(bytes: &[u8], stream_len: u64, first: u64, count: usize)
     assert_agree(decode, stream_len, first, count);
 }
 
+/// Our decoder on whole streams of `stream_len` samples decoded together
+/// (`decode_streams`: several at once where the CPU allows) against each
+/// decoded alone: the same samples, or an error naming the first stream
+/// that fails alone. Panics otherwise.
+pub fn assert_group_agrees<T: Default + Clone + PartialEq + std::fmt::Debug>(
+    decode_alone: impl Fn(&[u8], &mut [T]) -> flacarray::Result<()>,
+    decode_group: impl Fn(&[&[u8]], &mut [T]) -> flacarray::Result<()>,
+    streams: &[&[u8]],
+    stream_len: usize,
+) {
+    let mut alone = vec![T::default(); stream_len * streams.len()];
+    let mut first_failing = None;
+    for (i, (bytes, out)) in streams
+        .iter()
+        .zip(alone.chunks_mut(stream_len.max(1)))
+        .enumerate()
+    {
+        if decode_alone(bytes, out).is_err() && first_failing.is_none() {
+            first_failing = Some(i);
+        }
+    }
+    let mut together = vec![T::default(); stream_len * streams.len()];
+    match (decode_group(streams, &mut together), first_failing) {
+        (Ok(()), None) => assert_eq!(together, alone, "decoded together and alone differ"),
+        (Err(e), Some(i)) => assert_eq!(e.stream(), Some(i), "{e}"),
+        (got, failing) => panic!("together {got:?}, the first failing alone: {failing:?}"),
+    }
+}
+
+/// Streams of `len` samples our encoder writes at several levels, to
+/// decode in one group with a fuzzed stream (each a different mix of
+/// predictors and partitions).
+fn clean_streams(len: usize, wide: bool) -> Vec<Vec<u8>> {
+    [0u32, 5, 8]
+        .iter()
+        .map(|&level| {
+            let options = EncodeOptions {
+                level,
+                ..EncodeOptions::default()
+            };
+            let wave =
+                |i: usize| ((i as f64 * 0.003 * f64::from(level + 1)).sin() * 30_000.0) as i32;
+            let noise = |i: usize| (i.wrapping_mul(2_654_435_761) >> 7) as i32 % (1 << (level + 4));
+            let samples: Vec<i32> = (0..len).map(|i| wave(i) + noise(i)).collect();
+            if wide {
+                let samples: Vec<i64> = samples.iter().map(|&v| i64::from(v) << 20).collect();
+                encode_i64(&samples, &options).unwrap()
+            } else {
+                encode_i32(&samples, &options).unwrap()
+            }
+        })
+        .collect()
+}
+
+/// [`assert_group_agrees`] on a group of eight: the fuzzed `bytes` in
+/// four places, between clean streams of the same length.
+pub fn assert_group_agrees_on(bytes: &[u8], stream_len: u64, wide: bool) {
+    let len = stream_len as usize;
+    let clean = clean_streams(len, wide);
+    let group: Vec<&[u8]> = vec![
+        bytes, &clean[0], bytes, &clean[1], &clean[2], bytes, &clean[0], bytes,
+    ];
+    if wide {
+        assert_group_agrees(
+            |b: &[u8], out: &mut [i64]| {
+                decode_window_i64_with(Decoder::Native, b, stream_len, 0, out)
+            },
+            |g: &[&[u8]], out: &mut [i64]| {
+                decode_streams_i64_with(Decoder::Native, g, stream_len, out)
+            },
+            &group,
+            len,
+        );
+    } else {
+        assert_group_agrees(
+            |b: &[u8], out: &mut [i32]| {
+                decode_window_i32_with(Decoder::Native, b, stream_len, 0, out)
+            },
+            |g: &[&[u8]], out: &mut [i32]| {
+                decode_streams_i32_with(Decoder::Native, g, stream_len, out)
+            },
+            &group,
+            len,
+        );
+    }
+}
+
 /// One differential fuzz input: a 6-byte header (stream length - 1 and
 /// window start, little-endian u16s; window length / 37; bit 0: 64-bit
 /// samples) and then the stream. The decoders must agree on the window
-/// and on the whole stream; inputs shorter than the header are skipped.
+/// and on the whole stream, and ours must decode the stream in a group as
+/// it does alone; inputs shorter than the header are skipped.
 pub fn assert_agree_on_input(data: &[u8]) {
     if data.len() < 6 {
         return;

@@ -59,9 +59,13 @@ fn corrupt(message: impl Into<String>) -> Error {
 }
 
 mod bits;
+#[cfg(target_arch = "x86_64")]
+pub(super) mod group;
 mod header;
 #[cfg(feature = "libflac")]
 pub(super) mod libflac;
+#[cfg(target_arch = "x86_64")]
+mod rice8;
 mod subframe;
 
 use bits::BitReader;

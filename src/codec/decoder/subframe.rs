@@ -62,6 +62,86 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
     defer: bool,
     out: &mut [i64],
 ) -> Result<Option<Pending>> {
+    match read_head(r, bits, needed, out)? {
+        Head::Read { wasted } => shift_wasted::<WRAP>(&mut out[..needed], wasted),
+        Head::Predicted(predicted) => {
+            read_partitions(r, &predicted.partitions, predicted.order, needed, out, 0)?;
+            if defer && !predicted.fixed {
+                // (its residuals stay folded: the batch unfolds them as it
+                // loads them)
+                return Ok(Some(predicted.pending(needed)));
+            }
+            predicted.restore::<WRAP>(out, needed);
+        }
+    }
+    Ok(None)
+}
+
+/// A subframe read up to its residuals by [`read_head`].
+// (a box would allocate for every subframe; the value only passes up one call)
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Head {
+    /// A constant or verbatim subframe: its needed samples are in the
+    /// buffer, still to be shifted left by `wasted` bits.
+    Read { wasted: u32 },
+    /// A predicted subframe: its warm-up samples are in the buffer, and its
+    /// Rice partitions come next.
+    Predicted(Predicted),
+}
+
+/// A fixed or LPC subframe whose residuals are still to be read.
+#[derive(Clone, Copy)]
+pub(super) struct Predicted {
+    /// FLAC's fixed predictor (no coefficients) or an LPC one.
+    pub fixed: bool,
+    pub order: usize,
+    /// LPC coefficients, newest first, and their shift.
+    pub coefs: [i64; 32],
+    pub shift: u32,
+    /// The channel's bits per sample, wasted bits included.
+    pub bits: u32,
+    pub wasted: u32,
+    pub partitions: Partitions,
+}
+
+impl Predicted {
+    /// The LPC subframe as one for [`crate::codec::lpc::restore_batch`]
+    /// (its residuals read into the buffer, still folded).
+    pub(super) fn pending(&self, needed: usize) -> Pending {
+        Pending {
+            coefs: self.coefs,
+            order: self.order,
+            shift: self.shift,
+            bits: self.bits,
+            wasted: self.wasted,
+            needed,
+        }
+    }
+
+    /// Turns the folded residuals read into `out` into the first `needed`
+    /// samples, wrapping them to 32 bits with `WRAP`.
+    pub(super) fn restore<const WRAP: bool>(&self, out: &mut [i64], needed: usize) {
+        let order = self.order;
+        unfold(&mut out[order..needed.max(order)]);
+        if self.fixed {
+            restore_fixed::<WRAP>(out, order, needed);
+        } else {
+            restore::<WRAP>(out, &self.coefs[..order], self.shift, 0, needed);
+        }
+        shift_wasted::<WRAP>(&mut out[..needed], self.wasted);
+    }
+}
+
+/// Reads a subframe's header and what follows it up to its Rice
+/// partitions: all of a constant or verbatim subframe (its first `needed`
+/// samples into `out`, the block), a predicted one's warm-up samples into
+/// `out`, its coefficients and its residual coding.
+pub(super) fn read_head(
+    r: &mut BitReader<'_>,
+    bits: u32,
+    needed: usize,
+    out: &mut [i64],
+) -> Result<Head> {
     let block = out.len();
     if r.bits(1)? != 0 {
         return Err(corrupt("FLAC subframe header has its padding bit set"));
@@ -73,11 +153,13 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
             "FLAC subframe has more wasted bits than its sample size",
         ));
     }
+    let channel_bits = bits;
     let bits = bits - wasted;
-    match kind {
+    let (fixed, order) = match kind {
         0 => {
             let value = r.signed_wide(bits)?;
             out[..needed].fill(value);
+            return Ok(Head::Read { wasted });
         }
         1 => {
             if bits <= 32 {
@@ -89,93 +171,109 @@ pub(super) fn read_subframe_with<const WRAP: bool>(
             }
             // the rest is not needed: step over it
             r.skip((block - needed) as u64 * u64::from(bits))?;
+            return Ok(Head::Read { wasted });
         }
-        8..=12 => {
-            let order = (kind - 8) as usize;
-            if order > block {
-                return Err(corrupt("FLAC fixed predictor order exceeds the block size"));
-            }
-            for slot in out[..order].iter_mut() {
-                *slot = r.signed_wide(bits)?;
-            }
-            read_residual(r, order, needed, out)?;
-            unfold(&mut out[order..needed.max(order)]);
-            restore_fixed::<WRAP>(out, order, needed);
-        }
-        32..=63 => {
-            let order = (kind - 31) as usize;
-            if order > block {
-                return Err(corrupt("FLAC LPC order exceeds the block size"));
-            }
-            for slot in out[..order].iter_mut() {
-                *slot = r.signed_wide(bits)?;
-            }
-            let precision = r.bits(4)? + 1;
-            if precision == 16 {
-                return Err(corrupt("FLAC LPC subframe uses the invalid precision 15"));
-            }
-            let shift = r.signed(5)?;
-            if shift < 0 {
-                return Err(corrupt("FLAC LPC subframe has a negative shift"));
-            }
-            let mut coefs = [0i64; 32];
-            for c in coefs[..order].iter_mut() {
-                *c = i64::from(r.signed(precision)?);
-            }
-            read_residual(r, order, needed, out)?;
-            if defer {
-                // (its residuals stay folded: the batch unfolds them as it
-                // loads them)
-                return Ok(Some(Pending {
-                    coefs,
-                    order,
-                    shift: shift as u32,
-                    bits: bits + wasted,
-                    wasted,
-                    needed,
-                }));
-            }
-            unfold(&mut out[order..needed.max(order)]);
-            restore::<WRAP>(out, &coefs[..order], shift as u32, 0, needed);
-        }
+        8..=12 => (true, (kind - 8) as usize),
+        32..=63 => (false, (kind - 31) as usize),
         _ => {
             return Err(corrupt(format!(
                 "FLAC subframe has the reserved type {kind}"
             )))
         }
+    };
+    if order > block {
+        return Err(corrupt(if fixed {
+            "FLAC fixed predictor order exceeds the block size"
+        } else {
+            "FLAC LPC order exceeds the block size"
+        }));
     }
-    shift_wasted::<WRAP>(&mut out[..needed], wasted);
-    Ok(None)
+    for slot in out[..order].iter_mut() {
+        *slot = r.signed_wide(bits)?;
+    }
+    let mut coefs = [0i64; 32];
+    let mut shift = 0;
+    if !fixed {
+        let precision = r.bits(4)? + 1;
+        if precision == 16 {
+            return Err(corrupt("FLAC LPC subframe uses the invalid precision 15"));
+        }
+        let signed_shift = r.signed(5)?;
+        if signed_shift < 0 {
+            return Err(corrupt("FLAC LPC subframe has a negative shift"));
+        }
+        shift = signed_shift as u32;
+        for c in coefs[..order].iter_mut() {
+            *c = i64::from(r.signed(precision)?);
+        }
+    }
+    let partitions = read_partitions_header(r, order, block)?;
+    Ok(Head::Predicted(Predicted {
+        fixed,
+        order,
+        coefs,
+        shift,
+        bits: channel_bits,
+        wasted,
+        partitions,
+    }))
 }
 
-/// Reads the residuals of a predicted subframe of `out.len()` samples
-/// (samples `order..`), storing those up to sample `needed` into
-/// `out[order..]`, folded (see [`unfold`]), and stepping over the rest.
-pub(super) fn read_residual(
+/// How a predicted subframe's residuals are split and coded.
+#[derive(Clone, Copy)]
+pub(super) struct Partitions {
+    /// Bits of each partition's Rice parameter (4 or 5).
+    pub param_bits: u32,
+    pub count: usize,
+    /// Samples per partition (the first holds `order` fewer residuals).
+    pub per_partition: usize,
+}
+
+/// Reads the residual coding method and partition order of a subframe of
+/// `block` samples predicted with `order`, and checks that its partitions
+/// fit the block.
+pub(super) fn read_partitions_header(
     r: &mut BitReader<'_>,
     order: usize,
-    needed: usize,
-    out: &mut [i64],
-) -> Result<()> {
-    let block = out.len();
-    let method = r.bits(2)?;
-    let param_bits = match method {
+    block: usize,
+) -> Result<Partitions> {
+    let param_bits = match r.bits(2)? {
         0 => 4,
         1 => 5,
         _ => return Err(corrupt("FLAC residual uses a reserved coding method")),
     };
-    let escape = (1 << param_bits) - 1;
-    let partition_order = r.bits(4)?;
-    let partitions = 1usize << partition_order;
-    if !block.is_multiple_of(partitions) || block / partitions < order {
+    let count = 1usize << r.bits(4)?;
+    if !block.is_multiple_of(count) || block / count < order {
         return Err(corrupt("FLAC residual partitions do not fit the block"));
     }
-    let per_partition = block / partitions;
+    Ok(Partitions {
+        param_bits,
+        count,
+        per_partition: block / count,
+    })
+}
+
+/// Reads the residuals of a predicted subframe of `out.len()` samples
+/// (samples `order..`) from partition `first` on, storing those up to
+/// sample `needed` into `out`, folded (see [`unfold`]), and stepping over
+/// the rest.
+pub(super) fn read_partitions(
+    r: &mut BitReader<'_>,
+    partitions: &Partitions,
+    order: usize,
+    needed: usize,
+    out: &mut [i64],
+    first: usize,
+) -> Result<()> {
+    let block = out.len();
+    let escape = (1 << partitions.param_bits) - 1;
+    let per_partition = partitions.per_partition;
     let residual = &mut out[order..block];
     // residuals stored up to `keep`, parsed (not stored) after it
     let keep = needed.max(order);
-    let mut sample = 0usize; // residual index of the partition's start
-    for p in 0..partitions {
+    // residual index of the partition's start
+    let mut sample = (first * per_partition).saturating_sub(order);
+    for p in first..partitions.count {
         let count = if p == 0 {
             per_partition - order
         } else {
@@ -184,7 +282,7 @@ pub(super) fn read_residual(
         if sample + order >= block {
             break;
         }
-        let param = r.bits(param_bits)?;
+        let param = r.bits(partitions.param_bits)?;
         let store = keep.saturating_sub(order + sample).min(count);
         let parse = (block - order - sample).min(count) - store;
         let slots = &mut residual[sample..sample + store];
@@ -205,6 +303,34 @@ pub(super) fn read_residual(
         sample += count;
     }
     Ok(())
+}
+
+/// Reads the rest of a whole subframe's residuals (`out` is the block),
+/// after `done` of them were read elsewhere: `k` is the parameter of the
+/// partition holding the next one, if it was read and codes of it remain
+/// (else the next bits start a partition).
+pub(super) fn read_rest(
+    r: &mut BitReader<'_>,
+    partitions: &Partitions,
+    order: usize,
+    out: &mut [i64],
+    done: usize,
+    k: Option<u32>,
+) -> Result<()> {
+    let block = out.len();
+    let next = order + done;
+    // (the first partition may hold no codes: it starts where the second does)
+    let mut partition = if done == 0 {
+        0
+    } else {
+        next / partitions.per_partition
+    };
+    if let Some(k) = k {
+        let end = (partition + 1) * partitions.per_partition;
+        rice_block(r, k, &mut out[next..end])?;
+        partition += 1;
+    }
+    read_partitions(r, partitions, order, block, out, partition)
 }
 
 /// Decodes a partition's Rice codes, with the bit-manipulation

@@ -222,7 +222,7 @@ unsafe fn columns_avx512(rows: &[[i64; WIDTH]], mut outs: [&mut [i64]; WIDTH]) {
 /// becomes element `j` of vector `k`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn transpose8(r: [__m512i; WIDTH]) -> [__m512i; WIDTH] {
+pub(in crate::codec) fn transpose8(r: [__m512i; WIDTH]) -> [__m512i; WIDTH] {
     // pairs of vectors interleaved: `t[2p]` holds the even elements of
     // vectors 2p and 2p + 1, `t[2p + 1]` their odd ones, two by two
     let t = [

@@ -40,6 +40,8 @@ macro_rules! with_order {
 mod fma;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
+#[cfg(target_arch = "x86_64")]
+pub(super) use ifma::transpose8;
 
 /// The most subframes [`restore_batch`] takes at once.
 pub(super) const LANES: usize = 8;

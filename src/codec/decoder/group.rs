@@ -1,0 +1,350 @@
+//! Whole streams decoded several at once, frame `i` of each together: their
+//! headers one by one, the Rice codes of their subframes in lockstep
+//! ([`super::rice8`]), their LPC subframes side by side.
+//!
+//! The group decoder only speeds up streams it can vouch for: a stream it
+//! does not finish (damage of any kind, a frame it does not take) is left
+//! to the caller, which decodes it alone with [`super::run`] and so reports
+//! exactly what that reports. A stream it does finish passed every check
+//! `run` makes, and holds the same samples.
+
+use std::cell::RefCell;
+
+use super::bits::BitReader;
+use super::header::{read_frame_header, Layout};
+use super::rice8::{self, Section, LANES};
+use super::subframe::{read_head, read_partitions, read_rest, Head, Predicted};
+use super::{check_crc, restore_ready, Frame};
+use crate::codec::aligned::Aligned;
+use crate::codec::frames::StreamInfo;
+use crate::codec::lpc::{fits, shift_wasted, Pending, Rows};
+use crate::codec::GROUP;
+
+// (a group's streams are the lockstep kernel's lanes)
+const _: () = assert!(GROUP == LANES);
+
+/// Fewer predicted subframes than this in a round are read one by one (the
+/// lockstep kernel's step costs about as much for one lane as for eight).
+const MIN_LOCKSTEP: usize = 4;
+
+/// One stream of a group: its bytes (STREAMINFO checked by the caller),
+/// its length, and where its samples go, each through `convert`.
+pub(crate) struct Stream<'a, T, F> {
+    pub bytes: &'a [u8],
+    pub info: StreamInfo,
+    pub out: &'a mut [T],
+    pub convert: F,
+}
+
+/// Per-thread buffers: two channels per stream, the lockstep rows, the
+/// restore's rows.
+#[derive(Default)]
+struct Scratch {
+    samples: [Aligned<i64>; 2 * GROUP],
+    codes: Aligned<[i64; LANES]>,
+    rows: Rows,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Whether this CPU runs the group decoder.
+pub(crate) fn runs_here() -> bool {
+    rice8::runs_here()
+}
+
+/// Decodes up to [`GROUP`] whole streams (each `out` as long as its
+/// stream); returns, per stream, whether it was decoded. A stream not
+/// decoded is left for [`super::run`].
+pub(crate) fn run_group<T, F: Fn(i64) -> T>(streams: &mut [Stream<'_, T, F>]) -> [bool; GROUP] {
+    assert!(streams.len() <= GROUP, "at most {GROUP} streams");
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => decode(streams, &mut scratch),
+        Err(_) => decode(streams, &mut Scratch::default()),
+    })
+}
+
+/// A stream's place in the group between frames.
+struct Lane<'a> {
+    r: BitReader<'a>,
+    /// The next frame's first sample.
+    next: u64,
+    /// Byte where the current frame starts.
+    frame_start: usize,
+    frame: Option<Frame>,
+}
+
+fn decode<T, F: Fn(i64) -> T>(
+    streams: &mut [Stream<'_, T, F>],
+    scratch: &mut Scratch,
+) -> [bool; GROUP] {
+    let mut done = [false; GROUP];
+    let mut lanes: [Option<Lane<'_>>; GROUP] = Default::default();
+    for (lane, stream) in lanes.iter_mut().zip(streams.iter()) {
+        *lane = Some(Lane {
+            r: BitReader::new(stream.bytes, stream.info.audio_start),
+            next: 0,
+            frame_start: 0,
+            frame: None,
+        });
+    }
+    loop {
+        // frame headers; a lane that cannot go on leaves the group
+        for (l, slot) in lanes.iter_mut().enumerate() {
+            let Some(lane) = slot else { continue };
+            let stream = &streams[l];
+            match next_frame(lane, stream.bytes, &stream.info, stream.out.len() as u64) {
+                Some(frame) => {
+                    let block = frame.needed;
+                    for buffer in &mut scratch.samples[2 * l..2 * l + 2] {
+                        if buffer.len() < block {
+                            buffer.resize(block);
+                        }
+                    }
+                    lane.frame = Some(frame);
+                }
+                None => *slot = None,
+            }
+        }
+        if lanes.iter().all(Option::is_none) {
+            return done;
+        }
+        // each channel's subframes, the first channels of all lanes first
+        for channel in 0..2 {
+            read_subframes(&mut lanes, channel, scratch);
+        }
+        for (l, slot) in lanes.iter_mut().enumerate() {
+            let Some(lane) = slot else { continue };
+            if check_crc(&mut lane.r, streams[l].bytes, lane.frame_start).is_err() {
+                *slot = None;
+            }
+        }
+        restore_pending(&mut lanes, scratch);
+        for (l, slot) in lanes.iter_mut().enumerate() {
+            let Some(lane) = slot else { continue };
+            let frame = lane.frame.take().expect("a frame read");
+            let [a, b] = &mut scratch.samples[2 * l..2 * l + 2] else {
+                unreachable!("two buffers per lane")
+            };
+            if frame.finish(a, b).is_err() {
+                *slot = None;
+                continue;
+            }
+            let stream = &mut streams[l];
+            frame.emit(a, b, 0, stream.out, &stream.convert);
+            let end = frame.start + frame.needed as u64;
+            lane.next = end;
+            let stream_len = stream.out.len() as u64;
+            if end == stream_len {
+                let at = lane.r.bit_position() / 8;
+                done[l] =
+                    crate::codec::check_stream_end(end, stream_len, at, stream.bytes.len()).is_ok();
+                *slot = None;
+            }
+        }
+    }
+}
+
+/// Reads the next frame's header, if the lane can take it: the frame
+/// follows the last one, ends within the stream, and its subframes are of
+/// at most 32 bits.
+fn next_frame(
+    lane: &mut Lane<'_>,
+    bytes: &[u8],
+    info: &StreamInfo,
+    stream_len: u64,
+) -> Option<Frame> {
+    lane.frame_start = lane.r.bit_position() / 8;
+    if lane.frame_start >= bytes.len() {
+        return None;
+    }
+    let header = read_frame_header(&mut lane.r, info).ok()?;
+    let block = header.block_size as u64;
+    if header.start != lane.next || header.start + block > stream_len {
+        return None;
+    }
+    let frame = Frame {
+        start: header.start,
+        needed: header.block_size,
+        layout: header.layout,
+        bits: header.bits_per_sample,
+        narrow: [Some(true); 2],
+        pending: [None; 2],
+    };
+    let channels = header.layout.channels();
+    (channels <= 2 && (0..channels).all(|c| channel_bits(&frame, c) <= 32)).then_some(frame)
+}
+
+/// The bits of channel `c` of a frame (a side channel has one more).
+fn channel_bits(frame: &Frame, c: usize) -> u32 {
+    let side = matches!(
+        (frame.layout, c),
+        (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
+    );
+    frame.bits + u32::from(side)
+}
+
+/// Reads channel `channel`'s subframe of every lane's frame: headers one by
+/// one, then the residuals of the predicted ones together. Fixed
+/// subframes are restored here; LPC ones wait in their frame's `pending`.
+fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch: &mut Scratch) {
+    let Scratch { samples, codes, .. } = scratch;
+    let mut buffers: [Option<&mut [i64]>; GROUP] = Default::default();
+    for (slot, buffer) in buffers
+        .iter_mut()
+        .zip(samples.iter_mut().skip(channel).step_by(2))
+    {
+        *slot = Some(&mut buffer[..]);
+    }
+    let mut heads: [Option<Predicted>; GROUP] = [None; GROUP];
+    for (l, slot) in lanes.iter_mut().enumerate() {
+        let Some(lane) = slot else { continue };
+        let frame = lane.frame.as_mut().expect("a frame read");
+        if channel >= frame.layout.channels() {
+            continue;
+        }
+        let bits = channel_bits(frame, channel);
+        let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..frame.needed];
+        match read_head(&mut lane.r, bits, out.len(), out) {
+            Ok(Head::Read { wasted }) => {
+                shift_wasted::<false>(out, wasted);
+                if !fits(out, bits) {
+                    *slot = None;
+                }
+            }
+            Ok(Head::Predicted(predicted)) => heads[l] = Some(predicted),
+            Err(_) => *slot = None,
+        }
+    }
+    let predicted = heads.iter().flatten().count();
+    if predicted >= MIN_LOCKSTEP {
+        lockstep(lanes, &heads, &mut buffers, codes);
+    } else {
+        for (l, head) in heads.iter().enumerate() {
+            let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
+                continue;
+            };
+            let block = lane.frame.as_ref().expect("a frame read").needed;
+            let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..block];
+            if read_partitions(&mut lane.r, &head.partitions, head.order, block, out, 0).is_err() {
+                lanes[l] = None;
+            }
+        }
+    }
+    for (l, head) in heads.iter().enumerate() {
+        let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
+            continue;
+        };
+        let frame = lane.frame.as_mut().expect("a frame read");
+        let block = frame.needed;
+        if head.fixed {
+            let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..block];
+            head.restore::<false>(out, block);
+            if !fits(out, head.bits) {
+                lanes[l] = None;
+            }
+        } else {
+            frame.narrow[channel] = None;
+            frame.pending[channel] = Some(head.pending(block));
+        }
+    }
+}
+
+/// The residuals of the lanes' predicted subframes (`heads`), decoded in
+/// lockstep into `codes` and moved to each lane's buffer; what the kernel
+/// leaves of a lane is read by the scalar reader.
+fn lockstep(
+    lanes: &mut [Option<Lane<'_>>; GROUP],
+    heads: &[Option<Predicted>; GROUP],
+    buffers: &mut [Option<&mut [i64]>; GROUP],
+    codes: &mut Aligned<[i64; LANES]>,
+) {
+    let mut sections: [Option<Section<'_>>; LANES] = [None; LANES];
+    let mut longest = 0;
+    for (l, head) in heads.iter().enumerate() {
+        let (Some(head), Some(lane)) = (head, lanes[l].as_ref()) else {
+            continue;
+        };
+        let block = lane.frame.as_ref().expect("a frame read").needed;
+        sections[l] = Some(Section {
+            data: lane.r.data,
+            bit: lane.r.bit_position(),
+            param_bits: head.partitions.param_bits,
+            per_partition: head.partitions.per_partition,
+            order: head.order,
+            codes: block - head.order,
+        });
+        longest = longest.max(block - head.order);
+    }
+    if codes.len() < longest {
+        codes.resize(longest);
+    }
+    let stops = rice8::rice8(&sections, &mut codes[..longest]);
+    let mut outs: [&mut [i64]; LANES] = Default::default();
+    for (l, (out, buffer)) in outs.iter_mut().zip(buffers.iter_mut()).enumerate() {
+        if let (Some(head), Some(buffer)) = (&heads[l], buffer.as_mut()) {
+            *out = &mut buffer[head.order..head.order + stops[l].codes];
+        }
+    }
+    rice8::columns(&codes[..longest], &mut outs);
+    for (l, head) in heads.iter().enumerate() {
+        let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
+            continue;
+        };
+        let stop = stops[l];
+        let block = lane.frame.as_ref().expect("a frame read").needed;
+        let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..block];
+        let rest = lane.r.seek(stop.bit).and_then(|()| {
+            read_rest(
+                &mut lane.r,
+                &head.partitions,
+                head.order,
+                out,
+                stop.codes,
+                stop.k,
+            )
+        });
+        if rest.is_err() {
+            lanes[l] = None;
+        }
+    }
+}
+
+/// Restores the lanes' waiting LPC subframes, up to eight side by side,
+/// and records whether each fits its channel's bits.
+fn restore_pending(lanes: &mut [Option<Lane<'_>>; GROUP], scratch: &mut Scratch) {
+    let Scratch { samples, rows, .. } = scratch;
+    let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+    let mut owners = [0usize; LANES];
+    let mut count = 0;
+    let record =
+        |lanes: &mut [Option<Lane<'_>>; GROUP], owners: &[usize], narrow: [bool; LANES]| {
+            for (&index, fit) in owners.iter().zip(narrow) {
+                if let Some(frame) = lanes[index / 2]
+                    .as_mut()
+                    .and_then(|lane| lane.frame.as_mut())
+                {
+                    frame.narrow[index % 2] = Some(fit);
+                }
+            }
+        };
+    for (index, buffer) in samples.iter_mut().enumerate() {
+        let pending = lanes[index / 2]
+            .as_ref()
+            .and_then(|lane| lane.frame.as_ref())
+            .and_then(|frame| frame.pending[index % 2]);
+        if let Some(pending) = pending {
+            batch[count] = Some((&mut buffer[..], pending));
+            owners[count] = index;
+            count += 1;
+            if count == LANES {
+                let narrow = restore_ready(&mut batch, rows);
+                record(lanes, &owners, narrow);
+                count = 0;
+            }
+        }
+    }
+    let narrow = restore_ready(&mut batch, rows);
+    record(lanes, &owners[..count], narrow);
+}
