@@ -71,9 +71,15 @@ impl FlacArrayRef<'_> {
         };
         if samples.start == 0 && len == self.stream_size() && piece == len && streams.len() >= 2 {
             // Whole streams: several at once on each thread (see
-            // `Element::decode_streams`), as many groups as threads or more.
-            let groups = streams.len().div_ceil(GROUP).max(cores.min(streams.len()));
-            let per_group = streams.len().div_ceil(groups);
+            // `Element::decode_streams`), in full groups (a group takes
+            // about as long with few streams as with eight), unless that
+            // leaves threads without work.
+            let groups = streams.len().div_ceil(GROUP);
+            let per_group = if groups >= cores {
+                GROUP
+            } else {
+                streams.len().div_ceil(cores)
+            };
             return out
                 .par_chunks_mut(len * per_group)
                 .zip(streams.par_chunks(per_group))

@@ -4,17 +4,21 @@
 //! One stream's Rice codes form a chain: where a code starts depends on
 //! the length of the one before, so a scalar decoder waits on a leading
 //! zero count and a shift for every code. Eight independent chains side by
-//! side keep the core busy. Each lane reads a window of three big-endian
-//! words of its stream (`w0`, `w1`, `w2`) at a bit offset `p` in `w0`
-//! (0..64): a code is the top of `w0:w1` shifted left by `p` (a funnel
+//! side keep the core busy. Each lane reads a window of four big-endian
+//! words of its stream (`w[0]` to `w[3]`) at a bit offset `p` in `w[0]`
+//! (0..64): a code is the top of `w[0]:w[1]` shifted left by `p` (a funnel
 //! shift, AVX-512 VBMI2), its quotient the leading zero count of that
 //! (AVX-512 CD). A lane whose offset passes 64 moves its window on by a
-//! word, and its next word is gathered two words before it is needed, so
-//! the gather's latency is off the lane's chain.
+//! word, and its next word is gathered three words before it is needed.
+//! (The window moves as whole vectors, so every lane's next read waits for
+//! the latest gather: with three words that wait was on every step's
+//! chain; with four, the gather has two steps to land.)
 //!
-//! Every step decodes one code in each running lane, so step `t` holds code
-//! `t` of every section, and the codes come out as rows (`rows[t][lane]`),
-//! still folded. Partition parameters are read between runs of steps, when
+//! Every step decodes one code in each running lane, and a lane joins at
+//! the step of its first residual (its predictor's order), so step `t`
+//! holds the residual of sample `t` of every section: the codes come out
+//! as rows (`rows[t][lane]`, as the side-by-side LPC restore lays samples
+//! out), still folded. Partition parameters are read between runs of steps, when
 //! a lane's partition is used up. What the kernel does not handle stops
 //! that lane and says where: an escaped partition, a code longer than 64
 //! bits or worth more than 32 bits, the last bytes of a stream (a window
@@ -25,6 +29,9 @@ use std::arch::x86_64::*;
 
 /// Lanes decoded together.
 pub(super) const LANES: usize = 8;
+
+/// Words in each lane's window.
+const WORDS: usize = 4;
 
 /// Steps between two prefetches of each lane's data, and how far ahead
 /// they reach (a lane reads a 64-byte line in about 50 steps).
@@ -63,9 +70,10 @@ pub(super) fn runs_here() -> bool {
 }
 
 /// Decodes the sections in `lanes` (`None`: an unused lane) in lockstep,
-/// storing code `t` of lane `l` at `rows[t][l]`, folded; `rows` must hold
-/// the longest section. Returns where each lane stopped (an unused lane's
-/// stop is the default).
+/// storing the residual of sample `t` of lane `l` at `rows[t][l]`, folded
+/// (code `j` of a section at row `order + j`); `rows` must hold every
+/// section's last sample. Returns where each lane stopped (an unused
+/// lane's stop is the default).
 ///
 /// # Panics
 /// If `rows` is too short or [`runs_here`] is false.
@@ -74,46 +82,75 @@ pub(super) fn rice8(
     rows: &mut [[i64; LANES]],
 ) -> [Stop; LANES] {
     assert!(runs_here(), "the lockstep Rice decoder needs AVX-512 VBMI2");
-    let longest = lanes.iter().flatten().map(|s| s.codes).max().unwrap_or(0);
+    let longest = lanes
+        .iter()
+        .flatten()
+        .map(|s| s.order + s.codes)
+        .max()
+        .unwrap_or(0);
     assert!(rows.len() >= longest, "rows for every code");
     // SAFETY: the CPU runs the kernel (asserted above); rows are checked.
     unsafe { lockstep(lanes, &mut rows[..longest]) }
 }
 
-/// Moves the codes of each lane out of the rows: `rows[t][l]` to
-/// `outs[l][t]`, for `t` below `outs[l].len()` (at most `rows.len()`);
-/// eight rows at a time, transposed in registers.
+/// Moves each lane's codes out of the rows: `rows[t][l]` to `outs[l][t]`
+/// for `t` in `ranges[l]` (within both); eight rows at a time, transposed
+/// in registers, each stored whole where its range allows.
 ///
 /// # Panics
-/// If a lane's slice is longer than `rows` or [`runs_here`] is false.
-pub(super) fn columns(rows: &[[i64; LANES]], outs: &mut [&mut [i64]; LANES]) {
+/// If a range reaches past its slice or past `rows`, or [`runs_here`] is
+/// false.
+pub(super) fn columns(
+    rows: &[[i64; LANES]],
+    outs: &mut [&mut [i64]; LANES],
+    ranges: &[std::ops::Range<usize>; LANES],
+) {
     assert!(runs_here(), "the lockstep Rice decoder needs AVX-512 VBMI2");
-    assert!(
-        outs.iter().all(|o| o.len() <= rows.len()),
-        "rows for every code"
-    );
-    // SAFETY: the CPU runs AVX-512F (asserted above).
-    unsafe { columns_avx512(rows, outs) }
+    for (out, range) in outs.iter().zip(ranges) {
+        assert!(range.is_empty() || (range.end <= out.len() && range.end <= rows.len()));
+    }
+    // SAFETY: the CPU runs AVX-512F (asserted above); ranges are checked.
+    unsafe { columns_avx512(rows, outs, ranges) }
 }
 
 #[target_feature(enable = "avx512f")]
-unsafe fn columns_avx512(rows: &[[i64; LANES]], outs: &mut [&mut [i64]; LANES]) {
-    let longest = outs.iter().map(|o| o.len()).max().unwrap_or(0);
-    for (block, chunk) in rows[..longest].chunks(LANES).enumerate() {
-        let at = block * LANES;
+unsafe fn columns_avx512(
+    rows: &[[i64; LANES]],
+    outs: &mut [&mut [i64]; LANES],
+    ranges: &[std::ops::Range<usize>; LANES],
+) {
+    let used = ranges.iter().filter(|r| !r.is_empty());
+    let (Some(lo), Some(hi)) = (
+        used.clone().map(|r| r.start).min(),
+        used.map(|r| r.end).max(),
+    ) else {
+        return;
+    };
+    let mut at = lo / LANES * LANES;
+    while at < hi {
         let mut vectors = [_mm512_setzero_si512(); LANES];
-        for (v, row) in vectors.iter_mut().zip(chunk) {
-            *v = _mm512_loadu_si512(row.as_ptr().cast());
-        }
-        for (out, column) in outs.iter_mut().zip(crate::codec::lpc::transpose8(vectors)) {
-            if at + LANES <= out.len() {
-                _mm512_storeu_si512(out[at..at + LANES].as_mut_ptr().cast(), column);
-            } else if at < out.len() {
-                let values = numbers(column);
-                let n = out.len() - at;
-                out[at..].copy_from_slice(&values[..n]);
+        for (i, v) in vectors.iter_mut().enumerate() {
+            if let Some(row) = rows.get(at + i) {
+                *v = _mm512_loadu_si512(row.as_ptr().cast());
             }
         }
+        for ((out, range), column) in outs
+            .iter_mut()
+            .zip(ranges)
+            .zip(crate::codec::lpc::transpose8(vectors))
+        {
+            // the places of this block inside the lane's range
+            let from = range.start.clamp(at, at + LANES) - at;
+            let to = range.end.clamp(at, at + LANES) - at;
+            if from >= to {
+                continue;
+            }
+            let mask = ((1u32 << to) - (1u32 << from)) as __mmask8;
+            // SAFETY: `at` < `range.end` <= `out.len()`, and the masked
+            // store writes only places below `at + to` <= `range.end`.
+            _mm512_mask_storeu_epi64(out.as_mut_ptr().add(at), mask, column);
+        }
+        at += LANES;
     }
 }
 
@@ -150,10 +187,8 @@ unsafe fn numbers(v: __m512i) -> [i64; LANES] {
 /// The kernel's per-lane state between steps.
 #[derive(Clone, Copy)]
 struct Window {
-    w0: __m512i,
-    w1: __m512i,
-    w2: __m512i,
-    /// Address of the word after `w2`.
+    w: [__m512i; WORDS],
+    /// Address of the word after the window.
     next: __m512i,
     /// Bit offset in `w0`.
     p: __m512i,
@@ -164,7 +199,7 @@ impl Window {
     unsafe fn bit(&self, lane: usize, data: &[u8]) -> usize {
         let next = numbers(self.next)[lane] as usize;
         let p = numbers(self.p)[lane] as usize;
-        (next - 24 - data.as_ptr() as usize) * 8 + p
+        (next - 8 * WORDS - data.as_ptr() as usize) * 8 + p
     }
 
     /// Asks for each lane's data [`PREFETCH_AHEAD`] bytes on (the gathers
@@ -181,7 +216,7 @@ impl Window {
     /// The 64 bits at each lane's offset.
     #[inline(always)]
     unsafe fn top(&self) -> __m512i {
-        _mm512_shldv_epi64(self.w0, self.w1, self.p)
+        _mm512_shldv_epi64(self.w[0], self.w[1], self.p)
     }
 
     /// Moves the lanes of `advance` on by a word, gathering their next one.
@@ -189,17 +224,18 @@ impl Window {
     #[inline(always)]
     unsafe fn advance(&mut self, advance: __mmask8, gatherable: __mmask8) {
         let sixty_four = _mm512_set1_epi64(64);
-        // (merged into zeros, not into `w2`: each gather would otherwise
-        // wait for the one before)
+        // (merged into zeros, not into the window: each gather would
+        // otherwise wait for the one before)
         let gathered = _mm512_mask_i64gather_epi64::<1>(
             _mm512_setzero_si512(),
             gatherable,
             self.next,
             std::ptr::null(),
         );
-        self.w0 = _mm512_mask_mov_epi64(self.w0, advance, self.w1);
-        self.w1 = _mm512_mask_mov_epi64(self.w1, advance, self.w2);
-        self.w2 = _mm512_mask_mov_epi64(self.w2, advance, swap_words(gathered));
+        for i in 0..WORDS - 1 {
+            self.w[i] = _mm512_mask_mov_epi64(self.w[i], advance, self.w[i + 1]);
+        }
+        self.w[WORDS - 1] = _mm512_mask_mov_epi64(self.w[WORDS - 1], advance, swap_words(gathered));
         self.next = _mm512_mask_add_epi64(self.next, advance, self.next, _mm512_set1_epi64(8));
         self.p = _mm512_mask_sub_epi64(self.p, advance, self.p, sixty_four);
     }
@@ -216,14 +252,18 @@ unsafe fn lockstep(
     rows: &mut [[i64; LANES]],
 ) -> [Stop; LANES] {
     let mut stops = [Stop::default(); LANES];
-    // the lanes decoding; a lane leaves it once its stop is written
+    // the lanes decoding, and those to join at their first residual; a
+    // lane leaves once its stop is written
     let mut active: __mmask8 = 0;
+    let mut waiting: __mmask8 = 0;
     let mut start = [0i64; LANES];
-    let mut words = [[0i64; LANES]; 3];
+    let mut words = [[0i64; LANES]; WORDS];
     let mut offset = [0i64; LANES];
     // last address a word may be gathered from, per lane
     let mut limit = [0i64; LANES];
-    let mut total = [0i64; LANES];
+    // where each lane's residuals start and end (sample numbers)
+    let mut begin = [0i64; LANES];
+    let mut end = [0i64; LANES];
     let mut param_bits = [0i64; LANES];
     let mut per_partition = [0i64; LANES];
     let mut first_count = [0i64; LANES];
@@ -237,33 +277,33 @@ unsafe fn lockstep(
         let byte = s.bit / 8;
         // the scalar reader takes a section near the data's end, one
         // without codes, and a first partition without codes
-        if s.codes == 0 || s.order >= s.per_partition || byte + 24 > s.data.len() {
+        if s.codes == 0 || s.order >= s.per_partition || byte + 8 * WORDS > s.data.len() {
             continue;
         }
         let at = s.data.as_ptr() as usize + byte;
-        start[lane] = (at + 24) as i64;
+        start[lane] = (at + 8 * WORDS) as i64;
         for (w, word) in words.iter_mut().enumerate() {
             let bytes = &s.data[byte + 8 * w..byte + 8 * w + 8];
             word[lane] = i64::from_be_bytes(bytes.try_into().expect("8 bytes"));
         }
         offset[lane] = (s.bit % 8) as i64;
         limit[lane] = (s.data.as_ptr() as usize + s.data.len() - 8) as i64;
-        total[lane] = s.codes as i64;
+        begin[lane] = s.order as i64;
+        end[lane] = (s.order + s.codes) as i64;
         param_bits[lane] = i64::from(s.param_bits);
         per_partition[lane] = s.per_partition as i64;
         first_count[lane] = (s.per_partition - s.order) as i64;
-        active |= 1 << lane;
+        waiting |= 1 << lane;
     }
     let data = |lane: usize| lanes[lane].as_ref().map_or(&[][..], |s| s.data);
     let mut window = Window {
-        w0: vector(words[0]),
-        w1: vector(words[1]),
-        w2: vector(words[2]),
+        w: words.map(|word| vector(word)),
         next: vector(start),
         p: vector(offset),
     };
     let limit = vector(limit);
-    let total = vector(total);
+    let begin = vector(begin);
+    let end = vector(end);
     let param_bits = vector(param_bits);
     let escape = _mm512_sub_epi64(
         _mm512_sllv_epi64(_mm512_set1_epi64(1), param_bits),
@@ -275,53 +315,51 @@ unsafe fn lockstep(
     let mut k = _mm512_setzero_si512();
     // codes left in each lane's partition
     let mut left = _mm512_setzero_si512();
+    // the sample whose residuals the next step reads
     let mut t = 0usize;
-    while active != 0 {
+    while active | waiting != 0 {
+        let now = _mm512_set1_epi64(t as i64);
+        let joining = _mm512_mask_cmpeq_epi64_mask(waiting, begin, now);
+        waiting &= !joining;
+        active |= joining;
         // lanes whose partition is used up: done, or at a parameter
         let spent = _mm512_mask_cmpeq_epi64_mask(active, left, _mm512_setzero_si512());
         if spent != 0 {
-            let done = _mm512_mask_cmpeq_epi64_mask(spent, total, _mm512_set1_epi64(t as i64));
-            for lane in lanes_of(done) {
-                stops[lane] = Stop {
-                    codes: t,
-                    bit: window.bit(lane, data(lane)),
-                    k: None,
-                };
-            }
-            active &= !done;
-            let need = spent & !done;
+            let done = _mm512_mask_cmpeq_epi64_mask(spent, end, now);
             let param = _mm512_srlv_epi64(window.top(), _mm512_sub_epi64(sixty_four, param_bits));
-            let escaped = _mm512_mask_cmpeq_epi64_mask(need, param, escape);
-            for lane in lanes_of(escaped) {
+            let escaped = _mm512_mask_cmpeq_epi64_mask(spent & !done, param, escape);
+            for lane in lanes_of(done | escaped) {
                 stops[lane] = Stop {
-                    codes: t,
+                    codes: t - numbers(begin)[lane] as usize,
                     bit: window.bit(lane, data(lane)),
                     k: None,
                 };
             }
-            active &= !escaped;
-            let need = need & !escaped;
+            active &= !(done | escaped);
+            let need = spent & !(done | escaped);
             k = _mm512_mask_mov_epi64(k, need, param);
-            let count = if t == 0 { first_count } else { per_partition };
+            let count = _mm512_mask_mov_epi64(per_partition, joining, first_count);
             left = _mm512_mask_mov_epi64(left, need, count);
             window.p = _mm512_mask_add_epi64(window.p, need, window.p, param_bits);
             let advance = _mm512_mask_cmpge_epi64_mask(need, window.p, sixty_four);
             let stuck = _mm512_mask_cmpgt_epi64_mask(advance, window.next, limit);
             for lane in lanes_of(stuck) {
                 stops[lane] = Stop {
-                    codes: t,
+                    codes: t - numbers(begin)[lane] as usize,
                     bit: window.bit(lane, data(lane)),
                     k: Some(numbers(k)[lane] as u32),
                 };
             }
             active &= !stuck;
             window.advance(advance & !stuck, advance & !stuck);
-            if active == 0 {
-                break;
-            }
         }
-        // steps until some lane's partition is used up
-        let steps = _mm512_mask_reduce_min_epu64(active, left) as usize;
+        // steps until some lane's partition is used up or a lane joins
+        let to_join = _mm512_mask_reduce_min_epu64(waiting, _mm512_sub_epi64(begin, now));
+        let steps = (_mm512_mask_reduce_min_epu64(active, left).min(to_join)) as usize;
+        if active == 0 {
+            t += steps;
+            continue;
+        }
         let mut step = 0;
         while step < steps {
             let run = codes(
@@ -335,7 +373,7 @@ unsafe fn lockstep(
             for lane in lanes_of(run.refused) {
                 // stopped before the code of this step, left to the scalar reader
                 stops[lane] = Stop {
-                    codes: t + step,
+                    codes: t + step - numbers(begin)[lane] as usize,
                     bit: window.bit(lane, data(lane)),
                     k: Some(numbers(k)[lane] as u32),
                 };
@@ -344,7 +382,7 @@ unsafe fn lockstep(
                 // stopped after its code of the last step, at its data's end
                 let rest = numbers(left)[lane] as usize - step;
                 stops[lane] = Stop {
-                    codes: t + step,
+                    codes: t + step - numbers(begin)[lane] as usize,
                     bit: window.bit(lane, data(lane)),
                     k: (rest > 0).then(|| numbers(k)[lane] as u32),
                 };
@@ -568,7 +606,10 @@ mod tests {
                 assert!(stop.codes <= s.codes);
                 stopped_early += usize::from(stop.codes < s.codes);
                 let mut both = vec![0i64; block];
-                for (slot, row) in both[order..order + stop.codes].iter_mut().zip(&rows) {
+                for (slot, row) in both[order..order + stop.codes]
+                    .iter_mut()
+                    .zip(&rows[order..])
+                {
                     *slot = row[l];
                 }
                 let mut r = BitReader::new(s.data, 0);
