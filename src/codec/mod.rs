@@ -272,7 +272,7 @@ impl Decoder {
     /// Decodes whole streams of `stream_len` (> 0) samples each, stream `i`
     /// into `out[i * stream_len..][..stream_len]` through `converts[i]`:
     /// with our decoder, up to eight at a time where the CPU runs the group
-    /// decoder, else one by one as [`Self::decode_into`] does (as it also
+    /// decoder (a group of fewer than five one by one), else one by one as [`Self::decode_into`] does (as it also
     /// does for a stream the group decoder leaves, so the outcome of each
     /// stream is the same either way). An error names the stream's place.
     pub(crate) fn decode_whole_into<T, F>(
@@ -296,6 +296,12 @@ impl Decoder {
         if self == Decoder::Native && streams.len() >= 2 && decoder::group::runs_here() {
             for (g, outs) in out.chunks_mut(GROUP * len).enumerate() {
                 let first = g * GROUP;
+                if outs.len() < decoder::group::MIN_STREAMS * len {
+                    for (i, part) in outs.chunks_mut(len).enumerate() {
+                        alone(first + i, part)?;
+                    }
+                    continue;
+                }
                 let mut group = Vec::with_capacity(GROUP);
                 let mut places = Vec::with_capacity(GROUP);
                 let mut left = Vec::new();

@@ -28,6 +28,11 @@ const _: () = assert!(GROUP == LANES);
 /// eight, and eight lanes run about 4.5 times as fast as one stream alone.
 const MIN_LOCKSTEP: usize = 5;
 
+/// Fewer streams than this are better decoded alone: besides the Rice
+/// codes, a stream decoded alone restores eight of its own frames side by
+/// side, where a group restores one frame of each of its streams.
+pub(crate) const MIN_STREAMS: usize = MIN_LOCKSTEP;
+
 /// One stream of a group: its bytes (STREAMINFO checked by the caller),
 /// its length, and where its samples go, each through `convert`.
 pub(crate) struct Stream<'a, T, F> {
