@@ -17,7 +17,7 @@ use super::subframe::{read_head, read_partitions, read_rest, Head, Predicted};
 use super::{check_crc, restore_ready, Frame};
 use crate::codec::aligned::Aligned;
 use crate::codec::frames::StreamInfo;
-use crate::codec::lpc::{fits, shift_wasted, Pending, Rows};
+use crate::codec::lpc::{fits, restore_rows, shift_wasted, Pending, Rows};
 use crate::codec::GROUP;
 
 // (a group's streams are the lockstep kernel's lanes)
@@ -47,7 +47,8 @@ pub(crate) struct Stream<'a, T, F> {
 #[derive(Default)]
 struct Scratch {
     samples: [Aligned<i64>; 2 * GROUP],
-    codes: Aligned<[i64; LANES]>,
+    /// Per channel, the lockstep kernel's rows (residuals by sample).
+    codes: [Aligned<[i64; LANES]>; 2],
     rows: Rows,
 }
 
@@ -57,7 +58,7 @@ thread_local! {
 
 /// Whether this CPU runs the group decoder.
 pub(crate) fn runs_here() -> bool {
-    rice8::runs_here()
+    rice8::runs_here() && crate::codec::cpu::has_avx512_ifma()
 }
 
 /// Decodes up to [`GROUP`] whole streams (each `out` as long as its
@@ -79,6 +80,9 @@ struct Lane<'a> {
     /// Byte where the current frame starts.
     frame_start: usize,
     frame: Option<Frame>,
+    /// Per channel: whether the frame's LPC subframe waits in the
+    /// channel's rows (else in the lane's buffer).
+    in_rows: [bool; 2],
 }
 
 fn decode<T, F: Fn(i64) -> T>(
@@ -93,6 +97,7 @@ fn decode<T, F: Fn(i64) -> T>(
             next: 0,
             frame_start: 0,
             frame: None,
+            in_rows: [false; 2],
         });
     }
     loop {
@@ -109,6 +114,7 @@ fn decode<T, F: Fn(i64) -> T>(
                         }
                     }
                     lane.frame = Some(frame);
+                    lane.in_rows = [false; 2];
                 }
                 None => *slot = None,
             }
@@ -225,7 +231,12 @@ fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch
     }
     let predicted = heads.iter().flatten().count();
     if predicted >= MIN_LOCKSTEP {
-        lockstep(lanes, &heads, &mut buffers, codes);
+        lockstep(lanes, &heads, &mut buffers, &mut codes[channel]);
+        for (lane, head) in lanes.iter_mut().zip(&heads) {
+            if let (Some(lane), Some(head)) = (lane, head) {
+                lane.in_rows[channel] = !head.fixed;
+            }
+        }
     } else {
         for (l, head) in heads.iter().enumerate() {
             let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
@@ -289,12 +300,16 @@ fn lockstep(
         codes.resize(rows);
     }
     let stops = rice8::rice8(&sections, &mut codes[..rows]);
+    // the fixed predictors' residuals go to the buffers; the LPC ones stay
+    // in the rows for the side-by-side restore
     let mut outs: [&mut [i64]; LANES] = Default::default();
     let mut ranges: [std::ops::Range<usize>; LANES] = Default::default();
     for (l, (out, buffer)) in outs.iter_mut().zip(buffers.iter_mut()).enumerate() {
         if let (Some(head), Some(buffer)) = (&heads[l], buffer.as_mut()) {
-            *out = &mut buffer[..];
-            ranges[l] = head.order..head.order + stops[l].codes;
+            if head.fixed {
+                *out = &mut buffer[..];
+                ranges[l] = head.order..head.order + stops[l].codes;
+            }
         }
     }
     rice8::columns(&codes[..rows], &mut outs, &ranges);
@@ -317,6 +332,17 @@ fn lockstep(
         });
         if rest.is_err() {
             lanes[l] = None;
+            continue;
+        }
+        if !head.fixed {
+            // what the scalar reader read joins the rows
+            for (i, row) in codes[..block]
+                .iter_mut()
+                .enumerate()
+                .skip(head.order + stop.codes)
+            {
+                row[l] = out[i];
+            }
         }
     }
 }
@@ -324,7 +350,44 @@ fn lockstep(
 /// Restores the lanes' waiting LPC subframes, up to eight side by side,
 /// and records whether each fits its channel's bits.
 fn restore_pending(lanes: &mut [Option<Lane<'_>>; GROUP], scratch: &mut Scratch) {
-    let Scratch { samples, rows, .. } = scratch;
+    let Scratch {
+        samples,
+        rows,
+        codes,
+    } = scratch;
+    // those in the lockstep rows, a channel at a time
+    for (channel, codes) in codes.iter_mut().enumerate() {
+        let mut in_rows: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+        for ((slot, lane), buffer) in in_rows
+            .iter_mut()
+            .zip(lanes.iter_mut())
+            .zip(samples.iter_mut().skip(channel).step_by(2))
+        {
+            let Some(lane) = lane else { continue };
+            let frame = lane.frame.as_mut().expect("a frame read");
+            if lane.in_rows[channel] {
+                if let Some(pending) = frame.pending[channel].take() {
+                    *slot = Some((&mut buffer[..], pending));
+                }
+            }
+        }
+        if in_rows.iter().all(Option::is_none) {
+            continue;
+        }
+        let narrow = restore_rows(&mut in_rows, codes);
+        for (lane, fit) in lanes.iter_mut().zip(narrow) {
+            let Some(frame) = lane.as_mut().and_then(|lane| lane.frame.as_mut()) else {
+                continue;
+            };
+            if frame.narrow[channel].is_none() && frame.pending[channel].is_none() {
+                match fit {
+                    Some(fit) => frame.narrow[channel] = Some(fit),
+                    // the residuals are spent: the stream is decoded alone
+                    None => *lane = None,
+                }
+            }
+        }
+    }
     let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
     let mut owners = [0usize; LANES];
     let mut count = 0;

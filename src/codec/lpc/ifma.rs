@@ -39,7 +39,7 @@ impl Kernel<WIDTH> for Ifma {
         let bound = pending.map(|p| 1i64 << (p.bits - p.wasted - 1));
         // SAFETY: the CPU has AVX-512 IFMA (the caller's word).
         unsafe {
-            with_order!(order, all, |taps| restore_lanes_ifma(
+            with_order!(order, all, |taps| restore_loaded(
                 views, rows, taps, shift, bound
             ))
         }
@@ -88,7 +88,7 @@ fn store(row: &mut [i64; WIDTH], value: __m512i) {
 /// # Safety
 /// The CPU must support AVX-512F and AVX-512 IFMA.
 #[target_feature(enable = "avx512f,avx512ifma")]
-unsafe fn restore_lanes_ifma<const N: usize>(
+unsafe fn restore_lanes_ifma<const N: usize, const STAGED: bool>(
     views: [&[i64]; WIDTH],
     rows: &mut [[i64; WIDTH]],
     taps: &[[i64; WIDTH]; N],
@@ -96,7 +96,8 @@ unsafe fn restore_lanes_ifma<const N: usize>(
     bound: [i64; WIDTH],
 ) -> [bool; WIDTH] {
     let len = rows.len();
-    assert!(len > N && views.iter().all(|v| v.len() == len));
+    let view_len = if STAGED { N } else { len };
+    assert!(len > N && views.iter().all(|v| v.len() >= view_len));
     // the samples before `N`, as they are
     for (i, row) in rows[..N].iter_mut().enumerate() {
         *row = views.map(|v| v[i]);
@@ -136,6 +137,19 @@ unsafe fn restore_lanes_ifma<const N: usize>(
         high = _mm512_max_epi64(sample, high);
         newest = sample;
     };
+    if STAGED {
+        // the folded residuals are in the rows already: each unfolded and
+        // scaled in place, just before its row is restored
+        let one = _mm512_set1_epi64(1);
+        for i in N..len {
+            let folded = load(&rows[i]);
+            let sign = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_and_si512(folded, one));
+            let residual = _mm512_xor_si512(_mm512_srli_epi64::<1>(folded), sign);
+            store(&mut rows[i], _mm512_sllv_epi64(residual, scale));
+            restore_row(rows, i);
+        }
+        return in_bounds(low, high, bound);
+    }
     // one row from the residuals of each subframe, unfolded and scaled
     let stage_one = |rows: &mut [[i64; WIDTH]], i: usize| {
         rows[i] = std::array::from_fn(|lane| unfolded(views[lane][i]) << shift[lane]);
@@ -173,6 +187,70 @@ unsafe fn restore_lanes_ifma<const N: usize>(
         stage_one(rows, i);
         restore_row(rows, i);
     }
+    in_bounds(low, high, bound)
+}
+
+/// [`restore_lanes_ifma`] loading the residuals from the views.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 IFMA.
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn restore_loaded<const N: usize>(
+    views: [&[i64]; WIDTH],
+    rows: &mut [[i64; WIDTH]],
+    taps: &[[i64; WIDTH]; N],
+    shift: [i64; WIDTH],
+    bound: [i64; WIDTH],
+) -> [bool; WIDTH] {
+    // SAFETY: the caller's word.
+    unsafe { restore_lanes_ifma::<N, false>(views, rows, taps, shift, bound) }
+}
+
+/// [`restore_lanes_ifma`] on residuals already staged in the rows.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 IFMA.
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn restore_staged<const N: usize>(
+    views: [&[i64]; WIDTH],
+    rows: &mut [[i64; WIDTH]],
+    taps: &[[i64; WIDTH]; N],
+    shift: [i64; WIDTH],
+    bound: [i64; WIDTH],
+) -> [bool; WIDTH] {
+    // SAFETY: the caller's word.
+    unsafe { restore_lanes_ifma::<N, true>(views, rows, taps, shift, bound) }
+}
+
+/// The IFMA restore of eight LPC subframes whose folded residuals are
+/// already in `rows`, by sample (`rows[i][lane]` for `i` from the lane's
+/// order on): `views` hold each lane's first `order` samples, restored
+/// (`order`: the largest order of the batch). Returns, per lane, whether
+/// its samples fit its channel's bits before the wasted bits.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 IFMA.
+pub(super) unsafe fn restore_in_rows(
+    views: [&[i64]; WIDTH],
+    pending: &[Pending; WIDTH],
+    order: usize,
+    rows: &mut [[i64; WIDTH]],
+) -> [bool; WIDTH] {
+    let all = taps_by_lane(pending, order, |_, c| c);
+    let shift = pending.map(|p| i64::from(p.shift));
+    let bound = pending.map(|p| 1i64 << (p.bits - p.wasted - 1));
+    // SAFETY: the CPU has AVX-512 IFMA (the caller's word).
+    unsafe {
+        with_order!(order, all, |taps| restore_staged(
+            views, rows, taps, shift, bound
+        ))
+    }
+}
+
+/// Per lane, whether `low..=high` lies in `-bound..bound`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn in_bounds(low: __m512i, high: __m512i, bound: [i64; WIDTH]) -> [bool; WIDTH] {
     let bound = load(&bound);
     let inside = _mm512_cmplt_epi64_mask(high, bound)
         & _mm512_cmpge_epi64_mask(low, _mm512_sub_epi64(_mm512_setzero_si512(), bound));

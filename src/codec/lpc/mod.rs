@@ -245,6 +245,102 @@ pub(super) fn restore_batch(batch: &mut [(&mut [i64], Pending)], rows: &mut Rows
     narrow
 }
 
+/// Restores the LPC subframes of `lanes` whose folded residuals wait in
+/// `rows`, by sample: lane `l`'s residual of sample `i` at `rows[i][l]`,
+/// for `i` from its order to its `needed`; its buffer holds its warm-up
+/// samples. Side by side in AVX-512 IFMA lanes where they overlap (the
+/// rest alone), into each lane's buffer (up to `needed`, wasted bits
+/// undone). Returns, per lane, whether its samples fit its channel's bits,
+/// or `None` where a sample left the range the side-by-side kernel keeps
+/// exact (a damaged stream; the residuals are gone, so the caller decodes
+/// the stream again another way).
+///
+/// # Panics
+/// If the CPU lacks AVX-512 IFMA, or `rows` lacks a lane's samples.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn restore_rows(
+    lanes: &mut [Option<(&mut [i64], Pending)>; LANES],
+    rows: &mut [[i64; LANES]],
+) -> [Option<bool>; LANES] {
+    assert!(
+        crate::codec::cpu::has_avx512_ifma(),
+        "restoring from rows needs AVX-512 IFMA"
+    );
+    let mut result = [None; LANES];
+    let present = || lanes.iter().flatten().map(|(_, p)| p);
+    let Some(order) = present().map(|p| p.order).max() else {
+        return result;
+    };
+    let joint = present().map(|p| p.needed).min().unwrap_or(0);
+    assert!(
+        present().all(|p| p.needed <= rows.len()),
+        "rows for every sample"
+    );
+    let alone = order == 0 || joint <= order;
+    for (l, lane) in lanes.iter_mut().enumerate() {
+        let Some((out, p)) = lane else { continue };
+        // the residuals restored alone: those before `order` and from
+        // `joint` on (all of them when nothing goes side by side)
+        let from = p.order.min(p.needed);
+        let head = if alone { p.needed } else { order.min(p.needed) };
+        for (i, v) in out.iter_mut().enumerate().take(head).skip(from) {
+            *v = rows[i][l];
+        }
+        if alone {
+            result[l] = Some(p.finish_alone(out));
+            continue;
+        }
+        for (i, v) in out.iter_mut().enumerate().take(p.needed).skip(joint) {
+            *v = rows[i][l];
+        }
+        unfold(&mut out[p.order..order]);
+        restore::<true>(out, p.coefs(), p.shift, 0, order);
+    }
+    if alone {
+        return result;
+    }
+    // an unused lane takes a used one's subframe (its column holds
+    // anything; its result is dropped)
+    let used = lanes.iter().position(Option::is_some).expect("a lane");
+    let fine = {
+        let view = |l: usize| {
+            let (out, p) = lanes[l].as_ref().or(lanes[used].as_ref()).expect("a lane");
+            (&out[..order], *p)
+        };
+        let views: [&[i64]; LANES] = std::array::from_fn(|l| view(l).0);
+        let pending: [Pending; LANES] = std::array::from_fn(|l| view(l).1);
+        // SAFETY: the CPU has AVX-512 IFMA (asserted above).
+        unsafe { ifma::restore_in_rows(views, &pending, order, &mut rows[..joint]) }
+    };
+    if lanes.iter().all(Option::is_some) && fine.iter().all(|&f| f) {
+        // every lane back at once, eight rows at a time
+        let mut places = lanes.iter_mut().flatten();
+        let outs: [&mut [i64]; LANES] = std::array::from_fn(|_| {
+            let (out, _) = places.next().expect("eight lanes");
+            &mut out[order..joint]
+        });
+        // SAFETY: the CPU has AVX-512 IFMA (asserted above).
+        unsafe { <ifma::Ifma as Kernel<LANES>>::columns(&rows[order..joint], outs) };
+    } else {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            if let (Some((out, _)), true) = (lane, fine[l]) {
+                for (v, row) in out[order..joint].iter_mut().zip(&rows[order..joint]) {
+                    *v = row[l];
+                }
+            }
+        }
+    }
+    for (l, lane) in lanes.iter_mut().enumerate() {
+        let Some((out, p)) = lane else { continue };
+        if !fine[l] {
+            continue;
+        }
+        p.finish(out, joint);
+        result[l] = Some(fits(&out[joint..p.needed], p.bits));
+    }
+    result
+}
+
 /// How many subframes [`restore_batch`] restores at once on this CPU: a
 /// decoder keeps that many frames in flight.
 pub(super) fn batch_width() -> usize {
@@ -481,6 +577,98 @@ mod tests {
                     "round {round}, lane {lane}"
                 );
                 assert_eq!(narrow[lane], *fit, "round {round}, lane {lane}");
+            }
+        }
+    }
+
+    #[test]
+    fn restore_from_rows_matches_one_at_a_time() {
+        if !crate::codec::cpu::has_avx512_ifma() {
+            return;
+        }
+        let mut next = rng(0xB0A7);
+        for round in 0..400 {
+            let wild = round % 3 == 0;
+            let walk = round % 3 == 1;
+            // some lanes empty; all of one length or not
+            let same = (next() % 300 + 40) as usize;
+            let mut subframes: Vec<Option<(Vec<i64>, Pending)>> = (0..LANES)
+                .map(|_| {
+                    let len = if round % 2 == 0 {
+                        same
+                    } else {
+                        (next() % 300 + 40) as usize
+                    };
+                    (!next().is_multiple_of(5)).then(|| subframe(&mut next, len, wild, walk))
+                })
+                .collect();
+            let longest = subframes
+                .iter()
+                .flatten()
+                .map(|(b, _)| b.len())
+                .max()
+                .unwrap_or(0);
+            // the folded residuals in rows by sample; the buffers keep
+            // only their warm-up samples (the rest is junk)
+            let mut rows = vec![[0x5555_5555i64; LANES]; longest];
+            let expected: Vec<Option<(Vec<i64>, bool, bool)>> = subframes
+                .iter_mut()
+                .enumerate()
+                .map(|(l, slot)| {
+                    let (buffer, pending) = slot.as_mut()?;
+                    for (i, row) in rows
+                        .iter_mut()
+                        .enumerate()
+                        .take(pending.needed)
+                        .skip(pending.order)
+                    {
+                        row[l] = buffer[i];
+                    }
+                    let mut out = buffer.clone();
+                    pending.finish(&mut out, 0);
+                    // without wrapping, before the wasted bits: whether
+                    // every sample is exact in the side-by-side kernel
+                    let mut exact = buffer.clone();
+                    unfold(&mut exact[pending.order..pending.needed.max(pending.order)]);
+                    restore::<false>(
+                        &mut exact,
+                        pending.coefs(),
+                        pending.shift,
+                        0,
+                        pending.needed,
+                    );
+                    let in_range = fits(&exact[..pending.needed], pending.bits - pending.wasted);
+                    for v in buffer[pending.order..].iter_mut() {
+                        *v = -7;
+                    }
+                    let samples = out[..pending.needed].to_vec();
+                    let narrow = fits(&samples, pending.bits);
+                    Some((samples, narrow, in_range))
+                })
+                .collect();
+            let mut lanes: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+            for (lane, slot) in lanes.iter_mut().zip(subframes.iter_mut()) {
+                *lane = slot.as_mut().map(|(b, p)| (b.as_mut_slice(), *p));
+            }
+            let got = restore_rows(&mut lanes, &mut rows);
+            for (l, (lane, want)) in lanes.iter().zip(&expected).enumerate() {
+                let (Some((out, pending)), Some((samples, fit, in_range))) = (lane, want) else {
+                    assert!(got[l].is_none(), "round {round}, lane {l}");
+                    continue;
+                };
+                match got[l] {
+                    Some(narrow) => {
+                        assert_eq!(
+                            &out[..pending.needed],
+                            &samples[..],
+                            "round {round}, lane {l}"
+                        );
+                        assert_eq!(narrow, *fit, "round {round}, lane {l}");
+                    }
+                    // refused only where an exact sample leaves the
+                    // channel's width
+                    None => assert!(!in_range, "round {round}, lane {l}"),
+                }
             }
         }
     }
