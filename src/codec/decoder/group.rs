@@ -14,7 +14,7 @@ use super::bits::BitReader;
 use super::header::{read_frame_header, Layout};
 use super::rice8::{self, Section, LANES};
 use super::subframe::{read_head, read_partitions, read_rest, Head, Predicted};
-use super::{check_crc, restore_ready, Frame};
+use super::{check_crc, restore_waiting, Frame};
 use crate::codec::aligned::Aligned;
 use crate::codec::frames::StreamInfo;
 use crate::codec::lpc::{fits, restore_rows, shift_wasted, Pending, Rows};
@@ -388,36 +388,20 @@ fn restore_pending(lanes: &mut [Option<Lane<'_>>; GROUP], scratch: &mut Scratch)
             }
         }
     }
-    let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
-    let mut owners = [0usize; LANES];
-    let mut count = 0;
-    let record =
-        |lanes: &mut [Option<Lane<'_>>; GROUP], owners: &[usize], narrow: [bool; LANES]| {
-            for (&index, fit) in owners.iter().zip(narrow) {
-                if let Some(frame) = lanes[index / 2]
-                    .as_mut()
-                    .and_then(|lane| lane.frame.as_mut())
-                {
-                    frame.narrow[index % 2] = Some(fit);
-                }
-            }
-        };
-    for (index, buffer) in samples.iter_mut().enumerate() {
-        let pending = lanes[index / 2]
+    // the others, from the lanes' buffers
+    let pending: [Option<Pending>; 2 * GROUP] = std::array::from_fn(|index| {
+        lanes[index / 2]
             .as_ref()
             .and_then(|lane| lane.frame.as_ref())
-            .and_then(|frame| frame.pending[index % 2]);
-        if let Some(pending) = pending {
-            batch[count] = Some((&mut buffer[..], pending));
-            owners[count] = index;
-            count += 1;
-            if count == LANES {
-                let narrow = restore_ready(&mut batch, rows);
-                record(lanes, &owners, narrow);
-                count = 0;
-            }
+            .and_then(|frame| frame.pending[index % 2])
+    });
+    let narrow = restore_waiting(samples, &pending, rows);
+    for (index, fit) in narrow.into_iter().enumerate() {
+        let frame = lanes[index / 2]
+            .as_mut()
+            .and_then(|lane| lane.frame.as_mut());
+        if let (Some(fit), Some(frame)) = (fit, frame) {
+            frame.narrow[index % 2] = Some(fit);
         }
     }
-    let narrow = restore_ready(&mut batch, rows);
-    record(lanes, &owners[..count], narrow);
 }

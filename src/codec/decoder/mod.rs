@@ -330,16 +330,6 @@ impl Flight {
         self.frames += 1;
     }
 
-    /// Records that the subframes in buffers `owners` are restored, and
-    /// whether their samples fit their bits.
-    fn restored(&mut self, owners: &[usize], narrow: [bool; LANES]) {
-        for (&index, fit) in owners.iter().zip(narrow) {
-            if let Some(frame) = self.waiting[index / 2].as_mut() {
-                frame.narrow[index % 2] = Some(fit);
-            }
-        }
-    }
-
     /// Restores the waiting subframes, [`LANES`] at a time, then finishes
     /// each frame and writes its samples out; returns how many.
     fn land<T, F: Fn(i64) -> T>(
@@ -353,28 +343,16 @@ impl Flight {
             return Ok(0);
         }
         let Scratch { samples, rows } = scratch;
-        {
-            let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
-            // which buffer each place of the batch holds
-            let mut owners = [0usize; LANES];
-            let mut count = 0;
-            for (index, buffer) in samples.iter_mut().enumerate() {
-                let pending = self.waiting[index / 2]
-                    .as_ref()
-                    .and_then(|frame| frame.pending[index % 2]);
-                if let Some(pending) = pending {
-                    batch[count] = Some((&mut buffer[..], pending));
-                    owners[count] = index;
-                    count += 1;
-                    if count == LANES {
-                        let narrow = restore_ready(&mut batch, rows);
-                        self.restored(&owners, narrow);
-                        count = 0;
-                    }
-                }
+        let pending: [Option<Pending>; 2 * IN_FLIGHT] = std::array::from_fn(|index| {
+            self.waiting[index / 2]
+                .as_ref()
+                .and_then(|frame| frame.pending[index % 2])
+        });
+        let narrow = restore_waiting(samples, &pending, rows);
+        for (index, fit) in narrow.into_iter().enumerate() {
+            if let (Some(fit), Some(frame)) = (fit, self.waiting[index / 2].as_mut()) {
+                frame.narrow[index % 2] = Some(fit);
             }
-            let narrow = restore_ready(&mut batch, rows);
-            self.restored(&owners[..count], narrow);
         }
         let mut written = 0;
         for (f, frame) in self.waiting[..self.frames].iter_mut().enumerate() {
@@ -388,6 +366,38 @@ impl Flight {
         self.frames = 0;
         Ok(written)
     }
+}
+
+/// Restores the LPC subframes `pending[i]` waiting in `samples[i]`, up to
+/// [`LANES`] side by side; returns, per buffer, whether its samples fit
+/// their channel's bits (`None` where nothing waited).
+fn restore_waiting(
+    samples: &mut [Aligned<i64>; 2 * IN_FLIGHT],
+    pending: &[Option<Pending>; 2 * IN_FLIGHT],
+    rows: &mut Rows,
+) -> [Option<bool>; 2 * IN_FLIGHT] {
+    let mut narrow = [None; 2 * IN_FLIGHT];
+    let mut batch: [Option<(&mut [i64], Pending)>; LANES] = Default::default();
+    // which buffer each place of the batch holds
+    let mut owners = [0usize; LANES];
+    let mut count = 0;
+    for (index, (buffer, pending)) in samples.iter_mut().zip(pending).enumerate() {
+        if let Some(pending) = pending {
+            batch[count] = Some((&mut buffer[..], *pending));
+            owners[count] = index;
+            count += 1;
+            if count == LANES {
+                for (&owner, fit) in owners.iter().zip(restore_ready(&mut batch, rows)) {
+                    narrow[owner] = Some(fit);
+                }
+                count = 0;
+            }
+        }
+    }
+    for (&owner, fit) in owners[..count].iter().zip(restore_ready(&mut batch, rows)) {
+        narrow[owner] = Some(fit);
+    }
+    narrow
 }
 
 /// Restores the subframes gathered in `batch` (emptying it); returns,

@@ -32,17 +32,8 @@ impl Kernel<WIDTH> for Ifma {
         order: usize,
         rows: &mut [[i64; WIDTH]],
     ) -> [bool; WIDTH] {
-        let all = taps_by_lane(pending, order, |_, c| c);
-        let shift = pending.map(|p| i64::from(p.shift));
-        // each lane's bound: its samples fit the channel's bits before the
-        // wasted bits (so stay in the 32-bit range)
-        let bound = pending.map(|p| 1i64 << (p.bits - p.wasted - 1));
         // SAFETY: the CPU has AVX-512 IFMA (the caller's word).
-        unsafe {
-            with_order!(order, all, |taps| restore_loaded(
-                views, rows, taps, shift, bound
-            ))
-        }
+        unsafe { restore_lanes(views, pending, order, rows, false) }
     }
 
     unsafe fn columns(rows: &[[i64; WIDTH]], outs: [&mut [i64]; WIDTH]) {
@@ -236,14 +227,39 @@ pub(super) unsafe fn restore_in_rows(
     order: usize,
     rows: &mut [[i64; WIDTH]],
 ) -> [bool; WIDTH] {
+    // SAFETY: the caller's word.
+    unsafe { restore_lanes(views, pending, order, rows, true) }
+}
+
+/// Each lane's coefficients, shift and bound from `pending`, then
+/// [`restore_lanes_ifma`] for the batch's `order`: with `staged`, on
+/// residuals already in the rows, else loading them from the views.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 IFMA.
+unsafe fn restore_lanes(
+    views: [&[i64]; WIDTH],
+    pending: &[Pending; WIDTH],
+    order: usize,
+    rows: &mut [[i64; WIDTH]],
+    staged: bool,
+) -> [bool; WIDTH] {
     let all = taps_by_lane(pending, order, |_, c| c);
     let shift = pending.map(|p| i64::from(p.shift));
+    // each lane's bound: its samples fit the channel's bits before the
+    // wasted bits (so stay in the 32-bit range)
     let bound = pending.map(|p| 1i64 << (p.bits - p.wasted - 1));
-    // SAFETY: the CPU has AVX-512 IFMA (the caller's word).
+    // SAFETY: the caller's word.
     unsafe {
-        with_order!(order, all, |taps| restore_staged(
-            views, rows, taps, shift, bound
-        ))
+        if staged {
+            with_order!(order, all, |taps| restore_staged(
+                views, rows, taps, shift, bound
+            ))
+        } else {
+            with_order!(order, all, |taps| restore_loaded(
+                views, rows, taps, shift, bound
+            ))
+        }
     }
 }
 
