@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 
 use super::bits::BitReader;
-use super::header::{read_frame_header, Layout};
+use super::header::read_frame_header;
 use super::rice8::{self, Section, LANES};
 use super::subframe::{read_head, read_partitions, read_rest, Head, Predicted};
 use super::{check_crc, restore_waiting, Frame};
@@ -185,16 +185,8 @@ fn next_frame(
         pending: [None; 2],
     };
     let channels = header.layout.channels();
-    (channels <= 2 && (0..channels).all(|c| channel_bits(&frame, c) <= 32)).then_some(frame)
-}
-
-/// The bits of channel `c` of a frame (a side channel has one more).
-fn channel_bits(frame: &Frame, c: usize) -> u32 {
-    let side = matches!(
-        (frame.layout, c),
-        (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
-    );
-    frame.bits + u32::from(side)
+    (channels <= 2 && (0..channels).all(|c| frame.layout.channel_bits(frame.bits, c) <= 32))
+        .then_some(frame)
 }
 
 /// Reads channel `channel`'s subframe of every lane's frame: headers one by
@@ -216,7 +208,7 @@ fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch
         if channel >= frame.layout.channels() {
             continue;
         }
-        let bits = channel_bits(frame, channel);
+        let bits = frame.layout.channel_bits(frame.bits, channel);
         let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..frame.needed];
         match read_head(&mut lane.r, bits, out.len(), out) {
             Ok(Head::Read { wasted }) => {

@@ -23,6 +23,16 @@ impl Layout {
             _ => 2,
         }
     }
+
+    /// The bits per sample of channel `c` in a frame of `bits`: a side
+    /// channel (the difference of two) has one more.
+    pub(super) fn channel_bits(self, bits: u32, c: usize) -> u32 {
+        let side = matches!(
+            (self, c),
+            (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
+        );
+        bits + u32::from(side)
+    }
 }
 
 /// A parsed frame header.

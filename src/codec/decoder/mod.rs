@@ -464,11 +464,7 @@ fn decode_frame(
         pending: [None; 2],
     };
     for (c, buffer) in [a, b].into_iter().enumerate().take(channels) {
-        let side = matches!(
-            (header.layout, c),
-            (Layout::LeftSide, 1) | (Layout::SideRight, 0) | (Layout::MidSide, 1)
-        );
-        let channel_bits = bits + u32::from(side);
+        let channel_bits = header.layout.channel_bits(bits, c);
         match read_subframe(r, channel_bits, needed, defer, &mut buffer[..block])? {
             Subframe::Restored(narrow) => frame.narrow[c] = Some(narrow),
             Subframe::Pending(pending) => {
