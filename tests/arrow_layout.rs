@@ -228,6 +228,75 @@ fn many_rows_keep_their_places_and_name_the_bad_one() {
 }
 
 #[test]
+fn runs_of_whole_rows_decode_together_and_name_a_damaged_row() {
+    // runs of rows of one length (decoded several at a time), broken by
+    // nulls, empty rows, other lengths and windowed rows
+    let mut rng = common::Rng::new(5);
+    let rows: Vec<Option<Vec<Option<i32>>>> = (0..61)
+        .map(|i| match i {
+            9 | 40 => None,
+            17 => Some(vec![]),
+            _ => {
+                let len = if i == 25 || i == 26 { 3000 } else { 5000 };
+                let mut v = i64::from(i) * 1000;
+                Some(
+                    (0..len)
+                        .map(|_| {
+                            v += (rng.next_u64() % 201) as i64 - 100;
+                            Some(v as i32)
+                        })
+                        .collect(),
+                )
+            }
+        })
+        .collect();
+    let input = LargeListArray::from_iter_primitive::<Int32Type, _, _>(rows.clone());
+    let column = compress_lists(&input, &CompressOptions::default()).unwrap();
+    let windows: Vec<SampleWindow> = (0..rows.len())
+        .map(|i| match i {
+            30 => SampleWindow::new(Some(100), Some(200)),
+            31 => SampleWindow::new(None, Some(4999)),
+            _ => SampleWindow::all(),
+        })
+        .collect();
+    for out in [
+        decompress_lists(&column, SampleWindow::all()).unwrap(),
+        flacarray::arrow::decompress_lists_per_row(&column, &windows).unwrap(),
+    ] {
+        let per_row = out.len() == rows.len() && out.as_list::<i64>().value_length(30) == 100;
+        let out = out.as_list::<i64>();
+        for (row, expected) in rows.iter().enumerate() {
+            match expected {
+                None => assert!(out.is_null(row), "row {row}"),
+                Some(values) => {
+                    let values: Vec<i32> = values.iter().flatten().copied().collect();
+                    let want = if per_row {
+                        windowed(&values, windows[row])
+                    } else {
+                        values
+                    };
+                    assert_eq!(values_of::<Int32Type>(out, row), want, "row {row}");
+                }
+            }
+        }
+    }
+    // one damaged byte in a row inside a run: that row is named
+    let storage = column.storage();
+    let streams = storage.column(0).as_binary::<i64>();
+    let mut damaged: Vec<Option<Vec<u8>>> = streams.iter().map(|s| s.map(<[u8]>::to_vec)).collect();
+    let bytes = damaged[13].as_mut().unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    let mut columns = storage.columns().to_vec();
+    columns[0] = Arc::new(arrow_array::LargeBinaryArray::from_iter(damaged));
+    let storage = StructArray::new(storage.fields().clone(), columns, storage.nulls().cloned());
+    let forged = FlacColumn::new(column.metadata().clone(), storage).unwrap();
+    let err = decompress_lists(&forged, SampleWindow::all()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt);
+    assert!(err.message().starts_with("row 13"), "{err}");
+}
+
+#[test]
 fn extension_metadata_is_validated() {
     let column = compress_lists(
         &LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)])]),

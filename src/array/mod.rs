@@ -19,6 +19,8 @@ pub use parts::{Borrowed, FlacArrayParts, FlacArrayPartsRef, Item, Owned, Parts,
 pub use quantized::{
     quantize_streams_f32, quantize_streams_f64, restore_streams_f32, restore_streams_f64, Quantized,
 };
+#[cfg(feature = "arrow")]
+pub(crate) use select::whole_streams_per_task;
 pub use threads::with_thread_count;
 pub use window::{SampleWindow, WindowBound};
 

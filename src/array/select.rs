@@ -70,16 +70,8 @@ impl FlacArrayRef<'_> {
                 .map_err(|e| e.in_stream(s))
         };
         if samples.start == 0 && len == self.stream_size() && piece == len && streams.len() >= 2 {
-            // Whole streams: several at once on each thread (see
-            // `Element::decode_streams`), in full groups (a group takes
-            // about as long with few streams as with eight), unless that
-            // leaves threads without work.
-            let groups = streams.len().div_ceil(GROUP);
-            let per_group = if groups >= cores {
-                GROUP
-            } else {
-                streams.len().div_ceil(cores)
-            };
+            // Whole streams: several at once on each thread.
+            let per_group = whole_streams_per_task(streams.len(), cores);
             return out
                 .par_chunks_mut(len * per_group)
                 .zip(streams.par_chunks(per_group))
@@ -254,5 +246,17 @@ impl FlacArray {
     /// See [`FlacArrayRef::keep_indices`].
     pub fn keep_indices(&self, keep: &[bool]) -> Result<Vec<usize>> {
         self.view().keep_indices(keep)
+    }
+}
+
+/// How many of `streams` whole streams of one length a thread decodes
+/// together (with `Element::decode_streams`) when `threads` share them:
+/// full groups, since a group takes about as long with few streams as with
+/// eight, unless that leaves threads without work.
+pub(crate) fn whole_streams_per_task(streams: usize, threads: usize) -> usize {
+    if streams.div_ceil(GROUP) >= threads {
+        GROUP
+    } else {
+        streams.div_ceil(threads.max(1)).max(1)
     }
 }

@@ -310,19 +310,22 @@ fn decompress_rows<T: ArrowElement>(
     let stream_size = column.metadata().legacy().and_then(|l| l.stream_size);
     let channels = column.required_channels();
     let scales = column.scales()?;
+    // Each row's sample count and the window of it to decode.
+    let mut lengths = Vec::with_capacity(streams.len());
     let mut ranges = Vec::with_capacity(streams.len());
     let mut offsets = Vec::with_capacity(streams.len() + 1);
     offsets.push(0i64);
     for (row, bytes) in streams.iter().enumerate() {
-        let (a, b) = match bytes {
+        let (len, range) = match bytes {
             Some(bytes) => {
-                let range = window_of(row).resolve(row_length(bytes, stream_size, channels, row)?);
-                (range.start, range.end)
+                let len = row_length(bytes, stream_size, channels, row)?;
+                (len, window_of(row).resolve(len))
             }
-            None => (0, 0),
+            None => (0, 0..0),
         };
-        ranges.push((a, b));
-        offsets.push(offsets[row] + (b - a) as i64);
+        offsets.push(offsets[row] + (range.end - range.start) as i64);
+        lengths.push(len);
+        ranges.push(range);
     }
     let total = *offsets.last().unwrap_or(&0) as usize;
     let mut values = crate::array::zeroed_output::<T>(total).ok_or_else(|| {
@@ -331,23 +334,52 @@ fn decompress_rows<T: ArrowElement>(
             format!("cannot allocate {total} samples for the decoded rows"),
         )
     })?;
-    let mut parts = Vec::with_capacity(streams.len());
+    // Runs of whole rows of one length are decoded together (as a
+    // FlacArray's whole streams are); any other row alone. A task's rows
+    // are consecutive, so its samples are one piece of `values`.
+    let whole = |row: usize| lengths[row] > 0 && ranges[row] == (0..lengths[row]);
+    let together = (0..streams.len()).filter(|&row| whole(row)).count();
+    let per_task = crate::array::whole_streams_per_task(together, rayon::current_num_threads());
+    let mut tasks = Vec::new();
+    let mut start = 0;
+    while start < streams.len() {
+        let mut end = start + 1;
+        if whole(start) {
+            while end < streams.len()
+                && end - start < per_task
+                && whole(end)
+                && lengths[end] == lengths[start]
+            {
+                end += 1;
+            }
+        }
+        tasks.push(start..end);
+        start = end;
+    }
+    let mut parts = Vec::with_capacity(tasks.len());
     let mut rest = values.as_mut_slice();
-    for &(a, b) in &ranges {
-        let (part, tail) = rest.split_at_mut((b - a) as usize);
+    for rows in &tasks {
+        let (part, tail) = rest.split_at_mut((offsets[rows.end] - offsets[rows.start]) as usize);
         parts.push(part);
         rest = tail;
     }
-    parts
+    tasks
         .into_par_iter()
-        .enumerate()
-        .try_for_each(|(row, part)| match streams[row] {
-            Some(bytes) if !part.is_empty() => {
-                let len = row_length(bytes, stream_size, channels, row)?;
-                T::decode_stream(bytes, len, ranges[row].0, part, scales[row])
+        .zip(parts)
+        .try_for_each(|(rows, part)| {
+            if part.is_empty() {
+                return Ok(());
+            }
+            let row = rows.start;
+            if rows.len() > 1 {
+                let bytes: Vec<&[u8]> = streams[rows.clone()].iter().flatten().copied().collect();
+                T::decode_streams(&bytes, lengths[row], part, &scales[rows])
+                    .map_err(|(i, e)| e.in_row(row + i))
+            } else {
+                let bytes = streams[row].unwrap_or_default();
+                T::decode_stream(bytes, lengths[row], ranges[row].start, part, scales[row])
                     .map_err(|e| e.in_row(row))
             }
-            _ => Ok(()),
         })?;
     let nulls = NullBuffer::from_iter(streams.iter().map(Option::is_some));
     let field = Arc::new(Field::new("item", T::Arrow::DATA_TYPE, false));
