@@ -629,4 +629,62 @@ mod tests {
         // the cases the scalar reader takes over were met
         assert!(stopped_early > 100, "{stopped_early}");
     }
+
+    #[test]
+    fn codes_well_inside_their_data_are_all_read_in_lockstep() {
+        if !runs_here() {
+            return;
+        }
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..50 {
+            let block = 4096;
+            let partitions = Partitions {
+                param_bits: 5,
+                count: 1 << (round % 4),
+                per_partition: block >> (round % 4),
+            };
+            let mut datas = Vec::new();
+            let mut orders = Vec::new();
+            for lane in 0..LANES {
+                // short codes, then long ones (a word per code) in some lanes
+                let long = lane % 3 == 0;
+                let order = (next() % 33) as usize;
+                let mut w = Writer::default();
+                for p in 0..partitions.count {
+                    let k = if long { 26 + next() % 3 } else { next() % 16 };
+                    w.put(k, 5);
+                    let count = partitions.per_partition - if p == 0 { order } else { 0 };
+                    for _ in 0..count {
+                        w.zeros(next() % 4);
+                        w.put(1, 1);
+                        w.put(next(), k as u32);
+                    }
+                }
+                w.zeros(64 * 8);
+                datas.push(w.bytes);
+                orders.push(order);
+            }
+            let lanes: [Option<Section<'_>>; LANES] = std::array::from_fn(|l| {
+                Some(Section {
+                    data: &datas[l],
+                    bit: 0,
+                    param_bits: partitions.param_bits,
+                    per_partition: partitions.per_partition,
+                    order: orders[l],
+                    codes: block - orders[l],
+                })
+            });
+            let mut rows = vec![[0i64; LANES]; block];
+            let stops = rice8(&lanes, &mut rows);
+            for (l, stop) in stops.iter().enumerate() {
+                assert_eq!(stop.codes, block - orders[l], "round {round} lane {l}");
+                let mut alone = vec![0i64; block];
+                let mut r = BitReader::new(&datas[l], 0);
+                read_partitions(&mut r, &partitions, orders[l], block, &mut alone, 0).unwrap();
+                assert_eq!(stop.bit, r.bit_position(), "round {round} lane {l}");
+                let lockstep: Vec<i64> = rows[orders[l]..].iter().map(|row| row[l]).collect();
+                assert_eq!(lockstep, alone[orders[l]..], "round {round} lane {l}");
+            }
+        }
+    }
 }
