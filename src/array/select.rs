@@ -257,6 +257,6 @@ pub(crate) fn whole_streams_per_task(streams: usize, threads: usize) -> usize {
     if streams.div_ceil(GROUP) >= threads {
         GROUP
     } else {
-        streams.div_ceil(threads.max(1)).max(1)
+        streams.div_ceil(threads).max(1)
     }
 }
