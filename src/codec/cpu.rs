@@ -49,10 +49,10 @@ pub(super) fn has_avx512_vbmi2() -> bool {
     *HAS.get_or_init(|| has_avx512() && has!("avx512cd") && has!("avx512vbmi2"))
 }
 
-/// LZCNT and BMI1/2: the decoder's Rice codes.
+/// LZCNT, BMI1/2 and POPCNT: the decoder's Rice codes.
 pub(super) fn has_bmi2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| has!("lzcnt") && has!("bmi1") && has!("bmi2"))
+    *HAS.get_or_init(|| has!("lzcnt") && has!("bmi1") && has!("bmi2") && has!("popcnt"))
 }
 
 /// PCLMULQDQ and SSSE3: the folding CRC-16.

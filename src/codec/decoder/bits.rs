@@ -240,7 +240,8 @@ impl<'a> BitReader<'a> {
         n: usize,
     ) -> Result<()> {
         let done = match k {
-            0..=11 => self.rice_groups::<STORE, 4>(k, out, n)?,
+            0 => self.rice_zeros::<STORE>(out, n)?,
+            1..=11 => self.rice_groups::<STORE, 4>(k, out, n)?,
             12..=15 => self.rice_groups::<STORE, 3>(k, out, n)?,
             16..=25 => self.rice_groups::<STORE, 2>(k, out, n)?,
             _ => 0,

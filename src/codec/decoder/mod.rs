@@ -67,6 +67,7 @@ pub(super) mod libflac;
 #[cfg(target_arch = "x86_64")]
 mod rice8;
 mod subframe;
+mod unary;
 
 use bits::BitReader;
 use header::{read_frame_header, FrameHeader, Layout};

@@ -334,12 +334,12 @@ pub(super) fn read_rest(
 }
 
 /// Decodes a partition's Rice codes, with the bit-manipulation
-/// instructions (LZCNT, BMI2 shifts) when the CPU has them.
+/// instructions (LZCNT, BMI2 shifts, POPCNT) when the CPU has them.
 #[inline(always)]
 pub(super) fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
     if crate::codec::cpu::has_bmi2() {
-        // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
+        // SAFETY: the CPU supports LZCNT, BMI1/2 and POPCNT (checked just above);
         // the function is otherwise the portable one compiled for them.
         return unsafe { rice_block_bmi2(r, k, out) };
     }
@@ -351,25 +351,25 @@ pub(super) fn rice_block(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Resu
 pub(super) fn rice_skip_block(r: &mut BitReader<'_>, k: u32, n: usize) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
     if crate::codec::cpu::has_bmi2() {
-        // SAFETY: the CPU supports LZCNT and BMI1/2 (checked just above);
+        // SAFETY: the CPU supports LZCNT, BMI1/2 and POPCNT (checked just above);
         // the function is otherwise the portable one compiled for them.
         return unsafe { rice_skip_block_bmi2(r, k, n) };
     }
     r.rice_skip(k, n)
 }
 
-/// [`BitReader::rice_skip`] compiled with LZCNT and BMI1/2 (scalar twin:
+/// [`BitReader::rice_skip`] compiled with LZCNT, BMI1/2 and POPCNT (scalar twin:
 /// the portable build; `tests::rice_twins_agree` compares them).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "lzcnt,bmi1,bmi2")]
+#[target_feature(enable = "lzcnt,bmi1,bmi2,popcnt")]
 pub(super) unsafe fn rice_skip_block_bmi2(r: &mut BitReader<'_>, k: u32, n: usize) -> Result<()> {
     r.rice_skip(k, n)
 }
 
-/// [`BitReader::rice`] compiled with LZCNT and BMI1/2 (its scalar twin is
+/// [`BitReader::rice`] compiled with LZCNT, BMI1/2 and POPCNT (its scalar twin is
 /// the portable build; `tests::rice_twins_agree` compares them).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "lzcnt,bmi1,bmi2")]
+#[target_feature(enable = "lzcnt,bmi1,bmi2,popcnt")]
 pub(super) unsafe fn rice_block_bmi2(r: &mut BitReader<'_>, k: u32, out: &mut [i64]) -> Result<()> {
     r.rice(k, out)
 }
