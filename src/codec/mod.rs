@@ -168,7 +168,7 @@ pub(crate) enum Channels {
 /// How one pass over a stream's frames ended (a decoder's damage report is
 /// an `Err` instead).
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// Every requested sample was written.
     Complete,
     /// The first frame read lies after the first requested sample.

@@ -90,6 +90,7 @@ fn decode<T, F: Fn(i64) -> T>(
     scratch: &mut Scratch,
 ) -> [bool; GROUP] {
     let mut done = [false; GROUP];
+    let mut first_round = true;
     let mut lanes: [Option<Lane<'_>>; GROUP] = Default::default();
     for (lane, stream) in lanes.iter_mut().zip(streams.iter()) {
         *lane = Some(Lane {
@@ -123,8 +124,9 @@ fn decode<T, F: Fn(i64) -> T>(
             return done;
         }
         // each channel's subframes, the first channels of all lanes first
+        let mut together = false;
         for channel in 0..2 {
-            read_subframes(&mut lanes, channel, scratch);
+            together |= read_subframes(&mut lanes, channel, scratch);
         }
         for (l, slot) in lanes.iter_mut().enumerate() {
             let Some(lane) = slot else { continue };
@@ -155,6 +157,41 @@ fn decode<T, F: Fn(i64) -> T>(
                 *slot = None;
             }
         }
+        if !together && first_round {
+            // nothing was read in lockstep: the streams go on alone
+            hand_over(&mut lanes, streams, &mut done);
+            return done;
+        }
+        first_round = false;
+    }
+}
+
+/// Decodes the rest of each lane's stream alone, from its next frame on,
+/// with the checks [`super::run`] makes; a lane's stream is done if that
+/// read completes.
+fn hand_over<T, F: Fn(i64) -> T>(
+    lanes: &mut [Option<Lane<'_>>; GROUP],
+    streams: &mut [Stream<'_, T, F>],
+    done: &mut [bool; GROUP],
+) {
+    for (l, slot) in lanes.iter_mut().enumerate() {
+        let Some(lane) = slot.take() else { continue };
+        let stream = &mut streams[l];
+        let stream_len = stream.out.len() as u64;
+        let rest = &mut stream.out[lane.next as usize..];
+        let from = lane.r.bit_position() / 8;
+        done[l] = matches!(
+            super::run(
+                stream.bytes,
+                &stream.info,
+                from,
+                lane.next,
+                stream_len,
+                rest,
+                &stream.convert
+            ),
+            Ok(crate::codec::Outcome::Complete)
+        );
     }
 }
 
@@ -192,7 +229,12 @@ fn next_frame(
 /// Reads channel `channel`'s subframe of every lane's frame: headers one by
 /// one, then the residuals of the predicted ones together. Fixed
 /// subframes are restored here; LPC ones wait in their frame's `pending`.
-fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch: &mut Scratch) {
+/// Returns whether residuals were read in lockstep.
+fn read_subframes(
+    lanes: &mut [Option<Lane<'_>>; GROUP],
+    channel: usize,
+    scratch: &mut Scratch,
+) -> bool {
     let Scratch { samples, codes, .. } = scratch;
     let mut buffers: [Option<&mut [i64]>; GROUP] = Default::default();
     for (slot, buffer) in buffers
@@ -221,24 +263,37 @@ fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch
             Err(_) => *slot = None,
         }
     }
-    let predicted = heads.iter().flatten().count();
-    if predicted >= MIN_LOCKSTEP {
-        lockstep(lanes, &heads, &mut buffers, &mut codes[channel]);
-        for (lane, head) in lanes.iter_mut().zip(&heads) {
+    // residuals of parameter 0 (as the first partition's says) read
+    // faster alone, a window at a time (`super::unary`)
+    let mut in_lockstep = heads;
+    for (head, lane) in in_lockstep.iter_mut().zip(lanes.iter()) {
+        if let (Some(h), Some(lane)) = (head.as_ref(), lane) {
+            if first_parameter(lane, h) == Some(0) {
+                *head = None;
+            }
+        }
+    }
+    let together = in_lockstep.iter().flatten().count() >= MIN_LOCKSTEP;
+    if together {
+        lockstep(lanes, &in_lockstep, &mut buffers, &mut codes[channel]);
+        for (lane, head) in lanes.iter_mut().zip(&in_lockstep) {
             if let (Some(lane), Some(head)) = (lane, head) {
                 lane.in_rows[channel] = !head.fixed;
             }
         }
-    } else {
-        for (l, head) in heads.iter().enumerate() {
-            let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
-                continue;
-            };
-            let block = lane.frame.as_ref().expect("a frame read").needed;
-            let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..block];
-            if read_partitions(&mut lane.r, &head.partitions, head.order, block, out, 0).is_err() {
-                lanes[l] = None;
-            }
+    }
+    // the others one by one
+    for (l, head) in heads.iter().enumerate() {
+        if together && in_lockstep[l].is_some() {
+            continue;
+        }
+        let (Some(head), Some(lane)) = (head, lanes[l].as_mut()) else {
+            continue;
+        };
+        let block = lane.frame.as_ref().expect("a frame read").needed;
+        let out = &mut buffers[l].as_mut().expect("a buffer per lane")[..block];
+        if read_partitions(&mut lane.r, &head.partitions, head.order, block, out, 0).is_err() {
+            lanes[l] = None;
         }
     }
     for (l, head) in heads.iter().enumerate() {
@@ -258,6 +313,15 @@ fn read_subframes(lanes: &mut [Option<Lane<'_>>; GROUP], channel: usize, scratch
             frame.pending[channel] = Some(head.pending(block));
         }
     }
+    together
+}
+
+/// The Rice parameter of a predicted subframe's first partition (`None`
+/// for an escaped partition or too little data), read ahead of the lane.
+fn first_parameter(lane: &Lane<'_>, head: &Predicted) -> Option<u32> {
+    let param_bits = head.partitions.param_bits;
+    let param = lane.r.clone().bits(param_bits).ok()?;
+    (param != (1 << param_bits) - 1).then_some(param)
 }
 
 /// The residuals of the lanes' predicted subframes (`heads`), decoded in
@@ -394,6 +458,81 @@ fn restore_pending(lanes: &mut [Option<Lane<'_>>; GROUP], scratch: &mut Scratch)
             .and_then(|lane| lane.frame.as_mut());
         if let (Some(fit), Some(frame)) = (fit, frame) {
             frame.narrow[index % 2] = Some(fit);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{encode_i32, stream_info, EncodeOptions};
+
+    /// Eight streams of three frames and a bit: a first frame of steps of
+    /// -1, 0 or 1 (or all zeros, every third stream), nothing the lockstep
+    /// kernel reads, then noise.
+    fn quiet_then_noisy() -> (Vec<Vec<i32>>, Vec<Vec<u8>>) {
+        let len = 3 * 4096 + 100;
+        let datas: Vec<Vec<i32>> = (0..8u64)
+            .map(|s| {
+                let mut next = crate::test_rng::xorshift(0x5eed + s);
+                let mut level = 0i32;
+                (0..len)
+                    .map(|i| match i {
+                        _ if i >= 4096 => (next() % 4001) as i32 - 2000,
+                        _ if s % 3 == 0 => 0,
+                        _ => {
+                            level += (next() % 3) as i32 - 1;
+                            level
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let options = EncodeOptions {
+            block_size: 4096,
+            ..EncodeOptions::default()
+        };
+        let bytes = datas
+            .iter()
+            .map(|d| encode_i32(d, &options).unwrap())
+            .collect();
+        (datas, bytes)
+    }
+
+    fn decode_group(bytes: &[Vec<u8>], outs: &mut [Vec<i32>]) -> [bool; GROUP] {
+        let mut streams: Vec<_> = bytes
+            .iter()
+            .zip(outs.iter_mut())
+            .map(|(b, out)| Stream {
+                bytes: b,
+                info: stream_info(b).unwrap(),
+                out,
+                convert: |v: i64| v as i32,
+            })
+            .collect();
+        run_group(&mut streams)
+    }
+
+    #[test]
+    fn streams_handed_over_after_a_quiet_first_frame_are_finished_alone() {
+        if !runs_here() {
+            return;
+        }
+        let (datas, mut bytes) = quiet_then_noisy();
+        let mut outs = vec![vec![0i32; datas[0].len()]; GROUP];
+        assert_eq!(decode_group(&bytes, &mut outs), [true; GROUP]);
+        assert_eq!(outs, datas);
+        // damage in stream 5's third frame: that stream is left to the
+        // caller, the others are finished
+        let at = bytes[5].len() * 3 / 4;
+        bytes[5][at] ^= 0x10;
+        let mut outs = vec![vec![0i32; datas[0].len()]; GROUP];
+        let done = decode_group(&bytes, &mut outs);
+        for (s, (out, data)) in outs.iter().zip(&datas).enumerate() {
+            assert_eq!(done[s], s != 5, "stream {s}");
+            if s != 5 {
+                assert_eq!(out, data, "stream {s}");
+            }
         }
     }
 }
