@@ -42,11 +42,14 @@ pub(super) fn has_avx512_clmul() -> bool {
     *HAS.get_or_init(|| has_avx512() && has_clmul() && has!("vpclmulqdq"))
 }
 
-/// [`has_avx512`], AVX-512 CD (leading zero counts) and AVX-512 VBMI2
-/// (funnel shifts): the decoder's Rice codes of eight streams in lockstep.
+/// [`has_avx512`], AVX-512 CD (leading zero counts), VBMI (byte permutes)
+/// and VBMI2 (funnel shifts, byte compresses): the decoder's Rice codes of
+/// eight streams in lockstep, its unary codes and its verbatim samples.
 pub(super) fn has_avx512_vbmi2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| has_avx512() && has!("avx512cd") && has!("avx512vbmi2"))
+    *HAS.get_or_init(|| {
+        has_avx512() && has!("avx512cd") && has!("avx512vbmi") && has!("avx512vbmi2")
+    })
 }
 
 /// LZCNT, BMI1/2 and POPCNT: the decoder's Rice codes.

@@ -139,6 +139,15 @@ impl<'a> BitReader<'a> {
             }
             return Ok(());
         }
+        #[cfg(target_arch = "x86_64")]
+        if crate::codec::cpu::has_avx512_vbmi2() && out.len() >= 8 {
+            // SAFETY: the CPU runs AVX-512 VBMI (checked just above).
+            let done = unsafe { signed_eights_avx512(self.data, start, n, out) };
+            if done > 0 {
+                self.seek(start + done * n as usize)?;
+                return self.signed_block(n, &mut out[done..]);
+            }
+        }
         if start.is_multiple_of(8) && n.is_multiple_of(8) {
             // whole bytes from a byte boundary (a first channel's verbatim
             // samples of 8, 16, 24 or 32 bits): plain big-endian numbers
@@ -376,6 +385,54 @@ fn big_endian<const B: usize>(from: &[u8], out: &mut [i64]) {
         word[..B].copy_from_slice(bytes);
         *slot = i64::from_be_bytes(word) >> (64 - 8 * B);
     }
+}
+
+/// [`BitReader::signed_block`]'s numbers eight at a time, from bit `start`
+/// of `data`, for as many whole eights as one 64-byte load per eight
+/// allows; returns how many numbers were read (a multiple of eight).
+///
+/// Eight numbers of `n` bits span `n` bytes, so every eight has the same
+/// layout: number `i`'s bytes are put in big-endian order in lane `i` by
+/// one byte permute, shifted left by its bit offset, then shifted right
+/// (with its sign) to `n` bits.
+///
+/// # Safety
+/// The CPU must run AVX-512 VBMI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn signed_eights_avx512(data: &[u8], start: usize, n: u32, out: &mut [i64]) -> usize {
+    use std::arch::x86_64::*;
+    debug_assert!((1..=32).contains(&n));
+    let n = n as usize;
+    let mut order = [0u8; 64];
+    let mut offsets = [0u64; 8];
+    for (i, offset) in offsets.iter_mut().enumerate() {
+        let bit = start % 8 + i * n;
+        *offset = (bit % 8) as u64;
+        // (a number and its shift take at most 39 bits: 5 bytes from
+        // `bit / 8` <= 28, so every index stays below 64)
+        for (j, place) in order[8 * i..8 * i + 8].iter_mut().enumerate() {
+            *place = (bit / 8 + 7 - j) as u8;
+        }
+    }
+    let order = _mm512_loadu_si512(order.as_ptr().cast());
+    let offsets = _mm512_loadu_si512(offsets.as_ptr().cast());
+    let right = _mm512_set1_epi64(64 - n as i64);
+    let first = start / 8;
+    let eights = data.len().saturating_sub(first + 64) / n + 1;
+    let eights = if data.len() < first + 64 {
+        0
+    } else {
+        eights.min(out.len() / 8)
+    };
+    for (e, eight) in out.chunks_exact_mut(8).take(eights).enumerate() {
+        // SAFETY: `first + e * n + 64 <= data.len()` for every `e < eights`.
+        let bytes = _mm512_loadu_si512(data.as_ptr().add(first + e * n).cast());
+        let words = _mm512_permutexvar_epi8(order, bytes);
+        let numbers = _mm512_srav_epi64(_mm512_sllv_epi64(words, offsets), right);
+        _mm512_storeu_si512(eight.as_mut_ptr().cast(), numbers);
+    }
+    8 * eights
 }
 
 /// Refills the bit buffer to at least 56 bits without testing anything:
