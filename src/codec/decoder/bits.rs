@@ -419,11 +419,10 @@ unsafe fn signed_eights_avx512(data: &[u8], start: usize, n: u32, out: &mut [i64
     let offsets = _mm512_loadu_si512(offsets.as_ptr().cast());
     let right = _mm512_set1_epi64(64 - n as i64);
     let first = start / 8;
-    let eights = data.len().saturating_sub(first + 64) / n + 1;
-    let eights = if data.len() < first + 64 {
-        0
-    } else {
-        eights.min(out.len() / 8)
+    // the eights whose 64-byte load ends within the data
+    let eights = match data.len().checked_sub(first + 64) {
+        Some(spare) => (spare / n + 1).min(out.len() / 8),
+        None => 0,
     };
     for (e, eight) in out.chunks_exact_mut(8).take(eights).enumerate() {
         // SAFETY: `first + e * n + 64 <= data.len()` for every `e < eights`.
