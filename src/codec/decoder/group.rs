@@ -7,6 +7,12 @@
 //! to the caller, which decodes it alone with [`super::run`] and so reports
 //! exactly what that reports. A stream it does finish passed every check
 //! `run` makes, and holds the same samples.
+//!
+//! Subframes whose residuals start with Rice parameter 0 are read alone
+//! ([`super::unary`] is faster there), and when a group's first frames
+//! read nothing in lockstep (verbatim, constant or such subframes) each
+//! stream is finished by [`super::run`] from its second frame on: done
+//! only if that read completes, so the rule above holds.
 
 use std::cell::RefCell;
 
