@@ -325,9 +325,8 @@ fn read_subframes(
 /// The Rice parameter of a predicted subframe's first partition (`None`
 /// for an escaped partition or too little data), read ahead of the lane.
 fn first_parameter(lane: &Lane<'_>, head: &Predicted) -> Option<u32> {
-    let param_bits = head.partitions.param_bits;
-    let param = lane.r.clone().bits(param_bits).ok()?;
-    (param != (1 << param_bits) - 1).then_some(param)
+    let param = lane.r.clone().bits(head.partitions.param_bits).ok()?;
+    (param != head.partitions.escape()).then_some(param)
 }
 
 /// The residuals of the lanes' predicted subframes (`heads`), decoded in

@@ -229,6 +229,14 @@ pub(super) struct Partitions {
     pub per_partition: usize,
 }
 
+impl Partitions {
+    /// The parameter that marks an escaped partition (its residuals stored
+    /// as plain numbers): all `param_bits` ones.
+    pub(super) fn escape(&self) -> u32 {
+        (1 << self.param_bits) - 1
+    }
+}
+
 /// Reads the residual coding method and partition order of a subframe of
 /// `block` samples predicted with `order`, and checks that its partitions
 /// fit the block.
@@ -266,7 +274,7 @@ pub(super) fn read_partitions(
     first: usize,
 ) -> Result<()> {
     let block = out.len();
-    let escape = (1 << partitions.param_bits) - 1;
+    let escape = partitions.escape();
     let per_partition = partitions.per_partition;
     let residual = &mut out[order..block];
     // residuals stored up to `keep`, parsed (not stored) after it
